@@ -1,0 +1,113 @@
+"""Typed pipeline IR: the one model every notebook syntax compiles to.
+
+Kale tags, ``metadata.kfjupyter`` and ``%%step`` all produce a :class:`Pipeline`. The local runner,
+the KFP compiler, lint and the UI consume it. Models are immutable pydantic v2 objects with
+``extra="forbid"`` so a typo in a field is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
+ParamType = Literal["int", "float", "str", "bool", "list", "dict"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resources(_Frozen):
+    """Compute a step asks for; honoured on clusters, reported as ignored locally."""
+
+    cpu: str | None = Field(None, description="CPU request/limit, Kubernetes quantity (e.g. '2', '500m').")
+    memory: str | None = Field(None, description="Memory request/limit, Kubernetes quantity (e.g. '4Gi').")
+    gpu: int = Field(0, ge=0, description="Number of GPUs.")
+    gpu_type: str | None = Field(
+        None, description="Accelerator type/resource (e.g. 'nvidia.com/gpu' or a node label value)."
+    )
+    extra_limits: dict[str, str] = Field(
+        default_factory=dict, description="Other resource limits by resource name (from Kale's limit: tags)."
+    )
+
+
+class StepSettings(_Frozen):
+    """Per-step execution settings, from any of the three notebook syntaxes."""
+
+    resources: Resources = Field(default_factory=Resources, description="Compute resources.")
+    image: str | None = Field(None, description="Container image for cluster runs.")
+    retries: int = Field(0, ge=0, description="How many times a failed step is retried.")
+    timeout_s: float | None = Field(None, gt=0, description="Wall-clock limit for one attempt, in seconds.")
+    cache: bool = Field(True, description="Whether the step's outputs may be reused from the cache.")
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Kubernetes node selector.")
+    tolerations: list[dict[str, str]] = Field(default_factory=list, description="Kubernetes tolerations.")
+    volumes: list[dict[str, str]] = Field(
+        default_factory=list, description="PVC mounts: {'pvc': name, 'mount_path': path}."
+    )
+    secrets: list[dict[str, str]] = Field(
+        default_factory=list, description="Secrets as env: {'secret': name, 'key': key, 'env': VAR}."
+    )
+    annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
+
+
+class CodeBlock(_Frozen):
+    """The source of one notebook cell, as written (IPython syntax allowed)."""
+
+    cell: int = Field(description="Index of the cell in the notebook (0-based, all cell types counted).")
+    source: str = Field(description="The cell's source text, with any %%step line removed.")
+    first_line: int = Field(1, description="Line number in the cell where `source` starts (1-based).")
+
+
+class Parameter(_Frozen):
+    """A typed pipeline parameter from a `pipeline-parameters` cell."""
+
+    name: str
+    type: ParamType
+    default: JsonValue
+    cell: int
+
+
+class Step(_Frozen):
+    """One pipeline step: consecutive cells run together in one process."""
+
+    name: str
+    kind: Literal["step", "metrics"] = Field(
+        "step", description="'metrics' for Kale's pipeline-metrics cell."
+    )
+    blocks: list[CodeBlock]
+    after: list[str] = Field(default_factory=list, description="Explicit upstream steps (prev:/after).")
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="Variable name -> the upstream step that produces it."
+    )
+    outputs: list[str] = Field(
+        default_factory=list, description="Variables downstream steps read from this step."
+    )
+    parameters: list[str] = Field(default_factory=list, description="Pipeline parameters this step reads.")
+    setup: list[int] = Field(
+        default_factory=list, description="Cells of shared set-up (imports/functions) this step needs."
+    )
+    settings: StepSettings = Field(default_factory=StepSettings)
+
+    @property
+    def upstream(self) -> list[str]:
+        """All direct upstream steps: explicit edges plus data edges, sorted."""
+        return sorted(set(self.after) | set(self.inputs.values()))
+
+
+class Pipeline(_Frozen):
+    """A whole notebook compiled to steps, in a topological order."""
+
+    name: str
+    setup: list[CodeBlock] = Field(default_factory=list, description="imports/functions and pre-step cells.")
+    parameters: list[Parameter] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+
+    def step(self, name: str) -> Step:
+        """Return the step called ``name``; KeyError when there is none."""
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)

@@ -1,0 +1,92 @@
+"""REST handlers: thin front doors that parse, call the core and serialise a model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from pydantic import BaseModel
+from tornado import web
+
+from kfjupyter import __version__
+from kfjupyter.errors import InvalidInput
+from kfjupyter.server import models
+from kfjupyter.server.errors import to_http_error
+
+AUTH_RESOURCE = "kfjupyter"
+M = TypeVar("M", bound=BaseModel)
+
+
+class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
+    """Base handler: authenticated, authorized on the ``kfjupyter`` resource, JSON errors."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer every error with ``{"message", "reason"}``; never a traceback."""
+        self.set_header("Content-Type", "application/json")
+        exc_info = kwargs.get("exc_info")
+        message = self._reason
+        reason: str | None = None
+        if exc_info is not None:
+            error = exc_info[1]
+            if isinstance(error, web.HTTPError):
+                message = error.log_message or message
+                reason = getattr(error, "kf_reason", None) or error.reason
+        self.finish(models.ErrorBody(message=message, reason=reason).model_dump_json())
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        """Route every exception through the one error map; unknown ones are logged 500s."""
+        mapped = to_http_error(e) if isinstance(e, Exception) else None
+        if mapped is None:
+            super()._handle_request_exception(e)
+            return
+        if mapped.status_code >= 500:
+            self.log.warning("kfjupyter request failed: %s", mapped.log_message)
+        if not self._finished:
+            self.send_error(mapped.status_code, exc_info=(type(mapped), mapped, None))
+
+    def parse_body(self, model: type[M]) -> M:
+        """Parse the JSON body into ``model``; a clear 400 naming the fields when it does not fit."""
+        try:
+            raw = json.loads(self.request.body or b"{}")
+        except ValueError as error:
+            raise InvalidInput(f"Request body is not valid JSON: {error}") from error
+        return model.model_validate(raw)
+
+    def reply(self, body: BaseModel, status: int = 200) -> None:
+        """Send ``body`` as JSON."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(body.model_dump_json())
+
+    @property
+    def user_name(self) -> str:
+        """Name of the authenticated user."""
+        user = self.current_user
+        return str(getattr(user, "username", user))
+
+
+def api(
+    action: str,
+) -> Callable[[Callable[..., Awaitable[None] | None]], Callable[..., Awaitable[None] | None]]:
+    """Decorate a handler method: require login and authorize ``action`` on kfjupyter."""
+
+    def wrap(method: Callable[..., Awaitable[None] | None]) -> Callable[..., Awaitable[None] | None]:
+        return web.authenticated(authorized(action, resource=AUTH_RESOURCE)(method))
+
+    return wrap
+
+
+class HealthHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/health``: version, user and configured backends."""
+
+    @api("read")
+    def get(self) -> None:
+        """Report what this server offers."""
+        backends = self.settings.get("kfjupyter_backends", [])
+        self.reply(models.Health(version=__version__, user=self.user_name, backends=backends))

@@ -1,0 +1,65 @@
+/**
+ * The left-panel "Kubeflow" sidebar: shows what the server extension reports.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { getHealth } from '../api';
+import { kubeflowIcon } from '../icons';
+import { IHealth } from '../validate';
+
+export const SIDEBAR_ID = 'jp-kfjupyter-sidebar';
+
+export class KubeflowSidebar extends Widget {
+  constructor(private readonly _load: () => Promise<IHealth> = getHealth) {
+    super();
+    this.id = SIDEBAR_ID;
+    this.addClass('jp-kfjupyter-sidebar');
+    this.title.icon = kubeflowIcon;
+    this.title.caption = 'Kubeflow';
+    this.title.label = 'Kubeflow';
+    const header = document.createElement('h2');
+    header.className = 'jp-kfjupyter-sidebar-header';
+    header.textContent = 'Kubeflow';
+    this._body = document.createElement('div');
+    this._body.className = 'jp-kfjupyter-sidebar-body';
+    this.node.append(header, this._body);
+  }
+
+  /** Fetch the server's health and render it; errors are shown in the panel, not thrown. */
+  async refresh(): Promise<void> {
+    this._body.replaceChildren(this._line('jp-kfjupyter-status', 'Connecting…'));
+    try {
+      this._render(await this._load());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this._body.replaceChildren(this._line('jp-kfjupyter-error', message));
+    }
+  }
+
+  private _render(health: IHealth): void {
+    const status = this._line('jp-kfjupyter-status', `kfjupyter ${health.version}`);
+    status.dataset.version = health.version;
+    const user = this._line('jp-kfjupyter-user', `Signed in as ${health.user}`);
+    const list = document.createElement('ul');
+    list.className = 'jp-kfjupyter-backends';
+    for (const backend of health.backends) {
+      const item = document.createElement('li');
+      item.className = 'jp-kfjupyter-backend';
+      item.dataset.backend = backend.name;
+      item.dataset.available = String(backend.available);
+      item.textContent = `${backend.kind}: ${backend.name} — ${backend.available ? 'ready' : 'unavailable'}`;
+      item.title = backend.detail;
+      list.append(item);
+    }
+    this._body.replaceChildren(status, user, list);
+  }
+
+  private _line(className: string, text: string): HTMLElement {
+    const element = document.createElement('div');
+    element.className = className;
+    element.textContent = text;
+    return element;
+  }
+
+  private readonly _body: HTMLElement;
+}

@@ -1,0 +1,42 @@
+"""The one place that maps errors to HTTP statuses."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from kfjupyter import errors
+from kfjupyter.server.errors import to_http_error
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (errors.InvalidInput("bad"), 400),
+        (errors.Forbidden("no"), 403),
+        (errors.NotFound("gone"), 404),
+        (errors.Conflict("busy"), 409),
+        (errors.Unavailable("later"), 503),
+        (errors.StepFailed("boom"), 500),
+    ],
+)
+def test_deliberate_errors_map_to_statuses(error: errors.KfJupyterError, status: int) -> None:
+    http = to_http_error(error)
+    assert http is not None
+    assert http.status_code == status
+    assert http.log_message == error.message
+
+
+def test_validation_errors_name_the_field() -> None:
+    class Body(BaseModel):
+        count: int
+
+    with pytest.raises(ValidationError) as info:
+        Body.model_validate({"count": "many"})
+    http = to_http_error(info.value)
+    assert http is not None and http.status_code == 400
+    assert "count" in (http.log_message or "")
+
+
+def test_bugs_are_not_mapped() -> None:
+    assert to_http_error(ZeroDivisionError()) is None
