@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from kfjupyter._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "log_metric", "resume_run", "run_notebook"]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "kfjupyter"}]
+
+
+def __getattr__(name: str) -> object:
+    # Heavy parts load on first use so `import kfjupyter` stays instant.
+    if name in ("run_notebook", "resume_run"):
+        from kfjupyter import api
+
+        return getattr(api, name)
+    if name == "log_metric":
+        from kfjupyter.context import log_metric
+
+        return log_metric
+    raise AttributeError(f"module 'kfjupyter' has no attribute {name!r}")

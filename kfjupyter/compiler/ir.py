@@ -10,8 +10,12 @@ from __future__ import annotations
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
+# A named recursive alias: pydantic cannot build a schema from a plain recursive Union alias.
+JsonValue = TypeAliasType(
+    "JsonValue", "Union[None, bool, int, float, str, list[JsonValue], dict[str, JsonValue]]"
+)
 ParamType = Literal["int", "float", "str", "bool", "list", "dict"]
 
 

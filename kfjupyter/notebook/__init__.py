@@ -1,1 +1,7 @@
-"""kfjupyter.notebook."""
+"""kfjupyter.notebook: reading notebooks and what their cells say about themselves.
+
+Modules, lowest first: ``reader`` (.ipynb -> typed cells, with clear errors), ``diagnostics`` (the
+Diagnostic model shared with lint), ``marks`` (the one CellMark model and the step-name rule), the
+three marker syntaxes ``kale_tags``, ``cell_metadata`` and ``step_magic``, and ``segments`` (cells
+grouped into set-up, parameters, steps and metrics). This layer never imports the compiler.
+"""

@@ -1,0 +1,168 @@
+"""The Python API: run a notebook as a pipeline and get a run object back.
+
+``kfjupyter.run_notebook(path, parameters={...})`` compiles the notebook, refuses it with a clear
+error when lint finds errors, and runs it locally with caching. The command line and the server
+call these same functions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfjupyter.compiler.ir import JsonValue, Pipeline
+from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
+from kfjupyter.compiler.parameters import parse_overrides
+from kfjupyter.errors import Conflict, InvalidInput
+from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
+from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
+
+
+@dataclass
+class Run:
+    """A finished (or interrupted) run as the caller sees it."""
+
+    record: RunRecord
+    steps: list[StepRecord]
+    metrics: list[MetricRecord] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """The run id."""
+        return self.record.id
+
+    @property
+    def status(self) -> str:
+        """Final status: succeeded, failed, cancelled or interrupted."""
+        return self.record.status
+
+    def last_metrics(self) -> dict[str, float]:
+        """The last value of every metric the run logged."""
+        return {m.name: m.value for m in sorted(self.metrics, key=lambda m: (m.ts, m.index))}
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as the CLI's ``--json`` object."""
+        steps = []
+        for s in self.steps:
+            started, finished = s.started_at or 0.0, s.finished_at or 0.0
+            steps.append(
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "cached": s.cached,
+                    "started_at": started,
+                    "finished_at": finished,
+                    "duration_s": max(0.0, finished - started) if s.started_at and s.finished_at else 0.0,
+                    "error": s.error,
+                }
+            )
+        return {"run_id": self.id, "status": self.status, "steps": steps, "metrics": self.last_metrics()}
+
+
+def load_run(store: RunStore, run_id: str) -> Run:
+    """Read a run, its steps and metrics from the store."""
+    return Run(store.get_run(run_id), store.get_steps(run_id), store.list_metrics(run_id))
+
+
+def resolve_parameters(
+    pipeline: Pipeline, parameters: Mapping[str, JsonValue] | None, overrides: Sequence[str] = ()
+) -> dict[str, JsonValue]:
+    """Defaults, then ``parameters`` (typed values), then ``NAME=VALUE`` overrides."""
+    values: dict[str, JsonValue] = {p.name: p.default for p in pipeline.parameters}
+    known = {p.name: p for p in pipeline.parameters}
+    for name, value in (parameters or {}).items():
+        if name not in known:
+            raise InvalidInput(
+                f"unknown parameter {name!r}; the notebook's parameters are: {', '.join(sorted(known)) or 'none'}"
+            )
+        values[name] = value
+    values.update(parse_overrides(pipeline, list(overrides)))
+    return values
+
+
+def run_notebook(
+    notebook: str | Path,
+    parameters: Mapping[str, JsonValue] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    cache: bool = True,
+    max_parallel: int | None = None,
+    store: RunStore | None = None,
+    on_event: EventCallback | None = None,
+) -> Run:
+    """Run ``notebook`` as a pipeline on this machine and return the finished run."""
+    path = Path(notebook).resolve()
+    pipeline, diagnostics = compile_notebook(path)
+    raise_on_errors(diagnostics)
+    values = resolve_parameters(pipeline, parameters, overrides)
+    own = store is None
+    store = store or open_store()
+    try:
+        store.mark_interrupted()
+        record = store.create_run(
+            RunRecord(
+                kind="pipeline", name=pipeline.name, notebook=str(path), backend="local", parameters=values
+            )
+        )
+        return _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event)
+    finally:
+        if own:
+            store.close()
+
+
+def resume_run(
+    run_id: str,
+    *,
+    max_parallel: int | None = None,
+    store: RunStore | None = None,
+    on_event: EventCallback | None = None,
+) -> Run:
+    """Finish an interrupted or failed run: steps whose outputs are cached are not run again."""
+    own = store is None
+    store = store or open_store()
+    try:
+        store.mark_interrupted()
+        record = store.get_run(run_id)
+        if record.status in ("running", "pending") and record.owner_pid and pid_alive(record.owner_pid):
+            raise Conflict(
+                f"run {run_id} is still running (process {record.owner_pid}); wait or cancel it first"
+            )
+        if record.notebook is None:
+            raise InvalidInput(f"run {run_id} was not made from a notebook and cannot be resumed here")
+        if record.status in ("succeeded", "failed", "cancelled"):
+            raise Conflict(
+                f"run {run_id} already ended ({record.status}); start a new run, the cache skips unchanged steps"
+            )
+        path = Path(record.notebook)
+        pipeline, diagnostics = compile_notebook(path)
+        raise_on_errors(diagnostics)
+        return _execute(
+            store, record, pipeline, dict(record.parameters), path.parent, True, max_parallel, on_event
+        )
+    finally:
+        if own:
+            store.close()
+
+
+def _execute(
+    store: RunStore,
+    record: RunRecord,
+    pipeline: Pipeline,
+    values: Mapping[str, JsonValue],
+    workdir: Path,
+    cache: bool,
+    max_parallel: int | None,
+    on_event: EventCallback | None,
+) -> Run:
+    options = LocalOptions(use_cache=cache, on_event=on_event)
+    if max_parallel is not None:
+        if max_parallel < 1:
+            raise InvalidInput(f"--max-parallel must be at least 1, got {max_parallel}")
+        options.max_parallel = max_parallel
+    else:
+        options.max_parallel = os.cpu_count() or 1
+    LocalRun(store, record, pipeline, values, workdir, options).execute()
+    return load_run(store, record.id)

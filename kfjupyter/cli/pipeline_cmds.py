@@ -1,0 +1,110 @@
+"""``kfjupyter run | lint | graph``: notebooks as pipelines from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from kfjupyter.cli.progress import Progress
+
+
+def add_parser(sub: Any) -> None:
+    """Register the pipeline subcommands."""
+    run = sub.add_parser("run", help="run a notebook as a pipeline on this machine")
+    run.add_argument("notebook", nargs="?", help="path of the .ipynb file")
+    run.add_argument(
+        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter"
+    )
+    run.add_argument(
+        "--no-cache", action="store_true", help="run every step even when its cached outputs fit"
+    )
+    run.add_argument(
+        "--max-parallel", type=int, default=None, metavar="N", help="steps at once (default: cores)"
+    )
+    run.add_argument(
+        "--resume", metavar="RUN_ID", help="finish an interrupted run, reusing what it already did"
+    )
+    run.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    run.set_defaults(handler=_run)
+
+    lint = sub.add_parser("lint", help="check a notebook's steps, data flow and settings")
+    lint.add_argument("notebook")
+    lint.add_argument("--json", action="store_true", help="print the diagnostics as a JSON list")
+    lint.add_argument("--target", choices=["local", "cluster"], default="local", help="where it will run")
+    lint.set_defaults(handler=_lint)
+
+    graph = sub.add_parser("graph", help="show the steps and the data that flows between them")
+    graph.add_argument("notebook")
+    fmt = graph.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="nodes and edges as JSON")
+    fmt.add_argument("--dot", action="store_true", help="Graphviz DOT")
+    graph.set_defaults(handler=_graph)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kfjupyter.api import resume_run, run_notebook
+    from kfjupyter.errors import InvalidInput
+
+    progress = None if args.json else Progress(sys.stderr)
+    on_event = progress.on_event if progress else None
+    if args.resume:
+        if args.notebook or args.param:
+            raise InvalidInput("--resume RUN_ID takes no notebook or parameters: it reuses the run's own")
+        run = resume_run(args.resume, max_parallel=args.max_parallel, on_event=on_event)
+    else:
+        if not args.notebook:
+            raise InvalidInput("give a notebook to run, e.g. `kfjupyter run train.ipynb`, or --resume RUN_ID")
+        run = run_notebook(
+            args.notebook,
+            overrides=args.param,
+            cache=not args.no_cache,
+            max_parallel=args.max_parallel,
+            on_event=on_event,
+        )
+    if args.json:
+        print(json.dumps(run.to_json()))
+    elif progress is not None:
+        progress.summary(run.to_json())
+    return 0 if run.status == "succeeded" else 1
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from kfjupyter.compiler.lint import lint_notebook
+
+    diagnostics = lint_notebook(args.notebook, target=args.target)
+    if args.json:
+        fields = ("severity", "code", "cell", "line", "message", "hint")
+        print(json.dumps([{k: getattr(d, k) for k in fields} for d in diagnostics], indent=2))
+    else:
+        for d in diagnostics:
+            where = f"cell {d.cell}" if d.cell is not None else "notebook"
+            if d.line is not None:
+                where += f", line {d.line}"
+            print(f"{args.notebook}: {where}: {d.severity} {d.code}: {d.message}")
+            if d.hint:
+                print(f"    hint: {d.hint}")
+        if not diagnostics:
+            print(f"{args.notebook}: no problems found")
+    return 1 if any(d.severity == "error" for d in diagnostics) else 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from kfjupyter.compiler.export import graph_edges, graph_to_dot, graph_to_json
+    from kfjupyter.compiler.lint import compile_notebook
+
+    pipeline, _ = compile_notebook(args.notebook)
+    if args.json:
+        print(json.dumps(graph_to_json(pipeline), indent=2))
+    elif args.dot:
+        print(graph_to_dot(pipeline))
+    else:
+        edges: dict[str, list[str]] = {}
+        for edge in graph_edges(pipeline):
+            label = ", ".join(edge.get("variables", [])) or "after"
+            edges.setdefault(str(edge["to"]), []).append(f"{edge['from']} ({label})")
+        for step in pipeline.steps:
+            ups = edges.get(step.name, [])
+            print(f"{step.name}" + (f"  <- {'; '.join(ups)}" if ups else ""))
+    return 0

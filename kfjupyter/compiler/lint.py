@@ -1,0 +1,131 @@
+"""The compiler front door: notebook -> (typed Pipeline, diagnostics), and lint.
+
+:func:`compile_notebook` reads a notebook, groups its cells, resolves data flow and reports every
+problem it can as a :class:`~kfjupyter.notebook.diagnostics.Diagnostic` instead of raising. Only a
+notebook that cannot be read at all raises :class:`~kfjupyter.errors.InvalidInput`.
+
+Diagnostic codes:
+
+======  ========  ===========================================================================
+code    severity  meaning
+======  ========  ===========================================================================
+KF001   warning   the notebook has no steps
+KF002   warning   a cell is marked by two syntaxes that disagree (the stronger one is used)
+KF003   error     a malformed marker: Kale tag, ``metadata.kfjupyter`` or ``%%step`` line
+KF004   warning   code cell before the first marked cell (kept as shared set-up; Kale drops it)
+KF005   warning   malformed notebook-level settings (e.g. a volume without a name)
+KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
+KF102   warning   a step only changes an upstream object in place; later steps will not see it
+KF103   error     syntax error
+KF201   error     invalid step name
+KF202   error     the same step name is declared twice
+KF203   error     prev:/after names a step that does not exist
+KF204   error     steps form a cycle
+KF301   error     a pipeline-parameters cell holds something other than literal assignments
+KF302   error     a parameter's literal is not int/float/str/bool/list/dict (JSON-compatible)
+KF303   warning   a parameter is assigned twice
+KF401   info      GPUs are not attached when running locally
+KF402   info      the container image is not used when running locally
+KF403   warning   volumes are not mounted when running locally
+KF404   warning   secrets are not injected as environment variables when running locally
+KF405   info      node selectors and tolerations do not apply locally
+KF406   info      CPU and memory limits are not enforced locally
+======  ========  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from kfjupyter.compiler.graph import build_pipeline
+from kfjupyter.compiler.ir import Pipeline, Step
+from kfjupyter.errors import InvalidInput
+from kfjupyter.notebook.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
+from kfjupyter.notebook.reader import NotebookSource, read_notebook
+from kfjupyter.notebook.segments import segment_notebook
+
+Target = Literal["local", "cluster"]
+
+__all__ = ["Diagnostic", "compile_notebook", "lint_notebook", "local_run_diagnostics", "raise_on_errors"]
+
+
+def compile_notebook(
+    source: NotebookSource, *, target: Target = "local"
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """Compile a notebook (path, JSON dict or read Notebook) to a Pipeline plus sorted diagnostics.
+
+    With ``target="local"`` the diagnostics include the settings a local run ignores. Raises
+    InvalidInput only when the notebook itself cannot be read; problems in cells are diagnostics.
+    """
+    notebook = read_notebook(source)
+    layout = segment_notebook(notebook)
+    pipeline, diagnostics = build_pipeline(layout)
+    diagnostics = [*layout.diagnostics, *diagnostics]
+    if target == "local":
+        diagnostics.extend(local_run_diagnostics(pipeline))
+    return pipeline, sort_diagnostics(diagnostics)
+
+
+def lint_notebook(source: NotebookSource, *, target: Target = "local") -> list[Diagnostic]:
+    """Return the sorted diagnostics of a notebook (see the table in this module's docstring)."""
+    return compile_notebook(source, target=target)[1]
+
+
+def raise_on_errors(diagnostics: list[Diagnostic]) -> None:
+    """Raise InvalidInput summarising the error diagnostics, if there are any."""
+    if not has_errors(diagnostics):
+        return
+    errors = [d for d in diagnostics if d.severity == "error"]
+    first = errors[0]
+    where = (
+        f"cell {first.cell}" + (f", line {first.line}" if first.line else "")
+        if first.cell is not None
+        else ""
+    )
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    detail = "\n".join(f"{d.code} cell={d.cell} line={d.line}: {d.message}" for d in errors)
+    raise InvalidInput(
+        f"the notebook has {len(errors)} error(s); first: {first.code} {where}: {first.message}{more} "
+        f"{first.hint}".strip(),
+        detail=detail,
+    )
+
+
+def local_run_diagnostics(pipeline: Pipeline) -> list[Diagnostic]:
+    """Report, per step, the settings that a local run does not honour."""
+    diags: list[Diagnostic] = []
+    for step in pipeline.steps:
+        cell = step.blocks[0].cell if step.blocks else None
+        for severity, code, what in _ignored(step):
+            diags.append(
+                Diagnostic(
+                    severity=severity,
+                    code=code,
+                    cell=cell,
+                    message=f"step {step.name!r}: {what} when running locally.",
+                    hint="These settings apply when the pipeline runs on a Kubeflow cluster.",
+                    step=step.name,
+                )
+            )
+    return diags
+
+
+def _ignored(step: Step) -> list[tuple[Severity, str, str]]:
+    s = step.settings
+    found: list[tuple[Severity, str, str]] = []
+    gpus = s.resources.gpu or any("gpu" in name for name in s.resources.extra_limits)
+    if gpus:
+        found.append(("info", "KF401", f"{s.resources.gpu or 'the requested'} GPU(s) are not attached"))
+    if s.image:
+        found.append(("info", "KF402", f"image {s.image!r} is not used (the step runs in this environment)"))
+    if s.volumes:
+        paths = ", ".join(v.get("mount_path", "?") for v in s.volumes)
+        found.append(("warning", "KF403", f"volumes are not mounted ({paths})"))
+    if s.secrets:
+        envs = ", ".join(v.get("env", "?") for v in s.secrets)
+        found.append(("warning", "KF404", f"secrets are not set as environment variables ({envs})"))
+    if s.node_selector or s.tolerations:
+        found.append(("info", "KF405", "node selectors and tolerations do not apply"))
+    if s.resources.cpu or s.resources.memory:
+        found.append(("info", "KF406", "CPU and memory limits are not enforced"))
+    return found

@@ -1,0 +1,110 @@
+"""kfjupyter's own cell metadata: the ``metadata.kfjupyter`` object, validated by a pydantic schema.
+
+Example::
+
+    {"kfjupyter": {"step": "train", "after": ["load"],
+                   "resources": {"gpu": 1, "gpu_type": "nvidia.com/gpu", "memory": "8Gi"},
+                   "retries": 2, "timeout": 3600, "cache": false}}
+    {"kfjupyter": {"role": "imports"}}
+
+Unknown fields are errors (a typo must not silently drop a GPU request). The JupyterLab metadata form
+is generated from :class:`KfCellMetadata`'s JSON schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kfjupyter.errors import InvalidInput
+from kfjupyter.notebook.marks import CellMark, MarkSettings, Role
+
+METADATA_KEY = "kfjupyter"
+
+
+class ResourcesSpec(BaseModel):
+    """Compute resources a step asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: str | None = Field(None, description="CPU quantity, e.g. '2' or '500m'.")
+    memory: str | None = Field(None, description="Memory quantity, e.g. '4Gi'.")
+    gpu: int = Field(0, ge=0, description="Number of GPUs.")
+    gpu_type: str | None = Field(None, description="Accelerator resource or type, e.g. 'nvidia.com/gpu'.")
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu_number(cls, value: object) -> object:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class KfCellMetadata(BaseModel):
+    """Schema of ``metadata.kfjupyter`` on a code cell."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = Field(None, description="What the cell is; 'step' when 'step' is given.")
+    step: str | None = Field(None, description="Step name (lower case letters, digits, '_').")
+    after: list[str] = Field(default_factory=list, description="Steps that must finish first.")
+    resources: ResourcesSpec | None = Field(None, description="CPU, memory and GPUs.")
+    image: str | None = Field(None, description="Container image for cluster runs.")
+    retries: int | None = Field(None, ge=0, description="Retries of a failed step.")
+    timeout: float | None = Field(None, gt=0, description="Time limit of one attempt, in seconds.")
+    cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
+
+    @model_validator(mode="after")
+    def _role_and_step(self) -> KfCellMetadata:
+        if self.role is None and self.step is not None:
+            self.role = "step"
+        if self.role == "step" and not self.step:
+            raise ValueError("a step needs a name: set 'step'")
+        if self.role not in (None, "step") and self.step is not None:
+            raise ValueError(f"'step' is only allowed with role 'step', not {self.role!r}")
+        has_settings = self.after or self.resources or self.image or self.retries is not None
+        if self.role not in (None, "step") and (has_settings or self.timeout or self.cache is not None):
+            raise ValueError(f"step settings are only allowed on a step, not on role {self.role!r}")
+        return self
+
+
+def parse_cell_metadata(metadata: Mapping[str, Any], cell: int) -> CellMark | None:
+    """Read ``metadata.kfjupyter`` into a CellMark; None when absent or empty.
+
+    Raises InvalidInput naming the cell and the offending field when the object does not match the
+    schema.
+    """
+    raw = metadata.get(METADATA_KEY)
+    if raw is None or raw == {}:
+        return None
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"cell {cell}: metadata.kfjupyter must be an object, not {type(raw).__name__}.")
+    try:
+        spec = KfCellMetadata.model_validate(dict(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        where = f"metadata.kfjupyter.{field}" if field else "metadata.kfjupyter"
+        raise InvalidInput(f"cell {cell}: {where}: {first['msg']}.", detail=str(exc)) from None
+    if spec.role is None:
+        return None
+    res = spec.resources or ResourcesSpec()
+    settings = MarkSettings(
+        cpu=res.cpu,
+        memory=res.memory,
+        gpu=res.gpu if spec.resources is not None else None,
+        gpu_type=res.gpu_type,
+        image=spec.image,
+        retries=spec.retries,
+        timeout_s=spec.timeout,
+        cache=spec.cache,
+    )
+    return CellMark(
+        role=spec.role,
+        syntax="metadata",
+        step=spec.step,
+        after=tuple(dict.fromkeys(spec.after)),
+        settings=settings,
+    )

@@ -1,0 +1,71 @@
+"""The one model of what a cell says about itself, whichever syntax said it.
+
+Kale tags, ``metadata.kfjupyter`` and a ``%%step`` first line are three spellings of the same
+:class:`CellMark`: the cell's role (a step, shared set-up, parameters, metrics or skipped), the step
+name, explicit upstream steps and the settings the cell asks for (:class:`MarkSettings`; ``None``
+means "not said", the compiler fills defaults). This module also owns the step-name rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["step", "imports", "functions", "parameters", "metrics", "skip"]
+Syntax = Literal["tags", "metadata", "magic"]
+
+STEP_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+METRICS_STEP_NAME = "pipeline_metrics"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MarkSettings(_Frozen):
+    """Settings one cell asks for; ``None`` or empty means the cell did not say."""
+
+    cpu: str | None = Field(None, description="CPU quantity, e.g. '2' or '500m'.")
+    memory: str | None = Field(None, description="Memory quantity, e.g. '4Gi'.")
+    gpu: int | None = Field(None, ge=0, description="Number of GPUs.")
+    gpu_type: str | None = Field(None, description="Accelerator resource or type, e.g. 'nvidia.com/gpu'.")
+    extra_limits: dict[str, str] = Field(default_factory=dict, description="Other resource limits.")
+    image: str | None = Field(None, description="Container image for cluster runs.")
+    retries: int | None = Field(None, ge=0, description="Retries of a failed step.")
+    timeout_s: float | None = Field(None, gt=0, description="Time limit of one attempt, seconds.")
+    cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
+    secrets: tuple[tuple[str, str, str], ...] = Field((), description="(secret, key, ENV) triples.")
+
+
+class CellMark(_Frozen):
+    """What one cell declares: role, step name, explicit upstream steps and settings."""
+
+    role: Role = Field(
+        description="Step's first cell, set-up (imports/functions), parameters, metrics or skip."
+    )
+    syntax: Syntax = Field(description="Which notebook syntax declared it.")
+    step: str | None = Field(None, description="Step name, for role 'step'.")
+    after: tuple[str, ...] = Field((), description="Explicit upstream steps (Kale prev:, --after, after).")
+    settings: MarkSettings = Field(default_factory=MarkSettings, description="Execution settings.")
+    first_line: int = Field(1, description="Line where the code starts (2 when a %%step line is removed).")
+
+    def same_meaning(self, other: CellMark) -> bool:
+        """Return True when two marks agree on role, step name and upstream steps."""
+        return (self.role, self.step, set(self.after)) == (other.role, other.step, set(other.after))
+
+
+def is_valid_step_name(name: str) -> bool:
+    """Return True when ``name`` follows the step-name rule ``^[a-z_][a-z0-9_]*$``."""
+    return STEP_NAME_RE.match(name) is not None
+
+
+def suggest_step_name(name: str) -> str:
+    """Return a valid step name close to ``name`` (lower case, other characters become '_')."""
+    candidate = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_") or "step"
+    if candidate[0].isdigit():
+        candidate = "step_" + candidate
+    return candidate

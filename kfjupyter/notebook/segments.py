@@ -1,0 +1,296 @@
+"""Grouping a notebook's cells into set-up, parameters, steps and metrics.
+
+Each code cell's marker is read from one of three syntaxes (``%%step`` line, then
+``metadata.kfjupyter``, then Kale tags). A marked cell opens a group; an unmarked cell joins the group
+above it, as in Kale. Unlike Kale, unmarked code cells *before* the first marker are kept as shared
+set-up (and reported with a warning) instead of being dropped. Markdown and raw cells are ignored.
+A bad marker is reported as a diagnostic and the cell keeps whatever role can still be read from it,
+so one typo does not hide every other finding.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kfjupyter.errors import InvalidInput
+from kfjupyter.notebook.cell_metadata import METADATA_KEY, parse_cell_metadata
+from kfjupyter.notebook.diagnostics import Diagnostic
+from kfjupyter.notebook.kale_tags import parse_kale_tags, role_tags
+from kfjupyter.notebook.marks import (
+    METRICS_STEP_NAME,
+    CellMark,
+    MarkSettings,
+    is_valid_step_name,
+    suggest_step_name,
+)
+from kfjupyter.notebook.reader import Cell, Notebook
+from kfjupyter.notebook.step_magic import has_step_magic, parse_step_line, split_step_magic
+
+SetupKind = Literal["imports", "functions", "prelude"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Code of one cell as it enters a group (a ``%%step`` line already removed)."""
+
+    cell: int
+    source: str
+    first_line: int = 1
+
+
+@dataclass(frozen=True)
+class SetupSource:
+    """A shared set-up cell: ``imports``, ``functions`` or unmarked code before the first marker."""
+
+    kind: SetupKind
+    code: Source
+
+
+@dataclass
+class StepSegment:
+    """The cells of one step (or of the metrics step), in notebook order."""
+
+    name: str
+    kind: Literal["step", "metrics"]
+    cell: int
+    blocks: list[Source] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    settings: MarkSettings = field(default_factory=MarkSettings)
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A persistent volume claim mounted into every step on a cluster."""
+
+    pvc: str
+    mount_path: str
+
+
+@dataclass
+class Layout:
+    """A notebook cut into groups, plus the findings made while cutting it."""
+
+    name: str
+    setup: list[SetupSource] = field(default_factory=list)
+    parameters: list[Source] = field(default_factory=list)
+    steps: list[StepSegment] = field(default_factory=list)
+    default_image: str | None = None
+    volumes: list[Volume] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def read_mark(cell: Cell) -> tuple[CellMark | None, list[Diagnostic]]:
+    """Read a code cell's marker from whichever syntaxes it uses; problems become diagnostics."""
+    diags: list[Diagnostic] = []
+    found: list[CellMark] = []
+    readers = (
+        (has_step_magic(cell.source), _read_magic, _salvage_magic),
+        (METADATA_KEY in cell.metadata, _read_metadata, _salvage_metadata),
+        (bool(cell.tags), _read_tags, _salvage_tags),
+    )
+    for present, read, salvage in readers:
+        if not present:
+            continue
+        try:
+            mark = read(cell)
+        except InvalidInput as exc:
+            diags.append(_diag("error", "KF003", cell.index, exc.message, _MARKER_HINT))
+            mark = salvage(cell)
+        if mark is not None:
+            found.append(mark)
+    if not found:
+        return None, diags
+    chosen = found[0]
+    for other in found[1:]:
+        if not chosen.same_meaning(other):
+            diags.append(
+                _diag(
+                    "warning",
+                    "KF002",
+                    cell.index,
+                    f"cell {cell.index} is marked by {chosen.syntax} and by {other.syntax} in different ways;"
+                    f" using {chosen.syntax}.",
+                    "Keep one marker per cell (order of precedence: %%step line, metadata.kfjupyter, tags).",
+                )
+            )
+    return chosen, diags
+
+
+def segment_notebook(nb: Notebook) -> Layout:
+    """Cut a notebook into set-up, parameter, step and metrics groups (never raises for markers)."""
+    layout = Layout(name=nb.name)
+    _notebook_settings(nb.metadata, layout)
+    by_name: dict[str, StepSegment] = {}
+    group: StepSegment | Literal["imports", "functions", "parameters", "skip"] | None = None
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        mark, diags = read_mark(cell)
+        layout.diagnostics.extend(diags)
+        if mark is None:
+            if cell.source.strip():
+                _add_code(layout, group, Source(cell.index, cell.source))
+            continue
+        if mark.first_line == 2:
+            code = Source(cell.index, split_step_magic(cell.source)[1], 2)
+        else:
+            code = Source(cell.index, cell.source)
+        if mark.role == "step" or mark.role == "metrics":
+            group = _open_step(layout, by_name, mark, cell.index)
+        else:
+            group = mark.role
+        _add_code(layout, group, code)
+    if not layout.steps:
+        layout.diagnostics.append(
+            _diag(
+                "warning",
+                "KF001",
+                None,
+                "the notebook has no steps, so the pipeline is empty.",
+                "Mark a cell as a step: tag it 'step:<name>', start it with '%%step <name>' or set "
+                "metadata.kfjupyter.step.",
+            )
+        )
+    return layout
+
+
+_MARKER_HINT = "Fix the cell's marker; see the cell-marker reference (Kale tags, metadata.kfjupyter, %%step)."
+
+
+def _add_code(
+    layout: Layout,
+    group: StepSegment | Literal["imports", "functions", "parameters", "skip"] | None,
+    code: Source,
+) -> None:
+    if group is None:
+        layout.setup.append(SetupSource("prelude", code))
+        layout.diagnostics.append(
+            _diag(
+                "warning",
+                "KF004",
+                code.cell,
+                f"cell {code.cell} comes before the first marked cell; it runs as shared set-up before "
+                "every step (Kale would drop it).",
+                "Tag it 'imports' or 'functions' to say so, or make it a step.",
+            )
+        )
+    elif isinstance(group, StepSegment):
+        group.blocks.append(code)
+    elif group == "parameters":
+        layout.parameters.append(code)
+    elif group in ("imports", "functions"):
+        layout.setup.append(SetupSource(group, code))
+
+
+def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, cell: int) -> StepSegment:
+    kind: Literal["step", "metrics"] = "metrics" if mark.role == "metrics" else "step"
+    name = METRICS_STEP_NAME if kind == "metrics" else (mark.step or "")
+    existing = by_name.get(name)
+    if existing is not None:
+        if kind == "step":
+            layout.diagnostics.append(
+                _diag(
+                    "error",
+                    "KF202",
+                    cell,
+                    f"step {name!r} is declared again in cell {cell} (first in cell {existing.cell}).",
+                    "Give each step a unique name, or remove the marker so the cell joins the step above.",
+                    step=name,
+                )
+            )
+        existing.after.extend(a for a in mark.after if a not in existing.after)
+        return existing
+    if kind == "step" and not is_valid_step_name(name):
+        layout.diagnostics.append(
+            _diag(
+                "error",
+                "KF201",
+                cell,
+                f"step name {name!r} is not valid: use lower-case letters, digits and '_', "
+                "not starting with a digit.",
+                f"Rename it, e.g. {suggest_step_name(name)!r}.",
+                step=name,
+            )
+        )
+    segment = StepSegment(name=name, kind=kind, cell=cell, after=list(mark.after), settings=mark.settings)
+    by_name[name] = segment
+    layout.steps.append(segment)
+    return segment
+
+
+def _read_magic(cell: Cell) -> CellMark | None:
+    return parse_step_line(split_step_magic(cell.source)[0], cell.index)
+
+
+def _read_metadata(cell: Cell) -> CellMark | None:
+    return parse_cell_metadata(cell.metadata, cell.index)
+
+
+def _read_tags(cell: Cell) -> CellMark | None:
+    return parse_kale_tags(cell.tags, cell.index)
+
+
+def _salvage_magic(cell: Cell) -> CellMark | None:
+    """The step name of a malformed ``%%step`` line, when it can still be read."""
+    try:
+        words = shlex.split(split_step_magic(cell.source)[0])[1:]
+    except ValueError:
+        words = split_step_magic(cell.source)[0].split()[1:]
+    name = words[0] if words and not words[0].startswith("-") else "unnamed"
+    return CellMark(role="step", syntax="magic", step=name, first_line=2)
+
+
+def _salvage_metadata(cell: Cell) -> CellMark | None:
+    """The step name of malformed ``metadata.kfjupyter``, when it can still be read."""
+    raw = cell.metadata.get(METADATA_KEY)
+    if isinstance(raw, Mapping) and isinstance(raw.get("step"), str) and raw["step"]:
+        return CellMark(role="step", syntax="metadata", step=raw["step"])
+    return None
+
+
+def _salvage_tags(cell: Cell) -> CellMark | None:
+    """The first role tag of a cell whose tags are malformed."""
+    roles = role_tags(cell.tags)
+    return parse_kale_tags(roles[:1], cell.index) if roles else None
+
+
+def _notebook_settings(metadata: Mapping[str, Any], layout: Layout) -> None:
+    for key in ("kfjupyter", "kubeflow_notebook"):
+        section = metadata.get(key)
+        if not isinstance(section, Mapping):
+            continue
+        for image_key in ("image", "docker_image", "base_image"):
+            image = section.get(image_key)
+            if isinstance(image, str) and image.strip() and layout.default_image is None:
+                layout.default_image = image.strip()
+        volumes = section.get("volumes")
+        for item in volumes if isinstance(volumes, list) else []:
+            name = item.get("name") if isinstance(item, Mapping) else None
+            mount = item.get("mount_point") if isinstance(item, Mapping) else None
+            if isinstance(name, str) and name and isinstance(mount, str) and mount:
+                layout.volumes.append(Volume(pvc=name, mount_path=mount))
+            else:
+                layout.diagnostics.append(
+                    _diag(
+                        "warning",
+                        "KF005",
+                        None,
+                        f"a volume in metadata.{key}.volumes has no 'name' or 'mount_point'; it is ignored.",
+                        "Give each volume a PVC 'name' and a 'mount_point'.",
+                    )
+                )
+
+
+def _diag(
+    severity: Literal["error", "warning", "info"],
+    code: str,
+    cell: int | None,
+    message: str,
+    hint: str,
+    *,
+    step: str | None = None,
+) -> Diagnostic:
+    return Diagnostic(severity=severity, code=code, cell=cell, message=message, hint=hint, step=step)

@@ -1,0 +1,109 @@
+"""The ``%%step`` cell magic line: parsing it into a CellMark.
+
+Syntax (first line of a code cell)::
+
+    %%step NAME [--after A B ...] [--gpu N] [--gpu-type T] [--cpu C] [--memory M]
+                [--image I] [--retries N] [--timeout SECONDS] [--no-cache]
+
+The line is split with :mod:`shlex` and parsed by an argparse parser that raises instead of exiting.
+The IPython magic (front door) and the compiler share :func:`parse_step_line`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import NoReturn
+
+from kfjupyter.errors import InvalidInput
+from kfjupyter.notebook.marks import CellMark, MarkSettings
+
+MAGIC = "%%step"
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(message)
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog=MAGIC, add_help=False, allow_abbrev=False, exit_on_error=False)
+    parser.add_argument("name")
+    parser.add_argument("--after", nargs="+", default=[], metavar="STEP")
+    parser.add_argument("--gpu", type=int)
+    parser.add_argument("--gpu-type", dest="gpu_type")
+    parser.add_argument("--cpu")
+    parser.add_argument("--memory")
+    parser.add_argument("--image")
+    parser.add_argument("--retries", type=int)
+    parser.add_argument("--timeout", type=float)
+    parser.add_argument("--no-cache", dest="no_cache", action="store_true")
+    return parser
+
+
+_PARSER = _build_parser()
+USAGE = (
+    "%%step NAME [--after A B] [--gpu N] [--gpu-type T] [--cpu C] [--memory M] "
+    "[--image I] [--retries N] [--timeout S] [--no-cache]"
+)
+
+
+def has_step_magic(source: str) -> bool:
+    """Return True when the cell's first line is a ``%%step`` line."""
+    first = source.split("\n", 1)[0].strip()
+    return first == MAGIC or first.startswith(MAGIC + " ") or first.startswith(MAGIC + "\t")
+
+
+def parse_step_line(line: str, cell: int | None = None) -> CellMark:
+    """Parse a ``%%step ...`` line (with or without the ``%%step`` word) into a CellMark.
+
+    Raises InvalidInput naming the cell (when given) and showing the usage on a malformed line.
+    """
+    where = f"cell {cell}: " if cell is not None else ""
+    text = line.strip()
+    if text.startswith(MAGIC):
+        text = text[len(MAGIC) :]
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{where}cannot read the %%step line ({exc}); usage: {USAGE}") from None
+    try:
+        args = _PARSER.parse_args(argv)
+    except (_ArgumentError, argparse.ArgumentError) as exc:
+        raise InvalidInput(f"{where}%%step: {exc}; usage: {USAGE}") from None
+    if args.gpu is not None and args.gpu < 0:
+        raise InvalidInput(f"{where}%%step: --gpu must be 0 or more, got {args.gpu}.")
+    if args.retries is not None and args.retries < 0:
+        raise InvalidInput(f"{where}%%step: --retries must be 0 or more, got {args.retries}.")
+    if args.timeout is not None and not args.timeout > 0:
+        raise InvalidInput(
+            f"{where}%%step: --timeout must be a positive number of seconds, got {args.timeout}."
+        )
+    settings = MarkSettings(
+        cpu=args.cpu,
+        memory=args.memory,
+        gpu=args.gpu,
+        gpu_type=args.gpu_type,
+        image=args.image,
+        retries=args.retries,
+        timeout_s=args.timeout,
+        cache=False if args.no_cache else None,
+    )
+    return CellMark(
+        role="step",
+        syntax="magic",
+        step=args.name,
+        after=tuple(dict.fromkeys(args.after)),
+        settings=settings,
+        first_line=2,
+    )
+
+
+def split_step_magic(source: str) -> tuple[str, str]:
+    """Split a cell into its first (``%%step``) line and the code below it, which starts on line 2."""
+    line, _, body = source.partition("\n")
+    return line, body

@@ -1,0 +1,290 @@
+"""The local executor: runs a pipeline's steps as processes on this machine.
+
+It drives the pure :class:`~kfjupyter.runner.state.Scheduler` with real processes forked by a
+:class:`~kfjupyter.runner.forkserver.ForkServer`: independent steps run in parallel, each attempt
+has a timeout, failures are retried as configured, cancellation kills whole process groups, and
+every step whose cache key is known is reused instead of run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kfjupyter.compiler.ir import JsonValue, Pipeline
+from kfjupyter.runner import planning
+from kfjupyter.runner.child import RESULT_FILE
+from kfjupyter.runner.forkserver import ForkServer
+from kfjupyter.runner.job import SavedOutput, StepResult
+from kfjupyter.runner.recording import Recorder, now
+from kfjupyter.runner.state import Scheduler
+from kfjupyter.store import RunRecord, RunStore, RunUpdate
+
+EventCallback = Callable[[str, str, str], None]
+
+
+@dataclass
+class LocalOptions:
+    """How a local run behaves."""
+
+    use_cache: bool = True
+    max_parallel: int = field(default_factory=lambda: os.cpu_count() or 1)
+    on_event: EventCallback | None = None
+
+
+@dataclass
+class _Attempt:
+    step: str
+    key: str
+    deadline: float | None
+    pid: int | None = None
+    timed_out: bool = False
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class LocalRun:
+    """One run of one pipeline on this machine."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        run: RunRecord,
+        pipeline: Pipeline,
+        parameters: Mapping[str, JsonValue],
+        workdir: Path,
+        options: LocalOptions,
+    ) -> None:
+        self.store = store
+        self.run = run
+        self.pipeline = pipeline
+        self.parameters = dict(parameters)
+        self.workdir = workdir
+        self.options = options
+        self.recorder = Recorder(store, run.id)
+        self.produced: dict[str, dict[str, SavedOutput]] = {}
+        self.metrics: dict[str, float] = {}
+        self.scheduler = Scheduler(
+            planning.dag_of(pipeline),
+            max_parallel=max(1, options.max_parallel),
+            retries={s.name: s.settings.retries for s in pipeline.steps},
+        )
+        self._attempts: dict[str, _Attempt] = {}  # by job path
+        self._by_pid: dict[int, str] = {}
+
+    def _emit(self, step: str, status: str, detail: str = "") -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(step, status, detail)
+
+    def execute(self) -> str:
+        """Run every step to the end; return the run's final status."""
+        server = ForkServer(planning.preload_modules(self.pipeline))
+        self.store.update_run(
+            self.run.id, RunUpdate(status="running", owner_pid=os.getpid(), owner_host=socket.gethostname())
+        )
+        self.recorder.init_steps({s.name: s.upstream for s in self.pipeline.steps})
+        try:
+            self._loop(server)
+        except KeyboardInterrupt:
+            self._cancel("cancelled by the user (Ctrl-C)")
+            self._drain(server)
+        finally:
+            server.close()
+        outcome = self.scheduler.outcome
+        error = None
+        if outcome != "succeeded":
+            failed = [n for n, s in self.scheduler.statuses().items() if s.value == "failed"]
+            error = f"step(s) failed: {', '.join(failed)}" if failed else "cancelled"
+        self.store.update_run(self.run.id, RunUpdate(status=outcome, error=error))
+        return outcome
+
+    def _loop(self, server: ForkServer) -> None:
+        ready_server = False
+        while not self.scheduler.done:
+            launched = self._launch_ready(server, ready_server)
+            ready_server = ready_server or launched
+            if self.scheduler.done:
+                break
+            self._wait_one(server)
+
+    def _launch_ready(self, server: ForkServer, server_ready: bool) -> bool:
+        launched = False
+        progress = True
+        while progress:
+            progress = False
+            for name in self.scheduler.next_ready():
+                step = self.pipeline.step(name)
+                key = planning.cache_key(self.pipeline, step, self.parameters, self.produced)
+                cached = (
+                    self.recorder.cached_outputs(key)
+                    if self.options.use_cache and step.settings.cache
+                    else None
+                )
+                self.scheduler.start(name)
+                if cached is not None:
+                    entry, outputs = cached
+                    self.produced[name] = {o.name: o for o in outputs}
+                    self.metrics.update(self.recorder.reuse_metrics(name, entry))
+                    self.scheduler.succeed(name, cached=True)
+                    t = now()
+                    self.recorder.step(
+                        name, "cached", cached=True, cache_key=key, started_at=t, finished_at=t
+                    )
+                    self._emit(name, "cached")
+                    progress = True
+                    continue
+                if not server_ready:
+                    server.wait_ready()
+                    server_ready = True
+                self._start_attempt(server, name, key)
+                launched = True
+        return launched
+
+    def _start_attempt(self, server: ForkServer, name: str, key: str) -> None:
+        step = self.pipeline.step(name)
+        step_dir = self.store.run_dir(self.run.id) / "steps" / name
+        if step_dir.exists():
+            shutil.rmtree(step_dir)
+        step_dir.mkdir(parents=True)
+        log_path = self.store.log_path(self.run.id, name, create_dir=True)
+        job = planning.build_job(
+            run_id=self.run.id,
+            pipeline=self.pipeline,
+            step=step,
+            parameters=self.parameters,
+            produced=self.produced,
+            workdir=self.workdir,
+            step_dir=step_dir,
+            log_path=log_path,
+        )
+        job_path = step_dir / "job.json"
+        job_path.write_text(job.model_dump_json())
+        timeout = step.settings.timeout_s
+        self._attempts[str(job_path)] = _Attempt(name, key, time.monotonic() + timeout if timeout else None)
+        server.launch(job_path)
+        attempt = self.scheduler.attempt(name)
+        self.recorder.step(name, "running", attempt=attempt, cache_key=key, started_at=now(), cached=False)
+        self._emit(name, "running", f"attempt {attempt}" if attempt > 1 else "")
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [
+            a.deadline for a in self._attempts.values() if a.deadline is not None and not a.timed_out
+        ]
+        return min(deadlines) - time.monotonic() if deadlines else None
+
+    def _wait_one(self, server: ForkServer) -> None:
+        wait = self._next_deadline()
+        try:
+            message = server.events.get(timeout=max(0.0, wait) if wait is not None else None)
+        except queue.Empty:
+            self._kill_overdue()
+            return
+        self._handle(message)
+
+    def _handle(self, message: dict[str, object]) -> None:
+        if "started" in message:
+            attempt = self._attempts[str(message["started"])]
+            attempt.pid = int(message["pid"])  # type: ignore[call-overload]
+            self._by_pid[attempt.pid] = str(message["started"])
+        elif "exited" in message:
+            job_path = self._by_pid.pop(int(message["exited"]))  # type: ignore[call-overload]
+            code, sig = message.get("code"), message.get("signal")
+            self._finish(
+                job_path, code if isinstance(code, int) else None, sig if isinstance(sig, int) else None
+            )
+        elif "server_exited" in message:
+            for job_path in list(self._attempts):
+                self._finish(job_path, None, None, lost=True)
+
+    def _kill_overdue(self) -> None:
+        current = time.monotonic()
+        for attempt in self._attempts.values():
+            if (
+                attempt.deadline is not None
+                and current >= attempt.deadline
+                and attempt.pid
+                and not attempt.timed_out
+            ):
+                attempt.timed_out = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(attempt.pid, signal.SIGKILL)
+
+    def _finish(self, job_path: str, code: int | None, sig: int | None, *, lost: bool = False) -> None:
+        attempt = self._attempts.pop(job_path)
+        name = attempt.step
+        step_dir = Path(job_path).parent
+        log = self.store.log_path(self.run.id, name)
+        self.metrics.update(self.recorder.metrics(name, step_dir))
+        result_file = step_dir / RESULT_FILE
+        result = StepResult.model_validate_json(result_file.read_text()) if result_file.exists() else None
+        if self.scheduler.status(name).value == "cancelled" or self.scheduler.cancelling:
+            with contextlib.suppress(Exception):
+                self.scheduler.fail(name, "cancelled")
+            self.recorder.step(name, "cancelled", finished_at=now(), signal=sig, exit_code=code)
+            self._emit(name, "cancelled")
+            return
+        if result is not None and result.ok and code == 0:
+            self.produced[name] = {o.name: o for o in result.outputs}
+            self.scheduler.succeed(name)
+            self.recorder.outputs(name, result.outputs, result.figures, log)
+            self.recorder.cache(attempt.key, name, result)
+            self.recorder.step(name, "succeeded", finished_at=now(), exit_code=code)
+            self._emit(name, "succeeded")
+            return
+        timeout = self.pipeline.step(name).settings.timeout_s
+        if attempt.timed_out:
+            error = f"step '{name}' timed out after {timeout:g} s and was killed"
+        elif lost:
+            error = f"step '{name}' was lost: the step process server stopped"
+        elif sig is not None:
+            error = f"step '{name}' was killed by {_signal_name(sig)}"
+        elif result is not None and result.error:
+            error = result.error.splitlines()[0]
+        else:
+            error = f"step '{name}' exited with status {code} without a result (see its log)"
+        retry = self.scheduler.fail(name, error)
+        self.recorder.step(
+            name, "pending" if retry else "failed", finished_at=now(), error=error, exit_code=code, signal=sig
+        )
+        if log.exists():
+            self.recorder.outputs(name, [], [], log)
+        self._emit(name, "retrying" if retry else "failed", error)
+        if not retry:
+            self._mark_upstream_failed()
+
+    def _mark_upstream_failed(self) -> None:
+        for name, state in self.scheduler.statuses().items():
+            if state.value == "upstream_failed" and self.recorder.steps[name].status != "upstream_failed":
+                self.recorder.step(name, "upstream_failed")
+                self._emit(name, "upstream_failed")
+
+    def _cancel(self, reason: str) -> None:
+        for name in self.scheduler.cancel():
+            for attempt in self._attempts.values():
+                if attempt.step == name and attempt.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(attempt.pid, signal.SIGKILL)
+        for name, state in self.scheduler.statuses().items():
+            if state.value == "cancelled" and self.recorder.steps[name].status == "pending":
+                self.recorder.step(name, "cancelled", error=reason)
+
+    def _drain(self, server: ForkServer) -> None:
+        deadline = time.monotonic() + 10
+        while self._attempts and time.monotonic() < deadline:
+            try:
+                self._handle(server.events.get(timeout=0.5))
+            except queue.Empty:
+                continue

@@ -1,0 +1,97 @@
+"""Turn an IR step plus its upstream outputs into a :class:`StepJob` and a cache key."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from kfjupyter.compiler.ir import CodeBlock, JsonValue, Pipeline, Step
+from kfjupyter.runner.cache import step_cache_key
+from kfjupyter.runner.job import SavedOutput, Source, StepJob, ValueRef
+
+
+def _source(block: CodeBlock) -> Source:
+    return Source(cell=block.cell, code=block.source, first_line=block.first_line)
+
+
+def setup_blocks(pipeline: Pipeline, step: Step) -> list[CodeBlock]:
+    """The shared set-up cells ``step`` runs before its own code, in notebook order."""
+    wanted = set(step.setup)
+    return [b for b in pipeline.setup if b.cell in wanted]
+
+
+def preload_modules(pipeline: Pipeline) -> list[str]:
+    """Top-level modules the set-up cells import: worth importing once in the fork server."""
+    names: dict[str, None] = {}
+    for block in pipeline.setup:
+        try:
+            tree = ast.parse(block.source)
+        except SyntaxError:
+            continue  # IPython syntax or a real error: lint reports it; nothing to preload here
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    names[alias.name] = None
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names[node.module] = None
+    return list(names)
+
+
+def step_parameters(step: Step, values: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """The parameter values ``step`` reads (and only those)."""
+    return {name: values[name] for name in step.parameters if name in values}
+
+
+def cache_key(
+    pipeline: Pipeline,
+    step: Step,
+    parameters: Mapping[str, JsonValue],
+    produced: Mapping[str, Mapping[str, SavedOutput]],
+) -> str:
+    """Cache key of ``step`` given the outputs its upstream steps produced."""
+    inputs = {name: produced[producer][name].sha256 for name, producer in step.inputs.items()}
+    return step_cache_key(
+        kind=step.kind,
+        setup=[b.source for b in setup_blocks(pipeline, step)],
+        code=[b.source for b in step.blocks],
+        parameters=step_parameters(step, parameters),
+        inputs=inputs,
+        outputs=step.outputs,
+    )
+
+
+def build_job(
+    *,
+    run_id: str,
+    pipeline: Pipeline,
+    step: Step,
+    parameters: Mapping[str, JsonValue],
+    produced: Mapping[str, Mapping[str, SavedOutput]],
+    workdir: Path,
+    step_dir: Path,
+    log_path: Path,
+) -> StepJob:
+    """The job file contents for one attempt of ``step``."""
+    inputs = {}
+    for name, producer in step.inputs.items():
+        out = produced[producer][name]
+        inputs[name] = ValueRef(path=out.path, serializer=out.serializer, sha256=out.sha256)
+    return StepJob(
+        run_id=run_id,
+        step=step.name,
+        kind=step.kind,
+        setup=[_source(b) for b in setup_blocks(pipeline, step)],
+        code=[_source(b) for b in step.blocks],
+        parameters=step_parameters(step, parameters),
+        inputs=inputs,
+        outputs=list(step.outputs),
+        workdir=str(workdir),
+        step_dir=str(step_dir),
+        log_path=str(log_path),
+    )
+
+
+def dag_of(pipeline: Pipeline) -> dict[str, Sequence[str]]:
+    """Step name -> direct upstream step names, in the pipeline's topological order."""
+    return {step.name: step.upstream for step in pipeline.steps}

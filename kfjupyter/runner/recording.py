@@ -1,0 +1,153 @@
+"""Write what a local run does into the run store: step records, events, outputs, metrics."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kfjupyter.context import read_metrics
+from kfjupyter.runner.job import SavedOutput, StepResult
+from kfjupyter.store import (
+    ArtifactRecord,
+    CachedOutput,
+    CacheEntry,
+    EventRecord,
+    MetricRecord,
+    RunStore,
+    StepRecord,
+    StepStatus,
+)
+
+
+class Recorder:
+    """Keeps one run's step records current in the store and mirrors events to a callback."""
+
+    def __init__(self, store: RunStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.steps: dict[str, StepRecord] = {}
+
+    def relative(self, path: Path | str) -> str:
+        """``path`` relative to the store home, '/'-separated."""
+        return Path(path).resolve().relative_to(self.store.home.resolve()).as_posix()
+
+    def init_steps(self, upstream: dict[str, list[str]]) -> None:
+        """Create a pending record for every step (or keep the ones of a resumed run)."""
+        existing = {s.name: s for s in self.store.get_steps(self.run_id)}
+        records = []
+        for name, ups in upstream.items():
+            record = existing.get(name) or StepRecord(run_id=self.run_id, name=name, upstream=ups)
+            record = record.model_copy(update={"status": "pending", "upstream": ups, "error": None})
+            records.append(record)
+            self.steps[name] = record
+        self.store.upsert_steps(records)
+
+    def step(self, name: str, status: StepStatus, **fields: object) -> StepRecord:
+        """Move step ``name`` to ``status`` with extra fields, store it and log an event."""
+        record = self.steps[name].model_copy(update={"status": status, **fields})
+        self.steps[name] = record
+        self.store.upsert_step(record)
+        self.store.add_event(
+            EventRecord(run_id=self.run_id, step=name, type=f"step_{status}", payload={"error": record.error})
+        )
+        return record
+
+    def outputs(self, step: str, outputs: list[SavedOutput], figures: list[str], log: Path) -> None:
+        """Record a finished step's saved values, figures and log as artifacts."""
+        for out in outputs:
+            self.store.add_artifact(
+                ArtifactRecord(
+                    run_id=self.run_id,
+                    step=step,
+                    name=out.name,
+                    kind="value",
+                    path=self.relative(out.path),
+                    size=out.size,
+                    sha256=out.sha256,
+                    preview=out.preview,
+                    serializer=out.serializer,
+                )
+            )
+        for figure in figures:
+            path = Path(figure)
+            self.store.add_artifact(
+                ArtifactRecord(
+                    run_id=self.run_id,
+                    step=step,
+                    name=path.stem,
+                    kind="figure",
+                    path=self.relative(path),
+                    media_type="image/png",
+                    size=path.stat().st_size,
+                )
+            )
+        if log.exists():
+            self.store.add_artifact(
+                ArtifactRecord(
+                    run_id=self.run_id,
+                    step=step,
+                    name="log",
+                    kind="log",
+                    path=self.relative(log),
+                    media_type="text/plain",
+                    size=log.stat().st_size,
+                )
+            )
+
+    def metrics(self, step: str, step_dir: Path) -> dict[str, float]:
+        """Move the metrics a step logged into the store; return the last value of each."""
+        rows = read_metrics(step_dir)
+        records = [
+            MetricRecord(
+                run_id=self.run_id,
+                step=step,
+                name=str(r["name"]),
+                value=float(r["value"]),  # type: ignore[arg-type]
+                index=int(r["index"]),  # type: ignore[call-overload]
+                ts=float(r["ts"]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+        if records:
+            self.store.add_metrics(records)
+        return {r.name: r.value for r in records}
+
+    def cache(self, key: str, step: str, result: StepResult) -> None:
+        """Remember a successful step's outputs under its cache key."""
+        outputs = [
+            CachedOutput(name=o.name, path=self.relative(o.path), sha256=o.sha256) for o in result.outputs
+        ]
+        self.store.put_cache(CacheEntry(cache_key=key, run_id=self.run_id, step=step, outputs=outputs))
+
+    def cached_outputs(self, key: str) -> tuple[CacheEntry, list[SavedOutput]] | None:
+        """The cache entry under ``key`` and its outputs if every file is still there; None on a miss."""
+        entry = self.store.get_cache(key)
+        if entry is None:
+            return None
+        found = []
+        for out in entry.outputs:
+            path = self.store.resolve(out.path)
+            if not path.exists():
+                return None
+            found.append(
+                SavedOutput(
+                    name=out.name, path=str(path), serializer="", size=path.stat().st_size, sha256=out.sha256
+                )
+            )
+        return entry, found
+
+    def reuse_metrics(self, step: str, entry: CacheEntry) -> dict[str, float]:
+        """Copy the metrics the cached step logged in its original run into this run."""
+        if entry.run_id == self.run_id:
+            rows = [m for m in self.store.list_metrics(self.run_id) if m.step == step]
+            return {m.name: m.value for m in rows}
+        rows = [m for m in self.store.list_metrics(entry.run_id) if m.step == entry.step]
+        copies = [m.model_copy(update={"run_id": self.run_id, "step": step}) for m in rows]
+        if copies:
+            self.store.add_metrics(copies)
+        return {m.name: m.value for m in copies}
+
+
+def now() -> float:
+    """Wall-clock time, Unix seconds."""
+    return time.time()

@@ -1,0 +1,379 @@
+"""SQLite run store: the :class:`RunStore` contract on one file, shared safely by many processes.
+
+The database is ``<home>/runs.db`` (schema in :mod:`kfjupyter.store.migrations`), run files live in
+``<home>/runs/<run_id>/``. WAL mode lets the UI and the CLI read while a runner process writes;
+each write is one short ``BEGIN IMMEDIATE`` transaction, batched where the runner writes many rows
+(:meth:`SqliteRunStore.upsert_steps`, :meth:`SqliteRunStore.add_metrics`). JSON is stored as TEXT.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kfjupyter.errors import Conflict, NotFound
+from kfjupyter.store import files
+from kfjupyter.store._sqlite_db import Database
+from kfjupyter.store.base import AliveCheck, RunStore, check_page
+from kfjupyter.store.liveness import pid_alive, this_host
+from kfjupyter.store.migrations import Migration
+from kfjupyter.store.models import (
+    ACTIVE_RUN_STATUSES,
+    ArtifactRecord,
+    CacheEntry,
+    EventRecord,
+    MetricRecord,
+    RunKind,
+    RunRecord,
+    RunStatus,
+    RunUpdate,
+    StepRecord,
+)
+from kfjupyter.store.transitions import apply_run_update
+
+_RUN_COLS = (
+    "id, kind, name, notebook, backend, status, created_at, started_at, finished_at, "
+    "parameters, error, owner_pid, owner_host, external_id, labels"
+)
+_RUN_FIELDS = tuple(_RUN_COLS.split(", "))
+_STEP_COLS = (
+    "run_id, name, status, cached, attempt, started_at, finished_at, error, cache_key, exit_code, "
+    "signal, upstream"
+)
+_STEP_FIELDS = tuple(_STEP_COLS.split(", "))
+_ARTIFACT_COLS = "run_id, step, name, kind, path, media_type, size, sha256, preview, serializer, created_at"
+_ARTIFACT_FIELDS = tuple(_ARTIFACT_COLS.split(", "))
+
+_INSERT_RUN = f"INSERT INTO runs ({_RUN_COLS}) VALUES ({', '.join('?' * len(_RUN_FIELDS))})"  # noqa: S608
+_UPDATE_RUN = (
+    "UPDATE runs SET status=?, started_at=?, finished_at=?, error=?, owner_pid=?, owner_host=?, "
+    "external_id=?, labels=? WHERE id=?"
+)
+_SELECT_RUN = f"SELECT {_RUN_COLS} FROM runs WHERE id=?"  # noqa: S608
+_LIST_RUNS = (
+    f"SELECT {_RUN_COLS} FROM runs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR status=?2) "  # noqa: S608
+    "ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+)
+_UPSERT_STEP = (
+    f"INSERT INTO steps ({_STEP_COLS}) VALUES ({', '.join('?' * len(_STEP_FIELDS))}) "  # noqa: S608
+    "ON CONFLICT (run_id, name) DO UPDATE SET status=excluded.status, cached=excluded.cached, "
+    "attempt=excluded.attempt, started_at=excluded.started_at, finished_at=excluded.finished_at, "
+    "error=excluded.error, cache_key=excluded.cache_key, exit_code=excluded.exit_code, "
+    "signal=excluded.signal, upstream=excluded.upstream"
+)
+_SELECT_STEPS = f"SELECT {_STEP_COLS} FROM steps WHERE run_id=? ORDER BY rowid"  # noqa: S608
+_LIST_EVENTS = (
+    "SELECT id, run_id, step, ts, type, payload FROM events "
+    "WHERE id > ?1 AND (?2 IS NULL OR run_id=?2) ORDER BY id LIMIT ?3"
+)
+_LIST_METRICS = (
+    "SELECT run_id, step, name, value, idx, ts FROM metrics "
+    "WHERE run_id=?1 AND (?2 IS NULL OR name=?2) ORDER BY name, idx, id"
+)
+_PUT_ARTIFACT = (
+    f"INSERT OR REPLACE INTO artifacts ({_ARTIFACT_COLS}) "  # noqa: S608
+    f"VALUES ({', '.join('?' * len(_ARTIFACT_FIELDS))})"
+)
+_LIST_ARTIFACTS = (
+    f"SELECT {_ARTIFACT_COLS} FROM artifacts WHERE run_id=?1 AND (?2 IS NULL OR step=?2) "  # noqa: S608
+    "ORDER BY step, name"
+)
+_GET_ARTIFACT = f"SELECT {_ARTIFACT_COLS} FROM artifacts WHERE run_id=? AND step=? AND name=?"  # noqa: S608
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    data = dict(zip(_RUN_FIELDS, row, strict=True))
+    data["parameters"] = json.loads(data["parameters"])
+    data["labels"] = json.loads(data["labels"])
+    return RunRecord.model_validate(data)
+
+
+def _step_from_row(row: Sequence[Any]) -> StepRecord:
+    data = dict(zip(_STEP_FIELDS, row, strict=True))
+    data["cached"] = bool(data["cached"])
+    data["upstream"] = json.loads(data["upstream"])
+    return StepRecord.model_validate(data)
+
+
+def _artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
+    data = dict(zip(_ARTIFACT_FIELDS, row, strict=True))
+    data["preview"] = json.loads(data["preview"])
+    return ArtifactRecord.model_validate(data)
+
+
+def _not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run {run_id} does not exist.", reason="run_not_found")
+
+
+class SqliteRunStore(RunStore):
+    """A :class:`RunStore` in ``<home>/runs.db``, safe to share between threads and processes."""
+
+    def __init__(
+        self, home: Path, *, timeout: float = 5.0, migrations: Sequence[Migration] | None = None
+    ) -> None:
+        """Open or create the store under ``home``; ``timeout`` is how long to wait for a lock."""
+        super().__init__(home)
+        self._db = Database(home / "runs.db", timeout=timeout, migrations=migrations)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file."""
+        return self._db.path
+
+    @property
+    def schema_version(self) -> int:
+        """Schema version of the database (the newest migration applied)."""
+        return self._db.version
+
+    def _require_runs(self, conn: sqlite3.Connection, run_ids: Iterable[str]) -> None:
+        for run_id in dict.fromkeys(run_ids):
+            if conn.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone() is None:
+                raise _not_found(run_id)
+
+    def _get(self, conn: sqlite3.Connection, run_id: str) -> RunRecord:
+        row = conn.execute(_SELECT_RUN, (run_id,)).fetchone()
+        if row is None:
+            raise _not_found(run_id)
+        return _run_from_row(row)
+
+    def _write_run(self, conn: sqlite3.Connection, run: RunRecord) -> None:
+        conn.execute(
+            _UPDATE_RUN,
+            (
+                run.status,
+                run.started_at,
+                run.finished_at,
+                run.error,
+                run.owner_pid,
+                run.owner_host,
+                run.external_id,
+                _dumps(run.labels),
+                run.id,
+            ),
+        )
+
+    def create_run(self, run: RunRecord) -> RunRecord:
+        """Store a new run and return it; raise ``Conflict`` if the id is taken."""
+        values = [getattr(run, field) for field in _RUN_FIELDS]
+        values[_RUN_FIELDS.index("parameters")] = _dumps(run.parameters)
+        values[_RUN_FIELDS.index("labels")] = _dumps(run.labels)
+        with self._db.write() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id=?", (run.id,)).fetchone() is not None:
+                raise Conflict(f"Run {run.id} already exists.", reason="run_exists")
+            conn.execute(_INSERT_RUN, values)
+        return run
+
+    def update_run(self, run_id: str, update: RunUpdate) -> RunRecord:
+        """Apply ``update`` atomically and return the new record."""
+        with self._db.write() as conn:
+            new = apply_run_update(self._get(conn, run_id), update, time.time())
+            self._write_run(conn, new)
+        return new
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """Return one run; raise ``NotFound`` if there is none with this id."""
+        with self._db.read() as conn:
+            return self._get(conn, run_id)
+
+    def list_runs(
+        self,
+        *,
+        kind: RunKind | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """Return runs newest first, optionally only of one kind and/or status."""
+        check_page(limit, offset)
+        with self._db.read() as conn:
+            rows = conn.execute(_LIST_RUNS, (kind, status, limit, offset)).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with everything recorded about it (rows cascade) and its files."""
+        with self._db.write() as conn:
+            run = self._get(conn, run_id)
+            if run.status in ACTIVE_RUN_STATUSES:
+                raise Conflict(
+                    f"Run {run_id} is {run.status}; cancel it before deleting.", reason="run_active"
+                )
+            conn.execute("DELETE FROM runs WHERE id=?", (run_id,))
+        files.remove_run_dir(self.home, run_id)
+
+    def mark_interrupted(self, alive: AliveCheck | None = None) -> list[str]:
+        """Mark runs whose local owner process is dead ``interrupted``; return their ids."""
+        check = alive or pid_alive
+        host = this_host()
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT id, owner_pid, owner_host FROM runs "
+                "WHERE status IN ('pending', 'running') AND owner_pid IS NOT NULL"
+            ).fetchall()
+        dead = {rid: pid for rid, pid, owner in rows if owner in (None, host) and not check(pid)}
+        marked: list[str] = []
+        if not dead:
+            return marked
+        now = time.time()
+        with self._db.write() as conn:
+            for run_id, pid in sorted(dead.items()):
+                row = conn.execute(_SELECT_RUN, (run_id,)).fetchone()
+                run = None if row is None else _run_from_row(row)
+                if run is None or run.status not in ACTIVE_RUN_STATUSES or run.owner_pid != pid:
+                    continue  # deleted, finished or resumed by another process meanwhile
+                error = f"The process driving this run (pid {pid}) exited before it finished."
+                self._write_run(
+                    conn, apply_run_update(run, RunUpdate(status="interrupted", error=error), now)
+                )
+                conn.execute(
+                    "UPDATE steps SET status='interrupted', finished_at=?1 "
+                    "WHERE run_id=?2 AND status='running'",
+                    (now, run_id),
+                )
+                marked.append(run_id)
+        return marked
+
+    def upsert_steps(self, steps: Sequence[StepRecord]) -> None:
+        """Insert or replace steps (keyed by run id and name) in one transaction."""
+        if not steps:
+            return
+        rows = [
+            (
+                s.run_id,
+                s.name,
+                s.status,
+                int(s.cached),
+                s.attempt,
+                s.started_at,
+                s.finished_at,
+                s.error,
+                s.cache_key,
+                s.exit_code,
+                s.signal,
+                _dumps(s.upstream),
+            )
+            for s in steps
+        ]
+        with self._db.write() as conn:
+            self._require_runs(conn, (s.run_id for s in steps))
+            conn.executemany(_UPSERT_STEP, rows)
+
+    def get_steps(self, run_id: str) -> list[StepRecord]:
+        """Return a run's steps in the order they were first stored."""
+        with self._db.read() as conn:
+            rows = conn.execute(_SELECT_STEPS, (run_id,)).fetchall()
+            if not rows:
+                self._require_runs(conn, [run_id])
+        return [_step_from_row(row) for row in rows]
+
+    def add_event(self, event: EventRecord) -> EventRecord:
+        """Store an event and return it with its new id."""
+        with self._db.write() as conn:
+            self._require_runs(conn, [event.run_id])
+            cursor = conn.execute(
+                "INSERT INTO events (run_id, step, ts, type, payload) VALUES (?, ?, ?, ?, ?)",
+                (event.run_id, event.step, event.ts, event.type, _dumps(event.payload)),
+            )
+            event_id = cursor.lastrowid
+        return event.model_copy(update={"id": event_id})
+
+    def list_events(
+        self, run_id: str | None = None, *, since_id: int = 0, limit: int | None = None
+    ) -> list[EventRecord]:
+        """Return events with ``id > since_id`` in id order, of one run or of all runs."""
+        check_page(limit)
+        with self._db.read() as conn:
+            rows = conn.execute(_LIST_EVENTS, (since_id, run_id, -1 if limit is None else limit)).fetchall()
+        return [
+            EventRecord(id=i, run_id=r, step=s, ts=ts, type=t, payload=json.loads(p))
+            for i, r, s, ts, t, p in rows
+        ]
+
+    def add_metrics(self, metrics: Sequence[MetricRecord]) -> None:
+        """Append metric values in one transaction (NaN is stored as NULL and read back as NaN)."""
+        if not metrics:
+            return
+        rows = [
+            (m.run_id, m.step, m.name, None if math.isnan(m.value) else m.value, m.index, m.ts)
+            for m in metrics
+        ]
+        with self._db.write() as conn:
+            self._require_runs(conn, (m.run_id for m in metrics))
+            conn.executemany(
+                "INSERT INTO metrics (run_id, step, name, value, idx, ts) VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def list_metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
+        """Return every stored value, ordered by name, index, then order written."""
+        with self._db.read() as conn:
+            rows = conn.execute(_LIST_METRICS, (run_id, name)).fetchall()
+            if not rows:
+                self._require_runs(conn, [run_id])
+        return [
+            MetricRecord(run_id=r, step=s, name=n, value=math.nan if v is None else v, index=i, ts=ts)
+            for r, s, n, v, i, ts in rows
+        ]
+
+    def add_artifact(self, artifact: ArtifactRecord) -> None:
+        """Store an artifact, replacing one with the same run, step and name."""
+        values = [getattr(artifact, field) for field in _ARTIFACT_FIELDS]
+        values[_ARTIFACT_FIELDS.index("preview")] = _dumps(artifact.preview)
+        with self._db.write() as conn:
+            self._require_runs(conn, [artifact.run_id])
+            conn.execute(_PUT_ARTIFACT, values)
+
+    def list_artifacts(self, run_id: str, step: str | None = None) -> list[ArtifactRecord]:
+        """Return a run's artifacts (of one step if given), ordered by step then name."""
+        with self._db.read() as conn:
+            rows = conn.execute(_LIST_ARTIFACTS, (run_id, step)).fetchall()
+            if not rows:
+                self._require_runs(conn, [run_id])
+        return [_artifact_from_row(row) for row in rows]
+
+    def get_artifact(self, run_id: str, step: str, name: str) -> ArtifactRecord:
+        """Return one artifact; raise ``NotFound`` if there is none."""
+        with self._db.read() as conn:
+            row = conn.execute(_GET_ARTIFACT, (run_id, step, name)).fetchone()
+            if row is None:
+                self._require_runs(conn, [run_id])
+                raise NotFound(
+                    f"Run {run_id} has no artifact {name!r} from step {step!r}.", reason="artifact_not_found"
+                )
+        return _artifact_from_row(row)
+
+    def put_cache(self, entry: CacheEntry) -> None:
+        """Store a cache entry, replacing any with the same key."""
+        outputs = _dumps([o.model_dump() for o in entry.outputs])
+        with self._db.write() as conn:
+            self._require_runs(conn, [entry.run_id])
+            conn.execute(
+                "INSERT OR REPLACE INTO cache (cache_key, run_id, step, created_at, outputs) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (entry.cache_key, entry.run_id, entry.step, entry.created_at, outputs),
+            )
+
+    def get_cache(self, cache_key: str) -> CacheEntry | None:
+        """Return the entry for ``cache_key``, or ``None``."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT cache_key, run_id, step, created_at, outputs FROM cache WHERE cache_key=?",
+                (cache_key,),
+            ).fetchone()
+        if row is None:
+            return None
+        key, run_id, step, created_at, outputs = row
+        return CacheEntry(
+            cache_key=key, run_id=run_id, step=step, created_at=created_at, outputs=json.loads(outputs)
+        )
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        self._db.close()

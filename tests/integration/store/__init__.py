@@ -1,0 +1,1 @@
+"""Run store tests with real processes."""
