@@ -26,3 +26,10 @@ def __getattr__(name: str) -> object:
 
         return log_metric
     raise AttributeError(f"module 'kfjupyter' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """Let ``%load_ext kfjupyter`` work as well as ``%load_ext kfjupyter.ipython``."""
+    from kfjupyter.ipython import load_ipython_extension as load
+
+    load(ipython)

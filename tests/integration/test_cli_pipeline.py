@@ -185,3 +185,55 @@ def test_kill_9_then_resume_finishes_with_the_cache(tmp_path: Path, home: Path) 
     body = json.loads(resumed.stdout)
     assert body["run_id"] == run_id and body["status"] == "succeeded"
     assert {s["name"]: s["cached"] for s in body["steps"]} == {"first": True, "second": False}
+
+
+def test_ctrl_c_cancels_the_run_and_kills_the_step_process_group(tmp_path: Path, home: Path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        [
+            cell(
+                "import subprocess, time\n"
+                "child = subprocess.Popen(['sleep', '60'])\n"
+                f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+                "time.sleep(60)\n"
+                "a = 1",
+                "step:long",
+            ),
+            cell("b = a + 1", "step:after_long"),
+        ],
+    )
+    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kfjupyter.cli.main", "run", str(nb), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    grandchild = int(pidfile.read_text())
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    body = json.loads(out)
+    assert body["status"] == "cancelled"
+    assert {s["name"]: s["status"] for s in body["steps"]} == {"long": "cancelled", "after_long": "cancelled"}
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{grandchild}").exists() and time.monotonic() < deadline:
+        state = (
+            Path(f"/proc/{grandchild}/stat").read_text().split()[2]
+            if Path(f"/proc/{grandchild}/stat").exists()
+            else "X"
+        )
+        if state == "Z":
+            break
+        time.sleep(0.1)
+    alive = (
+        Path(f"/proc/{grandchild}/stat").exists()
+        and Path(f"/proc/{grandchild}/stat").read_text().split()[2] != "Z"
+    )
+    assert not alive, "the step's child process survived the cancellation"

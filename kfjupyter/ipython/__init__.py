@@ -1,0 +1,31 @@
+"""IPython integration: ``%load_ext kfjupyter.ipython`` registers the ``%%step`` cell magic.
+
+Run interactively, ``%%step NAME [--after A B] [--gpu N] ...`` checks its options and then simply
+runs the cell in the notebook's namespace, so a notebook marked with ``%%step`` works the same
+cell by cell and as a pipeline. A malformed line is an error that names the option, not a cell
+that silently runs with other settings than the pipeline would use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfjupyter.errors import KfJupyterError
+from kfjupyter.notebook.step_magic import parse_step_line
+
+
+def step(line: str, cell: str, shell: Any) -> None:
+    """Body of ``%%step``: validate the step options, then run the cell."""
+    try:
+        parse_step_line(line)
+    except KfJupyterError as error:
+        print(f"%%step: {error.message}")
+        return
+    shell.run_cell(cell, store_history=False)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register kfjupyter's magics on ``ipython``."""
+    ipython.register_magic_function(
+        lambda line, cell: step(line, cell, ipython), magic_kind="cell", magic_name="step"
+    )
