@@ -17,6 +17,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
+from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
 from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
 
@@ -156,6 +157,7 @@ def _execute(
     cache: bool,
     max_parallel: int | None,
     on_event: EventCallback | None,
+    server: ForkServer | None = None,
 ) -> Run:
     options = LocalOptions(use_cache=cache, on_event=on_event)
     if max_parallel is not None:
@@ -164,5 +166,5 @@ def _execute(
         options.max_parallel = max_parallel
     else:
         options.max_parallel = os.cpu_count() or 1
-    LocalRun(store, record, pipeline, values, workdir, options).execute()
+    LocalRun(store, record, pipeline, values, workdir, options, server).execute()
     return load_run(store, record.id)

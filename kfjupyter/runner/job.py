@@ -7,9 +7,12 @@ JSON files in the step's directory, so a crashed process leaves a readable trail
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from kfjupyter.compiler.ir import JsonValue
+# Plain JSON here: the step process must not pay for building the IR models at start-up.
+JsonValue = Any
 
 
 class _Model(BaseModel):

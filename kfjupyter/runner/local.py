@@ -67,7 +67,9 @@ class LocalRun:
         parameters: Mapping[str, JsonValue],
         workdir: Path,
         options: LocalOptions,
+        server: ForkServer | None = None,
     ) -> None:
+        self._server = server
         self.store = store
         self.run = run
         self.pipeline = pipeline
@@ -91,7 +93,8 @@ class LocalRun:
 
     def execute(self) -> str:
         """Run every step to the end; return the run's final status."""
-        server = ForkServer(planning.preload_modules(self.pipeline))
+        server = self._server or ForkServer()
+        server.preload(planning.preload_modules(self.pipeline))
         self.store.update_run(
             self.run.id, RunUpdate(status="running", owner_pid=os.getpid(), owner_host=socket.gethostname())
         )
@@ -102,7 +105,8 @@ class LocalRun:
             self._cancel("cancelled by the user (Ctrl-C)")
             self._drain(server)
         finally:
-            server.close()
+            if self._server is None:
+                server.close()
         outcome = self.scheduler.outcome
         error = None
         if outcome != "succeeded":
