@@ -1,0 +1,136 @@
+"""The program every compiled step's container runs: ``python3 -m kfjupyter.kfp.entry``.
+
+It reads the KFP executor input (``{{$}}``), turns it into the local runner's
+:class:`~kfjupyter.runner.job.StepJob`, runs it with the same IPython step runtime
+(:func:`kfjupyter.runner.child.run_job`), copies saved values into the output artifacts with a
+small manifest, and reports logged metrics as the step's KFP ``Metrics`` artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kfp import dsl
+
+from kfjupyter.compiler.ir import JsonValue, ParamType
+from kfjupyter.context import read_metrics
+from kfjupyter.kfp.payload import (
+    JOB_INPUT,
+    MANIFEST,
+    METRICS_OUTPUT,
+    KfpStep,
+    ValueManifest,
+    param_input,
+    value_input,
+    value_output,
+)
+from kfjupyter.runner.job import StepJob, StepResult, ValueRef
+
+
+def artifact_path(entry: dict[str, Any]) -> Path:
+    """Local path of one runtime artifact from the executor input (KFP's own URI mapping)."""
+    return Path(dsl.Artifact(uri=entry["uri"]).path)
+
+
+def _first(section: dict[str, Any], name: str) -> dict[str, Any]:
+    artifacts: list[dict[str, Any]] = section.get("artifacts", {}).get(name, {}).get("artifacts", [])
+    if not artifacts:
+        raise RuntimeError(f"the executor input has no artifact {name!r}")
+    return artifacts[0]
+
+
+def coerce(value: JsonValue, kind: ParamType) -> JsonValue:
+    """A parameter value as its declared type (KFP sends every number as a float)."""
+    if kind == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def build_job(executor_input: dict[str, Any], work: Path) -> tuple[KfpStep, StepJob]:
+    """The step payload and the local StepJob for one execution."""
+    inputs = executor_input.get("inputs", {})
+    values = inputs.get("parameterValues", {})
+    step = KfpStep.model_validate_json(values[JOB_INPUT])
+    refs: dict[str, ValueRef] = {}
+    for variable in step.inputs:
+        folder = artifact_path(_first(inputs, value_input(variable)))
+        manifest = ValueManifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))
+        refs[variable] = ValueRef(
+            path=str(folder / manifest.file), serializer=manifest.serializer, sha256=manifest.sha256
+        )
+    job = StepJob(
+        run_id=os.environ.get("KFJUPYTER_RUN_ID", "kfp"),
+        step=step.step,
+        kind=step.kind,
+        setup=step.setup,
+        code=step.code,
+        parameters={name: coerce(values[param_input(name)], kind) for name, kind in step.parameters.items()},
+        inputs=refs,
+        outputs=step.outputs,
+        workdir=str(Path.cwd()),
+        step_dir=str(work),
+        log_path=str(work / "step.log"),
+    )
+    return step, job
+
+
+def publish(executor_input: dict[str, Any], result: StepResult, work: Path) -> None:
+    """Copy saved values into their artifacts and write the executor output (metrics)."""
+    outputs = executor_input.get("outputs", {})
+    for saved in result.outputs:
+        folder = artifact_path(_first(outputs, value_output(saved.name)))
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(saved.path).name
+        shutil.copyfile(saved.path, target)
+        manifest = ValueManifest(
+            name=saved.name, file=target.name, serializer=saved.serializer, sha256=saved.sha256
+        )
+        (folder / MANIFEST).write_text(manifest.model_dump_json(), encoding="utf-8")
+    last: dict[str, float] = {}
+    for record in read_metrics(work):
+        last[str(record["name"])] = float(record["value"])  # type: ignore[arg-type]
+    reported: dict[str, Any] = {}
+    for name in [*(value_output(s.name) for s in result.outputs), METRICS_OUTPUT]:
+        artifact = dict(_first(outputs, name))
+        if name == METRICS_OUTPUT:
+            artifact["metadata"] = {**artifact.get("metadata", {}), **last}
+        reported[name] = {"artifacts": [artifact]}
+    output_file = outputs.get("outputFile")
+    if output_file:
+        Path(output_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(output_file).write_text(json.dumps({"artifacts": reported}), encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one step from its executor input; the exit status is 0 only when the step succeeded."""
+    from kfjupyter.runner.child import make_shell, run_job
+
+    parser = argparse.ArgumentParser(prog="python -m kfjupyter.kfp.entry")
+    parser.add_argument("--executor-input", required=True, help="the KFP executor input JSON ({{$}})")
+    args = parser.parse_args(argv)
+    executor_input = json.loads(args.executor_input)
+    with tempfile.TemporaryDirectory(prefix="kfjupyter-step-") as tmp:
+        work = Path(tmp)
+        step, job = build_job(executor_input, work)
+        os.environ["KFJUPYTER_STEP_DIR"] = job.step_dir
+        os.environ["KFJUPYTER_STEP"] = job.step
+        result = run_job(job, make_shell())
+        if not result.ok:
+            sys.stderr.write(f"step {step.step!r} failed: {result.error}\n")
+            return 1
+        publish(executor_input, result, work)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

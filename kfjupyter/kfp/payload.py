@@ -1,0 +1,59 @@
+"""What a compiled step carries: the :class:`KfpStep` payload and the artifact naming rules.
+
+The payload is a JSON string handed to the container as an ordinary input parameter (never spliced
+into code or YAML). It holds the step's code and how its KFP inputs and outputs map to variables.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kfjupyter.compiler.ir import ParamType
+from kfjupyter.runner.job import Source
+
+JOB_INPUT = "step_job"
+METRICS_OUTPUT = "metrics"
+MANIFEST = "kfjupyter-value.json"
+
+
+def param_input(name: str) -> str:
+    """Component input name of pipeline parameter ``name``."""
+    return f"param_{name}"
+
+
+def value_input(variable: str) -> str:
+    """Component input artifact name of upstream variable ``variable``."""
+    return f"in_{variable}"
+
+
+def value_output(variable: str) -> str:
+    """Component output artifact name of variable ``variable``."""
+    return f"out_{variable}"
+
+
+class KfpStep(BaseModel):
+    """The step as its container sees it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pipeline: str = Field(description="Name of the pipeline (for logs).")
+    step: str = Field(description="The step's name as written in the notebook.")
+    kind: str = Field("step", description="'step' or 'metrics'.")
+    setup: list[Source] = Field(default_factory=list, description="Shared set-up code, in order.")
+    code: list[Source] = Field(default_factory=list, description="The step's own cells, in order.")
+    parameters: dict[str, ParamType] = Field(
+        default_factory=dict, description="Parameters the step reads -> their declared type."
+    )
+    inputs: list[str] = Field(default_factory=list, description="Variables loaded from upstream artifacts.")
+    outputs: list[str] = Field(default_factory=list, description="Variables saved as output artifacts.")
+
+
+class ValueManifest(BaseModel):
+    """Written next to a saved value inside its output artifact directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    file: str = Field(description="File name of the saved value inside the artifact directory.")
+    serializer: str
+    sha256: str

@@ -1,0 +1,107 @@
+"""The compiled YAML, executed by ``kfp.local``, gives the same values and metrics as a local run.
+
+``kfp.local.SubprocessRunner`` refuses container components because it cannot provide the image.
+Our steps' image is "this environment with kfjupyter installed", which is exactly what the current
+venv is, so the test lifts that one guard and runs the YAML as loaded by
+``kfp.components.load_component_from_file``: KFP itself resolves ``{{$}}``, wires the artifacts
+between tasks and reads back the executor output (including the Metrics artifact).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kfp import components, local
+from kfp.local import subprocess_task_handler
+
+from kfjupyter.api import run_notebook
+from kfjupyter.compiler.lint import compile_notebook
+from kfjupyter.kfp.payload import MANIFEST, ValueManifest
+from kfjupyter.kfp.pipeline import compile_to_yaml
+from kfjupyter.serializers import load_value
+from kfjupyter.store import RunStore
+from tests.support.notebooks import cell, write_notebook
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore:Task .* have no effect in the current local runner:UserWarning"),
+]
+NASTY = 'it\'s "q" {{x}}\nünï ✓'
+
+
+@pytest.fixture
+def kfp_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(
+        subprocess_task_handler.SubprocessTaskHandler, "validate_not_container_component", lambda *_: None
+    )
+    root = tmp_path / "kfp-root"
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+    return root
+
+
+def kfp_results(root: Path) -> tuple[dict[tuple[str, str], Any], dict[str, float]]:
+    (run_dir,) = root.iterdir()
+    values: dict[tuple[str, str], Any] = {}
+    metrics: dict[str, float] = {}
+    for manifest_path in run_dir.glob("*/*/" + MANIFEST):
+        manifest = ValueManifest.model_validate_json(manifest_path.read_text(encoding="utf-8"))
+        task = manifest_path.parent.parent.name.removeprefix("step-")
+        values[(task, manifest.name)] = load_value(manifest_path.parent / manifest.file, manifest.serializer)
+    for output in run_dir.glob("*/executor_output.json"):
+        artifacts = json.loads(output.read_text(encoding="utf-8"))["artifacts"]
+        metrics.update(artifacts["metrics"]["artifacts"][0]["metadata"])
+    return values, metrics
+
+
+def local_results(store: RunStore, run_id: str) -> dict[tuple[str, str], Any]:
+    home = store.home
+    return {
+        (a.step, a.name): load_value(Path(home) / a.path, a.serializer)
+        for a in store.list_artifacts(run_id)
+        if a.kind == "value"
+    }
+
+
+def test_compiled_pipeline_matches_the_local_runner(tmp_path: Path, store: RunStore, kfp_local: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "diamond.ipynb",
+        [
+            cell("import kfjupyter", "imports"),
+            cell(f"n = 4\nmsg = {NASTY!r}\nrate = 0.5", "pipeline-parameters"),
+            cell("data = list(range(n))\nlabel = msg + '!'", "step:make"),
+            cell(
+                "doubled = [x * 2 for x in data]\nkfjupyter.log_metric('doubled_sum', sum(doubled))",
+                "step:double",
+            ),
+            cell("scaled = [x * rate for x in data]", "step:scale"),
+            cell("total = sum(doubled) + sum(scaled) + len(label) * 0", "step:join"),
+            cell("total", "pipeline-metrics"),
+        ],
+    )
+    run = run_notebook(nb, overrides=["n=5"], store=store)
+    assert run.status == "succeeded", run.to_json()
+
+    pipeline, _ = compile_notebook(nb, target="cluster")
+    package = tmp_path / "pipeline.yaml"
+    package.write_text(compile_to_yaml(pipeline, image="python:3.11-kfjupyter"), encoding="utf-8")
+    components.load_component_from_file(str(package))(n=5)
+
+    values, metrics = kfp_results(kfp_local)
+    assert metrics == run.last_metrics() == {"doubled_sum": 20.0, "total": 25.0}
+    assert values == local_results(store, run.id)
+    assert values[("make", "label")] == NASTY + "!"
+
+
+def test_a_failing_cell_fails_its_kfp_task(tmp_path: Path, kfp_local: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "broken.ipynb",
+        [cell("x = 1", "step:ok"), cell("y = x / 0", "step:bad")],
+    )
+    pipeline, _ = compile_notebook(nb, target="cluster")
+    package = tmp_path / "pipeline.yaml"
+    package.write_text(compile_to_yaml(pipeline, image="python:3.11-kfjupyter"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="step-bad"):
+        components.load_component_from_file(str(package))()
