@@ -9,6 +9,7 @@ from traitlets import Unicode
 
 from kfjupyter.server.handlers import HealthHandler
 from kfjupyter.server.models import Backend
+from kfjupyter.server.runs_handlers import run_routes
 
 API = "kfjupyter/api"
 
@@ -39,5 +40,5 @@ class KfJupyterApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the REST routes."""
-        routes: list[tuple[str, Any]] = [(rf"/{API}/health", HealthHandler)]
+        routes: list[tuple[str, Any]] = [(rf"/{API}/health", HealthHandler), *run_routes(f"/{API}")]
         self.handlers.extend(routes)

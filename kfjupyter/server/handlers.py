@@ -12,7 +12,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel
 from tornado import web
 
-from kfjupyter import __version__
+from kfjupyter._version import __version__
 from kfjupyter.errors import InvalidInput
 from kfjupyter.server import models
 from kfjupyter.server.errors import to_http_error

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+RunKind = Literal["pipeline", "training"]
+RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 class _Model(BaseModel):
@@ -39,4 +42,140 @@ class ErrorBody(_Model):
     reason: str | None = Field(None, description="Short machine-readable reason.")
 
 
-RESPONSE_MODELS: tuple[type[BaseModel], ...] = (Health, ErrorBody)
+class RunListQuery(_Model):
+    """Query of ``GET /kfjupyter/api/runs``."""
+
+    kind: RunKind | None = Field(None, description="Only runs of this kind.")
+    status: RunStatus | None = Field(None, description="Only runs with this status.")
+    limit: int = Field(50, ge=1, le=200, description="At most this many runs (1-200).")
+    offset: int = Field(0, ge=0, description="Skip this many of the newest runs.")
+
+
+class RunSummary(_Model):
+    """One run as the runs list shows it."""
+
+    id: str = Field(description="Run id.")
+    kind: RunKind = Field(description="A notebook pipeline or a training job.")
+    name: str = Field(description="Display name (pipeline or job name).")
+    notebook: str | None = Field(description="Path of the notebook the run came from, if any.")
+    backend: str = Field(description="Where it runs: 'local', 'kfp', ...")
+    status: RunStatus = Field(description="Current status.")
+    created_at: float = Field(description="When the run was created (Unix seconds).")
+    started_at: float | None = Field(description="When it started executing.")
+    finished_at: float | None = Field(description="When it ended.")
+    duration_s: float | None = Field(description="Seconds from start to end; None until it ended.")
+    error: str | None = Field(description="User-safe reason the run failed or stopped.")
+
+
+class RunList(_Model):
+    """Response of ``GET /kfjupyter/api/runs``: newest first."""
+
+    runs: list[RunSummary] = Field(description="The runs of this page, newest first.")
+    limit: int = Field(description="Page size that was applied.")
+    offset: int = Field(description="Offset that was applied.")
+
+
+class StepSummary(_Model):
+    """One step of a run."""
+
+    name: str = Field(description="Step name, unique within the run.")
+    status: str = Field(description="Step status, e.g. 'running', 'succeeded', 'cached'.")
+    cached: bool = Field(description="Whether the outputs were reused from an earlier run.")
+    started_at: float | None = Field(description="When the current attempt started.")
+    finished_at: float | None = Field(description="When the step reached its final status.")
+    duration_s: float | None = Field(description="Seconds from start to end; None until it ended.")
+    error: str | None = Field(description="User-safe error text for a failed step.")
+
+
+class RunDetail(_Model):
+    """Response of ``GET /kfjupyter/api/runs/{id}``."""
+
+    run: RunSummary = Field(description="The run.")
+    parameters: dict[str, JsonValue] = Field(description="Parameter values the run used.")
+    steps: list[StepSummary] = Field(description="Steps in the order they were first stored.")
+    metrics: dict[str, float] = Field(description="Last value of every metric the run logged.")
+
+
+class LogText(_Model):
+    """Response of ``GET /kfjupyter/api/runs/{id}/logs/{step}?offset=N``."""
+
+    run_id: str = Field(description="Run id.")
+    step: str = Field(description="Step name.")
+    text: str = Field(description="Whole log lines from the requested offset.")
+    next_offset: int = Field(description="Offset to ask for next to follow the log.")
+    exists: bool = Field(description="Whether the step has written a log yet.")
+
+
+class MetricPoint(_Model):
+    """One logged metric value."""
+
+    step: str | None = Field(description="Pipeline step that logged it, if any.")
+    name: str = Field(description="Metric name.")
+    value: float = Field(description="The value.")
+    index: int = Field(description="Position in the series, e.g. the epoch.")
+    ts: float = Field(description="When it was logged (Unix seconds).")
+
+
+class MetricHistory(_Model):
+    """Response of ``GET /kfjupyter/api/runs/{id}/metrics``: every value, by name then index."""
+
+    run_id: str = Field(description="Run id.")
+    metrics: list[MetricPoint] = Field(description="Every stored value.")
+
+
+class ArtifactSummary(_Model):
+    """One artifact a step produced."""
+
+    step: str = Field(description="Step that produced it.")
+    name: str = Field(description="Artifact name, unique within the step.")
+    kind: str = Field(description="Artifact kind, e.g. 'log', 'dataset', 'model'.")
+    path: str = Field(description="Path relative to the run store home.")
+    media_type: str = Field(description="MIME type of the file.")
+    size: int = Field(description="File size in bytes.")
+    created_at: float = Field(description="When it was recorded (Unix seconds).")
+
+
+class ArtifactList(_Model):
+    """Response of ``GET /kfjupyter/api/runs/{id}/artifacts``."""
+
+    run_id: str = Field(description="Run id.")
+    artifacts: list[ArtifactSummary] = Field(description="Artifacts ordered by step then name.")
+
+
+class RunNotebookRequest(_Model):
+    """Body of ``POST /kfjupyter/api/notebooks/run``."""
+
+    path: str = Field(min_length=1, description="Notebook path relative to the server's root directory.")
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="NAME=VALUE overrides of the notebook's parameters."
+    )
+    no_cache: bool = Field(False, description="Run every step even when cached outputs fit.")
+
+    @field_validator("parameters")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [name for name in value if not name.isidentifier()]
+        if bad:
+            raise ValueError(f"parameter names must be Python identifiers, got {bad!r}")
+        return value
+
+
+class RunStarted(_Model):
+    """Response of ``POST /kfjupyter/api/notebooks/run`` (202): the run that was started."""
+
+    run_id: str = Field(description="Id of the new run; follow it with ``GET runs/{id}``.")
+    notebook: str = Field(description="The notebook path, relative to the server root.")
+
+
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    Health,
+    ErrorBody,
+    RunListQuery,
+    RunList,
+    RunDetail,
+    LogText,
+    MetricHistory,
+    ArtifactList,
+    RunNotebookRequest,
+    RunStarted,
+)

@@ -8,7 +8,19 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IHealth, isHealth, isObject } from './validate';
+import {
+  IHealth,
+  ILogText,
+  IRunDetail,
+  IRunList,
+  IRunStarted,
+  isHealth,
+  isLogText,
+  isObject,
+  isRunDetail,
+  isRunList,
+  isRunStarted
+} from './validate';
 
 /** An error from the kfjupyter API, carrying the server's user-facing message. */
 export class ApiError extends Error {
@@ -23,7 +35,7 @@ export class ApiError extends Error {
 
 async function readError(response: Response): Promise<string> {
   try {
-    const body: unknown = await response.json();
+    const body: unknown = response.status === 204 ? null : await response.json();
     if (isObject(body) && typeof body.message === 'string' && body.message !== '') {
       return body.message;
     }
@@ -50,7 +62,7 @@ export async function requestAPI<T>(
   if (!response.ok) {
     throw new ApiError(await readError(response), response.status);
   }
-  const body: unknown = await response.json();
+  const body: unknown = response.status === 204 ? null : await response.json();
   if (!guard(body)) {
     throw new ApiError(
       `Unexpected response from ${path}: the server and extension versions may differ`,
@@ -63,4 +75,66 @@ export async function requestAPI<T>(
 /** `GET /kfjupyter/api/health`: version, current user and configured backends. */
 export function getHealth(settings?: ServerConnection.ISettings): Promise<IHealth> {
   return requestAPI('health', isHealth, {}, settings);
+}
+
+/** Filters and page of `GET /kfjupyter/api/runs`. */
+export interface IRunQuery {
+  kind?: 'pipeline' | 'training';
+  status?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** `GET /kfjupyter/api/runs`: runs, newest first. */
+export function listRuns(
+  query: IRunQuery = {},
+  settings?: ServerConnection.ISettings
+): Promise<IRunList> {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) {
+      params.set(name, String(value));
+    }
+  }
+  const search = params.toString();
+  return requestAPI(search ? `runs?${search}` : 'runs', isRunList, {}, settings);
+}
+
+/** `GET /kfjupyter/api/runs/{id}`: the run with its steps and last metrics. */
+export function getRun(runId: string, settings?: ServerConnection.ISettings): Promise<IRunDetail> {
+  return requestAPI(`runs/${encodeURIComponent(runId)}`, isRunDetail, {}, settings);
+}
+
+/** `GET /kfjupyter/api/runs/{id}/logs/{step}?offset=N`: whole log lines from byte `offset`. */
+export function getStepLog(
+  runId: string,
+  step: string,
+  offset = 0,
+  settings?: ServerConnection.ISettings
+): Promise<ILogText> {
+  const path = `runs/${encodeURIComponent(runId)}/logs/${encodeURIComponent(step)}?offset=${offset}`;
+  return requestAPI(path, isLogText, {}, settings);
+}
+
+function isNull(value: unknown): value is null {
+  return value === null;
+}
+
+/** `DELETE /kfjupyter/api/runs/{id}`: delete a finished run and its files. */
+export async function deleteRun(
+  runId: string,
+  settings?: ServerConnection.ISettings
+): Promise<void> {
+  await requestAPI(`runs/${encodeURIComponent(runId)}`, isNull, { method: 'DELETE' }, settings);
+}
+
+/** `POST /kfjupyter/api/notebooks/run`: start the notebook at `path` (relative to the root). */
+export function runNotebook(
+  path: string,
+  parameters: { [name: string]: string } = {},
+  noCache = false,
+  settings?: ServerConnection.ISettings
+): Promise<IRunStarted> {
+  const body = JSON.stringify({ path, parameters, no_cache: noCache });
+  return requestAPI('notebooks/run', isRunStarted, { method: 'POST', body }, settings);
 }

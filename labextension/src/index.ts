@@ -2,7 +2,9 @@
  * kfjupyter JupyterLab plugins. This file only wires plugins; features live in their modules.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 
+import { addCommands } from './commands';
 import { KubeflowSidebar } from './widgets/sidebar';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -10,13 +12,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Kubeflow sidebar with runs, pipelines and training.',
   autoStart: true,
   requires: [ILabShell],
-  activate: (app: JupyterFrontEnd, labShell: ILabShell): void => {
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, labShell: ILabShell, palette: ICommandPalette | null): void => {
     const sidebar = new KubeflowSidebar();
     labShell.add(sidebar, 'left', { rank: 900 });
-    app.commands.addCommand('kfjupyter:refresh', {
-      label: 'Kubeflow: Refresh',
-      execute: () => sidebar.refresh()
-    });
+    addCommands(app, labShell, sidebar, palette);
     void sidebar.refresh();
   }
 };

@@ -56,3 +56,149 @@ export function isHealth(value: unknown): value is IHealth {
     isArrayOf(value.backends, isBackend)
   );
 }
+
+export function isNumber(value: unknown): value is number {
+  return typeof value === 'number';
+}
+
+function isOptional<T>(value: unknown, guard: (item: unknown) => item is T): value is T | null {
+  return value === null || guard(value);
+}
+
+/** Statuses of a run. */
+export type RunStatus =
+  'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+const RUN_STATUSES: readonly string[] = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted'
+];
+
+export function isRunStatus(value: unknown): value is RunStatus {
+  return isString(value) && RUN_STATUSES.includes(value);
+}
+
+/** One run as the runs list shows it. */
+export interface IRunSummary {
+  id: string;
+  kind: string;
+  name: string;
+  notebook: string | null;
+  backend: string;
+  status: RunStatus;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  duration_s: number | null;
+  error: string | null;
+}
+
+/** Body of `GET /kfjupyter/api/runs`. */
+export interface IRunList {
+  runs: IRunSummary[];
+  limit: number;
+  offset: number;
+}
+
+/** One step of a run. */
+export interface IStepSummary {
+  name: string;
+  status: string;
+  cached: boolean;
+  started_at: number | null;
+  finished_at: number | null;
+  duration_s: number | null;
+  error: string | null;
+}
+
+/** Body of `GET /kfjupyter/api/runs/{id}`. */
+export interface IRunDetail {
+  run: IRunSummary;
+  parameters: JsonObject;
+  steps: IStepSummary[];
+  metrics: { [name: string]: number };
+}
+
+/** Body of `GET /kfjupyter/api/runs/{id}/logs/{step}`. */
+export interface ILogText {
+  run_id: string;
+  step: string;
+  text: string;
+  next_offset: number;
+  exists: boolean;
+}
+
+/** Body of `POST /kfjupyter/api/notebooks/run`. */
+export interface IRunStarted {
+  run_id: string;
+  notebook: string;
+}
+
+export function isRunSummary(value: unknown): value is IRunSummary {
+  return (
+    isObject(value) &&
+    isString(value.id) &&
+    isString(value.kind) &&
+    isString(value.name) &&
+    isOptional(value.notebook, isString) &&
+    isString(value.backend) &&
+    isRunStatus(value.status) &&
+    isNumber(value.created_at) &&
+    isOptional(value.started_at, isNumber) &&
+    isOptional(value.finished_at, isNumber) &&
+    isOptional(value.duration_s, isNumber) &&
+    isOptional(value.error, isString)
+  );
+}
+
+export function isRunList(value: unknown): value is IRunList {
+  return (
+    isObject(value) &&
+    isArrayOf(value.runs, isRunSummary) &&
+    isNumber(value.limit) &&
+    isNumber(value.offset)
+  );
+}
+
+export function isStepSummary(value: unknown): value is IStepSummary {
+  return (
+    isObject(value) &&
+    isString(value.name) &&
+    isString(value.status) &&
+    isBoolean(value.cached) &&
+    isOptional(value.started_at, isNumber) &&
+    isOptional(value.finished_at, isNumber) &&
+    isOptional(value.duration_s, isNumber) &&
+    isOptional(value.error, isString)
+  );
+}
+
+export function isRunDetail(value: unknown): value is IRunDetail {
+  return (
+    isObject(value) &&
+    isRunSummary(value.run) &&
+    isObject(value.parameters) &&
+    isArrayOf(value.steps, isStepSummary) &&
+    isObject(value.metrics) &&
+    Object.values(value.metrics).every(isNumber)
+  );
+}
+
+export function isLogText(value: unknown): value is ILogText {
+  return (
+    isObject(value) &&
+    isString(value.run_id) &&
+    isString(value.step) &&
+    isString(value.text) &&
+    isNumber(value.next_offset) &&
+    isBoolean(value.exists)
+  );
+}
+
+export function isRunStarted(value: unknown): value is IRunStarted {
+  return isObject(value) && isString(value.run_id) && isString(value.notebook);
+}

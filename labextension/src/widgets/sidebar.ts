@@ -1,16 +1,20 @@
 /**
- * The left-panel "Kubeflow" sidebar: shows what the server extension reports.
+ * The left-panel "Kubeflow" sidebar: what the server extension reports, then the runs list.
  */
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { getHealth } from '../api';
 import { kubeflowIcon } from '../icons';
 import { IHealth } from '../validate';
+import { RunsList } from './runsList';
 
 export const SIDEBAR_ID = 'jp-kfjupyter-sidebar';
 
-export class KubeflowSidebar extends Widget {
-  constructor(private readonly _load: () => Promise<IHealth> = getHealth) {
+export class KubeflowSidebar extends Panel {
+  constructor(
+    private readonly _load: () => Promise<IHealth> = getHealth,
+    readonly runs: RunsList = new RunsList()
+  ) {
     super();
     this.id = SIDEBAR_ID;
     this.addClass('jp-kfjupyter-sidebar');
@@ -22,7 +26,11 @@ export class KubeflowSidebar extends Widget {
     header.textContent = 'Kubeflow';
     this._body = document.createElement('div');
     this._body.className = 'jp-kfjupyter-sidebar-body';
-    this.node.append(header, this._body);
+    const health = new Widget();
+    health.addClass('jp-kfjupyter-health');
+    health.node.append(header, this._body);
+    this.addWidget(health);
+    this.addWidget(runs);
   }
 
   /** Fetch the server's health and render it; errors are shown in the panel, not thrown. */

@@ -1,0 +1,223 @@
+"""REST handlers of runs: list, detail, step logs, metrics, artifacts, delete, run a notebook.
+
+Each handler opens the run store (``KFJUPYTER_HOME`` decides where), calls it and answers a model
+from :mod:`kfjupyter.server.models`. Errors go through the one map in
+:mod:`kfjupyter.server.errors`: unknown run 404, bad query or body 400, running run 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kfjupyter.api import load_run
+from kfjupyter.errors import InvalidInput, NotFound
+from kfjupyter.server import models
+from kfjupyter.server.errors import validation_message
+from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.launch import confine, start_run
+from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
+
+RUN_ID = r"(?P<run_id>[^/]+)"
+STEP = r"(?P<step>[^/]+)"
+#: Query arguments that belong to Jupyter's authentication, not to our queries.
+_AUTH_QUERY_ARGUMENTS = frozenset({"token", "_xsrf"})
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_query(model: type[M], arguments: dict[str, list[bytes]]) -> M:
+    """Validate query ``arguments`` into ``model``; a 400 naming the bad arguments if they do not fit.
+
+    Jupyter's auth arguments and the bare number JupyterLab appends to GETs to defeat caches are
+    ignored; any other unknown argument is an error.
+    """
+    raw = {
+        name: values[-1].decode(errors="replace")
+        for name, values in arguments.items()
+        if name not in _AUTH_QUERY_ARGUMENTS and not name.isdigit()
+    }
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidInput(validation_message(error).replace("request body", "query")) from error
+
+
+@contextmanager
+def _store() -> Iterator[RunStore]:
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _duration(started: float | None, finished: float | None) -> float | None:
+    if started is None or finished is None:
+        return None
+    return max(0.0, finished - started)
+
+
+def run_summary(run: RunRecord) -> models.RunSummary:
+    """The list view of one run."""
+    return models.RunSummary(
+        id=run.id,
+        kind=run.kind,
+        name=run.name,
+        notebook=run.notebook,
+        backend=run.backend,
+        status=run.status,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_s=_duration(run.started_at, run.finished_at),
+        error=run.error,
+    )
+
+
+def step_summary(step: StepRecord) -> models.StepSummary:
+    """The detail view of one step."""
+    return models.StepSummary(
+        name=step.name,
+        status=step.status,
+        cached=step.cached,
+        started_at=step.started_at,
+        finished_at=step.finished_at,
+        duration_s=_duration(step.started_at, step.finished_at),
+        error=step.error,
+    )
+
+
+def _metric(m: MetricRecord) -> models.MetricPoint:
+    return models.MetricPoint(step=m.step, name=m.name, value=m.value, index=m.index, ts=m.ts)
+
+
+def _artifact(a: ArtifactRecord) -> models.ArtifactSummary:
+    return models.ArtifactSummary(
+        step=a.step,
+        name=a.name,
+        kind=a.kind,
+        path=a.path,
+        media_type=a.media_type,
+        size=a.size,
+        created_at=a.created_at,
+    )
+
+
+class RunsHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/runs?kind=&status=&limit=&offset=``: runs, newest first."""
+
+    @api("read")
+    def get(self) -> None:
+        """List one page of runs."""
+        query = parse_query(models.RunListQuery, self.request.query_arguments)
+        with _store() as store:
+            runs = store.list_runs(
+                kind=query.kind, status=query.status, limit=query.limit, offset=query.offset
+            )
+        self.reply(
+            models.RunList(runs=[run_summary(r) for r in runs], limit=query.limit, offset=query.offset)
+        )
+
+
+class RunHandler(KfJupyterHandler):
+    """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps and last metrics."""
+
+    @api("read")
+    def get(self, run_id: str) -> None:
+        """Describe one run."""
+        with _store() as store:
+            run = load_run(store, run_id)
+        self.reply(
+            models.RunDetail(
+                run=run_summary(run.record),
+                parameters=dict(run.record.parameters),
+                steps=[step_summary(s) for s in run.steps],
+                metrics=run.last_metrics(),
+            )
+        )
+
+    @api("write")
+    def delete(self, run_id: str) -> None:
+        """Delete a finished run with its files; 409 while it runs."""
+        with _store() as store:
+            store.delete_run(run_id)
+        self.set_status(204)
+        self.finish()
+
+
+class RunLogHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/runs/{id}/logs/{step}?offset=N``: whole log lines from byte ``N``."""
+
+    @api("read")
+    def get(self, run_id: str, step: str) -> None:
+        """Read a step's log from ``offset``; pass ``next_offset`` back to follow it."""
+        raw = self.get_query_argument("offset", "0")
+        if not raw.isdigit():
+            raise InvalidInput(f"offset: must be a whole number >= 0, got {raw!r}")
+        with _store() as store:
+            steps = {s.name for s in store.get_steps(run_id)}
+            if step not in steps:
+                raise NotFound(f"run {run_id} has no step {step!r}")
+            chunk = store.read_log(run_id, step, int(raw))
+        self.reply(
+            models.LogText(
+                run_id=run_id,
+                step=step,
+                text=chunk.text,
+                next_offset=chunk.next_offset,
+                exists=chunk.exists,
+            )
+        )
+
+
+class RunMetricsHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/runs/{id}/metrics``: every logged value."""
+
+    @api("read")
+    def get(self, run_id: str) -> None:
+        """Return the run's full metric history."""
+        with _store() as store:
+            store.get_run(run_id)
+            metrics = store.list_metrics(run_id)
+        self.reply(models.MetricHistory(run_id=run_id, metrics=[_metric(m) for m in metrics]))
+
+
+class RunArtifactsHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/runs/{id}/artifacts``: what the run's steps produced."""
+
+    @api("read")
+    def get(self, run_id: str) -> None:
+        """Return the run's artifacts."""
+        with _store() as store:
+            store.get_run(run_id)
+            artifacts = store.list_artifacts(run_id)
+        self.reply(models.ArtifactList(run_id=run_id, artifacts=[_artifact(a) for a in artifacts]))
+
+
+class RunNotebookHandler(KfJupyterHandler):
+    """``POST /kfjupyter/api/notebooks/run``: start a notebook in the background; 202 ``{run_id}``."""
+
+    @api("write")
+    async def post(self) -> None:
+        """Start the notebook at ``path`` (relative to the server root) and answer its run id."""
+        body = self.parse_body(models.RunNotebookRequest)
+        notebook = confine(self.serverapp.root_dir, body.path)
+        with _store() as store:
+            run = await start_run(store, notebook, body.parameters, body.no_cache)
+        self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)
+
+
+def run_routes(api_prefix: str) -> list[tuple[str, type[KfJupyterHandler]]]:
+    """The routes of this module under ``api_prefix`` (e.g. ``/kfjupyter/api``)."""
+    runs = f"{api_prefix}/runs"
+    return [
+        (rf"{runs}/?", RunsHandler),
+        (rf"{runs}/{RUN_ID}/?", RunHandler),
+        (rf"{runs}/{RUN_ID}/logs/{STEP}/?", RunLogHandler),
+        (rf"{runs}/{RUN_ID}/metrics/?", RunMetricsHandler),
+        (rf"{runs}/{RUN_ID}/artifacts/?", RunArtifactsHandler),
+        (rf"{api_prefix}/notebooks/run/?", RunNotebookHandler),
+    ]

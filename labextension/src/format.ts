@@ -1,0 +1,74 @@
+/**
+ * Small display helpers shared by the runs widgets: durations, relative times, status badges.
+ */
+
+/** `0.4s`, `12s`, `3m 05s`, `2h 10m`. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) {
+    return '—';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(1)}s`;
+  }
+  const whole = Math.round(seconds);
+  if (whole < 60) {
+    return `${whole}s`;
+  }
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) {
+    return `${minutes}m ${String(whole % 60).padStart(2, '0')}s`;
+  }
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** `just now`, `5 min ago`, `3 h ago`, `2 d ago` for a Unix time in seconds. */
+export function formatAgo(unixSeconds: number, nowMs: number = Date.now()): string {
+  const seconds = Math.max(0, nowMs / 1000 - unixSeconds);
+  if (seconds < 45) {
+    return 'just now';
+  }
+  if (seconds < 3600) {
+    return `${Math.max(1, Math.round(seconds / 60))} min ago`;
+  }
+  if (seconds < 86400) {
+    return `${Math.round(seconds / 3600)} h ago`;
+  }
+  return `${Math.round(seconds / 86400)} d ago`;
+}
+
+/** Duration of a run or step: final when it ended, growing while it runs. */
+export function elapsed(
+  started: number | null,
+  finished: number | null,
+  duration: number | null,
+  nowMs: number = Date.now()
+): number | null {
+  if (duration !== null) {
+    return duration;
+  }
+  if (started !== null && finished === null) {
+    return Math.max(0, nowMs / 1000 - started);
+  }
+  return null;
+}
+
+/** A coloured status badge; colour comes from CSS on `data-status`. */
+export function statusBadge(status: string): HTMLElement {
+  const badge = document.createElement('span');
+  badge.className = 'jp-kfjupyter-badge';
+  badge.dataset.status = status;
+  badge.textContent = status.replace('_', ' ');
+  return badge;
+}
+
+/** A `div`/`span`/... with a class and text. */
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text = ''
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
