@@ -3,12 +3,11 @@
  * of the step the user picks. While the run is active a Lumino `Poll` refreshes it and follows
  * the log from the last offset; it stops once the run has ended.
  */
-import { Poll } from '@lumino/polling';
-import { Widget } from '@lumino/widgets';
 
 import { getRun, getStepLog } from '../api';
 import { element, elapsed, formatAgo, formatDuration, statusBadge } from '../format';
 import { ILogText, IRunDetail, IStepSummary } from '../validate';
+import { PollingWidget } from './pollingWidget';
 
 const REFRESH_MS = 2000;
 const ACTIVE = new Set(['pending', 'running']);
@@ -24,12 +23,12 @@ const SERVER: IRunSource = {
   getStepLog: (runId, step, offset) => getStepLog(runId, step, offset)
 };
 
-export class RunDetailPanel extends Widget {
+export class RunDetailPanel extends PollingWidget {
   constructor(
     readonly runId: string,
     private readonly _source: IRunSource = SERVER
   ) {
-    super();
+    super(`kfjupyter:run:${runId}`, REFRESH_MS);
     this.addClass('jp-kfjupyter-run-detail');
     this.node.dataset.runId = runId;
     this._header = element('div', 'jp-kfjupyter-run-detail-header');
@@ -55,12 +54,6 @@ export class RunDetailPanel extends Widget {
       this._logTitle,
       this._log
     );
-    this._poll = new Poll({
-      factory: () => this._tick(),
-      frequency: { interval: REFRESH_MS, backoff: true, max: 30_000 },
-      standby: 'when-hidden',
-      name: `kfjupyter:run:${runId}`
-    });
   }
 
   /** The step whose log is shown, if any. */
@@ -83,21 +76,7 @@ export class RunDetailPanel extends Widget {
     await this._followLog();
   }
 
-  /** Fetch the run (and the shown log) now. */
-  async refresh(): Promise<void> {
-    await this._poll.refresh();
-    await this._poll.tick;
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this._poll.dispose();
-    super.dispose();
-  }
-
-  private async _tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     let detail: IRunDetail;
     try {
       detail = await this._source.getRun(this.runId);
@@ -111,7 +90,7 @@ export class RunDetailPanel extends Widget {
       await this._followLog();
     }
     if (!ACTIVE.has(detail.run.status)) {
-      void this._poll.stop();
+      void this.poll.stop();
     }
   }
 
@@ -201,7 +180,6 @@ export class RunDetailPanel extends Widget {
   private readonly _steps: HTMLTableSectionElement;
   private readonly _logTitle: HTMLElement;
   private readonly _log: HTMLPreElement;
-  private readonly _poll: Poll;
   private _step: string | null = null;
   private _offset = 0;
 }

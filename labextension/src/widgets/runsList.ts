@@ -1,23 +1,22 @@
 /**
  * The runs list of the Kubeflow sidebar: newest runs first, kept fresh by a Lumino `Poll`.
  */
-import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { IRunQuery, listRuns } from '../api';
 import { element, elapsed, formatAgo, formatDuration, statusBadge } from '../format';
 import { IRunList, IRunSummary } from '../validate';
+import { PollingWidget } from './pollingWidget';
 
 /** How often the list asks the server for runs (ms); the poll backs off on errors. */
 const REFRESH_MS = 3000;
 
-export class RunsList extends Widget {
+export class RunsList extends PollingWidget {
   constructor(
     private readonly _load: (query: IRunQuery) => Promise<IRunList> = listRuns,
     private readonly _limit = 50
   ) {
-    super();
+    super('kfjupyter:runs', REFRESH_MS);
     this.addClass('jp-kfjupyter-runs');
     this._list = element('ul', 'jp-kfjupyter-runs-list');
     this._message = element('div', 'jp-kfjupyter-runs-message', 'Loading runs…');
@@ -26,12 +25,6 @@ export class RunsList extends Widget {
       this._message,
       this._list
     );
-    this._poll = new Poll({
-      factory: () => this._fetch(),
-      frequency: { interval: REFRESH_MS, backoff: true, max: 30_000 },
-      standby: 'when-hidden',
-      name: 'kfjupyter:runs'
-    });
   }
 
   /** Emitted with the run the user clicked. */
@@ -39,21 +32,7 @@ export class RunsList extends Widget {
     return this._selected;
   }
 
-  /** Fetch the runs now instead of at the next tick. */
-  async refresh(): Promise<void> {
-    await this._poll.refresh();
-    await this._poll.tick;
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this._poll.dispose();
-    super.dispose();
-  }
-
-  private async _fetch(): Promise<void> {
+  protected async tick(): Promise<void> {
     let page: IRunList;
     try {
       page = await this._load({ limit: this._limit });
@@ -103,6 +82,5 @@ export class RunsList extends Widget {
 
   private readonly _list: HTMLUListElement;
   private readonly _message: HTMLElement;
-  private readonly _poll: Poll;
   private readonly _selected = new Signal<this, IRunSummary>(this);
 }
