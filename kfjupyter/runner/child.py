@@ -154,7 +154,7 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
 
 def child_main(job_path: Path, shell: Any) -> int:
     """Entry point of a forked step process; returns its exit status."""
-    job = StepJob.model_validate_json(job_path.read_text())
+    job = StepJob.from_json(job_path.read_text())
     # Lives until the process exits: it is the step's stdout and stderr.
     log = Path(job.log_path).open("a", buffering=1, encoding="utf-8")  # noqa: SIM115
     fd = log.fileno()
@@ -169,7 +169,7 @@ def child_main(job_path: Path, shell: Any) -> int:
     result = run_job(job, shell)
     if not result.ok and result.error:
         sys.stderr.write(result.error.rstrip() + "\n")
-    (Path(job.step_dir) / RESULT_FILE).write_text(result.model_dump_json())
+    (Path(job.step_dir) / RESULT_FILE).write_text(result.to_json())
     sys.stdout.flush()
     sys.stderr.flush()
     return 0 if result.ok else 1

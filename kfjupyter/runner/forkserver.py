@@ -14,6 +14,7 @@ the server's stdin), the server kills every child's process group and exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -41,22 +42,49 @@ def _preload(modules: Sequence[str]) -> None:
             importlib.import_module(name)
 
 
-def _fork_child(job_path: str, shell: Any, wake_fds: tuple[int, int]) -> int:
+def _become_step_process(wake_fds: tuple[int, int]) -> None:
+    """Detach a freshly forked child from the server: own session, default signals, no stdin."""
+    os.setsid()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for fd in wake_fds:
+        os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode()
+
+
+def _fork_spare(shell: Any, wake_fds: tuple[int, int]) -> tuple[int, int]:
+    """Fork a step process that warms up, then waits for its job path on a pipe.
+
+    Running a first cell in a forked child costs milliseconds of copy-on-write page faults. A spare
+    takes them while the previous step runs, so a job handed to it starts at once. Returns the
+    spare's pid and the pipe end to write the job path to (closing it without a path dismisses it).
+    """
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid:
-        return pid
+        os.close(read_end)
+        return pid, write_end
     code = 70
     try:
-        os.setsid()
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        for fd in wake_fds:
-            os.close(fd)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
+        os.close(write_end)
+        _become_step_process(wake_fds)
+        with contextlib.suppress(Exception):
+            shell.run_cell("pass", store_history=False, silent=True)
+        job_path = _read_all(read_end)
+        if not job_path:
+            os._exit(0)
         from kfjupyter.runner.child import child_main
 
         code = child_main(Path(job_path), shell)
@@ -72,33 +100,88 @@ def _fork_child(job_path: str, shell: Any, wake_fds: tuple[int, int]) -> int:
         os._exit(code)
 
 
-def _reap(children: set[int]) -> None:
-    while children:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        children.discard(pid)
-        if os.WIFSIGNALED(status):
-            _send({"exited": pid, "code": None, "signal": os.WTERMSIG(status)})
-        else:
-            _send({"exited": pid, "code": os.WEXITSTATUS(status), "signal": None})
+class _Children:
+    """The server's children: steps it reports on, and at most one spare it does not."""
+
+    def __init__(self, shell: Any, wake_fds: tuple[int, int]) -> None:
+        self._shell = shell
+        self._wake_fds = wake_fds
+        self.steps: set[int] = set()
+        self._others: set[int] = set()  # spares, current or dismissed
+        self._spare: tuple[int, int] | None = None
+
+    def refill(self) -> None:
+        """Make sure a warm spare is waiting."""
+        if self._spare is None:
+            self._spare = _fork_spare(self._shell, self._wake_fds)
+            self._others.add(self._spare[0])
+
+    def dismiss_spare(self) -> None:
+        """Let the spare exit (it predates newly preloaded modules)."""
+        if self._spare is not None:
+            os.close(self._spare[1])
+            self._spare = None
+
+    def dispatch(self, job_path: str) -> int:
+        """Hand ``job_path`` to a spare and return the pid now running it."""
+        while True:
+            self.refill()
+            assert self._spare is not None
+            pid, pipe = self._spare
+            self._spare = None
+            try:
+                os.write(pipe, job_path.encode())
+            except BrokenPipeError:
+                continue  # that spare died; take a fresh one
+            finally:
+                os.close(pipe)
+            self._others.discard(pid)
+            self.steps.add(pid)
+            return pid
+
+    def reap(self) -> None:
+        """Collect ended children; report the steps among them."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if self._spare is not None and self._spare[0] == pid:
+                os.close(self._spare[1])
+                self._spare = None
+            self._others.discard(pid)
+            if pid not in self.steps:
+                continue
+            self.steps.discard(pid)
+            if os.WIFSIGNALED(status):
+                _send({"exited": pid, "code": None, "signal": os.WTERMSIG(status)})
+            else:
+                _send({"exited": pid, "code": os.WEXITSTATUS(status), "signal": None})
+
+    def kill_all(self) -> None:
+        """Kill every child's process group."""
+        for pid in self.steps | self._others:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def serve(preload: Sequence[str]) -> None:
     """Run the fork server on stdin/stdout until stdin closes."""
-    _preload(["kfjupyter.serializers", "kfjupyter.context", *preload])
+    _preload(["kfjupyter.serializers", "kfjupyter.context", "cloudpickle", *preload])
     from kfjupyter.runner.child import make_shell
 
     shell = make_shell()
+    # Everything loaded so far is shared with every child; keep the collector from touching it
+    # (which would copy those pages into each child).
+    gc.freeze()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: set[int] = set()
+    children = _Children(shell, (wake_r, wake_w))
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ, "stdin")
     selector.register(wake_r, selectors.EVENT_READ, "wake")
@@ -110,7 +193,7 @@ def serve(preload: Sequence[str]) -> None:
                 if key.data == "wake":
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
-                    _reap(children)
+                    children.reap()
                     continue
                 chunk = os.read(0, 65536)
                 if not chunk:
@@ -121,16 +204,17 @@ def serve(preload: Sequence[str]) -> None:
                     request = json.loads(line)
                     if "preload" in request:
                         _preload(request["preload"])
+                        gc.freeze()
+                        children.dismiss_spare()
+                        children.refill()
                         continue
                     job_path = request["run"]
-                    pid = _fork_child(job_path, shell, (wake_r, wake_w))
-                    children.add(pid)
+                    pid = children.dispatch(job_path)
                     _send({"started": job_path, "pid": pid})
-            _reap(children)
+            children.reap()
+            children.refill()
     finally:
-        for pid in children:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+        children.kill_all()
         # Nothing to clean up that the OS does not: skip interpreter shutdown (tens of ms with IPython).
         os._exit(0)
 

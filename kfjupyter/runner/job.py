@@ -2,32 +2,57 @@
 
 The executor writes a :class:`StepJob` for each attempt; the step process (see
 :mod:`kfjupyter.runner.child`) runs it and writes a :class:`StepResult` next to it. Both are plain
-JSON files in the step's directory, so a crashed process leaves a readable trail.
+JSON files in the step's directory, so a crashed process leaves a readable trail. They are plain
+dataclasses on purpose: the step process starts on every attempt, and importing pydantic there
+would cost more than most steps take to run.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from kfjupyter.errors import InvalidInput
 
-# Plain JSON here: the step process must not pay for building the IR models at start-up.
 JsonValue = Any
+T = TypeVar("T")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _build(cls: type[T], data: Any, where: str) -> T:
+    """Build dataclass ``cls`` from decoded JSON, refusing unknown or missing fields."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{where}: expected an object, got {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise InvalidInput(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    try:
+        return cls(**data)
+    except TypeError as error:
+        raise InvalidInput(f"{where}: {error}") from None
 
 
-class ValueRef(_Model):
+class _Json:
+    """JSON round-trip for the dataclasses below."""
+
+    def to_json(self) -> str:
+        """Serialise to JSON text."""
+        return json.dumps(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+
+@dataclass
+class ValueRef(_Json):
     """A value saved by an upstream step."""
 
-    path: str = Field(description="Absolute path of the saved file.")
-    serializer: str = Field(description="Name of the serializer that wrote it.")
-    sha256: str = Field(description="Content hash of the file.")
+    path: str
+    serializer: str
+    sha256: str
 
 
-class Source(_Model):
+@dataclass
+class Source(_Json):
     """Code to run, with where it came from (for error messages)."""
 
     cell: int
@@ -35,23 +60,35 @@ class Source(_Model):
     first_line: int = 1
 
 
-class StepJob(_Model):
+@dataclass
+class StepJob(_Json):
     """Everything one attempt of one step needs, and nothing more."""
 
     run_id: str
     step: str
-    kind: str = "step"
-    setup: list[Source] = Field(default_factory=list)
-    code: list[Source] = Field(default_factory=list)
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
-    inputs: dict[str, ValueRef] = Field(default_factory=dict)
-    outputs: list[str] = Field(default_factory=list)
-    workdir: str = Field(description="Working directory of the step (the notebook's folder).")
-    step_dir: str = Field(description="Directory for this step's outputs, artifacts and result.")
+    workdir: str
+    step_dir: str
     log_path: str
+    kind: str = "step"
+    setup: list[Source] = field(default_factory=list)
+    code: list[Source] = field(default_factory=list)
+    parameters: dict[str, JsonValue] = field(default_factory=dict)
+    inputs: dict[str, ValueRef] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, text: str) -> StepJob:
+        """Parse a job file."""
+        data = json.loads(text)
+        job = _build(cls, data, "step job")
+        job.setup = [_build(Source, s, "step job setup") for s in job.setup]
+        job.code = [_build(Source, s, "step job code") for s in job.code]
+        job.inputs = {k: _build(ValueRef, v, f"step job input {k}") for k, v in job.inputs.items()}
+        return job
 
 
-class SavedOutput(_Model):
+@dataclass
+class SavedOutput(_Json):
     """One value the step saved for its downstream steps."""
 
     name: str
@@ -59,14 +96,22 @@ class SavedOutput(_Model):
     serializer: str
     size: int
     sha256: str
-    preview: dict[str, JsonValue] = Field(default_factory=dict)
+    preview: dict[str, JsonValue] = field(default_factory=dict)
 
 
-class StepResult(_Model):
+@dataclass
+class StepResult(_Json):
     """What the step process reports back."""
 
     ok: bool
-    outputs: list[SavedOutput] = Field(default_factory=list)
-    figures: list[str] = Field(default_factory=list, description="Paths of rich outputs (PNG).")
+    outputs: list[SavedOutput] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
     error: str | None = None
     error_cell: int | None = None
+
+    @classmethod
+    def from_json(cls, text: str) -> StepResult:
+        """Parse a result file."""
+        result = _build(cls, json.loads(text), "step result")
+        result.outputs = [_build(SavedOutput, o, "step output") for o in result.outputs]
+        return result

@@ -175,7 +175,7 @@ class LocalRun:
             log_path=log_path,
         )
         job_path = step_dir / "job.json"
-        job_path.write_text(job.model_dump_json())
+        job_path.write_text(job.to_json())
         timeout = step.settings.timeout_s
         self._attempts[str(job_path)] = _Attempt(name, key, time.monotonic() + timeout if timeout else None)
         server.launch(job_path)
@@ -233,7 +233,7 @@ class LocalRun:
         log = self.store.log_path(self.run.id, name)
         self.metrics.update(self.recorder.metrics(name, step_dir))
         result_file = step_dir / RESULT_FILE
-        result = StepResult.model_validate_json(result_file.read_text()) if result_file.exists() else None
+        result = StepResult.from_json(result_file.read_text()) if result_file.exists() else None
         if self.scheduler.status(name).value == "cancelled" or self.scheduler.cancelling:
             with contextlib.suppress(Exception):
                 self.scheduler.fail(name, "cancelled")
