@@ -169,6 +169,7 @@ class _Children:
 
 def serve(preload: Sequence[str]) -> None:
     """Run the fork server on stdin/stdout until stdin closes."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # steps have no screen; figures are saved as PNG
     _preload(["kfjupyter.serializers", "kfjupyter.context", "cloudpickle", *preload])
     from kfjupyter.runner.child import make_shell
 

@@ -237,3 +237,33 @@ def test_ctrl_c_cancels_the_run_and_kills_the_step_process_group(tmp_path: Path,
         and Path(f"/proc/{grandchild}/stat").read_text().split()[2] != "Z"
     )
     assert not alive, "the step's child process survived the cancellation"
+
+
+def test_logs_follow_prints_until_the_run_ends(tmp_path: Path, home: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        [
+            cell(
+                "import time\nfor i in range(3):\n    print('tick', i, flush=True)\n    time.sleep(0.4)\ndone = True",
+                "step:slow",
+            )
+        ],
+    )
+    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "kfjupyter.cli.main", "run", str(nb), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    listed: list[dict[str, object]] = []
+    while not listed and time.monotonic() < deadline:
+        listed = json.loads(kf(home, "runs", "list", "--json").stdout or "[]")
+        time.sleep(0.1)
+    follow = kf(home, "runs", "logs", str(listed[0]["id"]), "slow", "--follow")
+    out, _ = runner.communicate(timeout=60)
+    assert json.loads(out)["status"] == "succeeded"
+    assert follow.returncode == 0
+    assert [line.split(" ", 2)[2] for line in follow.stdout.splitlines()] == ["tick 0", "tick 1", "tick 2"]

@@ -163,3 +163,18 @@ def test_an_unknown_or_mistyped_parameter_is_refused(tmp_path: Path, store: RunS
         run_notebook(nb, overrides=["nope=1"], store=store)
     with pytest.raises(InvalidInput, match="n"):
         run_notebook(nb, overrides=["n=three"], store=store)
+
+
+def test_figures_become_artifacts(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "fig.ipynb",
+        [
+            cell("import matplotlib.pyplot as plt", "imports"),
+            cell("fig, ax = plt.subplots()\nax.plot([1, 2, 3], [3, 1, 2])\npoints = 3", "step:plot"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    (figure,) = [a for a in store.list_artifacts(run.id) if a.kind == "figure"]
+    assert figure.media_type == "image/png" and figure.step == "plot"
+    assert store.resolve(figure.path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
