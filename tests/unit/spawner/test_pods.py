@@ -1,0 +1,71 @@
+"""Pure pod and PVC builders: restricted by default, labelled, deterministic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfjupyter_spawner.names import dns_label, pod_name, pvc_name
+from kfjupyter_spawner.options import resolve
+from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs
+from kubernetes.client import ApiClient
+
+from tests.unit.spawner.test_options import CONFIG, GPU_USER
+
+CTX = PodContext(user="Ada.Lovelace@example.org", namespace="hub", command=["jupyterhub-singleuser"])
+
+
+def as_dict(obj: object) -> Any:
+    return ApiClient().sanitize_for_serialization(obj)
+
+
+def test_gpu_pod_asks_for_gpus_on_the_right_nodes() -> None:
+    plan = resolve(CONFIG, GPU_USER, {"profile": "gpu", "gpu_type": "a100", "gpu_count": 2})
+    pod = as_dict(build_pod(plan, CTX))
+    container = pod["spec"]["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "2"
+    assert pod["spec"]["nodeSelector"] == {"kfjupyter.dev/gpu-type": "a100"}
+    assert pod["spec"]["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    assert pod["metadata"]["labels"]["kfjupyter.dev/gpu-type"] == "a100"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["KFJUPYTER_PROFILE"] == "gpu" and env["KFJUPYTER_NAMESPACE"] == "hub"
+    assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
+
+
+def test_pods_are_restricted_by_default() -> None:
+    pod = as_dict(build_pod(resolve(CONFIG, GPU_USER, {"profile": "cpu"}), CTX))
+    sc = pod["spec"]["containers"][0]["securityContext"]
+    assert sc == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    assert pod["spec"]["securityContext"]["fsGroup"] == 100
+    assert "hostPath" not in str(pod) and "privileged" not in str(pod)
+
+
+def test_user_pvcs_and_names() -> None:
+    plan = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
+    (pvc,) = [as_dict(p) for p in build_pvcs(plan, CTX)]
+    assert pvc["metadata"]["name"] == pvc_name(CTX.user, "home")
+    assert pvc["spec"]["resources"]["requests"] == {"storage": "10Gi"}
+    pod = as_dict(build_pod(plan, CTX))
+    assert pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+
+
+def test_names_are_valid_and_distinct() -> None:
+    assert pod_name("alice") == "jupyter-alice"
+    assert pod_name("alice", "gpu1") == "jupyter-alice--gpu1"
+    odd = {pod_name("Ada.L@x"), pod_name("ada-l-x"), pod_name("ada.l@x")}
+    assert len(odd) == 3
+    long = dns_label("u" * 100)
+    assert len(long) <= 63 and long.endswith(dns_label("u" * 100)[-8:])
+
+
+def test_same_plan_same_objects() -> None:
+    plan = resolve(CONFIG, GPU_USER, {"profile": "gpu", "gpu_count": 1})
+    assert as_dict(build_pod(plan, CTX)) == as_dict(build_pod(plan, CTX))
