@@ -18,7 +18,9 @@ from kubernetes.client import (
     V1ContainerPort,
     V1EmptyDirVolumeSource,
     V1EnvVar,
+    V1EnvVarSource,
     V1HTTPGetAction,
+    V1ObjectFieldSelector,
     V1ObjectMeta,
     V1PersistentVolumeClaim,
     V1PersistentVolumeClaimSpec,
@@ -41,6 +43,10 @@ from kfjupyter_spawner.options import SpawnPlan
 from kfjupyter_spawner.profiles import Request, SharedVolume, ShmVolume, Toleration, UserVolume
 
 LABEL_PREFIX = "kfjupyter.dev"
+POD_IP_ENV = V1EnvVar(
+    name="KFJUPYTER_POD_IP",
+    value_from=V1EnvVarSource(field_ref=V1ObjectFieldSelector(field_path="status.podIP")),
+)
 COMPONENT = "singleuser-server"
 
 
@@ -131,7 +137,8 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
         name="notebook",
         image=plan.image,
         command=list(ctx.command),
-        env=[V1EnvVar(name=k, value=v) for k, v in sorted(env.items())],
+        # The pod IP comes first so later values can refer to it as $(KFJUPYTER_POD_IP).
+        env=[POD_IP_ENV, *(V1EnvVar(name=k, value=v) for k, v in sorted(env.items()))],
         ports=[V1ContainerPort(name="notebook", container_port=ctx.port)],
         resources=_resources(plan),
         volume_mounts=mounts or None,

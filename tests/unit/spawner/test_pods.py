@@ -28,7 +28,8 @@ def test_gpu_pod_asks_for_gpus_on_the_right_nodes() -> None:
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
     assert pod["metadata"]["labels"]["kfjupyter.dev/gpu-type"] == "a100"
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert container["env"][0]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
     assert env["KFJUPYTER_PROFILE"] == "gpu" and env["KFJUPYTER_NAMESPACE"] == "hub"
     assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
 
