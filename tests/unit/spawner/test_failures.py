@@ -5,6 +5,7 @@ from __future__ import annotations
 from kfjupyter_spawner.capacity import Capacity
 from kfjupyter_spawner.failures import terminal_problem
 from kfjupyter_spawner.options import resolve
+
 from tests.unit.spawner.test_options import CONFIG, GPU_USER
 
 GPU_PLAN = resolve(CONFIG, GPU_USER, {"profile": "gpu", "gpu_type": "h100", "gpu_count": 4})
