@@ -1,0 +1,1 @@
+"""The single Kubernetes I/O seam (``client``) and pure manifest builders (``nodes``, ``volumes``)."""
