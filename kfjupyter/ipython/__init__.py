@@ -1,4 +1,4 @@
-"""IPython integration: ``%load_ext kfjupyter.ipython`` registers the ``%%step`` cell magic.
+"""IPython integration: ``%load_ext kfjupyter`` registers ``%%step`` and ``%kf`` (see ``kf_magic``).
 
 Run interactively, ``%%step NAME [--after A B] [--gpu N] ...`` checks its options and then simply
 runs the cell in the notebook's namespace, so a notebook marked with ``%%step`` works the same
@@ -26,6 +26,9 @@ def step(line: str, cell: str, shell: Any) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register kfjupyter's magics on ``ipython``."""
+    from kfjupyter.ipython.kf_magic import kf
+
     ipython.register_magic_function(
         lambda line, cell: step(line, cell, ipython), magic_kind="cell", magic_name="step"
     )
+    ipython.register_magic_function(kf, magic_kind="line", magic_name="kf")

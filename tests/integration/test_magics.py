@@ -1,0 +1,67 @@
+"""The %%step and %kf magics in a real IPython shell, running real pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from tests.support.notebooks import cell, write_notebook
+
+
+@pytest.fixture
+def shell() -> Iterator[Any]:
+    config = Config()
+    config.HistoryManager.enabled = False
+    sh = InteractiveShell(config=config)
+    sh.run_line_magic("load_ext", "kfjupyter")
+    yield sh
+    sh.cleanup()
+
+
+def test_step_magic_runs_the_cell(shell: Any) -> None:
+    shell.run_cell("%%step train --after load --gpu 1\nresult = 6 * 7")
+    assert shell.user_ns["result"] == 42
+
+
+def test_bad_step_line_names_the_problem_and_does_not_run(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.run_cell("%%step train --gpu many\nresult = 1")
+    assert "result" not in shell.user_ns
+    assert "--gpu" in capsys.readouterr().out
+
+
+def test_kf_run_runs_the_notebook_and_kf_logs_reads_it(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        [cell("n = 2", "pipeline-parameters"), cell("x = n * 21\nprint('x is', x)", "step:calc")],
+    )
+    monkeypatch.setenv("JPY_SESSION_NAME", str(nb))
+    shell.run_line_magic("kf", "run -p n=3")
+    out = capsys.readouterr().out
+    assert "calc: succeeded" in out
+    run_id = out.split("run ", 1)[1].split(":", 1)[0]
+    shell.run_line_magic("kf", "runs")
+    assert run_id in capsys.readouterr().out
+    shell.run_line_magic("kf", f"logs {run_id} calc")
+    assert "x is 63" in capsys.readouterr().out
+
+
+def test_kf_errors_are_one_line(
+    shell: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    shell.run_line_magic("kf", "run")
+    assert capsys.readouterr().out.strip() == (
+        "kfjupyter: %kf run: cannot tell which notebook this kernel belongs to; pass --notebook PATH"
+    )
+    shell.run_line_magic("kf", "frobnicate")
+    assert capsys.readouterr().out.startswith("kfjupyter: %kf: argument verb: invalid choice")
