@@ -1,0 +1,106 @@
+"""A real JupyterHub (demo config, our spawner) for tests, started as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support.jupyter import free_port
+
+CONFIG = (
+    Path(__file__).resolve().parents[2]
+    / "spawner"
+    / "kfjupyter_spawner"
+    / "examples"
+    / "jupyterhub_config.py"
+)
+SERVICE_TOKEN = "kfjupyter-test-service-token"
+PASSWORD = "test-password"
+
+
+@dataclass
+class Hub:
+    base: str
+    state: Path
+    log: Path
+
+    def api(self, path: str, *, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.base}/hub/api{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {SERVICE_TOKEN}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            try:
+                return err.code, json.loads(raw)
+            except ValueError:
+                return err.code, raw.decode(errors="replace")
+
+
+@contextmanager
+def running_hub(state: Path, kubeconfig: str) -> Iterator[Hub]:
+    state.mkdir(parents=True, exist_ok=True)
+    extra = state / "test_config.py"
+    extra.write_text(
+        f"c.JupyterHub.services = [{{'name': 'tester', 'api_token': {SERVICE_TOKEN!r}}}]\n"
+        "c.JupyterHub.load_roles = [{'name': 'tester', 'services': ['tester'], "
+        "'scopes': ['admin:users', 'admin:servers', 'read:groups']}]\n"
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "KFJUPYTER_KUBECONFIG": kubeconfig,
+        "KFJUPYTER_HUB_PORT": str(port),
+        "KFJUPYTER_HUB_STATE": str(state),
+        "KFJUPYTER_HUB_PASSWORD": PASSWORD,
+    }
+    cfg = state / "jupyterhub_config.py"
+    cfg.write_text(f"load_subconfig({str(CONFIG)!r})\nload_subconfig({str(extra)!r})\n")
+    log = state / "jupyterhub.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
+            cwd=state,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        hub = Hub(f"http://127.0.0.1:{port}", state, log)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    status, _ = hub.api("/")
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"jupyterhub did not start:\n{log.read_text()[-4000:]}")
+                time.sleep(0.3)
+            yield hub
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
