@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import parse_overrides
@@ -93,24 +95,41 @@ def run_notebook(
     max_parallel: int | None = None,
     store: RunStore | None = None,
     on_event: EventCallback | None = None,
+    run_id: str | None = None,
 ) -> Run:
-    """Run ``notebook`` as a pipeline on this machine and return the finished run."""
+    """Run ``notebook`` as a pipeline on this machine and return the finished run.
+
+    ``run_id`` lets a caller (a widget, the server) know the run's id before it starts.
+    """
     path = Path(notebook).resolve()
-    pipeline, diagnostics = compile_notebook(path)
-    raise_on_errors(diagnostics)
-    values = resolve_parameters(pipeline, parameters, overrides)
+    # Start the step process server first: it warms up (IPython, kfjupyter) while we compile.
+    server = ForkServer()
     own = store is None
-    store = store or open_store()
     try:
+        pipeline, diagnostics = compile_notebook(path)
+        raise_on_errors(diagnostics)
+        values = resolve_parameters(pipeline, parameters, overrides)
+        store = store or open_store()
         store.mark_interrupted()
-        record = store.create_run(
-            RunRecord(
-                kind="pipeline", name=pipeline.name, notebook=str(path), backend="local", parameters=values
+        fields: dict[str, Any] = {"id": run_id} if run_id is not None else {}
+        try:
+            record = RunRecord(
+                kind="pipeline",
+                name=pipeline.name,
+                notebook=str(path),
+                backend="local",
+                parameters=values,
+                **fields,
             )
-        )
-        return _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event)
+        except ValidationError:
+            raise InvalidInput(
+                f"run id {run_id!r} is not valid: use letters, digits, '.', '_' and '-'"
+            ) from None
+        store.create_run(record)
+        return _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server)
     finally:
-        if own:
+        server.close()
+        if own and store is not None:
             store.close()
 
 

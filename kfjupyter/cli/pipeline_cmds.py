@@ -27,6 +27,7 @@ def add_parser(sub: Any) -> None:
         "--resume", metavar="RUN_ID", help="finish an interrupted run, reusing what it already did"
     )
     run.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    run.add_argument("--run-id", default=None, help="id to give the new run (default: generated)")
     run.set_defaults(handler=_run)
 
     lint = sub.add_parser("lint", help="check a notebook's steps, data flow and settings")
@@ -62,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             cache=not args.no_cache,
             max_parallel=args.max_parallel,
             on_event=on_event,
+            run_id=args.run_id,
         )
     if args.json:
         print(json.dumps(run.to_json()))

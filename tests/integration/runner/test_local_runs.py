@@ -178,3 +178,11 @@ def test_figures_become_artifacts(tmp_path: Path, store: RunStore) -> None:
     (figure,) = [a for a in store.list_artifacts(run.id) if a.kind == "figure"]
     assert figure.media_type == "image/png" and figure.step == "plot"
     assert store.resolve(figure.path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_caller_chosen_run_id_is_used_and_checked(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(tmp_path / "id.ipynb", [cell("a = 1", "step:one")])
+    run = run_notebook(nb, store=store, run_id="my-run.1")
+    assert run.id == "my-run.1" and store.get_run("my-run.1").status == "succeeded"
+    with pytest.raises(InvalidInput, match="not valid"):
+        run_notebook(nb, store=store, run_id="../etc")
