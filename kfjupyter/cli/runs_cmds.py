@@ -9,6 +9,11 @@ import sys
 import time
 from typing import Any
 
+from kfjupyter.cli.submit_cmd import add_kfp_options, connection_from
+
+#: How long ``runs list`` / ``runs show`` wait for a KFP server when refreshing its runs.
+AUTO_SYNC_TIMEOUT_S = 3.0
+
 
 def add_parser(sub: Any) -> None:
     """Register the ``runs`` subcommands."""
@@ -32,6 +37,13 @@ def add_parser(sub: Any) -> None:
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until the run ends")
     logs.set_defaults(handler=_logs)
 
+    sync = verbs.add_parser("sync", help="refresh Kubeflow Pipelines runs (states, steps, pod logs)")
+    sync.add_argument("run_id", nargs="?", help="one run (default: every unfinished KFP run)")
+    sync.add_argument("--watch", action="store_true", help="keep polling (with backoff) until the run ends")
+    sync.add_argument("--no-logs", action="store_true", help="do not read pod logs through Kubernetes")
+    add_kfp_options(sync, host_required=False)
+    sync.set_defaults(handler=_sync)
+
     arts = verbs.add_parser("artifacts", help="outputs, figures and logs a run produced")
     arts.add_argument("run_id")
     arts.add_argument("--json", action="store_true")
@@ -49,6 +61,7 @@ def _list(args: argparse.Namespace) -> int:
 
     with open_store() as store:
         store.mark_interrupted()
+        _auto_sync(store, None)
         runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
@@ -65,6 +78,7 @@ def _show(args: argparse.Namespace) -> int:
 
     with open_store() as store:
         store.mark_interrupted()
+        _auto_sync(store, args.run_id)
         run = load_run(store, args.run_id)
     body = run.to_json()
     if args.json:
@@ -88,6 +102,48 @@ def _show(args: argparse.Namespace) -> int:
     for name, value in body["metrics"].items():
         print(f"  metric {name} = {value:g}")
     return 0
+
+
+def _auto_sync(store: Any, run_id: str | None) -> None:
+    """Refresh unfinished KFP runs quickly (no pod logs); a server that is away is only a note."""
+    active = [
+        r.id
+        for r in store.list_runs(kind="pipeline", limit=200)
+        if r.backend == "kfp" and r.status in ("pending", "running") and run_id in (None, r.id)
+    ]
+    if active:  # imports kfp (slow), so only when there is something to refresh
+        from kfjupyter.kfp.sync import sync_kfp_runs
+
+        for error in sync_kfp_runs(store, active, timeout_s=AUTO_SYNC_TIMEOUT_S).errors:
+            print(f"kfjupyter: note: {error}", file=sys.stderr)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from kfjupyter.kfp.connection import run_service
+    from kfjupyter.kfp.podlogs import KubernetesPodLogs
+    from kfjupyter.kfp.sync import sync_kfp_runs
+    from kfjupyter.kfp.tracking import HOST_LABEL, watch_run
+    from kfjupyter.store import open_store
+
+    pod_logs = None if args.no_logs else KubernetesPodLogs()
+    with open_store() as store:
+        report = sync_kfp_runs(
+            store,
+            [args.run_id] if args.run_id else None,
+            host=args.kfp_host,
+            token=args.token,
+            cookie=args.cookie,
+            pod_logs=pod_logs,
+        )
+        if args.watch and args.run_id and not report.errors:
+            conn = connection_from(args, host=store.get_run(args.run_id).labels.get(HOST_LABEL))
+            with run_service(conn) as service:
+                report.synced = [watch_run(store, args.run_id, service, pod_logs=pod_logs)]
+    for record in report.synced:
+        print(f"{record.id:<20} {record.status:<12} {record.external_id}")
+    for error in report.errors:
+        print(f"kfjupyter: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
 
 
 def _logs(args: argparse.Namespace) -> int:

@@ -4,6 +4,10 @@ It reads the KFP executor input (``{{$}}``), turns it into the local runner's
 :class:`~kfjupyter.runner.job.StepJob`, runs it with the same IPython step runtime
 (:func:`kfjupyter.runner.child.run_job`), copies saved values into the output artifacts with a
 small manifest, and reports logged metrics as the step's KFP ``Metrics`` artifact.
+
+It does not import ``kfp``: ``import kfp`` costs about half a second (it loads the API client and
+the kubernetes package), paid by every step. :func:`artifact_path` repeats the SDK's URI-to-path
+rule instead, and a unit test compares it with ``kfp.dsl.Artifact(...).path``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from kfp import dsl
 
 from kfjupyter.compiler.ir import JsonValue, ParamType
 from kfjupyter.context import read_metrics
@@ -34,10 +36,25 @@ from kfjupyter.kfp.payload import (
 )
 from kfjupyter.runner.job import StepJob, StepResult, ValueRef
 
+#: Remote URI prefixes and where KFP mounts them in a task's container (kfp.dsl.types.artifact_types).
+_MOUNTS = (("gs://", "/gcs/"), ("minio://", "/minio/"), ("s3://", "/s3/"))
+_OCI, _OCI_MOUNT, _WORKSPACE = "oci://", "/oci/", "/kfp-workspace"
+
 
 def artifact_path(entry: dict[str, Any]) -> Path:
     """Local path of one runtime artifact from the executor input (KFP's own URI mapping)."""
-    return Path(dsl.Artifact(uri=entry["uri"]).path)
+    uri: str = entry["uri"]
+    path = uri
+    for prefix, mount in _MOUNTS:
+        if uri.startswith(prefix):
+            path = mount + uri[len(prefix) :]
+            break
+    else:
+        if uri.startswith(_OCI):
+            path = _OCI_MOUNT + uri[len(_OCI) :].replace("/", "_")
+    if entry.get("metadata", {}).get("_kfp_workspace") is True:
+        return Path(_WORKSPACE, ".artifacts", path.lstrip("/"))
+    return Path(path)
 
 
 def _first(section: dict[str, Any], name: str) -> dict[str, Any]:

@@ -1,0 +1,115 @@
+"""``kfjupyter submit``: run a notebook on Kubeflow Pipelines and record it with the local runs.
+
+The KFP options (host, token, cookie, namespace) are shared with ``kfjupyter runs sync`` through
+:func:`add_kfp_options` and :func:`connection_from`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kfjupyter.kfp.connection import KfpConnection
+
+HOST_ENV = "KF_PIPELINES_ENDPOINT"
+
+
+def add_kfp_options(cmd: Any, *, host_required: bool) -> None:
+    """Add --kfp-host, --token, --cookie, --namespace and --ui-host to ``cmd``."""
+    cmd.add_argument(
+        "--kfp-host",
+        default=os.environ.get(HOST_ENV),
+        required=host_required and not os.environ.get(HOST_ENV),
+        metavar="URL",
+        help=f"KFP API base URL (default ${HOST_ENV})",
+    )
+    cmd.add_argument(
+        "--token", default=None, help="bearer token (default $KF_PIPELINES_TOKEN or the SA token file)"
+    )
+    cmd.add_argument(
+        "--cookie", default=None, help="cookie header for the KFP API (default $KF_PIPELINES_COOKIE)"
+    )
+    cmd.add_argument("--namespace", default=None, help="namespace of the runs (multi-user Kubeflow)")
+    cmd.add_argument(
+        "--ui-host", default=None, metavar="URL", help="KFP UI base URL for links (default the host)"
+    )
+
+
+def connection_from(args: argparse.Namespace, host: str | None = None) -> KfpConnection:
+    """The connection the KFP options describe (``--kfp-host``, else ``host``)."""
+    from kfjupyter.errors import InvalidInput
+    from kfjupyter.kfp.connection import KfpConnection
+
+    if not (args.kfp_host or host):
+        raise InvalidInput(f"no KFP server: pass --kfp-host or set ${HOST_ENV}")
+    return KfpConnection(
+        host=args.kfp_host or host,
+        token=args.token,
+        cookie=args.cookie,
+        namespace=args.namespace,
+        ui_host=args.ui_host,
+    )
+
+
+def add_parser(sub: Any) -> None:
+    """Register the submit subcommand."""
+    cmd = sub.add_parser("submit", help="compile a notebook and start it as a Kubeflow Pipelines run")
+    cmd.add_argument("notebook", help="path of the .ipynb file")
+    add_kfp_options(cmd, host_required=True)
+    cmd.add_argument(
+        "--experiment", default=None, help="KFP experiment (created if missing; default 'Default')"
+    )
+    cmd.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="parameter value for this run",
+    )
+    cmd.add_argument(
+        "--image", default=None, help="container image for every step (default: $KFJUPYTER_IMAGE or per step)"
+    )
+    cmd.add_argument("--watch", action="store_true", help="track the run (states and pod logs) until it ends")
+    cmd.add_argument("--json", action="store_true", help="print the result as JSON")
+    cmd.set_defaults(handler=_submit)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from kfjupyter.kfp.connection import run_service
+    from kfjupyter.kfp.podlogs import KubernetesPodLogs
+    from kfjupyter.kfp.submit import submit_notebook
+    from kfjupyter.kfp.tracking import watch_run
+    from kfjupyter.store import open_store
+
+    connection = connection_from(args)
+    with open_store() as store:
+        submitted = submit_notebook(
+            args.notebook,
+            connection,
+            store=store,
+            overrides=args.param,
+            experiment=args.experiment,
+            image=args.image,
+        )
+        record = submitted.record
+        if args.watch:
+            print(f"run {record.id} (KFP {submitted.kfp_run_id}): {submitted.link}", file=sys.stderr)
+
+            def report(run: Any, steps: list[Any]) -> None:
+                states = " ".join(f"{s.name}={s.status}" for s in steps)
+                print(f"  {run.status:<10} {states}", file=sys.stderr)
+
+            with run_service(connection) as service:
+                record = watch_run(store, record.id, service, pod_logs=KubernetesPodLogs(), on_change=report)
+    body = submitted.to_json() | {"status": record.status}
+    if args.json:
+        print(json.dumps(body, indent=2))
+    else:
+        print(f"run {record.id}  KFP run {submitted.kfp_run_id}  {record.status}")
+        print(f"  {submitted.link}")
+    return 0 if record.status != "failed" else 1

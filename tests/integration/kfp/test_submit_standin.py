@@ -1,0 +1,171 @@
+"""Submit and track through the real ``kfp.Client`` / ``kfp_server_api`` against the KFP API stand-in.
+
+No KFP server can run here; :mod:`tests.support.kfp_standin` serves the v2beta1 endpoints over real
+HTTP and validates every request and response against the ``kfp_server_api`` models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kfjupyter.cli import main as cli_main
+from kfjupyter.cli.main import main
+from kfjupyter.errors import InvalidInput
+from kfjupyter.kfp.connection import KfpConnection
+from kfjupyter.kfp.submit import submit_notebook
+from kfjupyter.kfp.sync import sync_kfp_runs
+from kfjupyter.store import RunStore
+from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model, task
+from tests.support.notebooks import cell, write_notebook
+
+pytestmark = pytest.mark.integration
+IMAGE = "registry.example/kfjupyter:1"
+
+
+@pytest.fixture(autouse=True)
+def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep ~/.config/kfp and real credentials out of the tests."""
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
+
+
+@pytest.fixture
+def standin() -> Iterator[KfpStandIn]:
+    with KfpStandIn() as server:
+        yield server
+    assert server.errors == []
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Path:
+    return write_notebook(
+        tmp_path / "Train Model.ipynb",
+        [
+            cell("n = 3\nlabel = 'a'", "pipeline-parameters"),
+            cell("data = list(range(n))", "step:make"),
+            cell("total = sum(data)", "step:train"),
+        ],
+    )
+
+
+def finished_tasks(train: str = "SUCCEEDED") -> list[object]:
+    return [
+        task("r", "root", "SUCCEEDED"),
+        task("t1", "step-make", "SUCCEEDED", parent="r"),
+        task("e1", "executor", "SUCCEEDED", parent="t1", pod="make-pod"),
+        task("t2", "step-train", train, parent="r", error="exit 1" if train == "FAILED" else None),
+        task("e2", "executor", train, parent="t2", pod="train-pod"),
+    ]
+
+
+def test_submit_uploads_starts_and_records_a_kfp_run(
+    standin: KfpStandIn, notebook: Path, store: RunStore
+) -> None:
+    conn = KfpConnection(host=standin.url)
+    first = submit_notebook(notebook, conn, store=store, overrides=["n=5"], experiment="nbs", image=IMAGE)
+    second = submit_notebook(notebook, conn, store=store, experiment="nbs", image=IMAGE)
+
+    assert len(standin.pipelines) == 1 and len(standin.versions) == 2 and len(standin.experiments) == 1
+    (pipeline,) = standin.pipelines.values()
+    assert pipeline.display_name == "train-model"
+    kfp_run = standin.runs[first.kfp_run_id]
+    assert kfp_run.runtime_config.parameters == {"n": 5, "label": "a"}
+    assert kfp_run.experiment_id == first.experiment_id
+    assert standin.runs[second.kfp_run_id].pipeline_version_reference.pipeline_version_id in standin.versions
+
+    record = store.get_run(first.record.id)
+    assert (record.backend, record.external_id, record.owner_pid) == ("kfp", first.kfp_run_id, None)
+    assert record.labels["kfp_host"] == standin.url
+    assert first.link == f"{standin.url}/#/runs/details/{first.kfp_run_id}"
+    assert [(s.name, s.status) for s in store.get_steps(record.id)] == [
+        ("make", "pending"),
+        ("train", "pending"),
+    ]
+    assert store.mark_interrupted(alive=lambda pid: False) == []
+    assert (store.run_dir(record.id) / "pipeline.yaml").read_text(encoding="utf-8").startswith("components:")
+
+
+def test_sync_tracks_states_and_steps_over_http(standin: KfpStandIn, notebook: Path, store: RunStore) -> None:
+    done = submit_notebook(notebook, KfpConnection(host=standin.url), store=store, image=IMAGE)
+    standin.set_run(done.kfp_run_id, "RUNNING", [task("t1", "step-make", "RUNNING", pod="make-pod")])
+    report = sync_kfp_runs(store)
+    assert report.errors == [] and [r.status for r in report.synced] == ["running"]
+    assert [s.status for s in store.get_steps(done.record.id)] == ["running", "pending"]
+
+    standin.set_run(done.kfp_run_id, "FAILED", finished_tasks("FAILED"), error="task step-train failed")
+    (record,) = sync_kfp_runs(store).synced
+    assert (record.status, record.error) == ("failed", "task step-train failed")
+    steps = {s.name: s for s in store.get_steps(done.record.id)}
+    assert (steps["make"].status, steps["train"].status, steps["train"].error) == (
+        "succeeded",
+        "failed",
+        "exit 1",
+    )
+    assert sync_kfp_runs(store).synced == []  # nothing unfinished left
+
+
+def test_an_unreachable_server_is_reported_not_raised(notebook: Path, store: RunStore) -> None:
+    with KfpStandIn() as server:
+        done = submit_notebook(notebook, KfpConnection(host=server.url), store=store, image=IMAGE)
+    report = sync_kfp_runs(store, timeout_s=1)
+    assert report.synced == [] and "could not read KFP run" in report.errors[0]
+    assert store.get_run(done.record.id).status == "pending"
+
+
+def test_token_and_cookie_reach_the_server(
+    notebook: Path, store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KfpStandIn(token="s3cret", cookie="authservice_session=abc") as server:
+        conn = KfpConnection(host=server.url, cookie="authservice_session=abc")
+        with pytest.raises(InvalidInput, match=r"refused .* pass --token"):
+            submit_notebook(notebook, conn, store=store, image=IMAGE)
+        monkeypatch.setenv("KF_PIPELINES_TOKEN", "s3cret")
+        done = submit_notebook(notebook, conn, store=store, image=IMAGE)
+        server.set_run(done.kfp_run_id, "SUCCEEDED", finished_tasks())
+        assert sync_kfp_runs(store, cookie=conn.cookie).synced[0].status == "succeeded"
+
+
+def test_the_cli_submits_and_runs_list_and_show_sync(
+    standin: KfpStandIn,
+    notebook: Path,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if "submit_cmd" not in cli_main.COMMANDS:  # until the command is registered
+        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
+    args = ["submit", str(notebook), "--kfp-host", standin.url, "--image", IMAGE, "-p", "n=7", "--json"]
+    assert main(args) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["status"] == "pending" and body["link"].endswith(body["kfp_run_id"])
+    assert standin.runs[body["kfp_run_id"]].runtime_config.parameters["n"] == 7
+
+    standin.set_run(body["kfp_run_id"], "RUNNING", [task("t1", "step-make", "RUNNING")])
+    assert main(["runs", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["backend"], listed["status"]) == (body["run_id"], "kfp", "running")
+
+    standin.set_run(body["kfp_run_id"], "SUCCEEDED", finished_tasks())
+    assert main(["runs", "show", body["run_id"]]) == 0
+    out = capsys.readouterr().out
+    assert f"run {body['run_id']}  succeeded" in out and "(kfp)" in out
+    assert main(["runs", "show", body["run_id"], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["status"], s["duration_s"]) for s in shown["steps"]] == [
+        ("make", "succeeded", 4.0),
+        ("train", "succeeded", 4.0),
+    ]
+    assert main(["runs", "sync", body["run_id"], "--no-logs"]) == 0
+    assert "succeeded" in capsys.readouterr().out
+
+
+def test_the_standin_rejects_bodies_outside_the_published_models() -> None:
+    assert parse_model(b'{"display_name": "x", "experiment_id": "e"}', "V2beta1Run").display_name == "x"
+    with pytest.raises(ContractError, match="pipelineSpec"):
+        parse_model(b'{"display_name": "x", "pipelineSpec": {}}', "V2beta1Run")
