@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", action="append", default=[])
     run.add_argument("--no-cache", action="store_true")
     run.add_argument("--notebook", default=None)
+    run.add_argument("--widget", action="store_true", help="show a live widget and return at once")
     sub.add_parser("runs", add_help=False).add_argument("--limit", type=int, default=10)
     logs = sub.add_parser("logs", add_help=False)
     logs.add_argument("run_id")
@@ -48,6 +49,9 @@ def _run(args: argparse.Namespace) -> None:
     from kfjupyter.api import run_notebook
 
     notebook = Path(args.notebook) if args.notebook else current_notebook()
+    if args.widget:
+        _run_with_widget(notebook, args)
+        return
     start = time.monotonic()
 
     def show(step: str, status: str, detail: str) -> None:
@@ -60,6 +64,29 @@ def _run(args: argparse.Namespace) -> None:
     print(f"run {run.id}: {run.status}")
     for name, value in run.last_metrics().items():
         print(f"  {name} = {value:g}")
+
+
+def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
+    import threading
+
+    from IPython.display import display
+
+    from kfjupyter.api import run_notebook
+    from kfjupyter.ipython.widgets import RunWidget
+    from kfjupyter.store import new_run_id
+
+    run_id = new_run_id()
+
+    def work() -> None:
+        try:
+            run_notebook(notebook, overrides=args.param, cache=not args.no_cache, run_id=run_id)
+        except KfJupyterError as error:
+            widget.fail(error.message)
+
+    widget = RunWidget(run_id)
+    display(widget)  # type: ignore[no-untyped-call]
+    threading.Thread(target=work, name=f"kfjupyter-run-{run_id}", daemon=True).start()
+    widget.follow()
 
 
 def _runs(args: argparse.Namespace) -> None:

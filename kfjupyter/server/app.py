@@ -7,6 +7,8 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Unicode
 
+from kfjupyter.server.artifact_handlers import artifact_routes
+from kfjupyter.server.cancel import cancel_routes
 from kfjupyter.server.handlers import HealthHandler
 from kfjupyter.server.models import Backend
 from kfjupyter.server.runs_handlers import run_routes
@@ -40,5 +42,11 @@ class KfJupyterApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the REST routes."""
-        routes: list[tuple[str, Any]] = [(rf"/{API}/health", HealthHandler), *run_routes(f"/{API}")]
+        prefix = f"/{API}"
+        routes: list[tuple[str, Any]] = [
+            (rf"{prefix}/health", HealthHandler),
+            *run_routes(prefix),
+            *artifact_routes(prefix),
+            *cancel_routes(prefix),
+        ]
         self.handlers.extend(routes)

@@ -85,6 +85,7 @@ class StepSummary(_Model):
     finished_at: float | None = Field(description="When the step reached its final status.")
     duration_s: float | None = Field(description="Seconds from start to end; None until it ended.")
     error: str | None = Field(description="User-safe error text for a failed step.")
+    upstream: list[str] = Field(description="Names of the steps this one waits for (the DAG edges).")
 
 
 class RunDetail(_Model):
@@ -133,6 +134,9 @@ class ArtifactSummary(_Model):
     media_type: str = Field(description="MIME type of the file.")
     size: int = Field(description="File size in bytes.")
     created_at: float = Field(description="When it was recorded (Unix seconds).")
+    preview: dict[str, JsonValue] = Field(
+        description="Small summary of a saved value: type, shape, dtype, a DataFrame's first rows."
+    )
 
 
 class ArtifactList(_Model):
@@ -167,6 +171,13 @@ class RunStarted(_Model):
     notebook: str = Field(description="The notebook path, relative to the server root.")
 
 
+class CancelRequested(_Model):
+    """Response of ``POST /kfjupyter/api/runs/{id}/cancel`` (202): the run's process was told to stop."""
+
+    run_id: str = Field(description="Run id; poll ``GET runs/{id}`` until it is 'cancelled'.")
+    pid: int = Field(description="Process that was sent SIGINT (the local process driving the run).")
+
+
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Health,
     ErrorBody,
@@ -178,4 +189,5 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     ArtifactList,
     RunNotebookRequest,
     RunStarted,
+    CancelRequested,
 )

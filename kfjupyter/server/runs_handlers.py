@@ -46,7 +46,8 @@ def parse_query(model: type[M], arguments: dict[str, list[bytes]]) -> M:
 
 
 @contextmanager
-def _store() -> Iterator[RunStore]:
+def opened_store() -> Iterator[RunStore]:
+    """The run store of this server (``KFJUPYTER_HOME``), closed when the block ends."""
     store = open_store()
     try:
         yield store
@@ -87,6 +88,7 @@ def step_summary(step: StepRecord) -> models.StepSummary:
         finished_at=step.finished_at,
         duration_s=_duration(step.started_at, step.finished_at),
         error=step.error,
+        upstream=list(step.upstream),
     )
 
 
@@ -103,6 +105,7 @@ def _artifact(a: ArtifactRecord) -> models.ArtifactSummary:
         media_type=a.media_type,
         size=a.size,
         created_at=a.created_at,
+        preview=dict(a.preview),
     )
 
 
@@ -113,7 +116,7 @@ class RunsHandler(KfJupyterHandler):
     def get(self) -> None:
         """List one page of runs."""
         query = parse_query(models.RunListQuery, self.request.query_arguments)
-        with _store() as store:
+        with opened_store() as store:
             runs = store.list_runs(
                 kind=query.kind, status=query.status, limit=query.limit, offset=query.offset
             )
@@ -128,7 +131,7 @@ class RunHandler(KfJupyterHandler):
     @api("read")
     def get(self, run_id: str) -> None:
         """Describe one run."""
-        with _store() as store:
+        with opened_store() as store:
             run = load_run(store, run_id)
         self.reply(
             models.RunDetail(
@@ -142,7 +145,7 @@ class RunHandler(KfJupyterHandler):
     @api("write")
     def delete(self, run_id: str) -> None:
         """Delete a finished run with its files; 409 while it runs."""
-        with _store() as store:
+        with opened_store() as store:
             store.delete_run(run_id)
         self.set_status(204)
         self.finish()
@@ -157,7 +160,7 @@ class RunLogHandler(KfJupyterHandler):
         raw = self.get_query_argument("offset", "0")
         if not raw.isdigit():
             raise InvalidInput(f"offset: must be a whole number >= 0, got {raw!r}")
-        with _store() as store:
+        with opened_store() as store:
             steps = {s.name for s in store.get_steps(run_id)}
             if step not in steps:
                 raise NotFound(f"run {run_id} has no step {step!r}")
@@ -179,7 +182,7 @@ class RunMetricsHandler(KfJupyterHandler):
     @api("read")
     def get(self, run_id: str) -> None:
         """Return the run's full metric history."""
-        with _store() as store:
+        with opened_store() as store:
             store.get_run(run_id)
             metrics = store.list_metrics(run_id)
         self.reply(models.MetricHistory(run_id=run_id, metrics=[_metric(m) for m in metrics]))
@@ -191,7 +194,7 @@ class RunArtifactsHandler(KfJupyterHandler):
     @api("read")
     def get(self, run_id: str) -> None:
         """Return the run's artifacts."""
-        with _store() as store:
+        with opened_store() as store:
             store.get_run(run_id)
             artifacts = store.list_artifacts(run_id)
         self.reply(models.ArtifactList(run_id=run_id, artifacts=[_artifact(a) for a in artifacts]))
@@ -205,7 +208,7 @@ class RunNotebookHandler(KfJupyterHandler):
         """Start the notebook at ``path`` (relative to the server root) and answer its run id."""
         body = self.parse_body(models.RunNotebookRequest)
         notebook = confine(self.serverapp.root_dir, body.path)
-        with _store() as store:
+        with opened_store() as store:
             run = await start_run(store, notebook, body.parameters, body.no_cache)
         self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)
 

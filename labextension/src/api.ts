@@ -9,13 +9,19 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  IArtifactList,
+  ICancelRequested,
   IHealth,
   ILogText,
+  IMetricHistory,
   IRunDetail,
   IRunList,
   IRunStarted,
+  isArtifactList,
+  isCancelRequested,
   isHealth,
   isLogText,
+  isMetricHistory,
   isObject,
   isRunDetail,
   isRunList,
@@ -31,6 +37,10 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+function apiUrl(path: string, settings: ServerConnection.ISettings): string {
+  return URLExt.join(settings.baseUrl, 'kfjupyter', 'api', path);
 }
 
 async function readError(response: Response): Promise<string> {
@@ -52,7 +62,7 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
-  const url = URLExt.join(settings.baseUrl, 'kfjupyter', 'api', path);
+  const url = apiUrl(path, settings);
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
@@ -137,4 +147,54 @@ export function runNotebook(
 ): Promise<IRunStarted> {
   const body = JSON.stringify({ path, parameters, no_cache: noCache });
   return requestAPI('notebooks/run', isRunStarted, { method: 'POST', body }, settings);
+}
+
+/** `GET /kfjupyter/api/runs/{id}/metrics`: every value the run logged. */
+export function getMetrics(
+  runId: string,
+  settings?: ServerConnection.ISettings
+): Promise<IMetricHistory> {
+  return requestAPI(`runs/${encodeURIComponent(runId)}/metrics`, isMetricHistory, {}, settings);
+}
+
+/** `GET /kfjupyter/api/runs/{id}/artifacts`: the files the run's steps produced. */
+export function getArtifacts(
+  runId: string,
+  settings?: ServerConnection.ISettings
+): Promise<IArtifactList> {
+  return requestAPI(`runs/${encodeURIComponent(runId)}/artifacts`, isArtifactList, {}, settings);
+}
+
+/** `POST /kfjupyter/api/runs/{id}/cancel`: interrupt the process driving a running run. */
+export function cancelRun(
+  runId: string,
+  settings?: ServerConnection.ISettings
+): Promise<ICancelRequested> {
+  const path = `runs/${encodeURIComponent(runId)}/cancel`;
+  return requestAPI(path, isCancelRequested, { method: 'POST' }, settings);
+}
+
+/**
+ * `GET /kfjupyter/api/runs/{id}/artifacts/{step}/{name}/download`: the artifact's bytes.
+ *
+ * Fetched with the server's auth (not a bare `<img src>`), so it works behind token headers too.
+ */
+export async function downloadArtifact(
+  runId: string,
+  step: string,
+  name: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Blob> {
+  const parts = [runId, step, name].map(encodeURIComponent);
+  const path = `runs/${parts[0]}/artifacts/${parts[1]}/${parts[2]}/download`;
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(apiUrl(path, settings), {}, settings);
+  } catch (error) {
+    throw new ApiError(`Cannot reach the Jupyter server: ${String(error)}`, 0);
+  }
+  if (!response.ok) {
+    throw new ApiError(await readError(response), response.status);
+  }
+  return response.blob();
 }

@@ -1,20 +1,24 @@
 /**
- * Commands of the kfjupyter extension: run the current notebook, open a run, refresh.
+ * Commands of the kfjupyter extension: run the current notebook, open a run, cancel a run,
+ * refresh.
  */
 import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  MainAreaWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 
-import { runNotebook } from './api';
+import { cancelRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
+import { CommandIDs } from './tokens';
 import { RunDetailPanel } from './widgets/runDetail';
 import { KubeflowSidebar } from './widgets/sidebar';
 
-export const CommandIDs = {
-  refresh: 'kfjupyter:refresh',
-  runNotebook: 'kfjupyter:run-notebook',
-  openRun: 'kfjupyter:open-run'
-} as const;
+export { CommandIDs };
 
 /** The notebook document in the main area, if the current widget is one. */
 function currentNotebook(shell: ILabShell): DocumentWidget | null {
@@ -37,7 +41,7 @@ export function addCommands(
   const openRun = (runId: string): MainAreaWidget<RunDetailPanel> => {
     let widget = opened.get(runId);
     if (widget === undefined || widget.isDisposed) {
-      const content = new RunDetailPanel(runId);
+      const content = new RunDetailPanel(runId, undefined, app.commands);
       const created = new MainAreaWidget({ content });
       created.id = `jp-kfjupyter-run-${runId}`;
       created.title.label = `Run ${runId}`;
@@ -73,6 +77,57 @@ export function addCommands(
     }
   });
 
+  /** The run a command is about: its `runId` argument, else the run of the current panel. */
+  const targetRun = (args: { [name: string]: unknown }): RunDetailPanel | null => {
+    const runId = args.runId;
+    if (typeof runId === 'string' && runId !== '') {
+      const widget = opened.get(runId);
+      return widget && !widget.isDisposed ? widget.content : null;
+    }
+    const current = shell.currentWidget;
+    if (current instanceof MainAreaWidget && current.content instanceof RunDetailPanel) {
+      return current.content;
+    }
+    return null;
+  };
+
+  app.commands.addCommand(CommandIDs.cancelRun, {
+    label: 'Kubeflow: Cancel Run',
+    caption: 'Stop the run: kill its running steps and mark it cancelled',
+    isEnabled: args => {
+      const status = targetRun(args)?.status;
+      return status === 'running' || status === 'pending';
+    },
+    execute: async args => {
+      const panel = targetRun(args);
+      const runId = typeof args.runId === 'string' && args.runId ? args.runId : panel?.runId;
+      if (!runId) {
+        return;
+      }
+      const answer = await showDialog({
+        title: 'Cancel the run?',
+        body: `Run ${runId} stops now: its running steps are killed.`,
+        buttons: [
+          Dialog.cancelButton({ label: 'Keep running' }),
+          Dialog.warnButton({ label: 'Cancel run' })
+        ]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        await cancelRun(runId);
+      } catch (error) {
+        await showErrorMessage(
+          'Cannot cancel the run',
+          error instanceof Error ? error.message : String(error)
+        );
+      }
+      await panel?.refresh();
+      void sidebar.runs.refresh();
+    }
+  });
+
   app.commands.addCommand(CommandIDs.runNotebook, {
     label: 'Kubeflow: Run Notebook',
     caption: 'Run the current notebook as a pipeline on this server',
@@ -102,7 +157,7 @@ export function addCommands(
   sidebar.runs.selected.connect((_, run) => openRun(run.id));
 
   if (palette) {
-    for (const command of [CommandIDs.runNotebook, CommandIDs.refresh]) {
+    for (const command of [CommandIDs.runNotebook, CommandIDs.refresh, CommandIDs.cancelRun]) {
       palette.addItem({ command, category: 'Kubeflow' });
     }
   }

@@ -72,3 +72,31 @@ export function element<K extends keyof HTMLElementTagNameMap>(
   node.textContent = text;
   return node;
 }
+
+/** A short number for labels: `3`, `0.1235`, `1.235e+6`. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) {
+    return String(value);
+  }
+  if (Number.isInteger(value) && Math.abs(value) < 1e6) {
+    return String(value);
+  }
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) {
+    return value.toExponential(3).replace(/\.?0+e/, 'e');
+  }
+  return String(Number(value.toPrecision(4)));
+}
+
+/** `512 B`, `3.4 KB`, `12 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1);
+  return `${shown} ${units[unit]}`;
+}

@@ -113,6 +113,8 @@ export interface IStepSummary {
   finished_at: number | null;
   duration_s: number | null;
   error: string | null;
+  /** Names of the steps this one waits for: the edges of the run's DAG. */
+  upstream: string[];
 }
 
 /** Body of `GET /kfjupyter/api/runs/{id}`. */
@@ -173,7 +175,8 @@ export function isStepSummary(value: unknown): value is IStepSummary {
     isOptional(value.started_at, isNumber) &&
     isOptional(value.finished_at, isNumber) &&
     isOptional(value.duration_s, isNumber) &&
-    isOptional(value.error, isString)
+    isOptional(value.error, isString) &&
+    isArrayOf(value.upstream, isString)
   );
 }
 
@@ -201,4 +204,81 @@ export function isLogText(value: unknown): value is ILogText {
 
 export function isRunStarted(value: unknown): value is IRunStarted {
   return isObject(value) && isString(value.run_id) && isString(value.notebook);
+}
+
+/** One logged metric value. */
+export interface IMetricPoint {
+  step: string | null;
+  name: string;
+  value: number;
+  index: number;
+  ts: number;
+}
+
+/** Body of `GET /kfjupyter/api/runs/{id}/metrics`: every value, by name then index. */
+export interface IMetricHistory {
+  run_id: string;
+  metrics: IMetricPoint[];
+}
+
+export function isMetricPoint(value: unknown): value is IMetricPoint {
+  return (
+    isObject(value) &&
+    isOptional(value.step, isString) &&
+    isString(value.name) &&
+    isNumber(value.value) &&
+    isNumber(value.index) &&
+    isNumber(value.ts)
+  );
+}
+
+export function isMetricHistory(value: unknown): value is IMetricHistory {
+  return isObject(value) && isString(value.run_id) && isArrayOf(value.metrics, isMetricPoint);
+}
+
+/** One file a step produced. */
+export interface IArtifactSummary {
+  step: string;
+  name: string;
+  kind: string;
+  path: string;
+  media_type: string;
+  size: number;
+  created_at: number;
+  /** Small summary of a saved value: type, shape, dtype, a DataFrame's first rows. */
+  preview: JsonObject;
+}
+
+/** Body of `GET /kfjupyter/api/runs/{id}/artifacts`. */
+export interface IArtifactList {
+  run_id: string;
+  artifacts: IArtifactSummary[];
+}
+
+export function isArtifactSummary(value: unknown): value is IArtifactSummary {
+  return (
+    isObject(value) &&
+    isString(value.step) &&
+    isString(value.name) &&
+    isString(value.kind) &&
+    isString(value.path) &&
+    isString(value.media_type) &&
+    isNumber(value.size) &&
+    isNumber(value.created_at) &&
+    isObject(value.preview)
+  );
+}
+
+export function isArtifactList(value: unknown): value is IArtifactList {
+  return isObject(value) && isString(value.run_id) && isArrayOf(value.artifacts, isArtifactSummary);
+}
+
+/** Body of `POST /kfjupyter/api/runs/{id}/cancel` (202). */
+export interface ICancelRequested {
+  run_id: string;
+  pid: number;
+}
+
+export function isCancelRequested(value: unknown): value is ICancelRequested {
+  return isObject(value) && isString(value.run_id) && isNumber(value.pid);
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,38 @@ def test_kf_errors_are_one_line(
     )
     shell.run_line_magic("kf", "frobnicate")
     assert capsys.readouterr().out.startswith("kfjupyter: %kf: argument verb: invalid choice")
+
+
+def test_kf_run_widget_returns_at_once_and_follows_the_run(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kfjupyter.ipython.widgets import RunWidget
+
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    nb = write_notebook(
+        tmp_path / "nb.ipynb", [cell("import time\ntime.sleep(1)\nx = 1\nprint('slept')", "step:slow")]
+    )
+    shown: list[RunWidget] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    started = time.monotonic()
+    shell.run_line_magic("kf", f"run --widget --notebook {nb}")
+    assert time.monotonic() - started < 1.0  # the kernel is not blocked
+    (widget,) = shown
+    widget.wait(timeout=60)
+    assert 'data-status="succeeded"' in widget.header.value
+    assert "slow" in widget.steps.value and "slept" in widget.log.value
+
+
+def test_run_widget_shows_a_run_that_cannot_start(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kfjupyter.ipython.widgets import RunWidget
+
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    nb = write_notebook(tmp_path / "bad.ipynb", [cell("y = nowhere", "step:s")])
+    shown: list[RunWidget] = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    shell.run_line_magic("kf", f"run --widget --notebook {nb}")
+    (widget,) = shown
+    widget.wait(timeout=30)
+    assert "nowhere" in widget.header.value and 'data-status="failed"' in widget.header.value

@@ -1,12 +1,16 @@
 /**
- * The run detail panel (main area): the run's status, parameters, metrics and steps, and the log
- * of the step the user picks. While the run is active a Lumino `Poll` refreshes it and follows
+ * The run detail panel (main area): the run's status (with a Cancel button while it is active),
+ * parameters, step graph, steps, the log of the step the user picks (in the table or the graph),
+ * metric charts and artifacts. While the run is active a Lumino `Poll` refreshes it and follows
  * the log from the last offset; it stops once the run has ended.
  */
-
-import { getRun, getStepLog } from '../api';
+import { getArtifacts, getMetrics, getRun, getStepLog } from '../api';
 import { element, elapsed, formatAgo, formatDuration, statusBadge } from '../format';
-import { ILogText, IRunDetail, IStepSummary } from '../validate';
+import { CommandIDs } from '../tokens';
+import { IArtifactList, ILogText, IMetricHistory, IRunDetail, IStepSummary } from '../validate';
+import { ArtifactsView } from './artifactsView';
+import { DagView } from './dagView';
+import { MetricsChart } from './metricsChart';
 import { PollingWidget } from './pollingWidget';
 
 const REFRESH_MS = 2000;
@@ -16,22 +20,51 @@ const ACTIVE = new Set(['pending', 'running']);
 export interface IRunSource {
   getRun(runId: string): Promise<IRunDetail>;
   getStepLog(runId: string, step: string, offset: number): Promise<ILogText>;
+  getMetrics(runId: string): Promise<IMetricHistory>;
+  getArtifacts(runId: string): Promise<IArtifactList>;
+}
+
+/** The part of Lumino's `CommandRegistry` the panel uses to run its actions. */
+export interface ICommandRunner {
+  execute(id: string, args: { runId: string }): Promise<unknown>;
+  notifyCommandChanged(id?: string): void;
 }
 
 const SERVER: IRunSource = {
   getRun: runId => getRun(runId),
-  getStepLog: (runId, step, offset) => getStepLog(runId, step, offset)
+  getStepLog: (runId, step, offset) => getStepLog(runId, step, offset),
+  getMetrics: runId => getMetrics(runId),
+  getArtifacts: runId => getArtifacts(runId)
 };
 
 export class RunDetailPanel extends PollingWidget {
+  /**
+   * `commands` runs the panel's actions (the Cancel button executes `kfjupyter:cancel-run`);
+   * without it the button is not shown.
+   */
   constructor(
     readonly runId: string,
-    private readonly _source: IRunSource = SERVER
+    private readonly _source: IRunSource = SERVER,
+    private readonly _commands: ICommandRunner | null = null
   ) {
     super(`kfjupyter:run:${runId}`, REFRESH_MS);
     this.addClass('jp-kfjupyter-run-detail');
     this.node.dataset.runId = runId;
     this._header = element('div', 'jp-kfjupyter-run-detail-header');
+    this._cancel = element(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-warn jp-kfjupyter-cancel',
+      'Cancel'
+    );
+    this._cancel.title = 'Stop this run: kills its running steps and marks it cancelled';
+    this._cancel.hidden = true;
+    this._cancel.addEventListener('click', () => {
+      void this._commands?.execute(CommandIDs.cancelRun, { runId: this.runId });
+    });
+    this._dag = new DagView();
+    this._dag.stepSelected.connect((_, step) => void this.showStep(step));
+    this._metrics = new MetricsChart();
+    this._artifacts = new ArtifactsView(runId);
     this._error = element('div', 'jp-kfjupyter-error');
     this._summary = element('div', 'jp-kfjupyter-run-detail-summary');
     this._steps = element('tbody', '');
@@ -49,11 +82,32 @@ export class RunDetailPanel extends PollingWidget {
       this._header,
       this._error,
       this._summary,
+      element('h3', 'jp-kfjupyter-section-header', 'Graph'),
+      this._dag.node,
       element('h3', 'jp-kfjupyter-section-header', 'Steps'),
       table,
       this._logTitle,
-      this._log
+      this._log,
+      element('h3', 'jp-kfjupyter-section-header', 'Metrics'),
+      this._metrics.node,
+      element('h3', 'jp-kfjupyter-section-header', 'Artifacts'),
+      this._artifacts.node
     );
+  }
+
+  /** Status of the run as last fetched; null before the first answer. */
+  get status(): string | null {
+    return this._status;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._dag.dispose();
+    this._metrics.dispose();
+    this._artifacts.dispose();
+    super.dispose();
   }
 
   /** The step whose log is shown, if any. */
@@ -73,19 +127,29 @@ export class RunDetailPanel extends PollingWidget {
     )) {
       row.classList.toggle('jp-mod-selected', row.dataset.step === step);
     }
+    this._dag.select(step);
     await this._followLog();
   }
 
   protected async tick(): Promise<void> {
     let detail: IRunDetail;
+    let metrics: IMetricHistory;
+    let artifacts: IArtifactList;
     try {
       detail = await this._source.getRun(this.runId);
+      // Asked after the run: a run that has ended has recorded all its metrics and files.
+      [metrics, artifacts] = await Promise.all([
+        this._source.getMetrics(this.runId),
+        this._source.getArtifacts(this.runId)
+      ]);
     } catch (error) {
       this._error.textContent = error instanceof Error ? error.message : String(error);
       throw error; // the poll backs off
     }
     this._error.textContent = '';
     this._render(detail);
+    this._metrics.render(metrics.metrics);
+    this._artifacts.render(artifacts.artifacts);
     if (this._step !== null) {
       await this._followLog();
     }
@@ -120,8 +184,14 @@ export class RunDetailPanel extends PollingWidget {
     this.title.label = `Run ${run.name}`;
     this.title.caption = `${run.name} (${run.id}): ${run.status}`;
     this.node.dataset.status = run.status;
+    const changed = this._status !== run.status;
+    this._status = run.status;
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
-    this._header.replaceChildren(name, statusBadge(run.status));
+    this._cancel.hidden = this._commands === null || !ACTIVE.has(run.status);
+    this._header.replaceChildren(name, statusBadge(run.status), this._cancel);
+    if (changed && this._commands !== null) {
+      this._commands.notifyCommandChanged(CommandIDs.cancelRun);
+    }
     const now = Date.now();
     const facts: [string, string][] = [
       ['Run id', run.id],
@@ -146,6 +216,7 @@ export class RunDetailPanel extends PollingWidget {
     }
     this._summary.replaceChildren(list);
     this._steps.replaceChildren(...detail.steps.map(step => this._stepRow(step, now)));
+    this._dag.render(detail.steps, this._step);
   }
 
   private _stepRow(step: IStepSummary, now: number): HTMLElement {
@@ -175,6 +246,11 @@ export class RunDetailPanel extends PollingWidget {
   }
 
   private readonly _header: HTMLElement;
+  private readonly _cancel: HTMLButtonElement;
+  private readonly _dag: DagView;
+  private readonly _metrics: MetricsChart;
+  private readonly _artifacts: ArtifactsView;
+  private _status: string | null = null;
   private readonly _error: HTMLElement;
   private readonly _summary: HTMLElement;
   private readonly _steps: HTMLTableSectionElement;

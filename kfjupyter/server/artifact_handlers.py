@@ -1,0 +1,82 @@
+"""``GET runs/{id}/artifacts/{step}/{name}/download``: stream one artifact file with its media type.
+
+The file is found through the store's record (never through a path from the request), resolved
+under the store home and must lie inside the run's own directory once symlinks are followed.
+Only a few passive media types are shown inline; everything else downloads as an attachment, and
+a sandboxing Content-Security-Policy keeps an HTML or SVG artifact from running script on the
+server's origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kfjupyter.errors import Forbidden, NotFound
+from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.runs_handlers import RUN_ID, STEP, opened_store
+from kfjupyter.store import RunStore
+
+NAME = r"(?P<name>[^/]+)"
+#: Media types a browser may show inline (passive: no script, no active content).
+INLINE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "application/json"}
+)
+_CHUNK = 1 << 16
+
+
+def artifact_file(store: RunStore, run_id: str, step: str, name: str) -> tuple[Path, str]:
+    """Return the real path and media type of one artifact, confined to the run's directory.
+
+    Raises ``NotFound`` for an unknown run, artifact or a missing file, ``InvalidInput`` for a
+    stored path that is not store-relative and ``Forbidden`` for one that leaves the run's
+    directory (``..`` or a symlink pointing elsewhere).
+    """
+    store.get_run(run_id)
+    record = store.get_artifact(run_id, step, name)
+    path = store.resolve(record.path)
+    run_dir = store.run_dir(run_id).resolve()
+    try:
+        real = path.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(f"the file of artifact {name!r} of step {step!r} is gone") from None
+    if not real.is_relative_to(run_dir):
+        raise Forbidden(f"artifact {name!r} of step {step!r} is outside the run's directory")
+    if not real.is_file():
+        raise NotFound(f"artifact {name!r} of step {step!r} is not a file")
+    return real, record.media_type
+
+
+def disposition(media_type: str, filename: str) -> str:
+    """``inline`` for passive media types, ``attachment`` for the rest; with an ASCII file name."""
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "artifact"
+    kind = "inline" if media_type in INLINE_TYPES else "attachment"
+    return f'{kind}; filename="{safe}"'
+
+
+class ArtifactDownloadHandler(KfJupyterHandler):
+    """``GET /kfjupyter/api/runs/{id}/artifacts/{step}/{name}/download``: the artifact's bytes."""
+
+    @property
+    def content_security_policy(self) -> str:
+        """The API's policy plus ``sandbox``: an artifact never runs script on this origin."""
+        return f"{super().content_security_policy}; sandbox"
+
+    @api("read")
+    async def get(self, run_id: str, step: str, name: str) -> None:
+        """Stream the file in chunks with its recorded media type."""
+        with opened_store() as store:
+            path, media_type = artifact_file(store, run_id, step, name)
+        self.set_header("Content-Type", media_type)
+        self.set_header("Content-Disposition", disposition(media_type, path.name))
+        self.set_header("Cache-Control", "private, max-age=60")
+        self.set_header("Content-Length", str(path.stat().st_size))
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                self.write(chunk)
+                await self.flush()
+        await self.finish(set_content_type=media_type)
+
+
+def artifact_routes(api_prefix: str) -> list[tuple[str, type[KfJupyterHandler]]]:
+    """The routes of this module under ``api_prefix`` (e.g. ``/kfjupyter/api``)."""
+    return [(rf"{api_prefix}/runs/{RUN_ID}/artifacts/{STEP}/{NAME}/download/?", ArtifactDownloadHandler)]

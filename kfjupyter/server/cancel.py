@@ -1,0 +1,62 @@
+"""``POST runs/{id}/cancel``: stop a local run by interrupting the process that drives it.
+
+The local runner (``kfjupyter run``, or a kernel running a notebook) treats SIGINT like Ctrl-C: it
+kills the step process groups, marks unfinished steps and the run ``cancelled`` and exits. The
+server only sends the signal; the runner records the outcome, so the client polls the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from kfjupyter.errors import Conflict, Forbidden
+from kfjupyter.server import models
+from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.runs_handlers import RUN_ID, opened_store
+from kfjupyter.store import RunStore
+from kfjupyter.store.liveness import this_host
+from kfjupyter.store.models import ACTIVE_RUN_STATUSES
+
+
+def cancel_local_run(store: RunStore, run_id: str) -> int:
+    """Send SIGINT to the local process driving ``run_id`` and return its pid.
+
+    Raises ``NotFound`` for an unknown run and ``Conflict`` when there is nothing to interrupt here:
+    the run has ended, is not local, has no owner process yet, belongs to another host or its
+    process is gone (then the run is marked interrupted). ``Forbidden`` when the process belongs
+    to another user.
+    """
+    run = store.get_run(run_id)
+    if run.status not in ACTIVE_RUN_STATUSES:
+        raise Conflict(f"run {run_id} is {run.status}; only a pending or running run can be cancelled")
+    if run.backend != "local":
+        raise Conflict(f"run {run_id} runs on {run.backend!r}; cancel it there")
+    if run.owner_pid is None or run.owner_pid <= 0:
+        raise Conflict(f"run {run_id} has not started its process yet; try again in a moment")
+    if run.owner_host not in (None, this_host()):
+        raise Conflict(f"run {run_id} is driven from host {run.owner_host}; cancel it there")
+    try:
+        os.kill(run.owner_pid, signal.SIGINT)
+    except ProcessLookupError:
+        store.mark_interrupted()
+        raise Conflict(f"the process of run {run_id} is gone; the run is now marked interrupted") from None
+    except PermissionError:
+        raise Forbidden(f"the process of run {run_id} belongs to another user") from None
+    return run.owner_pid
+
+
+class RunCancelHandler(KfJupyterHandler):
+    """``POST /kfjupyter/api/runs/{id}/cancel``: 202 once the run's process has been interrupted."""
+
+    @api("write")
+    def post(self, run_id: str) -> None:
+        """Interrupt the run; 409 when it is not running here, 404 when unknown."""
+        with opened_store() as store:
+            pid = cancel_local_run(store, run_id)
+        self.reply(models.CancelRequested(run_id=run_id, pid=pid), status=202)
+
+
+def cancel_routes(api_prefix: str) -> list[tuple[str, type[KfJupyterHandler]]]:
+    """The routes of this module under ``api_prefix`` (e.g. ``/kfjupyter/api``)."""
+    return [(rf"{api_prefix}/runs/{RUN_ID}/cancel/?", RunCancelHandler)]

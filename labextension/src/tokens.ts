@@ -1,0 +1,11 @@
+/**
+ * Identifiers shared by the extension's modules: command ids (widgets execute them, `commands.ts`
+ * registers them).
+ */
+
+export const CommandIDs = {
+  refresh: 'kfjupyter:refresh',
+  runNotebook: 'kfjupyter:run-notebook',
+  openRun: 'kfjupyter:open-run',
+  cancelRun: 'kfjupyter:cancel-run'
+} as const;

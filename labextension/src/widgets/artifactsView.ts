@@ -1,0 +1,170 @@
+/**
+ * What a run's steps produced: one row per artifact (step, name, kind, size) with a preview:
+ * a figure's image, a saved value's type/shape/dtype and a DataFrame's first rows as a small
+ * table. Images are fetched with the server's auth and shown from object URLs, revoked on dispose.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { downloadArtifact } from '../api';
+import { element, formatBytes } from '../format';
+import { IArtifactSummary, isArrayOf, isObject, isString, JsonObject } from '../validate';
+
+/** Fetches one artifact's bytes; tests can pass a fake. */
+export type ArtifactLoader = (runId: string, step: string, name: string) => Promise<Blob>;
+
+/** Short text for a cell value of a preview table. */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** One line summing up a preview: `DataFrame · 3 × 2 · x: int64, y: float64`. */
+export function previewSummary(preview: JsonObject): string {
+  const parts: string[] = [];
+  if (isString(preview.type)) {
+    parts.push(preview.type);
+  }
+  if (Array.isArray(preview.shape)) {
+    parts.push(preview.shape.map(cellText).join(' × '));
+  }
+  if (isString(preview.dtype)) {
+    parts.push(preview.dtype);
+  }
+  if (isObject(preview.dtypes)) {
+    parts.push(
+      Object.entries(preview.dtypes)
+        .map(([column, dtype]) => `${column}: ${cellText(dtype)}`)
+        .join(', ')
+    );
+  }
+  if (typeof preview.len === 'number') {
+    parts.push(`len ${preview.len}`);
+  }
+  if (isString(preview.repr) && !Array.isArray(preview.shape)) {
+    parts.push(preview.repr);
+  }
+  return parts.join(' · ');
+}
+
+/** A preview's `head` (records) as a small table; null when there is none. */
+export function headTable(preview: JsonObject): HTMLTableElement | null {
+  const rows = preview.head;
+  if (!isArrayOf(rows, isObject) || !rows.length) {
+    return null;
+  }
+  const columns = Array.from(new Set(rows.flatMap(row => Object.keys(row))));
+  const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-head');
+  const head = element('tr', '');
+  columns.forEach(column => head.append(element('th', '', column)));
+  const thead = element('thead', '');
+  thead.append(head);
+  const body = element('tbody', '');
+  for (const row of rows) {
+    const tr = element('tr', '');
+    columns.forEach(column => tr.append(element('td', '', cellText(row[column]))));
+    body.append(tr);
+  }
+  table.append(thead, body);
+  return table;
+}
+
+export class ArtifactsView extends Widget {
+  constructor(
+    readonly runId: string,
+    private readonly _load: ArtifactLoader = downloadArtifact
+  ) {
+    super();
+    this.addClass('jp-kfjupyter-artifacts');
+  }
+
+  /** Show `artifacts`; redraws only when the set of files changed. */
+  render(artifacts: readonly IArtifactSummary[]): void {
+    const key = JSON.stringify(artifacts.map(a => [a.step, a.name, a.size, a.created_at]));
+    if (key === this._key) {
+      return;
+    }
+    this._key = key;
+    if (!artifacts.length) {
+      this.node.replaceChildren(
+        element('div', 'jp-kfjupyter-empty', 'No artifacts yet: they appear as steps finish.')
+      );
+      return;
+    }
+    const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-artifacts-table');
+    const head = element('tr', '');
+    for (const label of ['Step', 'Name', 'Kind', 'Size', 'Preview']) {
+      head.append(element('th', '', label));
+    }
+    const thead = element('thead', '');
+    thead.append(head);
+    const body = element('tbody', '');
+    artifacts.forEach(artifact => body.append(this._row(artifact)));
+    table.append(thead, body);
+    this.node.replaceChildren(table);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    for (const url of this._urls.values()) {
+      void url.then(value => value && URL.revokeObjectURL(value));
+    }
+    this._urls.clear();
+    super.dispose();
+  }
+
+  private _row(artifact: IArtifactSummary): HTMLTableRowElement {
+    const row = element('tr', 'jp-kfjupyter-artifact');
+    row.dataset.step = artifact.step;
+    row.dataset.name = artifact.name;
+    row.dataset.kind = artifact.kind;
+    const preview = element('td', 'jp-kfjupyter-artifact-preview');
+    if (artifact.kind === 'figure' && artifact.media_type.startsWith('image/')) {
+      preview.append(this._image(artifact));
+    } else {
+      preview.append(
+        element('div', 'jp-kfjupyter-preview-summary', previewSummary(artifact.preview))
+      );
+      const table = headTable(artifact.preview);
+      if (table) {
+        preview.append(table);
+      }
+    }
+    row.append(
+      element('td', '', artifact.step),
+      element('td', 'jp-kfjupyter-artifact-name', artifact.name),
+      element('td', '', artifact.kind),
+      element('td', '', formatBytes(artifact.size)),
+      preview
+    );
+    return row;
+  }
+
+  private _image(artifact: IArtifactSummary): HTMLElement {
+    const image = element('img', 'jp-kfjupyter-figure');
+    image.alt = `${artifact.name} (${artifact.step})`;
+    const key = `${artifact.step}/${artifact.name}@${artifact.created_at}`;
+    let url = this._urls.get(key);
+    if (url === undefined) {
+      url = this._load(this.runId, artifact.step, artifact.name).then(
+        blob => URL.createObjectURL(blob),
+        () => null
+      );
+      this._urls.set(key, url);
+    }
+    void url.then(value => {
+      if (value === null) {
+        image.replaceWith(element('div', 'jp-kfjupyter-error', 'Cannot load this figure.'));
+      } else {
+        image.src = value;
+      }
+    });
+    return image;
+  }
+
+  private _key = '';
+  private readonly _urls = new Map<string, Promise<string | null>>();
+}

@@ -1,0 +1,174 @@
+/**
+ * Metric history of a run: one native SVG line chart per metric name (its own y scale, min and
+ * max labelled on both axes) and a table of each metric's last value, fed by
+ * `GET runs/{id}/metrics`.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { element, formatNumber } from '../format';
+import { IMetricPoint } from '../validate';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const WIDTH = 320;
+const HEIGHT = 150;
+const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
+/** Above this many points the markers are left out and only the line is drawn. */
+const MAX_MARKERS = 60;
+
+/** One metric's values in series order. */
+export interface ISeries {
+  name: string;
+  points: IMetricPoint[];
+}
+
+/** Group `metrics` by name (sorted) and order each series by index, then time. */
+export function toSeries(metrics: readonly IMetricPoint[]): ISeries[] {
+  const byName = new Map<string, IMetricPoint[]>();
+  for (const point of metrics) {
+    const points = byName.get(point.name) ?? [];
+    points.push(point);
+    byName.set(point.name, points);
+  }
+  return Array.from(byName.entries())
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, points]) => ({
+      name,
+      points: points.slice().sort((a, b) => a.index - b.index || a.ts - b.ts)
+    }));
+}
+
+/** Map `value` in `[min, max]` onto `[from, to]`; a flat range maps to the middle. */
+function scale(value: number, min: number, max: number, from: number, to: number): number {
+  return max === min ? (from + to) / 2 : from + ((value - min) / (max - min)) * (to - from);
+}
+
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: { [name: string]: string | number },
+  text = ''
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, String(value));
+  }
+  node.textContent = text;
+  return node;
+}
+
+/** The chart of one series: axes, min/max labels, the line and its points. */
+export function seriesChart(series: ISeries): SVGSVGElement {
+  const xs = series.points.map(p => p.index);
+  const ys = series.points.map(p => p.value);
+  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  const left = MARGIN.left;
+  const right = WIDTH - MARGIN.right;
+  const top = MARGIN.top;
+  const bottom = HEIGHT - MARGIN.bottom;
+  const root = svg('svg', {
+    class: 'jp-kfjupyter-chart',
+    width: WIDTH,
+    height: HEIGHT,
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    role: 'img'
+  });
+  root.dataset.metric = series.name;
+  root.setAttribute('aria-label', `${series.name}: ${series.points.length} values`);
+  root.append(
+    svg('path', { class: 'jp-kfjupyter-chart-axis', d: `M ${left} ${top} V ${bottom} H ${right}` }),
+    svg(
+      'text',
+      { class: 'jp-kfjupyter-chart-label', x: left - 6, y: top + 4, 'text-anchor': 'end' },
+      formatNumber(yMax)
+    ),
+    svg(
+      'text',
+      { class: 'jp-kfjupyter-chart-label', x: left - 6, y: bottom, 'text-anchor': 'end' },
+      formatNumber(yMin)
+    ),
+    svg(
+      'text',
+      { class: 'jp-kfjupyter-chart-label', x: left, y: HEIGHT - 6, 'text-anchor': 'start' },
+      formatNumber(xMin)
+    ),
+    svg(
+      'text',
+      { class: 'jp-kfjupyter-chart-label', x: right, y: HEIGHT - 6, 'text-anchor': 'end' },
+      formatNumber(xMax)
+    )
+  );
+  const at = series.points.map(p => [
+    scale(p.index, xMin, xMax, left, right),
+    scale(p.value, yMin, yMax, bottom, top)
+  ]);
+  const d = at.map(([x, y], i) => `${i ? 'L' : 'M'} ${x.toFixed(1)} ${y.toFixed(1)}`).join(' ');
+  root.append(svg('path', { class: 'jp-kfjupyter-chart-line', d }));
+  if (at.length <= MAX_MARKERS) {
+    at.forEach(([x, y], i) => {
+      const dot = svg('circle', { class: 'jp-kfjupyter-chart-point', cx: x, cy: y, r: 2.5 });
+      const point = series.points[i];
+      dot.append(svg('title', {}, `${series.name}[${point.index}] = ${point.value}`));
+      root.append(dot);
+    });
+  }
+  return root;
+}
+
+export class MetricsChart extends Widget {
+  constructor() {
+    super();
+    this.addClass('jp-kfjupyter-metrics');
+  }
+
+  /** Draw the history; redraws only when the number of values changed. */
+  render(metrics: readonly IMetricPoint[]): void {
+    if (metrics.length === this._count) {
+      return;
+    }
+    this._count = metrics.length;
+    const series = toSeries(metrics);
+    if (!series.length) {
+      this.node.replaceChildren(
+        element('div', 'jp-kfjupyter-empty', 'No metrics logged yet (kfjupyter.log_metric).')
+      );
+      return;
+    }
+    const charts = element('div', 'jp-kfjupyter-charts');
+    for (const one of series) {
+      const figure = element('figure', 'jp-kfjupyter-chart-figure');
+      figure.append(element('figcaption', '', one.name), seriesChart(one));
+      charts.append(figure);
+    }
+    this.node.replaceChildren(charts, this._table(series));
+  }
+
+  private _table(series: ISeries[]): HTMLTableElement {
+    const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-metrics-table');
+    const head = element('tr', '');
+    for (const label of ['Metric', 'Last', 'Min', 'Max', 'Values', 'Step']) {
+      head.append(element('th', '', label));
+    }
+    const body = element('tbody', '');
+    for (const { name, points } of series) {
+      const values = points.map(p => p.value);
+      const last = points[points.length - 1];
+      const row = element('tr', '');
+      row.dataset.metric = name;
+      row.append(
+        element('td', '', name),
+        element('td', 'jp-kfjupyter-metric-last', formatNumber(last.value)),
+        element('td', '', formatNumber(Math.min(...values))),
+        element('td', '', formatNumber(Math.max(...values))),
+        element('td', '', String(points.length)),
+        element('td', '', last.step ?? '—')
+      );
+      body.append(row);
+    }
+    const thead = element('thead', '');
+    thead.append(head);
+    table.append(thead, body);
+    return table;
+  }
+
+  private _count = -1;
+}
