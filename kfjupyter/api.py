@@ -19,6 +19,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
+from kfjupyter.runner import forkserver
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
 from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
@@ -102,8 +103,8 @@ def run_notebook(
     ``run_id`` lets a caller (a widget, the server) know the run's id before it starts.
     """
     path = Path(notebook).resolve()
-    # Start the step process server first: it warms up (IPython, kfjupyter) while we compile.
-    server = ForkServer()
+    # Take a warm step process server (or start one: it warms up while we compile).
+    server = forkserver.acquire()
     own = store is None
     try:
         pipeline, diagnostics = compile_notebook(path)
@@ -128,7 +129,7 @@ def run_notebook(
         store.create_run(record)
         return _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server)
     finally:
-        server.close()
+        forkserver.release(server)
         if own and store is not None:
             store.close()
 

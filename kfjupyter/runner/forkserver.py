@@ -13,6 +13,7 @@ the server's stdin), the server kills every child's process group and exits.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib
@@ -64,6 +65,12 @@ def _read_all(fd: int) -> str:
     return b"".join(chunks).decode()
 
 
+def _write_all_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _fork_spare(shell: Any, wake_fds: tuple[int, int]) -> tuple[int, int]:
     """Fork a step process that warms up, then waits for its job path on a pipe.
 
@@ -82,12 +89,16 @@ def _fork_spare(shell: Any, wake_fds: tuple[int, int]) -> tuple[int, int]:
         _become_step_process(wake_fds)
         with contextlib.suppress(Exception):
             shell.run_cell("pass", store_history=False, silent=True)
-        job_path = _read_all(read_end)
-        if not job_path:
+        request = _read_all(read_end)
+        if not request:
             os._exit(0)
+        job = json.loads(request)
+        if job.get("env") is not None:  # the caller's environment now, not the server's at start
+            os.environ.clear()
+            os.environ.update(job["env"])
         from kfjupyter.runner.child import child_main
 
-        code = child_main(Path(job_path), shell)
+        code = child_main(Path(job["job"]), shell)
     except BaseException:  # the boundary of the forked process: report, never return into the server
         import traceback
 
@@ -122,15 +133,15 @@ class _Children:
             os.close(self._spare[1])
             self._spare = None
 
-    def dispatch(self, job_path: str) -> int:
-        """Hand ``job_path`` to a spare and return the pid now running it."""
+    def dispatch(self, job_path: str, env: dict[str, str] | None = None) -> int:
+        """Hand ``job_path`` (and the environment to run it in) to a spare; return its pid."""
         while True:
             self.refill()
             assert self._spare is not None
             pid, pipe = self._spare
             self._spare = None
             try:
-                os.write(pipe, job_path.encode())
+                _write_all_fd(pipe, json.dumps({"job": job_path, "env": env}).encode())
             except BrokenPipeError:
                 continue  # that spare died; take a fresh one
             finally:
@@ -210,7 +221,7 @@ def serve(preload: Sequence[str]) -> None:
                         children.refill()
                         continue
                     job_path = request["run"]
-                    pid = children.dispatch(job_path)
+                    pid = children.dispatch(job_path, request.get("env"))
                     _send({"started": job_path, "pid": pid})
             children.reap()
             children.refill()
@@ -266,9 +277,14 @@ class ForkServer:
         if modules:
             self._write({"preload": list(modules)})
 
-    def launch(self, job_path: Path) -> None:
-        """Ask the server to fork a process for the job at ``job_path``."""
-        self._write({"run": str(job_path)})
+    def launch(self, job_path: Path, env: Mapping[str, str] | None = None) -> None:
+        """Ask the server to run the job at ``job_path`` in a fresh process, with ``env`` if given."""
+        self._write({"run": str(job_path), "env": dict(env) if env is not None else None})
+
+    @property
+    def alive(self) -> bool:
+        """Whether the server process is running and this client has not closed it."""
+        return not self._closed and self._proc.poll() is None
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until the server has preloaded and is ready to fork."""
@@ -295,3 +311,41 @@ class ForkServer:
         if self._proc.stdout is not None:
             self._proc.stdout.close()
         self._reader.join(timeout=5)
+
+
+_POOL: list[ForkServer] = []
+_POOL_LOCK = threading.Lock()
+POOL_SIZE = 2
+
+
+def acquire() -> ForkServer:
+    """A warm fork server from this process's pool, or a new one (start-up is paid once per process)."""
+    with _POOL_LOCK:
+        while _POOL:
+            server = _POOL.pop()
+            if server.alive:
+                return server
+            server.close()
+    return ForkServer()
+
+
+def release(server: ForkServer) -> None:
+    """Give a server back to the pool for the next run, or close it."""
+    while True:  # messages of the finished run are of no use to the next one
+        try:
+            server.events.get_nowait()
+        except queue.Empty:
+            break
+    with _POOL_LOCK:
+        if server.alive and len(_POOL) < POOL_SIZE:
+            _POOL.append(server)
+            return
+    server.close()
+
+
+@atexit.register
+def _close_pool() -> None:
+    with _POOL_LOCK:
+        servers, _POOL[:] = list(_POOL), []
+    for server in servers:
+        server.close()

@@ -178,7 +178,7 @@ class LocalRun:
         job_path.write_text(job.to_json())
         timeout = step.settings.timeout_s
         self._attempts[str(job_path)] = _Attempt(name, key, time.monotonic() + timeout if timeout else None)
-        server.launch(job_path)
+        server.launch(job_path, os.environ)
         attempt = self.scheduler.attempt(name)
         self.recorder.step(name, "running", attempt=attempt, cache_key=key, started_at=now(), cached=False)
         self._emit(name, "running", f"attempt {attempt}" if attempt > 1 else "")
@@ -200,11 +200,15 @@ class LocalRun:
 
     def _handle(self, message: dict[str, object]) -> None:
         if "started" in message:
-            attempt = self._attempts[str(message["started"])]
+            attempt = self._attempts.get(str(message["started"]))
+            if attempt is None:
+                return  # a step of an earlier run on this (pooled) server
             attempt.pid = int(message["pid"])  # type: ignore[call-overload]
             self._by_pid[attempt.pid] = str(message["started"])
         elif "exited" in message:
-            job_path = self._by_pid.pop(int(message["exited"]))  # type: ignore[call-overload]
+            job_path = self._by_pid.pop(int(message["exited"]), None)  # type: ignore[call-overload]
+            if job_path is None:
+                return  # a step of an earlier run on this (pooled) server
             code, sig = message.get("code"), message.get("signal")
             self._finish(
                 job_path, code if isinstance(code, int) else None, sig if isinstance(sig, int) else None

@@ -186,3 +186,17 @@ def test_a_caller_chosen_run_id_is_used_and_checked(tmp_path: Path, store: RunSt
     assert run.id == "my-run.1" and store.get_run("my-run.1").status == "succeeded"
     with pytest.raises(InvalidInput, match="not valid"):
         run_notebook(nb, store=store, run_id="../etc")
+
+
+def test_pooled_step_servers_run_steps_in_the_callers_current_environment(
+    tmp_path: Path, store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = write_notebook(
+        tmp_path / "env.ipynb", [cell("import os\nprint('value', os.environ.get('KFJ_PROBE'))", "step:show")]
+    )
+    seen = []
+    for value in ("first", "second"):
+        monkeypatch.setenv("KFJ_PROBE", value)
+        run = run_notebook(nb, store=store, cache=False)
+        seen.append(store.read_log(run.id, "show").text.split("value ", 1)[1].strip())
+    assert seen == ["first", "second"]
