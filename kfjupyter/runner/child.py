@@ -10,6 +10,7 @@ becomes a failed result naming the cell, never a crash of the runner.
 from __future__ import annotations
 
 import datetime
+import errno
 import io
 import os
 import sys
@@ -103,9 +104,26 @@ def _save_figures(step_dir: Path) -> list[str]:
     return saved
 
 
+def _save(name: str, value: Any, job: StepJob) -> Any:
+    """Save one output: in the RAM-backed scratch folder when there is one and room, else on disk."""
+    from kfjupyter.serializers import save_value
+
+    disk = Path(job.step_dir) / "outputs"
+    if job.scratch_dir is not None:
+        scratch = Path(job.scratch_dir)
+        try:
+            scratch.mkdir(parents=True, exist_ok=True)
+            return save_value(name, value, scratch, job.step)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+                raise
+    disk.mkdir(parents=True, exist_ok=True)
+    return save_value(name, value, disk, job.step)
+
+
 def run_job(job: StepJob, shell: Any) -> StepResult:
     """Run ``job`` in ``shell`` and return its result (never raises for user errors)."""
-    from kfjupyter.serializers import load_value, save_value
+    from kfjupyter.serializers import load_value
 
     step_dir = Path(job.step_dir)
     namespace = shell.user_ns
@@ -125,8 +143,6 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     log_metric(name, value)
         outputs = []
-        out_dir = step_dir / "outputs"
-        out_dir.mkdir(parents=True, exist_ok=True)
         for name in job.outputs:
             if name not in namespace:
                 raise CellError(
@@ -134,7 +150,7 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
                     f"step '{job.step}' should define '{name}' for later steps, but it did not "
                     "(was the assignment inside an if-branch that did not run?)",
                 )
-            saved = save_value(name, namespace[name], out_dir, job.step)
+            saved = _save(name, namespace[name], job)
             outputs.append(
                 SavedOutput(
                     name=name,

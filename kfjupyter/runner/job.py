@@ -75,6 +75,7 @@ class StepJob(_Json):
     parameters: dict[str, JsonValue] = field(default_factory=dict)
     inputs: dict[str, ValueRef] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    scratch_dir: str | None = None  # RAM-backed place to save outputs first (None: step_dir/outputs)
 
     @classmethod
     def from_json(cls, text: str) -> StepJob:

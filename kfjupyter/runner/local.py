@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.runner import planning
@@ -25,8 +26,9 @@ from kfjupyter.runner.child import RESULT_FILE
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.runner.recording import Recorder, now
+from kfjupyter.runner.scratch import Persister, scratch_root
 from kfjupyter.runner.state import Scheduler
-from kfjupyter.store import RunRecord, RunStore, RunUpdate
+from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate
 
 EventCallback = Callable[[str, str, str], None]
 
@@ -85,6 +87,10 @@ class LocalRun:
             retries={s.name: s.settings.retries for s in pipeline.steps},
         )
         self._attempts: dict[str, _Attempt] = {}  # by job path
+        self._keys: dict[str, str] = {}  # step -> cache key of its successful attempt
+        root = scratch_root()
+        self._persister = Persister(root, lambda m: self._events.put(m)) if root is not None else None
+        self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._by_pid: dict[int, str] = {}
 
     def _emit(self, step: str, status: str, detail: str = "") -> None:
@@ -94,6 +100,7 @@ class LocalRun:
     def execute(self) -> str:
         """Run every step to the end; return the run's final status."""
         server = self._server or ForkServer()
+        self._events = server.events
         server.preload(planning.preload_modules(self.pipeline))
         self.store.update_run(
             self.run.id, RunUpdate(status="running", owner_pid=os.getpid(), owner_host=socket.gethostname())
@@ -107,6 +114,8 @@ class LocalRun:
         finally:
             if self._server is None:
                 server.close()
+            if self._persister is not None:
+                self._persister.remove_run(self.run.id)
         outcome = self.scheduler.outcome
         error = None
         if outcome != "succeeded":
@@ -117,12 +126,15 @@ class LocalRun:
 
     def _loop(self, server: ForkServer) -> None:
         ready_server = False
-        while not self.scheduler.done:
+        while not self.scheduler.done or self._persisting():
             launched = self._launch_ready(server, ready_server)
             ready_server = ready_server or launched
-            if self.scheduler.done:
+            if self.scheduler.done and not self._persisting():
                 break
             self._wait_one(server)
+
+    def _persisting(self) -> bool:
+        return self._persister is not None and self._persister.pending > 0
 
     def _launch_ready(self, server: ForkServer, server_ready: bool) -> bool:
         launched = False
@@ -174,6 +186,8 @@ class LocalRun:
             step_dir=step_dir,
             log_path=log_path,
         )
+        if self._persister is not None:
+            job.scratch_dir = str(self._persister.root / self.run.id / name)
         job_path = step_dir / "job.json"
         job_path.write_text(job.to_json())
         timeout = step.settings.timeout_s
@@ -213,6 +227,8 @@ class LocalRun:
             self._finish(
                 job_path, code if isinstance(code, int) else None, sig if isinstance(sig, int) else None
             )
+        elif "persisted" in message:
+            self._record_persisted(message)
         elif "server_exited" in message:
             for job_path in list(self._attempts):
                 self._finish(job_path, None, None, lost=True)
@@ -247,10 +263,13 @@ class LocalRun:
         if result is not None and result.ok and code == 0:
             self.produced[name] = {o.name: o for o in result.outputs}
             self.scheduler.succeed(name)
-            self.recorder.outputs(name, result.outputs, result.figures, log)
-            self.recorder.cache(attempt.key, name, result)
             self.recorder.step(name, "succeeded", finished_at=now(), exit_code=code)
             self._emit(name, "succeeded")
+            self._keys[name] = attempt.key
+            if self._persister is not None and self._persister.holds(result):
+                self._persister.submit(name, result, step_dir / "outputs")
+            else:
+                self._keep(name, result)
             return
         timeout = self.pipeline.step(name).settings.timeout_s
         if attempt.timed_out:
@@ -272,6 +291,23 @@ class LocalRun:
         self._emit(name, "retrying" if retry else "failed", error)
         if not retry:
             self._mark_upstream_failed()
+
+    def _keep(self, name: str, result: StepResult) -> None:
+        """Record a step's outputs (now on disk) as artifacts and under its cache key."""
+        self.recorder.outputs(name, result.outputs, result.figures, self.store.log_path(self.run.id, name))
+        self.recorder.cache(self._keys[name], name, result)
+
+    def _record_persisted(self, message: dict[str, Any]) -> None:
+        name = str(message["persisted"])
+        result = message.get("result")
+        if isinstance(result, StepResult):
+            self._keep(name, result)
+        else:
+            self.store.add_event(
+                EventRecord(
+                    run_id=self.run.id, step=name, type="warning", payload={"message": message.get("error")}
+                )
+            )
 
     def _mark_upstream_failed(self) -> None:
         for name, state in self.scheduler.statuses().items():

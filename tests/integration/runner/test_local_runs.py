@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -200,3 +201,38 @@ def test_pooled_step_servers_run_steps_in_the_callers_current_environment(
         run = run_notebook(nb, store=store, cache=False)
         seen.append(store.read_log(run.id, "show").text.split("value ", 1)[1].strip())
     assert seen == ["first", "second"]
+
+
+def test_outputs_pass_through_scratch_and_end_up_in_the_run_folder(
+    tmp_path: Path, store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "shm"
+    scratch.mkdir()
+    monkeypatch.setenv("KFJUPYTER_SCRATCH", str(scratch))
+    nb = write_notebook(
+        tmp_path / "s.ipynb",
+        [
+            cell("import numpy as np\na = np.arange(1000.0)", "step:make"),
+            cell("total = float(a.sum())", "step:use"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded"
+    (value,) = [x for x in store.list_artifacts(run.id) if x.kind == "value" and x.name == "a"]
+    kept = store.resolve(value.path)
+    assert kept.is_relative_to(store.run_dir(run.id)) and kept.exists()
+    assert not any((scratch / f"kfjupyter-{os.getuid()}").iterdir())  # the run's scratch is gone
+    again = run_notebook(nb, store=store)
+    assert all(s.cached for s in again.steps)  # the cache points at the kept copies
+
+
+def test_without_scratch_outputs_go_straight_to_disk(
+    tmp_path: Path, store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KFJUPYTER_SCRATCH", "off")
+    nb = write_notebook(
+        tmp_path / "d.ipynb", [cell("a = [1, 2]", "step:make"), cell("b = a + [3]", "step:use")]
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded"
+    assert any(x.name == "a" and x.kind == "value" for x in store.list_artifacts(run.id))
