@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kfjupyter._version import __version__
 
-__all__ = ["__version__", "log_metric", "resume_run", "run_notebook"]
+__all__ = ["__version__", "log_metric", "resume_run", "run_notebook", "train"]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -25,6 +25,10 @@ def __getattr__(name: str) -> object:
         from kfjupyter.context import log_metric
 
         return log_metric
+    if name == "train":
+        from kfjupyter.training.facade import train
+
+        return train
     raise AttributeError(f"module 'kfjupyter' has no attribute {name!r}")
 
 

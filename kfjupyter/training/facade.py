@@ -1,0 +1,150 @@
+"""The training facade: :func:`train`, :func:`get_job` and :func:`list_jobs`.
+
+``train`` validates everything into a :class:`~kfjupyter.training.spec.TrainingSpec` before
+anything starts, picks the backend, and returns a :class:`~kfjupyter.training.handle.TrainingJob`.
+A function travels as a cloudpickle payload (never as source text through a shell); a script path
+runs as ``python script args...``.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from kfjupyter.errors import InvalidInput
+from kfjupyter.store import RunStore, default_home, open_store
+from kfjupyter.training.backends.base import TrainingBackend
+from kfjupyter.training.backends.kubernetes import kubernetes_backend
+from kfjupyter.training.backends.local import LocalBackend
+from kfjupyter.training.handle import TrainingJob
+from kfjupyter.training.spec import (
+    BackendName,
+    FunctionEntrypoint,
+    ScriptEntrypoint,
+    TrainingSpec,
+    default_name,
+)
+
+_stores: dict[Path, RunStore] = {}
+
+
+def _store(store: RunStore | None) -> RunStore:
+    if store is not None:
+        return store
+    home = default_home()
+    if home not in _stores:
+        _stores[home] = open_store(home)
+    return _stores[home]
+
+
+def select_backend(name: BackendName, store: RunStore | None = None) -> TrainingBackend:
+    """Return the backend for ``name``; ``auto`` is local until the Kubernetes backend ships."""
+    if name == "kubernetes":
+        kubernetes_backend()
+    return LocalBackend(_store(store))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors()]
+    return "Invalid training job: " + "; ".join(parts)
+
+
+def _source(function: Callable[..., Any]) -> tuple[str, list[str]] | None:
+    """File name and lines of a function defined in a notebook cell (cloudpickle drops them)."""
+    code = getattr(function, "__code__", None)
+    if code is None or Path(code.co_filename).is_file():
+        return None
+    lines = linecache.getlines(code.co_filename)
+    return (code.co_filename, lines) if lines else None
+
+
+def _entrypoint(
+    target: Callable[..., Any] | str | os.PathLike[str], args: Sequence[Any], kwargs: Mapping[str, Any] | None
+) -> tuple[FunctionEntrypoint | ScriptEntrypoint, bytes | None, str]:
+    if callable(target):
+        import cloudpickle
+
+        label = str(getattr(target, "__qualname__", None) or getattr(target, "__name__", "train"))
+        try:
+            payload = cloudpickle.dumps((target, tuple(args), dict(kwargs or {}), _source(target)))
+        except Exception as exc:
+            raise InvalidInput(
+                f"The training function or its arguments cannot be pickled: {exc}", detail=repr(exc)
+            ) from exc
+        return FunctionEntrypoint(function=label), payload, label.rsplit(".", 1)[-1]
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(target).expanduser().absolute()
+        if not path.is_file():
+            raise InvalidInput(f"Training script {str(target)!r} does not exist (looked at {path}).")
+        if kwargs:
+            raise InvalidInput("kwargs apply to functions; pass a script's options in args.")
+        bad = [a for a in args if not isinstance(a, (str, int, float, os.PathLike)) or isinstance(a, bool)]
+        if bad:
+            raise InvalidInput(f"Script arguments must be strings or numbers, got {bad!r}.")
+        text_args = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args]
+        return ScriptEntrypoint(path=str(path), args=text_args), None, path.stem
+    raise InvalidInput(f"train() needs a function or a script path, got {type(target).__name__}.")
+
+
+def train(
+    fn_or_script: Callable[..., Any] | str | os.PathLike[str],
+    *,
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    num_nodes: int = 1,
+    procs_per_node: int | None = None,
+    gpus_per_node: int = 0,
+    cpu: str | float | None = None,
+    memory: str | None = None,
+    image: str | None = None,
+    env: Mapping[str, str] | None = None,
+    backend: BackendName = "auto",
+    runtime: str | None = None,
+    name: str | None = None,
+    store: RunStore | None = None,
+) -> TrainingJob:
+    """Start a (distributed) training job and return its handle at once.
+
+    ``fn_or_script`` is a function, called as ``fn(*args, **kwargs)`` in every worker process, or
+    the path of a Python script run as ``python script *args``. Workers get torchrun's variables
+    (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...), so ``torch.distributed`` works unchanged.
+    ``procs_per_node`` defaults to the visible GPUs, else 1. ``backend="auto"`` runs locally
+    unless a cluster backend is available; ``"kubernetes"`` is not available yet and says why.
+    Raises ``InvalidInput`` for a bad spec before anything starts.
+    """
+    entrypoint, payload, label = _entrypoint(fn_or_script, args, kwargs)
+    try:
+        spec = TrainingSpec(
+            name=name if name is not None else default_name(label),
+            entrypoint=entrypoint,
+            num_nodes=num_nodes,
+            procs_per_node=procs_per_node,
+            gpus_per_node=gpus_per_node,
+            cpu=cpu,  # a number of cores becomes a quantity
+            memory=memory,
+            image=image,
+            env=dict(env or {}),
+            backend=backend,
+            runtime=runtime,
+        )
+    except ValidationError as exc:
+        raise InvalidInput(_validation_message(exc), detail=str(exc)) from None
+    chosen = select_backend(spec.backend, store)
+    return TrainingJob(chosen, chosen.submit(spec, payload))
+
+
+def get_job(name: str, *, store: RunStore | None = None) -> TrainingJob:
+    """Return the handle of a job by id, or the newest job with this name; ``NotFound`` if none."""
+    backend = select_backend("auto", store)
+    return TrainingJob(backend, backend.find_job(name))
+
+
+def list_jobs(*, limit: int = 50, store: RunStore | None = None) -> list[TrainingJob]:
+    """Return handles of recent training jobs, newest first."""
+    backend = select_backend("auto", store)
+    return [TrainingJob(backend, job) for job in backend.list_jobs(limit)]

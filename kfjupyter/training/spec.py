@@ -1,0 +1,110 @@
+"""The typed training spec: what to run, how many processes, and where (one model for all backends).
+
+:class:`TrainingSpec` is validated once, when :func:`kfjupyter.train` is called; every backend reads
+the same model. The function to run and its arguments are not part of the spec (they are Python
+objects and travel as a cloudpickle payload); a script and its arguments are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+BackendName = Literal["auto", "local", "kubernetes"]
+
+#: A Kubernetes object name (RFC 1035 label): the same job name works on every backend.
+NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CPU = re.compile(r"^\d+(\.\d+)?m?$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?([KMGTPE]i?|k)?$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FunctionEntrypoint(_Model):
+    """Run a Python function (shipped as a cloudpickle file) in every worker process."""
+
+    kind: Literal["function"] = Field("function", description="Entry point kind.")
+    function: str = Field(min_length=1, description="Qualified name of the function (for display).")
+
+
+class ScriptEntrypoint(_Model):
+    """Run ``python <path> <args...>`` in every worker process."""
+
+    kind: Literal["script"] = Field("script", description="Entry point kind.")
+    path: str = Field(min_length=1, description="Path of the Python script (absolute).")
+    args: list[str] = Field(default_factory=list, description="Command-line arguments, passed as written.")
+
+
+Entrypoint = Annotated[FunctionEntrypoint | ScriptEntrypoint, Field(discriminator="kind")]
+
+
+class TrainingSpec(_Model):
+    """One training job: entry point, process layout, resources and backend."""
+
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description="Job name: lower-case letters, digits and '-', starting with a letter, at most 63.",
+    )
+    entrypoint: Entrypoint = Field(description="What every worker process runs.")
+    num_nodes: int = Field(1, ge=1, le=1024, description="Number of nodes (worker groups).")
+    procs_per_node: int | None = Field(
+        None, ge=1, le=1024, description="Worker processes per node; default: GPUs per node, else 1."
+    )
+    gpus_per_node: int = Field(0, ge=0, le=64, description="GPUs each node needs.")
+    cpu: str | None = Field(None, description="CPU request per node, as a Kubernetes quantity ('4', '500m').")
+    memory: str | None = Field(
+        None, description="Memory request per node, as a Kubernetes quantity ('16Gi')."
+    )
+    image: str | None = Field(None, description="Container image (cluster backends only).")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    backend: BackendName = Field("auto", description="'local', 'kubernetes', or 'auto' to pick.")
+    runtime: str | None = Field(
+        None, description="Training runtime name on the cluster (e.g. 'torch-distributed')."
+    )
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu_text(cls, value: object) -> object:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"{value:g}"
+        return value
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu_quantity(cls, value: str | None) -> str | None:
+        if value is not None and not _CPU.match(value):
+            raise ValueError(f"cpu must be a number of cores like '2', '0.5' or '500m', got {value!r}")
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_quantity(cls, value: str | None) -> str | None:
+        if value is not None and not _MEMORY.match(value):
+            raise ValueError(f"memory must be a quantity like '512Mi' or '16Gi', got {value!r}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(name for name in value if not _ENV_NAME.match(name))
+        if bad:
+            raise ValueError(f"environment variable names must be identifiers, got {bad}")
+        return value
+
+    def world_size(self, procs_per_node: int) -> int:
+        """Total number of worker processes with ``procs_per_node`` processes on each node."""
+        return self.num_nodes * procs_per_node
+
+
+def default_name(label: str) -> str:
+    """Turn a function or script name into a valid job name (``train_mnist`` -> ``train-mnist``)."""
+    text = re.sub(r"[^a-z0-9-]+", "-", label.lower()).strip("-")
+    text = re.sub(r"-{2,}", "-", text)
+    if not text or not text[0].isalpha():
+        text = f"train-{text}".rstrip("-")
+    return text[:63].rstrip("-")
