@@ -10,6 +10,7 @@ from traitlets import Unicode
 from kfjupyter.server.artifact_handlers import artifact_routes
 from kfjupyter.server.cancel import cancel_routes
 from kfjupyter.server.handlers import HealthHandler
+from kfjupyter.server.lint_handlers import lint_routes
 from kfjupyter.server.models import Backend
 from kfjupyter.server.runs_handlers import run_routes
 
@@ -48,5 +49,6 @@ class KfJupyterApp(ExtensionApp):
             *run_routes(prefix),
             *artifact_routes(prefix),
             *cancel_routes(prefix),
+            *lint_routes(prefix),
         ]
         self.handlers.extend(routes)

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from kfjupyter.notebook.diagnostics import Diagnostic
+
 RunKind = Literal["pipeline", "training"]
 RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
@@ -178,6 +180,26 @@ class CancelRequested(_Model):
     pid: int = Field(description="Process that was sent SIGINT (the local process driving the run).")
 
 
+class LintRequest(_Model):
+    """Body of ``POST /kfjupyter/api/notebooks/lint``: a notebook as the editor holds it (unsaved)."""
+
+    notebook: dict[str, JsonValue] = Field(description="The notebook's nbformat v4 JSON document.")
+    target: Literal["local", "cluster"] = Field(
+        "local", description="Where it would run: 'local' adds the settings a local run ignores."
+    )
+
+
+class LintResult(_Model):
+    """Response of ``POST /kfjupyter/api/notebooks/lint``: findings and the step graph."""
+
+    diagnostics: list[Diagnostic] = Field(description="Findings ordered by cell, then line.")
+    graph: dict[str, JsonValue] = Field(
+        description="The pipeline graph: name, parameters (name, type, default), setup_cells, "
+        "nodes (name, kind, cells, inputs, outputs, parameters, settings) and edges "
+        "(from, to, variables, explicit)."
+    )
+
+
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     Health,
     ErrorBody,
@@ -190,4 +212,6 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     RunNotebookRequest,
     RunStarted,
     CancelRequested,
+    LintRequest,
+    LintResult,
 )

@@ -8,6 +8,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ILintResult, isLintResult } from './lintTypes';
 import {
   IArtifactList,
   ICancelRequested,
@@ -147,6 +148,16 @@ export function runNotebook(
 ): Promise<IRunStarted> {
   const body = JSON.stringify({ path, parameters, no_cache: noCache });
   return requestAPI('notebooks/run', isRunStarted, { method: 'POST', body }, settings);
+}
+
+/** `POST /kfjupyter/api/notebooks/lint`: diagnostics and step graph of an (unsaved) notebook. */
+export function lintNotebook(
+  notebook: unknown,
+  target: 'local' | 'cluster' = 'local',
+  settings?: ServerConnection.ISettings
+): Promise<ILintResult> {
+  const body = JSON.stringify({ notebook, target });
+  return requestAPI('notebooks/lint', isLintResult, { method: 'POST', body }, settings);
 }
 
 /** `GET /kfjupyter/api/runs/{id}/metrics`: every value the run logged. */

@@ -3,8 +3,10 @@
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { addCommands } from './commands';
+import { NotebookLinters, addStepCommands } from './notebookSteps';
 import { KubeflowSidebar } from './widgets/sidebar';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -21,4 +23,19 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sidebarPlugin];
+const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'kfjupyter:notebook-steps',
+  description: 'Live pipeline lint, step badges and step commands for open notebooks.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    palette: ICommandPalette | null
+  ): void => {
+    addStepCommands(app, tracker, new NotebookLinters(tracker), palette);
+  }
+};
+
+export default [sidebarPlugin, notebookStepsPlugin];

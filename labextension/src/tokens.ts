@@ -7,5 +7,8 @@ export const CommandIDs = {
   refresh: 'kfjupyter:refresh',
   runNotebook: 'kfjupyter:run-notebook',
   openRun: 'kfjupyter:open-run',
-  cancelRun: 'kfjupyter:cancel-run'
+  cancelRun: 'kfjupyter:cancel-run',
+  markStep: 'kfjupyter:mark-step',
+  setCellKind: 'kfjupyter:set-cell-kind',
+  runAsPipeline: 'kfjupyter:run-as-pipeline'
 } as const;

@@ -1,0 +1,228 @@
+/**
+ * Notebook steps: live lint markers and step badges on the cells of open notebooks, and the
+ * commands that mark cells (step settings as `metadata.kfjupyter`, Kale kinds as tags) and run
+ * the notebook as a pipeline with parameter overrides.
+ *
+ * Toolbar buttons (notebook and cell toolbars) and the keyboard shortcut are declared in
+ * `labextension/schema/notebook-steps.json`.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  InputDialog,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { Cell } from '@jupyterlab/cells';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+
+import { runNotebook } from './api';
+import { kubeflowIcon } from './icons';
+import { NotebookLinter } from './models/notebookLinter';
+import {
+  CELL_KINDS,
+  CellKind,
+  IStepSettings,
+  METADATA_KEY,
+  readStepSettings,
+  stepMetadata,
+  stepSettingsProblems,
+  tagsWithKind
+} from './models/stepMetadata';
+import { CommandIDs } from './tokens';
+import { renderCellMarkers } from './widgets/cellBadges';
+import { IRunChoice, RunForm } from './widgets/runDialog';
+import { StepForm } from './widgets/stepDialog';
+
+/** The notebook linters, one per open notebook panel. */
+export class NotebookLinters {
+  constructor(tracker: INotebookTracker) {
+    tracker.widgetAdded.connect((_, panel) => this._track(panel));
+    tracker.forEach(panel => this._track(panel));
+  }
+
+  /** The linter of `panel`, if it is tracked. */
+  get(panel: NotebookPanel): NotebookLinter | undefined {
+    return this._linters.get(panel);
+  }
+
+  private _track(panel: NotebookPanel): void {
+    if (this._linters.has(panel)) {
+      return;
+    }
+    panel.addClass('jp-kfjupyter-linted');
+    const linter = new NotebookLinter(panel);
+    linter.changed.connect((_, result) => renderCellMarkers(panel.content, result));
+    this._linters.set(panel, linter);
+    panel.disposed.connect(() => this._linters.delete(panel));
+  }
+
+  private readonly _linters = new Map<NotebookPanel, NotebookLinter>();
+}
+
+function tagsOf(cell: Cell): string[] {
+  const tags = cell.model.getMetadata('tags');
+  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+}
+
+function setTags(cell: Cell, tags: string[]): void {
+  const before = tagsOf(cell);
+  if (before.length === tags.length && before.every((tag, i) => tag === tags[i])) {
+    return;
+  }
+  if (tags.length === 0) {
+    cell.model.deleteMetadata('tags');
+  } else {
+    cell.model.setMetadata('tags', tags);
+  }
+}
+
+/** Show the step dialog until its values are valid; null when cancelled. */
+async function askStepSettings(
+  initial: IStepSettings,
+  steps: readonly string[]
+): Promise<IStepSettings | null> {
+  let values = initial;
+  let problem = '';
+  for (;;) {
+    const result = await showDialog<IStepSettings>({
+      title: 'Mark cell as pipeline step',
+      body: new StepForm(values, steps, problem),
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save step' })],
+      focusNodeSelector: 'input[name="step"]'
+    });
+    if (!result.button.accept || result.value === null) {
+      return null;
+    }
+    values = result.value;
+    problem = stepSettingsProblems(values);
+    if (problem === '') {
+      return values;
+    }
+  }
+}
+
+/** The notebook in the main area's current tab, else the tracker's last focused one. */
+function currentPanel(app: JupyterFrontEnd, tracker: INotebookTracker): NotebookPanel | null {
+  const current = app.shell.currentWidget;
+  if (current instanceof NotebookPanel && tracker.has(current)) {
+    return current;
+  }
+  return tracker.currentWidget;
+}
+
+/** Register the notebook-steps commands (and their palette entries when there is a palette). */
+export function addStepCommands(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  linters: NotebookLinters,
+  palette: ICommandPalette | null
+): void {
+  const panelOf = (): NotebookPanel | null => currentPanel(app, tracker);
+  const hasCell = (): boolean => (panelOf()?.content.activeCell ?? null) !== null;
+
+  app.commands.addCommand(CommandIDs.markStep, {
+    label: args => (args.toolbar ? '' : 'Kubeflow: Mark Cell as Step…'),
+    caption: 'Make this cell start a pipeline step: name, upstream steps, resources',
+    icon: kubeflowIcon,
+    isEnabled: hasCell,
+    execute: async () => {
+      const panel = panelOf();
+      const cell = panel?.content.activeCell ?? null;
+      if (panel === null || cell === null) {
+        return;
+      }
+      const linter = linters.get(panel);
+      const result = linter?.result ?? (await linter?.lintNow()) ?? null;
+      const steps = (result?.graph.nodes ?? []).filter(n => n.kind === 'step').map(n => n.name);
+      const current = readStepSettings(cell.model.getMetadata(METADATA_KEY), tagsOf(cell));
+      const chosen = await askStepSettings(current, steps);
+      if (chosen === null || cell.isDisposed) {
+        return;
+      }
+      cell.model.setMetadata(METADATA_KEY, stepMetadata(chosen));
+      setTags(cell, tagsWithKind(tagsOf(cell), null));
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.setCellKind, {
+    label: args =>
+      typeof args.kind === 'string'
+        ? `Kubeflow: Mark Cell as ${args.kind}`
+        : 'Kubeflow: Set Cell Kind…',
+    caption: 'Set the Kale kind of the selected cells as a tag',
+    isEnabled: hasCell,
+    execute: async args => {
+      const notebook = panelOf()?.content;
+      if (!notebook) {
+        return;
+      }
+      let kind = typeof args.kind === 'string' ? args.kind : null;
+      if (kind === null) {
+        const answer = await InputDialog.getItem({
+          title: 'Kubeflow cell kind',
+          items: [...CELL_KINDS, 'none'],
+          current: 0
+        });
+        if (!answer.button.accept || answer.value === null) {
+          return;
+        }
+        kind = answer.value;
+      }
+      const chosen = (CELL_KINDS as readonly string[]).includes(kind) ? (kind as CellKind) : null;
+      for (const cell of notebook.widgets.filter(c => notebook.isSelectedOrActive(c))) {
+        setTags(cell, tagsWithKind(tagsOf(cell), chosen));
+        cell.model.deleteMetadata(METADATA_KEY);
+      }
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.runAsPipeline, {
+    label: 'Kubeflow: Run as Pipeline…',
+    caption: 'Run this notebook as a pipeline, choosing parameter values',
+    icon: kubeflowIcon,
+    isEnabled: () => panelOf() !== null,
+    execute: async () => {
+      const panel = panelOf();
+      if (panel === null) {
+        return;
+      }
+      const result = await linters.get(panel)?.lintNow();
+      const errors = (result?.diagnostics ?? []).filter(d => d.severity === 'error').length;
+      const warning = errors ? `Lint found ${errors} error(s); the run will refuse to start.` : '';
+      const answer = await showDialog<IRunChoice>({
+        title: `Run ${panel.context.path} as a pipeline`,
+        body: new RunForm(result?.graph.parameters ?? [], warning),
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
+      });
+      if (!answer.button.accept || answer.value === null) {
+        return;
+      }
+      try {
+        if (panel.context.model.dirty) {
+          await panel.context.save();
+        }
+        const { parameters, noCache } = answer.value;
+        const started = await runNotebook(panel.context.path, parameters, noCache);
+        void app.commands.execute(CommandIDs.refresh);
+        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id });
+      } catch (error) {
+        await showErrorMessage(
+          'Cannot run the notebook',
+          error instanceof Error ? error.message : String(error)
+        );
+      }
+    }
+  });
+
+  if (palette) {
+    const category = 'Kubeflow';
+    palette.addItem({ command: CommandIDs.markStep, category });
+    palette.addItem({ command: CommandIDs.setCellKind, category });
+    for (const kind of CELL_KINDS) {
+      palette.addItem({ command: CommandIDs.setCellKind, args: { kind }, category });
+    }
+    palette.addItem({ command: CommandIDs.runAsPipeline, category });
+  }
+}

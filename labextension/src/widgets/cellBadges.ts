@@ -1,0 +1,117 @@
+/**
+ * Markers inside notebook cells: a step badge on the cell that starts a step and one marker per
+ * lint diagnostic of the cell. Each cell gets one `CellMarkers` strip above its input, kept up to
+ * date by `renderCellMarkers` after every lint answer.
+ */
+import { Cell } from '@jupyterlab/cells';
+import { Notebook } from '@jupyterlab/notebook';
+import { PanelLayout, Widget } from '@lumino/widgets';
+
+import { IDiagnostic, IGraphNode, ILintResult } from '../lintTypes';
+
+const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };
+
+/** The strip of markers shown above one cell's input. */
+export class CellMarkers extends Widget {
+  constructor() {
+    super();
+    this.addClass('jp-kfjupyter-cell-markers');
+  }
+
+  /**
+   * Show the step `node` starts (if any), a set-up badge for shared set-up cells, and the cell's
+   * `diagnostics`; the strip is hidden when there is nothing to show.
+   */
+  setMarkers(node: IGraphNode | null, setup: boolean, diagnostics: IDiagnostic[]): void {
+    const items: HTMLElement[] = [];
+    if (node !== null) {
+      items.push(stepBadge(node));
+    }
+    if (setup) {
+      items.push(setupBadge());
+    }
+    for (const diagnostic of diagnostics) {
+      items.push(diagnosticMarker(diagnostic));
+    }
+    this.node.replaceChildren(...items);
+    this.setHidden(items.length === 0);
+  }
+}
+
+function stepBadge(node: IGraphNode): HTMLElement {
+  const badge = document.createElement('span');
+  badge.className = 'jp-kfjupyter-step-badge';
+  badge.dataset.step = node.name;
+  badge.dataset.kind = node.kind;
+  badge.textContent = node.kind === 'metrics' ? `metrics · ${node.name}` : `step · ${node.name}`;
+  const inputs = Object.entries(node.inputs).map(([name, from]) => `${name} from ${from}`);
+  const lines = [`Pipeline step '${node.name}' (cells ${node.cells.join(', ')})`];
+  if (inputs.length > 0) {
+    lines.push(`Reads: ${inputs.join(', ')}`);
+  }
+  if (node.outputs.length > 0) {
+    lines.push(`Passes on: ${node.outputs.join(', ')}`);
+  }
+  badge.title = lines.join('\n');
+  return badge;
+}
+
+function setupBadge(): HTMLElement {
+  const badge = document.createElement('span');
+  badge.className = 'jp-kfjupyter-step-badge';
+  badge.dataset.kind = 'setup';
+  badge.textContent = 'set-up';
+  badge.title = 'Shared set-up (imports, functions): runs before every step';
+  return badge;
+}
+
+function diagnosticMarker(diagnostic: IDiagnostic): HTMLElement {
+  const marker = document.createElement('span');
+  marker.className = 'jp-kfjupyter-diagnostic';
+  marker.dataset.severity = diagnostic.severity;
+  marker.dataset.code = diagnostic.code;
+  const where = diagnostic.line === null ? '' : ` line ${diagnostic.line}`;
+  marker.textContent = `${SEVERITY_ICON[diagnostic.severity] ?? ''} ${diagnostic.code}${where}: ${diagnostic.message}`;
+  marker.title = diagnostic.hint ? `${diagnostic.message}\n${diagnostic.hint}` : diagnostic.message;
+  return marker;
+}
+
+const markersOf = new WeakMap<Cell, CellMarkers>();
+
+/** The markers strip of `cell`, created (above the input) on first use. */
+function markersFor(cell: Cell): CellMarkers {
+  let markers = markersOf.get(cell);
+  if (markers === undefined || markers.isDisposed) {
+    markers = new CellMarkers();
+    const layout = cell.layout as PanelLayout;
+    const input = layout.widgets.findIndex(widget => widget.hasClass('jp-Cell-inputWrapper'));
+    layout.insertWidget(input < 0 ? layout.widgets.length : input, markers);
+    markersOf.set(cell, markers);
+  }
+  return markers;
+}
+
+/** Put `result`'s step badges and diagnostics on the cells of `notebook`; null clears them all. */
+export function renderCellMarkers(notebook: Notebook, result: ILintResult | null): void {
+  const starts = new Map<number, IGraphNode>();
+  const byCell = new Map<number, IDiagnostic[]>();
+  for (const node of result?.graph.nodes ?? []) {
+    if (node.cells.length > 0) {
+      starts.set(node.cells[0], node);
+    }
+  }
+  for (const diagnostic of result?.diagnostics ?? []) {
+    if (diagnostic.cell !== null) {
+      byCell.set(diagnostic.cell, [...(byCell.get(diagnostic.cell) ?? []), diagnostic]);
+    }
+  }
+  const setup = new Set(result?.graph.setup_cells ?? []);
+  notebook.widgets.forEach((cell, index) => {
+    const node = starts.get(index) ?? null;
+    const diagnostics = byCell.get(index) ?? [];
+    if (node === null && !setup.has(index) && diagnostics.length === 0 && !markersOf.has(cell)) {
+      return;
+    }
+    markersFor(cell).setMarkers(node, setup.has(index), diagnostics);
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * The body of the "Mark cell as step" dialog: step name, upstream steps, resources, image,
+ * retries, timeout and cache. The name is checked as it is typed, with the engine's rule.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { IStepSettings, stepNameProblem, stepSettingsProblems } from '../models/stepMetadata';
+
+function numberOrNull(input: HTMLInputElement): number | null {
+  const raw = input.value.trim();
+  return raw === '' ? null : Number(raw);
+}
+
+/** The step settings form; `getValue()` answers what it holds (checked by the caller). */
+export class StepForm extends Widget {
+  /**
+   * @param settings the values to start with
+   * @param steps names of the notebook's other steps, offered for "after"
+   * @param problem a message to show at once (why the last attempt was not saved)
+   */
+  constructor(settings: IStepSettings, steps: readonly string[], problem = '') {
+    super();
+    this.addClass('jp-kfjupyter-step-form');
+    this._step = this._input('step', 'Step name', settings.step, 'text');
+    this._step.placeholder = 'e.g. train';
+    this._step.required = true;
+    this._after = document.createElement('select');
+    this._after.multiple = true;
+    this._after.name = 'after';
+    const choices = [...new Set([...steps, ...settings.after])].filter(s => s !== settings.step);
+    for (const name of choices) {
+      const option = new Option(name, name, false, settings.after.includes(name));
+      this._after.append(option);
+    }
+    this._after.size = Math.min(Math.max(choices.length, 2), 5);
+    this._after.disabled = choices.length === 0;
+    this._row('After (runs when these finish)', this._after);
+    this._gpu = this._input(
+      'gpu',
+      'GPUs',
+      settings.gpu === null ? '' : String(settings.gpu),
+      'number'
+    );
+    this._gpu.min = '0';
+    this._cpu = this._input('cpu', 'CPU', settings.cpu, 'text');
+    this._cpu.placeholder = 'e.g. 2 or 500m';
+    this._memory = this._input('memory', 'Memory', settings.memory, 'text');
+    this._memory.placeholder = 'e.g. 4Gi';
+    this._image = this._input('image', 'Image (cluster runs)', settings.image, 'text');
+    this._image.placeholder = 'e.g. python:3.12';
+    const retries = settings.retries === null ? '' : String(settings.retries);
+    this._retries = this._input('retries', 'Retries', retries, 'number');
+    this._retries.min = '0';
+    const timeout = settings.timeout === null ? '' : String(settings.timeout);
+    this._timeout = this._input('timeout', 'Timeout (seconds)', timeout, 'number');
+    this._timeout.min = '1';
+    this._cache = document.createElement('select');
+    this._cache.name = 'cache';
+    for (const [value, label] of [
+      ['default', 'Default'],
+      ['on', 'Reuse cached outputs'],
+      ['off', 'Always run']
+    ]) {
+      this._cache.append(new Option(label, value));
+    }
+    this._cache.value = settings.cache === null ? 'default' : settings.cache ? 'on' : 'off';
+    this._row('Cache', this._cache);
+    this._problem = document.createElement('div');
+    this._problem.className = 'jp-kfjupyter-form-problem';
+    this._problem.setAttribute('role', 'alert');
+    this._problem.textContent = problem;
+    this.node.append(this._problem);
+    this._step.addEventListener('input', () => {
+      this._problem.textContent = stepNameProblem(this._step.value);
+    });
+  }
+
+  /** The values in the form. */
+  getValue(): IStepSettings {
+    return {
+      step: this._step.value.trim(),
+      after: Array.from(this._after.selectedOptions, option => option.value),
+      gpu: numberOrNull(this._gpu),
+      cpu: this._cpu.value,
+      memory: this._memory.value,
+      image: this._image.value,
+      retries: numberOrNull(this._retries),
+      timeout: numberOrNull(this._timeout),
+      cache: this._cache.value === 'default' ? null : this._cache.value === 'on'
+    };
+  }
+
+  /** Problems of the current values, '' when they can be saved. */
+  get problems(): string {
+    return stepSettingsProblems(this.getValue());
+  }
+
+  private _input(name: string, label: string, value: string, type: string): HTMLInputElement {
+    const input = document.createElement('input');
+    input.type = type;
+    input.name = name;
+    input.value = value;
+    input.className = 'jp-mod-styled';
+    this._row(label, input);
+    return input;
+  }
+
+  private _row(label: string, control: HTMLElement): void {
+    const row = document.createElement('label');
+    row.className = 'jp-kfjupyter-form-row';
+    const caption = document.createElement('span');
+    caption.textContent = label;
+    row.append(caption, control);
+    this.node.append(row);
+  }
+
+  private readonly _step: HTMLInputElement;
+  private readonly _after: HTMLSelectElement;
+  private readonly _gpu: HTMLInputElement;
+  private readonly _cpu: HTMLInputElement;
+  private readonly _memory: HTMLInputElement;
+  private readonly _image: HTMLInputElement;
+  private readonly _retries: HTMLInputElement;
+  private readonly _timeout: HTMLInputElement;
+  private readonly _cache: HTMLSelectElement;
+  private readonly _problem: HTMLElement;
+}
