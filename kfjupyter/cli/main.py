@@ -16,7 +16,7 @@ from kfjupyter._version import __version__
 from kfjupyter.errors import KfJupyterError
 
 # Subcommand modules, imported only when the parser is built (keeps `--version` instant).
-COMMANDS: tuple[str, ...] = ("pipeline_cmds", "compile_cmd", "submit_cmd", "runs_cmds")
+COMMANDS: tuple[str, ...] = ("pipeline_cmds", "compile_cmd", "submit_cmd", "runs_cmds", "cluster_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,5 +87,11 @@ def watch_json(call: Any, **kwargs: Any) -> Iterator[tuple[str, dict[str, Any]]]
                     event = json.loads(line)
                     yield str(event["type"]), event["object"]
     finally:
+        response.close()  # an unfinished stream must not go back to the pool half-read
         response.release_conn()
-        response.close()
+
+
+def discard(response: Any) -> None:
+    """Read and drop the body of a ``_preload_content=False`` response, returning its connection."""
+    response.drain_conn()
+    response.release_conn()

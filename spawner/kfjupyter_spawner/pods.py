@@ -150,7 +150,11 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
             seccomp_profile=V1SeccompProfile(type="RuntimeDefault"),
         ),
         readiness_probe=V1Probe(
-            http_get=V1HTTPGetAction(path="/", port=ctx.port), period_seconds=2, failure_threshold=3
+            http_get=V1HTTPGetAction(
+                path=ctx.env.get("JUPYTERHUB_SERVICE_PREFIX", "/") + "api", port=ctx.port
+            ),
+            period_seconds=2,
+            failure_threshold=3,
         ),
     )
     node_selector = {**plan.node_selector, **(plan.gpu.node_selector if plan.gpu else {})}

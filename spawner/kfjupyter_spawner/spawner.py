@@ -18,9 +18,10 @@ from urllib.parse import urlparse, urlunparse
 
 from jupyterhub.spawner import Spawner
 from kubernetes.client import ApiClient
+from tornado import web
 from traitlets import Dict, Float, Int, List, Unicode, default
 
-from kfjupyter.errors import KfJupyterError
+from kfjupyter.errors import Forbidden, KfJupyterError
 from kfjupyter.k8s.client import is_status
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.failures import terminal_problem
@@ -33,8 +34,15 @@ from kfjupyter_spawner.profiles import SpawnerConfig, load_config, load_config_f
 _CONFIGS: dict[str, SpawnerConfig] = {}
 
 
-class SpawnFailed(Exception):
-    """A spawn that cannot succeed; the message is shown to the user as is."""
+class SpawnFailed(web.HTTPError):
+    """A spawn that cannot succeed; the hub shows the message to the user as is (page and REST API)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(status, "%s", message)
+        self.jupyterhub_message = message
+
+    def __str__(self) -> str:
+        return self.jupyterhub_message
 
 
 class KfJupyterSpawner(Spawner):  # type: ignore[misc]
@@ -118,7 +126,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         try:
             plan = resolve(self.load_profiles(), self._user_info(view), self.user_options or {})
         except KfJupyterError as error:
-            raise SpawnFailed(error.message) from None
+            raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 400) from None
         ctx = self._context()
         self._messages: list[str] = [f"Starting a {plan.profile} server…"]
         await asyncio.to_thread(self._create, view, plan, ctx)

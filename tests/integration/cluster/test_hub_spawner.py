@@ -1,0 +1,97 @@
+"""A real JupyterHub with the example profiles spawning servers on the real control plane."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kfjupyter.cluster.config import ClusterState
+from kfjupyter.k8s.client import Kube
+from tests.support.hub import Hub, running_hub
+
+
+@pytest.fixture(scope="module")
+def hub(cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    with running_hub(tmp_path_factory.mktemp("hub"), str(cluster.kubeconfig)) as h:
+        yield h
+
+
+def wait_server(hub: Hub, user: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = hub.api(f"/users/{user}")
+        if body["servers"].get("", {}).get("ready"):
+            return body
+        if not body["servers"]:
+            break  # the spawn failed
+        time.sleep(0.5)
+    raise AssertionError(f"{user}'s server never became ready: {body}\n{hub.log.read_text()[-3000:]}")
+
+
+def stop(hub: Hub, user: str) -> None:
+    hub.api(f"/users/{user}/server", method="DELETE")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, body = hub.api(f"/users/{user}")
+        if not body["servers"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{user}'s server did not stop")
+
+
+def spawn_error(hub: Hub, user: str, options: dict[str, Any], timeout: float = 30) -> str:
+    """Start a server that must fail; return the failure message the hub reports."""
+    started = time.monotonic()
+    status, body = hub.api(f"/users/{user}/server", method="POST", body=options)
+    if status >= 400:
+        return str(body.get("message") if isinstance(body, dict) else body)
+    while time.monotonic() - started < timeout:
+        _, info = hub.api(f"/users/{user}")
+        if not info["servers"]:
+            progress = hub.log.read_text()
+            return progress[-2000:]
+        time.sleep(0.5)
+    raise AssertionError(f"spawn {options} of {user} did not fail within {timeout}s")
+
+
+def test_gpu_user_spawns_a_gpu_server(hub: Hub, kube: Kube) -> None:
+    status, _ = hub.api(
+        "/users/ada/server", method="POST", body={"profile": "gpu", "gpu_type": "a100", "gpu_count": 1}
+    )
+    assert status in (201, 202)
+    wait_server(hub, "ada")
+    pod = kube.core.read_namespaced_pod("jupyter-ada", "default")
+    limits = pod.spec.containers[0].resources.limits
+    assert limits["nvidia.com/gpu"] == "1"
+    node = kube.core.read_node(pod.spec.node_name)
+    assert node.metadata.labels["kfjupyter.dev/gpu-type"] == "a100"
+    assert pod.spec.security_context.run_as_non_root is True
+    stop(hub, "ada")
+    claims = [c.metadata.name for c in kube.core.list_namespaced_persistent_volume_claim("default").items]
+    assert "ada-home" in claims
+
+
+def test_users_outside_the_group_cannot_get_gpus(hub: Hub, kube: Kube) -> None:
+    message = spawn_error(hub, "bob", {"profile": "gpu", "gpu_count": 1})
+    assert "only for members of 'gpu-users'" in message
+    pods = [p.metadata.name for p in kube.core.list_namespaced_pod("default").items]
+    assert "jupyter-bob" not in pods
+
+
+def test_too_many_gpus_fails_fast_and_nothing_leaks(hub: Hub, kube: Kube) -> None:
+    started = time.monotonic()
+    message = spawn_error(hub, "ada", {"profile": "gpu", "gpu_type": "h100", "gpu_count": 4})
+    assert "No NVIDIA H100 free for 4 GPU(s)" in message
+    assert time.monotonic() - started < 30
+    status, _ = hub.api("/users/ada/server", method="POST", body={"profile": "cpu"})
+    assert status in (201, 202)
+    wait_server(hub, "ada")
+    pod = kube.core.read_namespaced_pod("jupyter-ada", "default")
+    assert not (pod.spec.containers[0].resources.limits or {}).get("nvidia.com/gpu")
+    assert not pod.spec.node_selector
+    # Only the tolerations the API server's admission adds to every pod; none from the GPU spawn.
+    assert all(t.key.startswith("node.kubernetes.io/") for t in pod.spec.tolerations or [])
+    stop(hub, "ada")
