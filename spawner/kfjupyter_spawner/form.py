@@ -17,23 +17,32 @@ from kfjupyter_spawner.profiles import Profile
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _TEMPLATE = _ENV.from_string(
     """
+<style>
+  .kfjupyter-profile-block { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
+  .kfjupyter-profile-block:has(input[name=profile]:checked) { border-color: #f37524; }
+  .kfjupyter-profile-block:not(:has(input[name=profile]:checked)) .kfjupyter-option { display: none; }
+  .kfjupyter-option { margin: 6px 0 0 24px; }
+  .kfjupyter-description { color: #666; margin-left: 4px; }
+</style>
 <div class="kfjupyter-profiles">
 {% for p in profiles %}
-  <label class="kfjupyter-profile" data-profile="{{ p.slug }}">
-    <input type="radio" name="profile" value="{{ p.slug }}"{% if p.slug == selected %} checked{% endif %}>
-    <strong>{{ p.display_name }}</strong>
-    {% if p.description %}<span class="kfjupyter-description">{{ p.description }}</span>{% endif %}
-  </label>
-  {% for key, option in p.options.items() %}
-  <div class="kfjupyter-option" data-profile="{{ p.slug }}" data-option="{{ key }}">
-    <label for="{{ p.slug }}--{{ key }}">{{ option.display_name }}</label>
-    <select id="{{ p.slug }}--{{ key }}" name="{{ p.slug }}--{{ key }}">
-    {% for c in option.choices %}
-      <option value="{{ c.value }}"{% if c.default %} selected{% endif %}>{{ c.label }}{% if key == "gpu_type" and capacity.get(p.slug, {}).get(c.value|string) %} ({{ capacity[p.slug][c.value|string].describe() }}){% endif %}</option>
+  <div class="kfjupyter-profile-block" data-profile="{{ p.slug }}">
+    <label class="kfjupyter-profile">
+      <input type="radio" name="profile" value="{{ p.slug }}"{% if p.slug == selected %} checked{% endif %}>
+      <strong>{{ p.display_name }}</strong>
+      {% if p.description %}<span class="kfjupyter-description">{{ p.description }}</span>{% endif %}
+    </label>
+    {% for key, option in p.options.items() %}
+    <div class="kfjupyter-option" data-profile="{{ p.slug }}" data-option="{{ key }}">
+      <label for="{{ p.slug }}--{{ key }}">{{ option.display_name }}</label>
+      <select id="{{ p.slug }}--{{ key }}" name="{{ p.slug }}--{{ key }}">
+      {% for c in option.choices %}
+        <option value="{{ c.value }}"{% if c.default %} selected{% endif %}>{{ c.label }}{% if key == "gpu_type" and capacity.get(p.slug, {}).get(c.value|string) %} ({{ capacity[p.slug][c.value|string].describe() }}){% endif %}</option>
+      {% endfor %}
+      </select>
+    </div>
     {% endfor %}
-    </select>
   </div>
-  {% endfor %}
 {% endfor %}
 </div>
 """

@@ -132,10 +132,36 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         await asyncio.to_thread(self._create, view, plan, ctx)
         return await self._wait_ready(view, plan)
 
+    def get_state(self) -> dict[str, Any]:
+        """Persist which PVCs are known to exist, so a restart writes only the pod."""
+        state: dict[str, Any] = super().get_state()
+        if self._pvcs_known:
+            state["pvcs"] = sorted(self._pvcs_known)
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore the PVCs known to exist (kept across stops, like the PVCs themselves)."""
+        super().load_state(state)
+        self._pvcs_known = set(state.get("pvcs") or [])
+
+    @property
+    def _pvcs_known(self) -> set[str]:
+        known: set[str] | None = self.__dict__.get("_kfj_pvcs")
+        if known is None:
+            known = self.__dict__["_kfj_pvcs"] = set()
+        return known
+
+    @_pvcs_known.setter
+    def _pvcs_known(self, value: set[str]) -> None:
+        self.__dict__["_kfj_pvcs"] = value
+
     def _create(self, view: ClusterView, plan: SpawnPlan, ctx: PodContext) -> None:
         core = view.kube.core
         client = ApiClient()
         for pvc in build_pvcs(plan, ctx):
+            name = f"{self.namespace}/{pvc.metadata.name}"
+            if name in self._pvcs_known:  # created by an earlier spawn: one write (the pod) per restart
+                continue
             try:
                 core.create_namespaced_persistent_volume_claim(
                     self.namespace, client.sanitize_for_serialization(pvc)
@@ -143,6 +169,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             except Exception as error:
                 if not is_status(error, 409):
                     raise
+            self._pvcs_known.add(name)
         body = client.sanitize_for_serialization(build_pod(plan, ctx))
         try:
             core.create_namespaced_pod(self.namespace, body)

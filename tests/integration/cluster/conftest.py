@@ -18,6 +18,7 @@ from kfjupyter.cluster.config import ClusterConfig, ClusterState, KubeletSetting
 from kfjupyter.cluster.controlplane import COMPONENTS, down, up
 from kfjupyter.k8s.client import Kube
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.support.hub import Hub, running_hub
 
 _CURRENT: dict[str, Any] = {}
 
@@ -60,6 +61,13 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
         yield name
     finally:
         kube.core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def hub(cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The demo JupyterHub (example profiles, our spawner) on the session cluster."""
+    with running_hub(tmp_path_factory.mktemp("hub"), str(cluster.kubeconfig)) as running:
+        yield running
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube
-from tests.support.hub import Hub, running_hub
-
-
-@pytest.fixture(scope="module")
-def hub(cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    with running_hub(tmp_path_factory.mktemp("hub"), str(cluster.kubeconfig)) as h:
-        yield h
+from tests.support.hub import Hub
 
 
 def wait_server(hub: Hub, user: str, timeout: float = 120) -> dict[str, Any]:
