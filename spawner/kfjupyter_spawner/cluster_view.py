@@ -20,6 +20,7 @@ from kfjupyter_spawner.watch import EventIndex, SharedWatch
 
 _VIEWS: dict[tuple[str, str], ClusterView] = {}
 _LOCK = threading.Lock()
+_START_LOCK = threading.Lock()
 
 
 class ClusterView:
@@ -42,10 +43,21 @@ class ClusterView:
         with _LOCK:
             view = _VIEWS.get(key)
         if view is None:
-            view = await asyncio.to_thread(cls, kubeconfig, namespace)
-            with _LOCK:
-                view = _VIEWS.setdefault(key, view)
+            view = await asyncio.to_thread(cls._get_or_start, kubeconfig, namespace)
         return view
+
+    @classmethod
+    def _get_or_start(cls, kubeconfig: str, namespace: str) -> ClusterView:
+        # One start at a time: concurrent first spawns must share one view, not each start
+        # (and leak) their own three watches.
+        with _START_LOCK:
+            with _LOCK:
+                view = _VIEWS.get((kubeconfig, namespace))
+            if view is None:
+                view = cls(kubeconfig, namespace)
+                with _LOCK:
+                    _VIEWS[(kubeconfig, namespace)] = view
+            return view
 
     @classmethod
     def peek(cls, kubeconfig: str, namespace: str) -> ClusterView | None:

@@ -55,13 +55,13 @@ class Hub:
 
 
 @contextmanager
-def running_hub(state: Path, kubeconfig: str) -> Iterator[Hub]:
+def running_hub(state: Path, kubeconfig: str, profiles: Path | None = None) -> Iterator[Hub]:
     state.mkdir(parents=True, exist_ok=True)
     extra = state / "test_config.py"
     extra.write_text(
         f"c.JupyterHub.services = [{{'name': 'tester', 'api_token': {SERVICE_TOKEN!r}}}]\n"
         "c.JupyterHub.load_roles = [{'name': 'tester', 'services': ['tester'], "
-        "'scopes': ['admin:users', 'admin:servers', 'read:groups']}]\n"
+        "'scopes': ['admin:users', 'admin:servers', 'read:groups', 'tokens']}]\n"
     )
     port = free_port()
     env = {
@@ -70,6 +70,7 @@ def running_hub(state: Path, kubeconfig: str) -> Iterator[Hub]:
         "KFJUPYTER_HUB_PORT": str(port),
         "KFJUPYTER_HUB_STATE": str(state),
         "KFJUPYTER_HUB_PASSWORD": PASSWORD,
+        "KFJUPYTER_PROFILES": str(profiles) if profiles else "",
     }
     cfg = state / "jupyterhub_config.py"
     cfg.write_text(f"load_subconfig({str(CONFIG)!r})\nload_subconfig({str(extra)!r})\n")

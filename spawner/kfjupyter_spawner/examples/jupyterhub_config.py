@@ -5,6 +5,7 @@ Used by ``./dev run`` and the hub tests. Environment:
   KFJUPYTER_HUB_PORT     public port (default 8000); the hub API uses the next one
   KFJUPYTER_HUB_STATE    folder for the hub database and cookie secret (default: the cwd)
   KFJUPYTER_HUB_PASSWORD password of the demo users (default: "kfjupyter")
+  KFJUPYTER_PROFILES     profiles file (default: profiles.yaml next to this file)
 Users: ``ada`` (group gpu-users: sees GPU profiles) and ``bob`` (CPU only).
 """
 
@@ -38,16 +39,17 @@ c.DummyAuthenticator.password = os.environ.get("KFJUPYTER_HUB_PASSWORD", "kfjupy
 c.Authenticator.allowed_users = {"ada", "bob"}
 c.Authenticator.admin_users = {"ada"}
 c.JupyterHub.load_groups = {"gpu-users": {"users": ["ada"]}}
+c.JupyterHub.allow_named_servers = True
 
 # The process kubelet runs the server in this environment: start it from this venv, as root here.
 singleuser = Path(sys.executable).with_name("jupyterhub-singleuser")
 configure(
     c,
-    profiles_file=str(HERE / "profiles.yaml"),
+    profiles_file=os.environ.get("KFJUPYTER_PROFILES") or str(HERE / "profiles.yaml"),
     kubeconfig=os.environ["KFJUPYTER_KUBECONFIG"],
     namespace="default",
     cmd=[str(singleuser)],
-    args=["--allow-root", "--ServerApp.root_dir=/tmp"],
+    args=["--allow-root", "--ServerApp.root_dir=/home/jovyan"],
     start_timeout=120,
     http_timeout=60,
 )

@@ -13,12 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kfjupyter.cluster.config import ClusterConfig, ClusterState, KubeletSettings
 from kfjupyter.cluster.controlplane import COMPONENTS, down, up
 from kfjupyter.k8s.client import Kube
 from tests.integration.cluster.kube_helpers import wait_for
 from tests.support.hub import Hub, running_hub
+
+EXAMPLE_PROFILES = (
+    Path(__file__).resolve().parents[3] / "spawner" / "kfjupyter_spawner" / "examples" / "profiles.yaml"
+)
 
 _CURRENT: dict[str, Any] = {}
 
@@ -66,7 +71,17 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def hub(cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """The demo JupyterHub (example profiles, our spawner) on the session cluster."""
-    with running_hub(tmp_path_factory.mktemp("hub"), str(cluster.kubeconfig)) as running:
+    state = tmp_path_factory.mktemp("hub")
+    profiles = yaml.safe_load(EXAMPLE_PROFILES.read_text())
+    profiles["profiles"].append(
+        {
+            "slug": "broken-image",
+            "display_name": "An image that cannot be pulled",
+            "image": {"default": "quay.io/jupyter/scipy-notebook:does-not-exist"},
+        }
+    )
+    (state / "profiles.yaml").write_text(yaml.safe_dump(profiles))
+    with running_hub(state, str(cluster.kubeconfig), state / "profiles.yaml") as running:
         yield running
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from typing import Any
 
 from kfjupyter.k8s.client import Kube
@@ -85,3 +87,49 @@ def test_too_many_gpus_fails_fast_and_nothing_leaks(hub: Hub, kube: Kube) -> Non
     # Only the tolerations the API server's admission adds to every pod; none from the GPU spawn.
     assert all(t.key.startswith("node.kubernetes.io/") for t in pod.spec.tolerations or [])
     stop(hub, "ada")
+
+
+def test_unpullable_image_fails_fast_with_a_message(hub: Hub) -> None:
+    started = time.monotonic()
+    message = spawn_error(hub, "bob", {"profile": "broken-image"}, timeout=60)
+    assert "cannot be pulled" in message and "does-not-exist" in message
+    assert time.monotonic() - started < 60
+
+
+def test_gpu_quota_counts_all_of_a_users_servers(hub: Hub) -> None:
+    status, _ = hub.api(
+        "/users/ada/servers/big", method="POST", body={"profile": "gpu", "gpu_type": "a100", "gpu_count": 4}
+    )
+    assert status in (201, 202)
+    deadline = time.monotonic() + 120
+    while not hub.api("/users/ada")[1]["servers"].get("big", {}).get("ready"):
+        assert time.monotonic() < deadline, hub.log.read_text()[-3000:]
+        time.sleep(0.5)
+    status, body = hub.api("/users/ada/servers/small", method="POST", body={"profile": "gpu", "gpu_count": 1})
+    assert status >= 400 and "over your limit of 4" in str(body)
+    hub.api("/users/ada/servers/big", method="DELETE", body={"remove": True})
+    deadline = time.monotonic() + 60
+    while hub.api("/users/ada")[1]["servers"].get("big"):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+
+
+def test_home_volume_keeps_files_across_restarts(hub: Hub, kube: Kube) -> None:
+    status, token = hub.api("/users/bob/tokens", method="POST", body={"note": "test", "expires_in": 600})
+    assert status == 201
+    for attempt in range(2):
+        status, _ = hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})
+        assert status in (201, 202)
+        wait_server(hub, "bob")
+        url = f"{hub.base}/user/bob/api/contents/kept.txt"
+        headers = {"Authorization": f"token {token['token']}", "Content-Type": "application/json"}
+        if attempt == 0:
+            body = json.dumps({"type": "file", "format": "text", "content": "still here"}).encode()
+            with urllib.request.urlopen(
+                urllib.request.Request(url, data=body, headers=headers, method="PUT")
+            ) as r:
+                assert r.status in (200, 201)
+        else:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+                assert json.load(r)["content"] == "still here"
+        stop(hub, "bob")
