@@ -190,6 +190,22 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
     )
 
 
+def idle_args(plan: SpawnPlan) -> list[str]:
+    """Server arguments that apply the profile's idle timeout: the server stops itself when idle.
+
+    Idle kernels are culled after the timeout and the server shuts down once nothing has happened
+    for that long; the hub then sees the pod end and marks the server stopped.
+    """
+    if plan.idle_timeout_s is None:
+        return []
+    seconds = plan.idle_timeout_s
+    return [
+        f"--ServerApp.shutdown_no_activity_timeout={seconds}",
+        f"--MappingKernelManager.cull_idle_timeout={seconds}",
+        "--MappingKernelManager.cull_interval=60",
+    ]
+
+
 def build_pvcs(plan: SpawnPlan, ctx: PodContext) -> list[V1PersistentVolumeClaim]:
     """The per-user PVCs of a spawn (created if missing, kept when the server stops)."""
     claims = []

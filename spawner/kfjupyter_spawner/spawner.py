@@ -28,7 +28,7 @@ from kfjupyter_spawner.failures import terminal_problem
 from kfjupyter_spawner.form import options_from_form, render_form
 from kfjupyter_spawner.names import pod_name
 from kfjupyter_spawner.options import SpawnPlan, UserInfo, resolve, visible_profiles
-from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs
+from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs, idle_args
 from kfjupyter_spawner.profiles import SpawnerConfig, load_config, load_config_file
 
 _CONFIGS: dict[str, SpawnerConfig] = {}
@@ -100,7 +100,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         """Flat options from the posted form."""
         return options_from_form(formdata)
 
-    def _context(self) -> PodContext:
+    def _context(self, plan: SpawnPlan) -> PodContext:
         env = dict(self.get_env())
         url = env.get("JUPYTERHUB_SERVICE_URL")
         if url:  # listen on the pod's own address
@@ -111,7 +111,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         return PodContext(
             user=self.user.name,
             namespace=self.namespace,
-            command=[*self.cmd, *self.get_args()],
+            command=[*self.cmd, *self.get_args(), *idle_args(plan)],
             port=self.port,
             server=self.name,
             env=env,
@@ -127,7 +127,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             plan = resolve(self.load_profiles(), self._user_info(view), self.user_options or {})
         except KfJupyterError as error:
             raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 400) from None
-        ctx = self._context()
+        ctx = self._context(plan)
         self._messages: list[str] = [f"Starting a {plan.profile} server…"]
         await asyncio.to_thread(self._create, view, plan, ctx)
         return await self._wait_ready(view, plan)

@@ -6,7 +6,7 @@ from typing import Any
 
 from kfjupyter_spawner.names import dns_label, pod_name, pvc_name
 from kfjupyter_spawner.options import resolve
-from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs
+from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs, idle_args
 from kubernetes.client import ApiClient
 
 from tests.unit.spawner.test_options import CONFIG, GPU_USER
@@ -70,3 +70,18 @@ def test_names_are_valid_and_distinct() -> None:
 def test_same_plan_same_objects() -> None:
     plan = resolve(CONFIG, GPU_USER, {"profile": "gpu", "gpu_count": 1})
     assert as_dict(build_pod(plan, CTX)) == as_dict(build_pod(plan, CTX))
+
+
+def test_idle_timeout_per_profile_becomes_server_arguments() -> None:
+    gpu = resolve(CONFIG, GPU_USER, {"profile": "gpu", "gpu_count": 1})
+    cpu = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
+    assert "--ServerApp.shutdown_no_activity_timeout=1800" in idle_args(gpu)
+    assert "--ServerApp.shutdown_no_activity_timeout=3600" in idle_args(cpu)
+    assert (
+        idle_args(
+            resolve(CONFIG, GPU_USER, {"profile": "cpu"}).__class__(
+                **{**cpu.__dict__, "idle_timeout_s": None}
+            )
+        )
+        == []
+    )

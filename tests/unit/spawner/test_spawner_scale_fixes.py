@@ -1,0 +1,75 @@
+"""Scale fixes found by bench/spawner_scale.py: one shared view per hub, one write per restart."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from kfjupyter_spawner import cluster_view
+from kfjupyter_spawner.cluster_view import ClusterView
+from kfjupyter_spawner.options import resolve
+from kfjupyter_spawner.pods import PodContext
+from kfjupyter_spawner.spawner import KfJupyterSpawner
+
+from tests.unit.spawner.test_profiles import EXAMPLE
+
+
+def test_concurrent_first_spawns_share_one_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def fake_init(self: ClusterView, kubeconfig: str, namespace: str) -> None:
+        with lock:
+            started.append(1)
+        time.sleep(0.05)  # starting the watches takes a while
+        self.namespace = namespace
+
+    monkeypatch.setattr(ClusterView, "__init__", fake_init)
+    monkeypatch.setattr(cluster_view, "_VIEWS", {})
+
+    async def many() -> list[ClusterView]:
+        return await asyncio.gather(*(ClusterView.get("kc", "ns") for _ in range(20)))
+
+    views = asyncio.run(many())
+    assert len(started) == 1
+    assert all(v is views[0] for v in views)
+
+
+class _Created:
+    def __init__(self) -> None:
+        self.pvcs: list[str] = []
+        self.pods: list[str] = []
+
+    def create_namespaced_persistent_volume_claim(self, namespace: str, body: dict[str, Any]) -> None:
+        self.pvcs.append(body["metadata"]["name"])
+
+    def create_namespaced_pod(self, namespace: str, body: dict[str, Any]) -> None:
+        self.pods.append(body["metadata"]["name"])
+
+
+def _spawner() -> KfJupyterSpawner:
+    user = SimpleNamespace(name="ada", id=1, url="/user/ada/", groups=[], escaped_name="ada")
+    return KfJupyterSpawner(user=user, profiles_file=str(EXAMPLE))
+
+
+def test_a_restart_writes_only_the_pod_and_the_state_remembers_pvcs() -> None:
+    spawner = _spawner()
+    config = spawner.load_profiles()
+    plan = resolve(config, spawner._user_info(None), {"profile": "cpu"})
+    ctx = PodContext(user="ada", namespace="default", command=["sleep", "1"])
+    core = _Created()
+    view: Any = SimpleNamespace(kube=SimpleNamespace(core=core))
+    spawner._create(view, plan, ctx)
+    spawner.clear_state()  # the hub clears state when the server stops; PVCs outlive servers
+    spawner._create(view, plan, ctx)
+    assert core.pvcs == ["ada-home"] and len(core.pods) == 2
+    state = spawner.get_state()
+    assert state["pvcs"] == ["default/ada-home"]
+    fresh = _spawner()  # after a hub restart
+    fresh.load_state(state)
+    fresh._create(view, plan, ctx)
+    assert core.pvcs == ["ada-home"] and len(core.pods) == 3
