@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from kfjupyter_spawner.names import dns_label, pod_name, pvc_name
@@ -77,11 +78,4 @@ def test_idle_timeout_per_profile_becomes_server_arguments() -> None:
     cpu = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
     assert "--ServerApp.shutdown_no_activity_timeout=1800" in idle_args(gpu)
     assert "--ServerApp.shutdown_no_activity_timeout=3600" in idle_args(cpu)
-    assert (
-        idle_args(
-            resolve(CONFIG, GPU_USER, {"profile": "cpu"}).__class__(
-                **{**cpu.__dict__, "idle_timeout_s": None}
-            )
-        )
-        == []
-    )
+    assert idle_args(dataclasses.replace(cpu, idle_timeout_s=None)) == []
