@@ -9,6 +9,7 @@ from traitlets import Unicode
 
 from kfjupyter.server.artifact_handlers import artifact_routes
 from kfjupyter.server.cancel import cancel_routes
+from kfjupyter.server.compare import compare_routes
 from kfjupyter.server.handlers import HealthHandler
 from kfjupyter.server.lint_handlers import lint_routes
 from kfjupyter.server.models import Backend
@@ -46,6 +47,7 @@ class KfJupyterApp(ExtensionApp):
         prefix = f"/{API}"
         routes: list[tuple[str, Any]] = [
             (rf"{prefix}/health", HealthHandler),
+            *compare_routes(prefix),
             *run_routes(prefix),
             *artifact_routes(prefix),
             *cancel_routes(prefix),

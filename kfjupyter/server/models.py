@@ -14,6 +14,8 @@ from kfjupyter.notebook.diagnostics import Diagnostic
 
 RunKind = Literal["pipeline", "training"]
 RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
+#: Most runs one comparison takes.
+MAX_COMPARED = 50
 
 
 class _Model(BaseModel):
@@ -51,6 +53,20 @@ class RunListQuery(_Model):
     status: RunStatus | None = Field(None, description="Only runs with this status.")
     limit: int = Field(50, ge=1, le=200, description="At most this many runs (1-200).")
     offset: int = Field(0, ge=0, description="Skip this many of the newest runs.")
+    q: str | None = Field(
+        None, max_length=200, description="Only runs whose name, notebook or id contains this (any case)."
+    )
+    backend: str | None = Field(
+        None, pattern=r"^[a-z0-9_-]{1,32}$", description="Only runs of this backend: 'local', 'kfp', ..."
+    )
+    notebook: str | None = Field(
+        None, min_length=1, max_length=1000, description="Only runs of the notebook at this exact path."
+    )
+
+    @field_validator("q")
+    @classmethod
+    def _blank_means_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
 
 class RunSummary(_Model):
@@ -75,6 +91,7 @@ class RunList(_Model):
     runs: list[RunSummary] = Field(description="The runs of this page, newest first.")
     limit: int = Field(description="Page size that was applied.")
     offset: int = Field(description="Offset that was applied.")
+    has_more: bool = Field(description="Whether more runs match after this page.")
 
 
 class StepSummary(_Model):
@@ -148,6 +165,51 @@ class ArtifactList(_Model):
     artifacts: list[ArtifactSummary] = Field(description="Artifacts ordered by step then name.")
 
 
+class CompareQuery(_Model):
+    """Query of ``GET /kfjupyter/api/runs/compare?ids=a,b,c``."""
+
+    ids: str = Field(min_length=1, description="2 to 50 distinct run ids, comma-separated.")
+
+    @field_validator("ids")
+    @classmethod
+    def _two_to_fifty(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if len(set(ids)) != len(ids):
+            raise ValueError("run ids must be distinct")
+        if not 2 <= len(ids) <= MAX_COMPARED:
+            raise ValueError(f"compare 2 to {MAX_COMPARED} runs, got {len(ids)}")
+        return ",".join(ids)
+
+    @property
+    def run_ids(self) -> list[str]:
+        """The ids, in the order given."""
+        return self.ids.split(",")
+
+
+class ComparedRun(_Model):
+    """One run of a comparison: what it is, its parameters, last metrics and metric history."""
+
+    run: RunSummary = Field(description="The run.")
+    parameters: dict[str, JsonValue] = Field(description="Parameter values the run used.")
+    metrics: dict[str, float] = Field(description="Last value of every metric (highest index).")
+    history: list[MetricPoint] = Field(
+        description="Metric values by name then index; one per index, thinned to at most 500 per name."
+    )
+
+
+class RunComparison(_Model):
+    """Response of ``GET /kfjupyter/api/runs/compare``: runs side by side, in the order asked."""
+
+    runs: list[ComparedRun] = Field(description="The compared runs, in the order of ``ids``.")
+    parameters: list[str] = Field(description="Every parameter name any run used, sorted.")
+    differing: list[str] = Field(description="Parameter names whose values are not all equal.")
+    metrics: list[str] = Field(description="Every metric name any run logged, sorted.")
+    best: dict[str, str] = Field(
+        description="Per metric, the id of the run with the best last value (lowest for names like "
+        "loss/error, else highest); left out when fewer than two runs logged it or all tie."
+    )
+
+
 class RunNotebookRequest(_Model):
     """Body of ``POST /kfjupyter/api/notebooks/run``."""
 
@@ -209,6 +271,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     LogText,
     MetricHistory,
     ArtifactList,
+    CompareQuery,
+    RunComparison,
     RunNotebookRequest,
     RunStarted,
     CancelRequested,

@@ -92,7 +92,8 @@ def step_summary(step: StepRecord) -> models.StepSummary:
     )
 
 
-def _metric(m: MetricRecord) -> models.MetricPoint:
+def metric_point(m: MetricRecord) -> models.MetricPoint:
+    """The REST form of one stored metric value."""
     return models.MetricPoint(step=m.step, name=m.name, value=m.value, index=m.index, ts=m.ts)
 
 
@@ -110,19 +111,25 @@ def _artifact(a: ArtifactRecord) -> models.ArtifactSummary:
 
 
 class RunsHandler(KfJupyterHandler):
-    """``GET /kfjupyter/api/runs?kind=&status=&limit=&offset=``: runs, newest first."""
+    """``GET /kfjupyter/api/runs?kind=&status=&backend=&notebook=&q=&limit=&offset=``: newest first."""
 
     @api("read")
     def get(self) -> None:
-        """List one page of runs."""
+        """List one page of runs; one extra row is read to tell whether more follow."""
         query = parse_query(models.RunListQuery, self.request.query_arguments)
         with opened_store() as store:
             runs = store.list_runs(
-                kind=query.kind, status=query.status, limit=query.limit, offset=query.offset
+                kind=query.kind,
+                status=query.status,
+                backend=query.backend,
+                notebook=query.notebook,
+                q=query.q,
+                limit=query.limit + 1,
+                offset=query.offset,
             )
-        self.reply(
-            models.RunList(runs=[run_summary(r) for r in runs], limit=query.limit, offset=query.offset)
-        )
+        page = [run_summary(r) for r in runs[: query.limit]]
+        more = len(runs) > query.limit
+        self.reply(models.RunList(runs=page, limit=query.limit, offset=query.offset, has_more=more))
 
 
 class RunHandler(KfJupyterHandler):
@@ -185,7 +192,7 @@ class RunMetricsHandler(KfJupyterHandler):
         with opened_store() as store:
             store.get_run(run_id)
             metrics = store.list_metrics(run_id)
-        self.reply(models.MetricHistory(run_id=run_id, metrics=[_metric(m) for m in metrics]))
+        self.reply(models.MetricHistory(run_id=run_id, metrics=[metric_point(m) for m in metrics]))
 
 
 class RunArtifactsHandler(KfJupyterHandler):

@@ -37,6 +37,14 @@ AliveCheck = Callable[[int], bool]
 _Store = TypeVar("_Store", bound="RunStore")
 
 
+def matches_search(run: RunRecord, q: str | None) -> bool:
+    """Whether ``q`` is in the run's name, notebook or id, ignoring case (the meaning of ``q``)."""
+    if not q:
+        return True
+    needle = q.lower()
+    return any(needle in (text or "").lower() for text in (run.name, run.notebook, run.id))
+
+
 def check_page(limit: int | None, offset: int = 0) -> None:
     """Raise :class:`InvalidInput` for a negative ``limit`` or ``offset`` (shared by implementations)."""
     if (limit is not None and limit < 0) or offset < 0:
@@ -81,8 +89,14 @@ class RunStore(ABC):
         status: RunStatus | None = None,
         limit: int = 50,
         offset: int = 0,
+        q: str | None = None,
+        backend: str | None = None,
+        notebook: str | None = None,
     ) -> list[RunRecord]:
-        """Return runs newest first, optionally only of one kind and/or status."""
+        """Return runs newest first, optionally only of one kind, status, backend and/or notebook.
+
+        ``q`` keeps runs whose name, notebook or id contains it, ignoring (ASCII) case.
+        """
 
     @abstractmethod
     def delete_run(self, run_id: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kfjupyter.errors import Conflict, NotFound
 from kfjupyter.store import files
-from kfjupyter.store.base import AliveCheck, RunStore, check_page
+from kfjupyter.store.base import AliveCheck, RunStore, check_page, matches_search
 from kfjupyter.store.liveness import pid_alive, this_host
 from kfjupyter.store.models import (
     ACTIVE_RUN_STATUSES,
@@ -97,14 +97,21 @@ class MemoryRunStore(RunStore):
         status: RunStatus | None = None,
         limit: int = 50,
         offset: int = 0,
+        q: str | None = None,
+        backend: str | None = None,
+        notebook: str | None = None,
     ) -> list[RunRecord]:
-        """Return runs newest first, optionally only of one kind and/or status."""
+        """Return runs newest first, filtered as :meth:`RunStore.list_runs` says."""
         check_page(limit, offset)
         with self._lock:
             runs = [
                 r
                 for r in self._runs.values()
-                if (kind is None or r.kind == kind) and (status is None or r.status == status)
+                if (kind is None or r.kind == kind)
+                and (status is None or r.status == status)
+                and (backend is None or r.backend == backend)
+                and (notebook is None or r.notebook == notebook)
+                and matches_search(r, q)
             ]
         runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         return runs[offset : offset + limit]

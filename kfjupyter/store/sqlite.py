@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -57,6 +58,8 @@ _UPDATE_RUN = (
 _SELECT_RUN = f"SELECT {_RUN_COLS} FROM runs WHERE id=?"  # noqa: S608
 _LIST_RUNS = (
     f"SELECT {_RUN_COLS} FROM runs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR status=?2) "  # noqa: S608
+    "AND (?5 IS NULL OR backend=?5) AND (?6 IS NULL OR notebook=?6) AND (?7 IS NULL OR "
+    r"name LIKE ?7 ESCAPE '\' OR notebook LIKE ?7 ESCAPE '\' OR id LIKE ?7 ESCAPE '\') "
     "ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
 )
 _UPSERT_STEP = (
@@ -191,11 +194,16 @@ class SqliteRunStore(RunStore):
         status: RunStatus | None = None,
         limit: int = 50,
         offset: int = 0,
+        q: str | None = None,
+        backend: str | None = None,
+        notebook: str | None = None,
     ) -> list[RunRecord]:
-        """Return runs newest first, optionally only of one kind and/or status."""
+        """Return runs newest first, filtered as :meth:`RunStore.list_runs` says (``q`` via LIKE)."""
         check_page(limit, offset)
+        like = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+        params = (kind, status, limit, offset, backend, notebook, like)
         with self._db.read() as conn:
-            rows = conn.execute(_LIST_RUNS, (kind, status, limit, offset)).fetchall()
+            rows = conn.execute(_LIST_RUNS, params).fetchall()
         return [_run_from_row(row) for row in rows]
 
     def delete_run(self, run_id: str) -> None:

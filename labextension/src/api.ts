@@ -8,6 +8,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IRunComparison, isRunComparison } from './compareTypes';
 import { ILintResult, isLintResult } from './lintTypes';
 import {
   IArtifactList,
@@ -92,6 +93,12 @@ export function getHealth(settings?: ServerConnection.ISettings): Promise<IHealt
 export interface IRunQuery {
   kind?: 'pipeline' | 'training';
   status?: string;
+  /** Backend name: `local`, `kfp`, ... */
+  backend?: string;
+  /** Exact notebook path. */
+  notebook?: string;
+  /** Substring of the name, notebook or id, any case. */
+  q?: string;
   limit?: number;
   offset?: number;
 }
@@ -109,6 +116,15 @@ export function listRuns(
   }
   const search = params.toString();
   return requestAPI(search ? `runs?${search}` : 'runs', isRunList, {}, settings);
+}
+
+/** `GET /kfjupyter/api/runs/compare?ids=a,b,c`: 2 to 50 runs side by side. */
+export function compareRuns(
+  runIds: readonly string[],
+  settings?: ServerConnection.ISettings
+): Promise<IRunComparison> {
+  const ids = runIds.map(encodeURIComponent).join(',');
+  return requestAPI(`runs/compare?ids=${ids}`, isRunComparison, {}, settings);
 }
 
 /** `GET /kfjupyter/api/runs/{id}`: the run with its steps and last metrics. */

@@ -1,6 +1,6 @@
 /**
- * Commands of the kfjupyter extension: run the current notebook, open a run, cancel a run,
- * refresh.
+ * Commands of the kfjupyter extension: run the current notebook, open a run, compare runs,
+ * cancel a run, refresh.
  */
 import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -15,6 +15,7 @@ import { DocumentWidget } from '@jupyterlab/docregistry';
 import { cancelRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { CommandIDs } from './tokens';
+import { RunComparePanel } from './widgets/runCompare';
 import { RunDetailPanel } from './widgets/runDetail';
 import { KubeflowSidebar } from './widgets/sidebar';
 
@@ -74,6 +75,40 @@ export function addCommands(
         throw new Error('kfjupyter:open-run needs a runId');
       }
       openRun(runId);
+    }
+  });
+
+  /** The runs to compare: the `runIds` argument (a list), else the runs selected in the list. */
+  const compareTargets = (args: { [name: string]: unknown }): string[] => {
+    const given = args.runIds;
+    if (Array.isArray(given)) {
+      return given.filter((id): id is string => typeof id === 'string' && id !== '');
+    }
+    return sidebar.runs.selection;
+  };
+
+  app.commands.addCommand(CommandIDs.compareRuns, {
+    label: args => {
+      const count = compareTargets(args).length;
+      return count >= 2 ? `Kubeflow: Compare Runs (${count})` : 'Kubeflow: Compare Runs';
+    },
+    caption: 'Compare the runs selected in the Kubeflow runs list: parameters, metrics, charts',
+    icon: kubeflowIcon,
+    isEnabled: args => compareTargets(args).length >= 2,
+    execute: args => {
+      const runIds = compareTargets(args);
+      if (runIds.length < 2) {
+        return;
+      }
+      const content = new RunComparePanel(runIds, undefined, app.commands);
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jp-kfjupyter-compare-${Date.now()}`;
+      widget.title.label = content.title.label;
+      widget.title.caption = content.title.caption;
+      widget.title.icon = kubeflowIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
     }
   });
 
@@ -155,9 +190,21 @@ export function addCommands(
   });
 
   sidebar.runs.selected.connect((_, run) => openRun(run.id));
+  sidebar.runs.selectionChanged.connect(() =>
+    app.commands.notifyCommandChanged(CommandIDs.compareRuns)
+  );
+  sidebar.runs.compareRequested.connect(
+    (_, runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })
+  );
 
   if (palette) {
-    for (const command of [CommandIDs.runNotebook, CommandIDs.refresh, CommandIDs.cancelRun]) {
+    const commands = [
+      CommandIDs.runNotebook,
+      CommandIDs.refresh,
+      CommandIDs.compareRuns,
+      CommandIDs.cancelRun
+    ];
+    for (const command of commands) {
       palette.addItem({ command, category: 'Kubeflow' });
     }
   }

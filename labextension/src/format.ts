@@ -61,6 +61,22 @@ export function statusBadge(status: string): HTMLElement {
   return badge;
 }
 
+/** The last `parts` segments of a path (`/home/me/work/a/b.ipynb` -> `a/b.ipynb`). */
+export function shortPath(path: string, parts = 2): string {
+  const segments = path.split('/').filter(Boolean);
+  return segments.length > parts ? segments.slice(-parts).join('/') : path;
+}
+
+/** A small badge naming a run's kind (`pipeline` or `training`); styled on `data-kind`. */
+export function kindBadge(kind: string): HTMLElement {
+  const badge = document.createElement('span');
+  badge.className = 'jp-kfjupyter-kind-badge';
+  badge.dataset.kind = kind;
+  badge.textContent = kind;
+  badge.title = kind === 'training' ? 'Training job (one step per rank)' : 'Notebook pipeline';
+  return badge;
+}
+
 /** A `div`/`span`/... with a class and text. */
 export function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,

@@ -7,6 +7,7 @@ export const CommandIDs = {
   refresh: 'kfjupyter:refresh',
   runNotebook: 'kfjupyter:run-notebook',
   openRun: 'kfjupyter:open-run',
+  compareRuns: 'kfjupyter:compare-runs',
   cancelRun: 'kfjupyter:cancel-run',
   markStep: 'kfjupyter:mark-step',
   setCellKind: 'kfjupyter:set-cell-kind',

@@ -102,6 +102,8 @@ export interface IRunList {
   runs: IRunSummary[];
   limit: number;
   offset: number;
+  /** Whether more runs match after this page. */
+  has_more: boolean;
 }
 
 /** One step of a run. */
@@ -162,7 +164,8 @@ export function isRunList(value: unknown): value is IRunList {
     isObject(value) &&
     isArrayOf(value.runs, isRunSummary) &&
     isNumber(value.limit) &&
-    isNumber(value.offset)
+    isNumber(value.offset) &&
+    isBoolean(value.has_more)
   );
 }
 

@@ -1,2 +1,3 @@
 import './index.css';
 import './notebook-steps.css';
+import './runs-compare.css';

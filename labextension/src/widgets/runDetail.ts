@@ -5,7 +5,7 @@
  * the log from the last offset; it stops once the run has ended.
  */
 import { getArtifacts, getMetrics, getRun, getStepLog } from '../api';
-import { element, elapsed, formatAgo, formatDuration, statusBadge } from '../format';
+import { element, elapsed, formatAgo, formatDuration, kindBadge, statusBadge } from '../format';
 import { CommandIDs } from '../tokens';
 import { IArtifactList, ILogText, IMetricHistory, IRunDetail, IStepSummary } from '../validate';
 import { ArtifactsView } from './artifactsView';
@@ -188,14 +188,15 @@ export class RunDetailPanel extends PollingWidget {
     this._status = run.status;
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
     this._cancel.hidden = this._commands === null || !ACTIVE.has(run.status);
-    this._header.replaceChildren(name, statusBadge(run.status), this._cancel);
+    this._header.replaceChildren(name, kindBadge(run.kind), statusBadge(run.status), this._cancel);
     if (changed && this._commands !== null) {
       this._commands.notifyCommandChanged(CommandIDs.cancelRun);
     }
     const now = Date.now();
     const facts: [string, string][] = [
       ['Run id', run.id],
-      ['Notebook', run.notebook ?? '—'],
+      ['Notebook', run.notebook ?? (run.kind === 'training' ? 'training job' : '—')],
+      ['Backend', run.backend],
       ['Started', formatAgo(run.created_at, now)],
       ['Duration', formatDuration(elapsed(run.started_at, run.finished_at, run.duration_s, now))]
     ];

@@ -1,0 +1,113 @@
+/**
+ * Overlaid metric history for the compare view: one native SVG chart per metric name, one line
+ * per run (colour from `runColour`), shared axes with min and max labelled, and a legend.
+ */
+import { element, formatNumber } from '../format';
+import { IMetricPoint } from '../validate';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const WIDTH = 360;
+const HEIGHT = 170;
+const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
+/** Above this many points in a line its markers are left out. */
+const MAX_MARKERS = 40;
+
+/** One run's values of one metric, in series order. */
+export interface IRunLine {
+  runId: string;
+  label: string;
+  colour: string;
+  points: IMetricPoint[];
+}
+
+/** A distinct colour for the `i`-th run (golden-angle hues: neighbours never look alike). */
+export function runColour(i: number): string {
+  return `hsl(${Math.round((i * 137.508 + 210) % 360)}, 70%, 48%)`;
+}
+
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: { [name: string]: string | number },
+  text = ''
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, String(value));
+  }
+  node.textContent = text;
+  return node;
+}
+
+function scale(value: number, min: number, max: number, from: number, to: number): number {
+  return max === min ? (from + to) / 2 : from + ((value - min) / (max - min)) * (to - from);
+}
+
+function label(x: number, y: number, anchor: string, value: number): SVGTextElement {
+  const attributes = { class: 'jp-kfjupyter-chart-label', x, y, 'text-anchor': anchor };
+  return svg('text', attributes, formatNumber(value));
+}
+
+/** The overlaid chart of `metric`: one `path.jp-kfjupyter-compare-line` per run with values. */
+export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
+  const drawn = lines.filter(line => line.points.length > 0);
+  const all = drawn.flatMap(line => line.points).filter(p => Number.isFinite(p.value));
+  const xs = all.map(p => p.index);
+  const ys = all.map(p => p.value);
+  const [xMin, xMax] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+  const [yMin, yMax] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+  const [left, right] = [MARGIN.left, WIDTH - MARGIN.right];
+  const [top, bottom] = [MARGIN.top, HEIGHT - MARGIN.bottom];
+  const root = svg('svg', {
+    class: 'jp-kfjupyter-chart jp-kfjupyter-compare-chart',
+    width: WIDTH,
+    height: HEIGHT,
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    role: 'img'
+  });
+  root.dataset.metric = metric;
+  root.setAttribute('aria-label', `${metric}: ${drawn.length} runs`);
+  root.append(
+    svg('path', { class: 'jp-kfjupyter-chart-axis', d: `M ${left} ${top} V ${bottom} H ${right}` }),
+    label(left - 6, top + 4, 'end', yMax),
+    label(left - 6, bottom, 'end', yMin),
+    label(left, HEIGHT - 6, 'start', xMin),
+    label(right, HEIGHT - 6, 'end', xMax)
+  );
+  for (const line of drawn) {
+    const points = line.points.filter(p => Number.isFinite(p.value));
+    const at = points.map(p => [
+      scale(p.index, xMin, xMax, left, right),
+      scale(p.value, yMin, yMax, bottom, top)
+    ]);
+    const d = at.map(([x, y], i) => `${i ? 'L' : 'M'} ${x.toFixed(1)} ${y.toFixed(1)}`).join(' ');
+    const path = svg('path', { class: 'jp-kfjupyter-compare-line', d, stroke: line.colour });
+    path.dataset.runId = line.runId;
+    path.append(svg('title', {}, `${line.label}: ${metric}`));
+    root.append(path);
+    if (at.length <= MAX_MARKERS) {
+      at.forEach(([x, y], i) => {
+        const dot = svg('circle', { class: 'jp-kfjupyter-compare-point', cx: x, cy: y, r: 2.5 });
+        dot.setAttribute('fill', line.colour);
+        dot.append(
+          svg('title', {}, `${line.label} ${metric}[${points[i].index}] = ${points[i].value}`)
+        );
+        root.append(dot);
+      });
+    }
+  }
+  return root;
+}
+
+/** The legend of a chart: a colour swatch and label per run that has values. */
+export function legend(lines: IRunLine[]): HTMLElement {
+  const list = element('ul', 'jp-kfjupyter-legend');
+  for (const line of lines.filter(l => l.points.length > 0)) {
+    const item = element('li', 'jp-kfjupyter-legend-item');
+    item.dataset.runId = line.runId;
+    const swatch = element('span', 'jp-kfjupyter-legend-swatch');
+    swatch.style.background = line.colour;
+    item.append(swatch, element('span', '', line.label));
+    list.append(item);
+  }
+  return list;
+}

@@ -1,0 +1,176 @@
+/**
+ * The compare view (main area): 2 to 50 runs side by side, from one `GET runs/compare` call.
+ * A parameter table (rows whose values differ are highlighted), a metric table of last values
+ * (the best run per metric highlighted) and one overlaid history chart per metric with a legend.
+ * While any compared run is active a Lumino `Poll` refreshes it; it stops once all have ended.
+ */
+import { compareRuns } from '../api';
+import { IComparedRun, IRunComparison } from '../compareTypes';
+import { element, formatNumber, kindBadge, statusBadge } from '../format';
+import { CommandIDs } from '../tokens';
+import { IRunLine, legend, overlayChart, runColour } from './compareChart';
+import { PollingWidget } from './pollingWidget';
+import { ICommandRunner } from './runDetail';
+
+const REFRESH_MS = 3000;
+const ACTIVE = new Set(['pending', 'running']);
+
+/** A parameter value as the table shows it: strings bare, everything else as JSON. */
+export function showValue(value: unknown): string {
+  if (value === undefined) {
+    return '—';
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export class RunComparePanel extends PollingWidget {
+  /** `commands` lets a click on a run's column header open that run. */
+  constructor(
+    readonly runIds: readonly string[],
+    private readonly _load: (ids: readonly string[]) => Promise<IRunComparison> = compareRuns,
+    private readonly _commands: ICommandRunner | null = null
+  ) {
+    super(`kfjupyter:compare:${runIds.join(',')}`, REFRESH_MS);
+    this.addClass('jp-kfjupyter-compare');
+    this.title.label = `Compare ${runIds.length} runs`;
+    this.title.caption = `Compare runs ${runIds.join(', ')}`;
+    this._error = element('div', 'jp-kfjupyter-error');
+    this._params = element('div', 'jp-kfjupyter-compare-params');
+    this._metrics = element('div', 'jp-kfjupyter-compare-metrics');
+    this._charts = element('div', 'jp-kfjupyter-charts');
+    this.node.append(
+      element('h2', 'jp-kfjupyter-run-detail-name', `Comparing ${runIds.length} runs`),
+      this._error,
+      element('h3', 'jp-kfjupyter-section-header', 'Parameters'),
+      this._params,
+      element('h3', 'jp-kfjupyter-section-header', 'Metrics (last value)'),
+      this._metrics,
+      element('h3', 'jp-kfjupyter-section-header', 'Metric history'),
+      this._charts
+    );
+  }
+
+  protected async tick(): Promise<void> {
+    let comparison: IRunComparison;
+    try {
+      comparison = await this._load(this.runIds);
+    } catch (error) {
+      this._error.textContent = error instanceof Error ? error.message : String(error);
+      throw error; // the poll backs off
+    }
+    this._error.textContent = '';
+    this._render(comparison);
+    if (!comparison.runs.some(r => ACTIVE.has(r.run.status))) {
+      void this.poll.stop();
+    }
+  }
+
+  private _render(comparison: IRunComparison): void {
+    const { runs } = comparison;
+    const differing = new Set(comparison.differing);
+    const params = this._table('Parameter', runs);
+    params.dataset.table = 'parameters';
+    const paramBody = element('tbody', '');
+    for (const name of comparison.parameters) {
+      const row = element('tr', differing.has(name) ? 'jp-kfjupyter-diff' : '');
+      row.dataset.param = name;
+      row.append(element('th', '', name));
+      for (const { parameters } of runs) {
+        row.append(element('td', '', showValue(parameters[name])));
+      }
+      paramBody.append(row);
+    }
+    params.append(paramBody);
+    const sameCount = comparison.parameters.length - differing.size;
+    const paramNote = comparison.parameters.length
+      ? `${differing.size} of ${comparison.parameters.length} parameters differ` +
+        (sameCount ? ` (${sameCount} the same)` : '')
+      : 'None of these runs has parameters.';
+    this._params.replaceChildren(element('div', 'jp-kfjupyter-compare-note', paramNote), params);
+
+    const metrics = this._table('Metric', runs);
+    metrics.dataset.table = 'metrics';
+    const metricBody = element('tbody', '');
+    for (const name of comparison.metrics) {
+      const row = element('tr', '');
+      row.dataset.metric = name;
+      row.append(element('th', '', name));
+      for (const { run, metrics: last } of runs) {
+        const value = last[name];
+        const best = comparison.best[name] === run.id;
+        const cell = element(
+          'td',
+          best ? 'jp-kfjupyter-best' : '',
+          value === undefined ? '—' : formatNumber(value)
+        );
+        if (best) {
+          cell.title = 'Best value among the compared runs';
+        }
+        row.append(cell);
+      }
+      metricBody.append(row);
+    }
+    metrics.append(metricBody);
+    this._metrics.replaceChildren(
+      comparison.metrics.length
+        ? metrics
+        : element('div', 'jp-kfjupyter-empty', 'None of these runs logged metrics.')
+    );
+
+    const lines = (metric: string): IRunLine[] =>
+      runs.map((compared, i) => ({
+        runId: compared.run.id,
+        label: this._label(compared),
+        colour: runColour(i),
+        points: compared.history.filter(p => p.name === metric)
+      }));
+    this._charts.replaceChildren(
+      ...comparison.metrics.map(metric => {
+        const figure = element('figure', 'jp-kfjupyter-chart-figure');
+        const chartLines = lines(metric);
+        figure.append(
+          element('figcaption', '', metric),
+          overlayChart(metric, chartLines),
+          legend(chartLines)
+        );
+        return figure;
+      })
+    );
+  }
+
+  /** A table whose header row has one column per run (colour swatch, name, status). */
+  private _table(first: string, runs: IComparedRun[]): HTMLTableElement {
+    const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-compare-table');
+    const head = element('tr', '');
+    head.append(element('th', '', first));
+    runs.forEach((compared, i) => {
+      const cell = element('th', 'jp-kfjupyter-compare-run');
+      cell.dataset.runId = compared.run.id;
+      cell.title = `${compared.run.id}${compared.run.notebook ? `\n${compared.run.notebook}` : ''}`;
+      const swatch = element('span', 'jp-kfjupyter-legend-swatch');
+      swatch.style.background = runColour(i);
+      const name = element('span', 'jp-kfjupyter-compare-run-name', this._label(compared));
+      cell.append(swatch, name, kindBadge(compared.run.kind), statusBadge(compared.run.status));
+      if (this._commands !== null) {
+        cell.classList.add('jp-mod-clickable');
+        cell.addEventListener('click', () => {
+          void this._commands?.execute(CommandIDs.openRun, { runId: compared.run.id });
+        });
+      }
+      head.append(cell);
+    });
+    const thead = element('thead', '');
+    thead.append(head);
+    table.append(thead);
+    return table;
+  }
+
+  private _label(compared: IComparedRun): string {
+    return `${compared.run.name} (${compared.run.id})`;
+  }
+
+  private readonly _error: HTMLElement;
+  private readonly _params: HTMLElement;
+  private readonly _metrics: HTMLElement;
+  private readonly _charts: HTMLElement;
+}
