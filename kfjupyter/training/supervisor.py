@@ -147,8 +147,10 @@ class Supervisor:
         explicit = next(
             (int(values[n]) for n in _INDEX_NAMES if n in values and float(values[n]).is_integer()), None
         )
+        # ``step=``/``epoch=`` on a line is the x of the other values, not a metric of its own.
+        measured = [(n, v) for n, v in pairs if n not in _INDEX_NAMES] if explicit is not None else pairs
         with self._lock:
-            self._pending.extend((rank, name, value, explicit, ts) for name, value in pairs)
+            self._pending.extend((rank, name, value, explicit, ts) for name, value in measured)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop every rank still running: ``sig`` to its process group, SIGKILL after a grace time."""
