@@ -2,7 +2,8 @@
 
 ``%kf run [-p NAME=VALUE]... [--no-cache] [--notebook PATH]`` runs the notebook this kernel
 belongs to (JupyterLab tells kernels their notebook's path) or the one given; ``%kf runs`` lists
-recent runs; ``%kf logs RUN [STEP]`` prints logs. Arguments are split like a shell line but never
+recent runs; ``%kf logs RUN [STEP]`` prints logs; ``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]``
+starts a training job (see ``kfjupyter.train``). Arguments are split like a shell line but never
 given to a shell.
 """
 
@@ -31,6 +32,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--notebook", default=None)
     run.add_argument("--widget", action="store_true", help="show a live widget and return at once")
     sub.add_parser("runs", add_help=False).add_argument("--limit", type=int, default=10)
+    train = sub.add_parser("train", add_help=False)
+    train.add_argument("script")
+    train.add_argument("--nodes", type=int, default=1)
+    train.add_argument("--procs", type=int, default=None)
+    train.add_argument("--gpus", type=int, default=0)
+    train.add_argument("--backend", choices=["auto", "local", "kubernetes"], default="auto")
+    train.add_argument("--image", default=None)
+    train.add_argument("--name", default=None)
+    train.add_argument("--follow", action="store_true", help="print the logs until the job ends")
     logs = sub.add_parser("logs", add_help=False)
     logs.add_argument("run_id")
     logs.add_argument("step", nargs="?")
@@ -89,6 +99,27 @@ def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
     widget.follow()
 
 
+def _train(args: argparse.Namespace) -> None:
+    from kfjupyter.training import train
+
+    script_args = getattr(args, "script_args", [])
+    job = train(
+        args.script,
+        args=script_args,
+        num_nodes=args.nodes,
+        procs_per_node=args.procs,
+        gpus_per_node=args.gpus,
+        backend=args.backend,
+        image=args.image,
+        name=args.name,
+    )
+    print(f"training job {job.name} ({job.id}) started")
+    if args.follow:
+        for line in job.logs(follow=True):
+            print(line, flush=True)
+        print(f"training job {job.name}: {job.status}")
+
+
 def _runs(args: argparse.Namespace) -> None:
     from kfjupyter.store import open_store
 
@@ -111,8 +142,14 @@ def _logs(args: argparse.Namespace) -> None:
 def kf(line: str) -> None:
     """Body of ``%kf``; errors are printed as one line, never a traceback."""
     try:
-        args = _parser().parse_args(shlex.split(line))
-        {"run": _run, "runs": _runs, "logs": _logs}[args.verb](args)
+        words = shlex.split(line)
+        rest: list[str] = []
+        if "--" in words:  # what follows `--` goes to the training script untouched
+            cut = words.index("--")
+            words, rest = words[:cut], words[cut + 1 :]
+        args = _parser().parse_args(words)
+        args.script_args = rest
+        {"run": _run, "runs": _runs, "logs": _logs, "train": _train}[args.verb](args)
     except KfJupyterError as error:
         print(f"kfjupyter: {error.message}")
     except ValueError as error:  # shlex: unbalanced quotes

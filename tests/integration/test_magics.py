@@ -101,3 +101,17 @@ def test_run_widget_shows_a_run_that_cannot_start(
     (widget,) = shown
     widget.wait(timeout=30)
     assert "nowhere" in widget.header.value and 'data-status="failed"' in widget.header.value
+
+
+def test_kf_train_runs_a_script_and_follows_its_logs(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    script = tmp_path / "fit.py"
+    script.write_text(
+        "import os, sys\nprint('rank', os.environ['RANK'], 'of', os.environ['WORLD_SIZE'], sys.argv[1:])\n"
+    )
+    shell.run_line_magic("kf", f"train {script} --procs 2 --backend local --follow -- --lr 0.1")
+    out = capsys.readouterr().out
+    assert "rank 0 of 2 ['--lr', '0.1']" in out and "rank 1 of 2 ['--lr', '0.1']" in out
+    assert out.rstrip().endswith("Complete")
