@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from kfjupyter.cluster.source_patches import patch_source
 from kfjupyter.errors import Unavailable
 
 K8S_VERSION = "1.20.2"
@@ -222,6 +223,7 @@ def _build_locked(root: Path, say: Progress) -> Path:
     install_packages(log, say)
     if not all((bin_dir(root) / name).is_file() for name in BINARIES):
         tree = fetch_source(work, log, say)
+        patch_source(tree)
         compile_binaries(tree, log, say)
         target = bin_dir(root)
         target.mkdir(parents=True, exist_ok=True)

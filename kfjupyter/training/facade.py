@@ -8,6 +8,7 @@ runs as ``python script args...``.
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -16,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kfjupyter.errors import InvalidInput
+from kfjupyter.errors import InvalidInput, KfJupyterError, NotFound
 from kfjupyter.store import RunStore, default_home, open_store
 from kfjupyter.training.backends.base import TrainingBackend
-from kfjupyter.training.backends.kubernetes import kubernetes_backend
+from kfjupyter.training.backends.kubernetes import kubeconfigs, kubernetes_backend
 from kfjupyter.training.backends.local import LocalBackend
 from kfjupyter.training.handle import TrainingJob
 from kfjupyter.training.spec import (
@@ -42,11 +43,41 @@ def _store(store: RunStore | None) -> RunStore:
     return _stores[home]
 
 
+_clusters: dict[tuple[str, str, Path], TrainingBackend | KfJupyterError] = {}
+
+
+def _cluster_backend(store: RunStore, retry: bool) -> TrainingBackend | KfJupyterError:
+    """The Kubernetes backend, or the error saying why there is none (no kubeconfig, no CRDs...).
+
+    The answer is kept per kubeconfig, namespace and store for the life of the process, so ``auto``
+    asks the cluster once (CRDs installed later are seen after a kernel restart); ``retry`` asks
+    again after a failure (an explicit ``backend="kubernetes"``).
+    """
+    configs = kubeconfigs(os.environ)
+    key = (configs[0] if configs else "", os.environ.get("KFJUPYTER_NAMESPACE", ""), store.home)
+    if key not in _clusters or (retry and isinstance(_clusters[key], KfJupyterError)):
+        try:
+            _clusters[key] = kubernetes_backend(os.environ, store)
+        except KfJupyterError as error:  # no kubeconfig, no CRDs, or the API server is unreachable
+            _clusters[key] = error
+    return _clusters[key]
+
+
 def select_backend(name: BackendName, store: RunStore | None = None) -> TrainingBackend:
-    """Return the backend for ``name``; ``auto`` is local until the Kubernetes backend ships."""
+    """Return the backend for ``name``.
+
+    ``kubernetes`` raises ``BackendNotAvailable`` saying what is missing; ``auto`` is Kubernetes
+    when a kubeconfig is configured and the cluster serves TrainJob or PyTorchJob, else local.
+    """
+    chosen = _store(store)
+    if name == "local" or (name == "auto" and not kubeconfigs(os.environ)):
+        return LocalBackend(chosen)
+    cluster = _cluster_backend(chosen, retry=name == "kubernetes")
+    if isinstance(cluster, TrainingBackend):
+        return cluster
     if name == "kubernetes":
-        kubernetes_backend()
-    return LocalBackend(_store(store))
+        raise cluster
+    return LocalBackend(chosen)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -114,7 +145,8 @@ def train(
     the path of a Python script run as ``python script *args``. Workers get torchrun's variables
     (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...), so ``torch.distributed`` works unchanged.
     ``procs_per_node`` defaults to the visible GPUs, else 1. ``backend="auto"`` runs locally
-    unless a cluster backend is available; ``"kubernetes"`` is not available yet and says why.
+    unless a kubeconfig is configured and the cluster serves TrainJob/PyTorchJob (then ``image`` is
+    required); ``"kubernetes"`` insists on the cluster and says what is missing.
     Raises ``InvalidInput`` for a bad spec before anything starts.
     """
     entrypoint, payload, label = _entrypoint(fn_or_script, args, kwargs)
@@ -141,10 +173,20 @@ def train(
 def get_job(name: str, *, store: RunStore | None = None) -> TrainingJob:
     """Return the handle of a job by id, or the newest job with this name; ``NotFound`` if none."""
     backend = select_backend("auto", store)
+    if not isinstance(backend, LocalBackend):
+        with contextlib.suppress(NotFound):
+            return TrainingJob(backend, backend.find_job(name))
+        backend = LocalBackend(_store(store))
     return TrainingJob(backend, backend.find_job(name))
 
 
 def list_jobs(*, limit: int = 50, store: RunStore | None = None) -> list[TrainingJob]:
-    """Return handles of recent training jobs, newest first."""
-    backend = select_backend("auto", store)
-    return [TrainingJob(backend, job) for job in backend.list_jobs(limit)]
+    """Return handles of recent training jobs, newest first (local and, if configured, cluster jobs)."""
+    local = LocalBackend(_store(store))
+    backends: list[TrainingBackend] = [local]
+    chosen = select_backend("auto", store)
+    if not isinstance(chosen, LocalBackend):
+        backends.append(chosen)
+    jobs = [(job, b) for b in backends for job in b.list_jobs(limit)]
+    jobs.sort(key=lambda pair: pair[0].created_at, reverse=True)
+    return [TrainingJob(b, job) for job, b in jobs[:limit]]

@@ -1,44 +1,385 @@
-"""The Kubernetes backend (TrainJob / PyTorchJob): cluster detection, and the backend to come.
+"""The Kubernetes backend: a job is a Kubeflow Trainer ``TrainJob`` or a Training Operator ``PyTorchJob``.
 
-:func:`cluster_access` tells whether this process could reach a cluster (in-cluster service
-account or a kubeconfig). The backend itself is not shipped yet: :func:`kubernetes_backend`
-raises :class:`~kfjupyter.training.job.BackendNotAvailable` naming what is missing. When it lands
-it implements :class:`~kfjupyter.training.backends.base.TrainingBackend` with the same job model.
+Which of the two the cluster serves (and the Trainer version) is found by
+:func:`~kfjupyter.training.k8s_detect.detect_api`. :class:`KubernetesBackend`
+records each job in the run store (backend ``kubernetes``, one step per rank), creates the custom
+resource from the pure builders of :mod:`kfjupyter.training.k8s_builders` plus its code ConfigMap
+(owned by the resource, so it goes with it), and keeps the store in step with the cluster: every
+read, and a daemon follower thread per job while the kernel lives, maps conditions and pods onto
+the job model and persists pod logs, metric lines and events (:mod:`kfjupyter.training.k8s_sync`),
+so they remain after the pods are gone. A final condition that arrives while node pods still run
+is applied once they end (at most ``DRAIN_S`` later), so their last lines are kept too. On a
+node with several processes, ``torchrun`` merges their output into the pod log, kept under the
+node's first rank. ``cancel`` deletes the resource (its pods and ConfigMap are garbage-collected).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
-from kfjupyter.training.job import BackendNotAvailable
+from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound
+from kfjupyter.k8s.client import Kube, KubeUnavailable, is_status, list_json
+from kfjupyter.kfp.podlogs import KubernetesPodLogs
+from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord, StepStatus
+from kfjupyter.training.backends.base import TrainingBackend
+from kfjupyter.training.job import (
+    BackendNotAvailable,
+    JobStatus,
+    MetricPoint,
+    TrainJob,
+    job_from_records,
+    points_from_records,
+    step_name,
+)
+from kfjupyter.training.k8s_builders import (
+    PYTORCH_CONTAINER,
+    TRAINER_CONTAINER,
+    K8sJobOptions,
+    configmap,
+    pytorchjob,
+    trainjob,
+)
+from kfjupyter.training.k8s_detect import (
+    TrainingApi,
+    cluster_access,
+    default_namespace,
+    detect_api,
+    kubeconfigs,
+)
+from kfjupyter.training.k8s_status import CrKind, NodePod, job_state, pod_selector
+from kfjupyter.training.k8s_sync import node_step, sync_events, sync_logs, sync_metrics
+from kfjupyter.training.logs import RankLogs
+from kfjupyter.training.spec import ScriptEntrypoint, TrainingSpec
 
-_SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+_PLURAL: dict[CrKind, tuple[str, str, str]] = {
+    "TrainJob": ("trainer.kubeflow.org", "v1alpha1", "trainjobs"),
+    "PyTorchJob": ("kubeflow.org", "v1", "pytorchjobs"),
+}
+_RUN: dict[JobStatus, Any] = {
+    "Created": "pending",
+    "Running": "running",
+    "Complete": "succeeded",
+    "Failed": "failed",
+}
+_STEP: dict[JobStatus, StepStatus] = {
+    "Created": "pending",
+    "Running": "running",
+    "Complete": "succeeded",
+    "Failed": "failed",
+}
+FOLLOW_INTERVAL_S = 1.0
+DRAIN_S = 30.0  # how long a finished job waits for its still-running pods' last log lines
 
 
-def cluster_access(env: Mapping[str, str] | None = None, token: Path = _SERVICE_ACCOUNT) -> str | None:
-    """Describe how a cluster could be reached from here, or return ``None`` if it cannot."""
+def _api_error(error: Exception, what: str) -> KfJupyterError:
+    """Map an API error while creating a job's objects onto the error root (with what was tried)."""
+    status = getattr(error, "status", None)
+    body = getattr(error, "body", None) or str(error)
+    if status == 409:
+        return Conflict(
+            f"Could not {what}: it already exists; pass another name=.", detail=body, reason="exists"
+        )
+    if status == 403:
+        return Forbidden(f"Could not {what}: not allowed for this account.", detail=body)
+    if status in (400, 422):
+        return InvalidInput(f"Could not {what}: the cluster refused it ({body}).", detail=body)
+    return KubeUnavailable(f"Could not {what}: {error}", detail=repr(error))
+
+
+class KubernetesBackend(TrainingBackend):
+    """Runs jobs as TrainJob / PyTorchJob resources and mirrors them into a run store."""
+
+    name = "kubernetes"
+
+    def __init__(self, store: RunStore, kube: Kube, namespace: str, api: TrainingApi | None = None) -> None:
+        self.store, self.kube, self.namespace = store, kube, namespace
+        self.api = api or detect_api(kube)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._final_seen: dict[str, float] = {}
+
+    def _objects(self) -> Any:
+        from kubernetes import client
+
+        return client.CustomObjectsApi(self.kube.api_client)
+
+    # -- submitting ---------------------------------------------------------------------------
+
+    def submit(self, spec: TrainingSpec, payload: bytes | None) -> TrainJob:
+        """Create the run record, the custom resource and its code ConfigMap; start following."""
+        script = spec.entrypoint if isinstance(spec.entrypoint, ScriptEntrypoint) else None
+        if (script is None) != (payload is not None):
+            raise InvalidInput("A function job needs a payload and a script job must not have one.")
+        procs = spec.procs_per_node or spec.gpus_per_node or 1
+        labels = {
+            "namespace": self.namespace,
+            "kind": self.api.kind,
+            "trainer_version": self.api.version or "",
+        }
+        parameters: dict[str, Any] = spec.model_dump(mode="json", exclude={"env"})
+        parameters.update(
+            env_names=sorted(spec.env), layout={"num_nodes": spec.num_nodes, "procs_per_node": procs}
+        )
+        run = RunRecord(
+            kind="training",
+            name=spec.name,
+            backend=self.name,
+            parameters=parameters,
+            external_id=spec.name,
+            labels=labels,
+        )
+        text = Path(script.path).read_text(encoding="utf-8") if script else None
+        options = K8sJobOptions(
+            spec=spec,
+            namespace=self.namespace,
+            procs_per_node=procs,
+            run_id=run.id,
+            trainer_version=self.api.version or "v2.3",
+            runtime=spec.runtime or "torch-distributed",
+            script_text=text,
+            payload=payload,
+        )
+        body = trainjob(options) if self.api.kind == "TrainJob" else pytorchjob(options)
+        code = configmap(options)
+        group, version, plural = _PLURAL[self.api.kind]
+        try:
+            created = self._objects().create_namespaced_custom_object(
+                group, version, self.namespace, plural, body
+            )
+        except Exception as error:
+            raise _api_error(error, f"create {self.api.kind} {self.namespace}/{spec.name}") from error
+        owner = {"apiVersion": body["apiVersion"], "kind": body["kind"], "name": spec.name}
+        owner.update(uid=created["metadata"]["uid"], controller=True)
+        code["metadata"]["ownerReferences"] = [owner]
+        try:
+            self.kube.core.create_namespaced_config_map(self.namespace, code)
+        except Exception as error:  # do not leave a job behind that can never start
+            with contextlib.suppress(Exception):
+                self._objects().delete_namespaced_custom_object(
+                    group, version, self.namespace, plural, spec.name
+                )
+            raise _api_error(
+                error, f"create ConfigMap {self.namespace}/{code['metadata']['name']}"
+            ) from error
+        self.store.create_run(run)
+        world = spec.world_size(procs)
+        self.store.upsert_steps([StepRecord(run_id=run.id, name=step_name(r)) for r in range(world)])
+        note = f"Created {self.api.kind} {self.namespace}/{spec.name}"
+        if self.api.version:
+            note += f" for Kubeflow Trainer {self.api.version} ({self.api.found_by})"
+        self.store.add_event(EventRecord(run_id=run.id, type="note", payload={"message": note}))
+        threading.Thread(
+            target=self._follow, args=(run.id,), name=f"kfjupyter-k8s-{spec.name}", daemon=True
+        ).start()
+        return self.get_job(run.id)
+
+    def _follow(self, run_id: str) -> None:
+        """Keep syncing a job until it ends (so logs are kept even if nobody asks)."""
+        while not self._stop.wait(FOLLOW_INTERVAL_S):
+            with contextlib.suppress(Exception):  # a failed sync is retried next time
+                if self.get_job(run_id).finished:
+                    return
+
+    def close(self) -> None:
+        """Stop the follower threads of this backend (jobs keep running on the cluster)."""
+        self._stop.set()
+
+    # -- reading and syncing ------------------------------------------------------------------
+
+    def _run(self, job_id: str) -> RunRecord:
+        try:
+            run = self.store.get_run(job_id)
+        except InvalidInput:
+            raise NotFound(f"There is no training job {job_id!r}.") from None
+        if run.kind != "training" or run.backend != self.name:
+            raise NotFound(f"{job_id!r} is not a Kubernetes training job.")
+        return run
+
+    def _lock(self, run_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(run_id, threading.Lock())
+
+    def _read_cr(self, run: RunRecord) -> dict[str, Any] | None:
+        group, version, plural = _PLURAL[run.labels.get("kind", "TrainJob")]  # type: ignore[index]
+        try:
+            obj: dict[str, Any] = self._objects().get_namespaced_custom_object(
+                group, version, run.labels["namespace"], plural, run.external_id or run.name
+            )
+        except Exception as error:
+            if is_status(error, 404):
+                return None
+            raise
+        return obj
+
+    def sync(self, job_id: str) -> RunRecord:
+        """Bring the store up to date with the cluster: status, steps, logs, metrics, events."""
+        run = self._run(job_id)
+        if run.status not in ("pending", "running"):
+            return run
+        with self._lock(job_id):
+            return self._sync(self._run(job_id))
+
+    def _sync(self, run: RunRecord) -> RunRecord:
+        kind: CrKind = run.labels.get("kind", "TrainJob")  # type: ignore[assignment]
+        namespace, name = run.labels["namespace"], run.external_id or run.name
+        layout = job_from_records(run, [])
+        nodes, procs = layout.num_nodes, layout.procs_per_node
+        obj = self._read_cr(run)
+        pods = list_json(
+            self.kube.core.list_namespaced_pod, namespace=namespace, label_selector=pod_selector(kind, name)
+        )
+        state = job_state(kind, obj or {}, pods.get("items", []), nodes)
+        container = TRAINER_CONTAINER if kind == "TrainJob" else PYTORCH_CONTAINER
+        sync_logs(
+            self.store, run.id, state.nodes, procs, KubernetesPodLogs(self.kube.core, container), namespace
+        )
+        sync_metrics(self.store, run.id, [node_step(n, procs) for n in range(nodes)])
+        involved = {name, *(n.name for n in state.nodes)}
+        events = list_json(self.kube.core.list_namespaced_event, namespace=namespace).get("items", [])
+        sync_events(
+            self.store, run.id, [e for e in events if e.get("involvedObject", {}).get("name") in involved]
+        )
+        by_node = {n.node: n for n in state.nodes}
+        steps = []
+        for rank in range(nodes * procs):
+            pod = by_node.get(rank // procs)
+            status = pod.status if pod else ("Complete" if state.status == "Complete" else "Created")
+            steps.append(
+                StepRecord(
+                    run_id=run.id,
+                    name=step_name(rank),
+                    status=_STEP[status],
+                    exit_code=pod.exit_code if pod else None,
+                    error=pod.error if pod and status == "Failed" else None,
+                )
+            )
+        self.store.upsert_steps(steps)
+        if state.status in ("Complete", "Failed") and obj is not None and self._draining(run, state.nodes):
+            return run  # the condition came first: keep reading until the pods' logs are complete
+        if obj is None:
+            update = RunUpdate(status="cancelled", error=f"The {kind} {namespace}/{name} was deleted.")
+        elif state.status == "Failed":
+            failing = next((n for n in state.nodes if n.status == "Failed"), None)
+            detail = f" (node {failing.node}, pod {failing.name}: {failing.error})" if failing else ""
+            labels = {**run.labels, "reason": state.reason or "Failed"}
+            update = RunUpdate(status="failed", error=f"{state.error or state.reason}{detail}", labels=labels)
+        else:
+            update = RunUpdate(status=_RUN[state.status])
+        with contextlib.suppress(Conflict):
+            return self.store.update_run(run.id, update)
+        return self._run(run.id)
+
+    def _draining(self, run: RunRecord, nodes: list[NodePod]) -> bool:
+        """Whether a job with a final condition still has pods writing logs (for a short while)."""
+        if not any(n.started and not n.finished for n in nodes):
+            return False
+        first = self._final_seen.setdefault(run.id, time.monotonic())
+        return time.monotonic() - first < DRAIN_S
+
+    def get_job(self, job_id: str) -> TrainJob:
+        """Sync a job that is not finished, then return its snapshot from the store."""
+        run = self.sync(job_id)
+        return job_from_records(run, self.store.get_steps(job_id))
+
+    def find_job(self, name: str) -> TrainJob:
+        """Return the job with this id, else the newest Kubernetes job with this name."""
+        with contextlib.suppress(NotFound):
+            return self.get_job(name)
+        for run in self.store.list_runs(kind="training", limit=500):
+            if run.name == name and run.backend == self.name:
+                return self.get_job(run.id)
+        raise NotFound(f"There is no Kubernetes training job named or with id {name!r}.")
+
+    def list_jobs(self, limit: int = 50) -> list[TrainJob]:
+        """Return Kubernetes jobs, newest first."""
+        runs = self.store.list_runs(kind="training", limit=limit)
+        return [self.get_job(r.id) for r in runs if r.backend == self.name]
+
+    def logs(self, job_id: str, rank: int | None, follow: bool, tail: int | None) -> Iterator[str]:
+        """Yield stored log lines of one node's leader rank or of all nodes (synced first)."""
+        job = self.get_job(job_id)
+        leaders = [node_step(n, job.procs_per_node) for n in range(job.num_nodes)]
+        if rank is not None:
+            step = (
+                node_step(rank // job.procs_per_node, job.procs_per_node) if rank < job.world_size else None
+            )
+            if step is None:
+                raise NotFound(f"Job {job.name!r} has no rank {rank}; its ranks are 0..{job.world_size - 1}.")
+            leaders = [step]
+        reader = RankLogs(self.store, job_id, leaders)
+        return reader.iterate(tail, follow, lambda: self.get_job(job_id).finished)
+
+    def metrics(self, job_id: str, rank: int | None) -> list[MetricPoint]:
+        """Return metric values parsed from the nodes' logs, ordered by name, rank, then index."""
+        self.sync(job_id)
+        points = points_from_records(self.store.list_metrics(job_id))
+        if rank is not None:
+            points = [p for p in points if p.rank == rank]
+        return sorted(points, key=lambda p: (p.name, p.rank, p.index, p.ts))
+
+    def events(self, job_id: str) -> list[dict[str, Any]]:
+        """The Kubernetes events recorded for a job (about its resource and pods), oldest first."""
+        self.sync(job_id)
+        return [dict(e.payload) for e in self.store.list_events(job_id) if e.type == "k8s_event"]
+
+    def cancel(self, job_id: str) -> TrainJob:
+        """Keep the logs so far, delete the custom resource (its pods and ConfigMap go with it)."""
+        job = self.get_job(job_id)
+        if job.finished:
+            return job
+        run = self._run(job_id)
+        group, version, plural = _PLURAL[run.labels.get("kind", "TrainJob")]  # type: ignore[index]
+        self.sync(job_id)  # keep the logs written so far
+        try:
+            self._objects().delete_namespaced_custom_object(
+                group, version, run.labels["namespace"], plural, run.external_id or run.name,
+                body={"propagationPolicy": "Background"},
+            )  # fmt: skip
+        except Exception as error:
+            if not is_status(error, 404):
+                raise
+        with contextlib.suppress(Conflict):
+            self.store.update_run(job_id, RunUpdate(status="cancelled", error="Cancelled by the user."))
+        return job_from_records(self._run(job_id), self.store.get_steps(job_id))
+
+
+def kubernetes_backend(
+    env: Mapping[str, str] | None = None, store: RunStore | None = None
+) -> KubernetesBackend:
+    """Connect with the configured kubeconfig and detect the training API; raise if unusable."""
     env = os.environ if env is None else env
-    if env.get("KUBERNETES_SERVICE_HOST") and token.exists():
-        return "in-cluster service account"
-    configs = [Path(p) for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    configs = configs or [Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"]
-    found = [str(p) for p in configs if p.is_file()]
-    return f"kubeconfig {', '.join(found)}" if found else None
+    configs = kubeconfigs(env)
+    if not configs:
+        access = cluster_access(env)
+        found = (
+            f"Only {access} was found, and it needs a kubeconfig" if access else "No cluster access was found"
+        )
+        raise BackendNotAvailable(
+            f"The Kubernetes training backend is not available: {found} (KUBECONFIG or ~/.kube/config). "
+            "Use backend='local' to run the job on this machine."
+        )
+    if store is None:
+        raise InvalidInput("The Kubernetes training backend needs a run store.")
+    kube = Kube(configs[0])
+    try:
+        return KubernetesBackend(store, kube, default_namespace(env))
+    except BaseException:
+        kube.close()
+        raise
 
 
-def kubernetes_backend(env: Mapping[str, str] | None = None) -> NoReturn:
-    """Raise: the Kubernetes training backend is not available in this version."""
-    access = cluster_access(env)
-    found = (
-        f"Cluster access was found ({access}), but"
-        if access
-        else "No cluster access was found either (no in-cluster service account, no kubeconfig), and"
-    )
-    raise BackendNotAvailable(
-        f"The Kubernetes training backend (Kubeflow TrainJob / PyTorchJob) is not available yet. "
-        f"{found} this kfjupyter version ships only the local backend. "
-        "Use backend='local' (or 'auto') to run the job on this machine."
-    )
+__all__ = [
+    "KubernetesBackend",
+    "TrainingApi",
+    "cluster_access",
+    "detect_api",
+    "kubeconfigs",
+    "kubernetes_backend",
+]

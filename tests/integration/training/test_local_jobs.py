@@ -200,7 +200,7 @@ def test_bad_requests_fail_before_anything_starts(store: RunStore) -> None:
         train(print, memory="lots", store=store)
     with pytest.raises(InvalidInput, match="does not exist"):
         train("no/such/script.py", store=store)
-    with pytest.raises(BackendNotAvailable, match="not available yet"):
+    with pytest.raises(BackendNotAvailable, match="not available"):
         train(print, backend="kubernetes", store=store)
     assert store.list_runs(kind="training") == []
 

@@ -1,0 +1,69 @@
+"""Fixes applied to Debian's Kubernetes 1.20.2 source before it is built with Debian's Go 1.19.
+
+Kubernetes 1.20.2 vendors ``modern-go/reflect2`` v1.0.1, which links to ``reflect.mapiterinit``
+with the signature Go had before 1.18. Built with Go 1.19, the API server then crashes on the
+first request for a custom resource. reflect2 v1.0.2 fixed it; the same change is applied here
+(idempotently) to the vendored copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REFLECT2 = Path("vendor/github.com/modern-go/reflect2")
+
+_LINK_OLD_DECL = """//go:noescape
+//go:linkname mapiterinit reflect.mapiterinit
+func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer) *hiter"""
+_LINK_NEW_DECL = """//go:linkname mapiterinit reflect.mapiterinit
+func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer, it *hiter)"""
+_LINK_OLD_HITER = """type hiter struct {
+	key   unsafe.Pointer // Must be in first position.  Write nil to indicate iteration end (see cmd/internal/gc/range.go).
+	value unsafe.Pointer // Must be in second position (see cmd/internal/gc/range.go).
+	// rest fields are ignored
+}"""
+_LINK_NEW_HITER = """type hiter struct {
+	key         unsafe.Pointer
+	value       unsafe.Pointer
+	t           unsafe.Pointer
+	h           unsafe.Pointer
+	buckets     unsafe.Pointer
+	bptr        unsafe.Pointer
+	overflow    *[]unsafe.Pointer
+	oldoverflow *[]unsafe.Pointer
+	startBucket uintptr
+	offset      uint8
+	wrapped     bool
+	B           uint8
+	i           uint8
+	bucket      uintptr
+	checkBucket uintptr
+}"""
+_MAP_OLD = """	return &UnsafeMapIterator{
+		hiter:      mapiterinit(type2.rtype, *(*unsafe.Pointer)(obj)),"""
+_MAP_NEW = """	it := new(hiter)
+	mapiterinit(type2.rtype, *(*unsafe.Pointer)(obj), it)
+	return &UnsafeMapIterator{
+		hiter:      it,"""
+
+
+class PatchFailed(RuntimeError):
+    """The source does not look as expected; the build would produce a crashing API server."""
+
+
+def _replace(path: Path, pairs: list[tuple[str, str]]) -> None:
+    text = path.read_text(encoding="utf-8")
+    for old, new in pairs:
+        if new in text:
+            continue  # already patched
+        if old not in text:
+            raise PatchFailed(f"{path}: the code to patch was not found")
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+
+
+def patch_source(tree: Path) -> None:
+    """Apply every fix to the Kubernetes source ``tree`` (safe to call again)."""
+    base = tree / REFLECT2
+    _replace(base / "unsafe_link.go", [(_LINK_OLD_DECL, _LINK_NEW_DECL), (_LINK_OLD_HITER, _LINK_NEW_HITER)])
+    _replace(base / "unsafe_map.go", [(_MAP_OLD, _MAP_NEW)])
