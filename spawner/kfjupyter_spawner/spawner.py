@@ -207,7 +207,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
                 ip = pod["status"]["podIP"]
                 self._messages.append(f"Server ready at {ip}")
                 return ip, self.port
-            await view.pods.changed(timeout_s=0.5)
+            await view.pods.changed(timeout_s=0.5, key=f"{self.namespace}/{self.pod_name}")
 
     async def progress(self) -> AsyncIterator[dict[str, Any]]:
         """Plain-language progress for the hub's spawn page."""
@@ -237,7 +237,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         await asyncio.to_thread(self._delete)
         deadline = time.monotonic() + 60
         while view.pod(self.pod_name) is not None and time.monotonic() < deadline:
-            await view.pods.changed(timeout_s=1.0)
+            await view.pods.changed(timeout_s=1.0, key=f"{self.namespace}/{self.pod_name}")
 
     async def poll(self) -> int | None:
         """None while the pod runs; an exit status once it is gone or ended (from the cache)."""

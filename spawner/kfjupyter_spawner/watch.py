@@ -43,7 +43,9 @@ class SharedWatch:
         self.requests = 0  # API requests made (lists + watch connections), for the benchmarks
         self._rv = ""
         self._lock = threading.Lock()
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        # Waiters by key ("" = any change): a spawn waiting for its own pod is woken by that pod's
+        # changes only, not by every pod change in the cluster (O(changes), not O(changes x spawns)).
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners: list[Callable[[str, Obj], None]] = []
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -73,22 +75,32 @@ class SharedWatch:
         with self._lock:
             return list(self.objects.values())
 
-    async def changed(self, timeout_s: float) -> None:
-        """Wait until the cache changes (or ``timeout_s`` passes)."""
+    async def changed(self, timeout_s: float, key: str = "") -> None:
+        """Wait until the cache changes (only object ``key``, when given) or ``timeout_s`` passes."""
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
-        self._waiters.append(entry)
+        with self._lock:
+            self._waiters.setdefault(key, []).append(entry)
         try:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout_s)
         finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
+            with self._lock:
+                waiters = self._waiters.get(key, [])
+                with contextlib.suppress(ValueError):
+                    waiters.remove(entry)
+                if not waiters:
+                    self._waiters.pop(key, None)
 
     def _notify(self, kind: str, obj: Obj) -> None:
         for listener in self._listeners:
             listener(kind, obj)
-        for loop, event in list(self._waiters):
+        with self._lock:
+            if kind == "SYNC":
+                woken = [w for waiters in self._waiters.values() for w in waiters]
+            else:
+                woken = [*self._waiters.get("", []), *self._waiters.get(key_of(obj), [])]
+        for loop, event in woken:
             with contextlib.suppress(RuntimeError):  # the loop is closed
                 loop.call_soon_threadsafe(event.set)
 

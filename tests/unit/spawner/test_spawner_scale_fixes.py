@@ -18,6 +18,23 @@ from kfjupyter_spawner.spawner import KfJupyterSpawner
 from tests.unit.spawner.test_profiles import EXAMPLE
 
 
+def run_fresh(coro: Any) -> Any:
+    """Run ``coro`` on a new event loop in its own thread.
+
+    Browser tests earlier in the session leave an event loop running in the main thread, where
+    ``asyncio.run`` is refused.
+    """
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        result["value"] = asyncio.run(coro)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return result["value"]
+
+
 def test_concurrent_first_spawns_share_one_view(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[int] = []
     lock = threading.Lock()
@@ -34,7 +51,7 @@ def test_concurrent_first_spawns_share_one_view(monkeypatch: pytest.MonkeyPatch)
     async def many() -> list[ClusterView]:
         return await asyncio.gather(*(ClusterView.get("kc", "ns") for _ in range(20)))
 
-    views = asyncio.run(many())
+    views = run_fresh(many())
     assert len(started) == 1
     assert all(v is views[0] for v in views)
 
@@ -73,3 +90,22 @@ def test_a_restart_writes_only_the_pod_and_the_state_remembers_pvcs() -> None:
     fresh.load_state(state)
     fresh._create(view, plan, ctx)
     assert core.pvcs == ["ada-home"] and len(core.pods) == 3
+
+
+def test_a_keyed_waiter_wakes_for_its_object_only() -> None:
+    from kfjupyter_spawner.watch import SharedWatch
+
+    watch = SharedWatch("pods", lambda **_: None)
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        mine = asyncio.ensure_future(watch.changed(5.0, key="ns/mine"))
+        anyone = asyncio.ensure_future(watch.changed(5.0))
+        await asyncio.sleep(0.01)
+        watch._notify("MODIFIED", {"metadata": {"namespace": "ns", "name": "other"}})
+        await asyncio.sleep(0.05)
+        state = (mine.done(), anyone.done())
+        watch._notify("MODIFIED", {"metadata": {"namespace": "ns", "name": "mine"}})
+        await asyncio.wait_for(mine, 1.0)
+        return state[0], state[1], not watch._waiters
+
+    assert run_fresh(scenario()) == (False, True, True)
