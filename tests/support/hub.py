@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.jupyter import free_port
+from tests.support.jupyter import free_port, http_json
 
 CONFIG = (
     Path(__file__).resolve().parents[2]
@@ -35,23 +32,9 @@ class Hub:
     log: Path
 
     def api(self, path: str, *, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.base}/hub/api{path}",
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {SERVICE_TOKEN}", "Content-Type": "application/json"},
+        return http_json(
+            f"{self.base}/hub/api{path}", token=SERVICE_TOKEN, method=method, body=body, timeout=120
         )
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            try:
-                return err.code, json.loads(raw)
-            except ValueError:
-                return err.code, raw.decode(errors="replace")
 
 
 @contextmanager

@@ -35,21 +35,28 @@ class LabServer:
     def request(
         self, path: str, *, token: str | None = None, method: str = "GET", body: Any = None
     ) -> tuple[int, Any]:
-        headers = {"Authorization": f"token {token}"} if token else {}
-        data = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)
+        return http_json(f"{self.base}{path}", token=token, method=method, body=body)
+
+
+def http_json(
+    url: str, *, token: str | None = None, method: str = "GET", body: Any = None, timeout: float = 30
+) -> tuple[int, Any]:
+    """Call ``url``; return the status and the decoded JSON body (text when not JSON)."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        raw = err.read()
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            try:
-                return err.code, json.loads(raw)
-            except ValueError:
-                return err.code, raw.decode(errors="replace")
+            return err.code, json.loads(raw)
+        except ValueError:
+            return err.code, raw.decode(errors="replace")
 
 
 @contextmanager

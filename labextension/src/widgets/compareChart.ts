@@ -4,8 +4,8 @@
  */
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
+import { scale, svg } from '../svg';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 360;
 const HEIGHT = 170;
 const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
@@ -23,23 +23,6 @@ export interface IRunLine {
 /** A distinct colour for the `i`-th run (golden-angle hues: neighbours never look alike). */
 export function runColour(i: number): string {
   return `hsl(${Math.round((i * 137.508 + 210) % 360)}, 70%, 48%)`;
-}
-
-function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  attributes: { [name: string]: string | number },
-  text = ''
-): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, String(value));
-  }
-  node.textContent = text;
-  return node;
-}
-
-function scale(value: number, min: number, max: number, from: number, to: number): number {
-  return max === min ? (from + to) / 2 : from + ((value - min) / (max - min)) * (to - from);
 }
 
 function label(x: number, y: number, anchor: string, value: number): SVGTextElement {

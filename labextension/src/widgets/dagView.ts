@@ -8,20 +8,9 @@ import { Widget } from '@lumino/widgets';
 
 import { IDagNode, layoutDag } from '../dag';
 import { IStepSummary } from '../validate';
+import { svg } from '../svg';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const LABEL_CHARS = 20;
-
-function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  attributes: { [name: string]: string | number } = {}
-): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, String(value));
-  }
-  return node;
-}
 
 /** `name` cut to the box, with an ellipsis when cut. */
 function label(name: string): string {

@@ -7,8 +7,8 @@ import { Widget } from '@lumino/widgets';
 
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
+import { scale, svg } from '../svg';
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 320;
 const HEIGHT = 150;
 const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
@@ -35,24 +35,6 @@ export function toSeries(metrics: readonly IMetricPoint[]): ISeries[] {
       name,
       points: points.slice().sort((a, b) => a.index - b.index || a.ts - b.ts)
     }));
-}
-
-/** Map `value` in `[min, max]` onto `[from, to]`; a flat range maps to the middle. */
-function scale(value: number, min: number, max: number, from: number, to: number): number {
-  return max === min ? (from + to) / 2 : from + ((value - min) / (max - min)) * (to - from);
-}
-
-function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K,
-  attributes: { [name: string]: string | number },
-  text = ''
-): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, String(value));
-  }
-  node.textContent = text;
-  return node;
 }
 
 /** The chart of one series: axes, min/max labels, the line and its points. */
