@@ -22,7 +22,7 @@ from typing import Any
 
 from kfjupyter.errors import KfJupyterError
 
-_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 _INHERITED = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 _FIELD = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
 
@@ -41,8 +41,17 @@ def timestamp() -> str:
 
 
 def expand(text: str, env: dict[str, str]) -> str:
-    """Expand ``$(VAR)`` references the way the kubelet does (unknown ones stay as written)."""
-    return _VAR.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+    """Expand ``$(VAR)`` references the way the kubelet does.
+
+    Unknown references stay as written and ``$$`` is an escaped ``$``, so ``$$(VAR)`` stays literal.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "$"
+        return env.get(match.group(1), match.group(0))
+
+    return _VAR.sub(one, text)
 
 
 def field_value(pod: dict[str, Any], path: str, pod_ip: str, host_ip: str) -> str:

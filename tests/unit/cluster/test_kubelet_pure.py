@@ -118,6 +118,7 @@ def test_command_line_expands_and_requires_a_command() -> None:
         "$(B)",
     ]
     assert expand("$(A)$(A)", {"A": "x"}) == "xx"
+    assert expand("$$(A) $$$(A) $$ $x", {"A": "x"}) == "$(A) $x $ $x"
     with pytest.raises(ContainerConfigError):
         command_line({"name": "c"}, {})
     with pytest.raises(ContainerConfigError):
