@@ -7,7 +7,10 @@ resource from the pure builders of :mod:`kfjupyter.training.k8s_builders` plus i
 (owned by the resource, so it goes with it), and keeps the store in step with the cluster: every
 read, and a daemon follower thread per job while the kernel lives, maps conditions and pods onto
 the job model and persists pod logs, metric lines and events (:mod:`kfjupyter.training.k8s_sync`),
-so they remain after the pods are gone. A final condition that arrives while node pods still run
+so they remain after the pods are gone. The backend reads the job's resource, its pods and the
+namespace's events from shared :class:`~kfjupyter.k8s.informer.Informer` caches (one watch per
+kind and namespace, for all its jobs), so reads cost the API server nothing; a follower wakes when
+those change, and polls only the pod logs of running nodes. A final condition that arrives while node pods still run
 is applied once they end (at most ``DRAIN_S`` later), so their last lines are kept too. On a
 node with several processes, ``torchrun`` merges their output into the pod log, kept under the
 node's first rank. ``cancel`` deletes the resource (its pods and ConfigMap are garbage-collected).
@@ -16,6 +19,7 @@ node's first rank. ``cancel`` deletes the resource (its pods and ConfigMap are g
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -24,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound
-from kfjupyter.k8s.client import Kube, KubeUnavailable, is_status, list_json
+from kfjupyter.k8s.client import Kube, KubeUnavailable, is_status
+from kfjupyter.k8s.informer import Informer, matching
 from kfjupyter.kfp.podlogs import KubernetesPodLogs
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord, StepStatus
 from kfjupyter.training.backends.base import TrainingBackend
@@ -73,7 +78,9 @@ _STEP: dict[JobStatus, StepStatus] = {
     "Complete": "succeeded",
     "Failed": "failed",
 }
-FOLLOW_INTERVAL_S = 1.0
+FOLLOW_INTERVAL_S = 1.0  # how often the logs of running node pods are read
+IDLE_WAKE_S = 30.0  # the longest a follower sleeps when no node pod is running
+SYNC_WAIT_S = 10.0  # how long a read waits for a new cache's first list
 DRAIN_S = 30.0  # how long a finished job waits for its still-running pods' last log lines
 
 
@@ -104,6 +111,27 @@ class KubernetesBackend(TrainingBackend):
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._final_seen: dict[str, float] = {}
+        self._caches: dict[tuple[str, str], Informer] = {}
+
+    def _informer(self, namespace: str, what: str) -> Informer:
+        """The shared cache of ``what`` ("pods", "events" or a custom resource kind) in ``namespace``."""
+        with self._guard:
+            found = self._caches.get((namespace, what))
+            if found is None:
+                if what == "pods":
+                    call: Any = functools.partial(self.kube.core.list_namespaced_pod, namespace)
+                elif what == "events":
+                    call = functools.partial(self.kube.core.list_namespaced_event, namespace)
+                else:
+                    group, version, plural = _PLURAL[what]  # type: ignore[index]
+                    call = functools.partial(
+                        self._objects().list_namespaced_custom_object, group, version, namespace, plural
+                    )
+                found = Informer(call, name=f"{what}-{namespace}")
+                self._caches[(namespace, what)] = found
+        if not found.wait_synced(SYNC_WAIT_S):
+            raise KubeUnavailable(f"Could not list {what} in namespace {namespace}: {found.error}")
+        return found
 
     def _objects(self) -> Any:
         from kubernetes import client
@@ -181,15 +209,41 @@ class KubernetesBackend(TrainingBackend):
         return self.get_job(run.id)
 
     def _follow(self, run_id: str) -> None:
-        """Keep syncing a job until it ends (so logs are kept even if nobody asks)."""
-        while not self._stop.wait(FOLLOW_INTERVAL_S):
+        """Keep syncing a job until it ends (so logs are kept even if nobody asks).
+
+        Between syncs it sleeps until the job's resource or pods change, or for
+        ``FOLLOW_INTERVAL_S`` while a node pod runs (its log grows without any object changing).
+        """
+        while not self._stop.is_set():
+            wait = FOLLOW_INTERVAL_S
             with contextlib.suppress(Exception):  # a failed sync is retried next time
-                if self.get_job(run_id).finished:
+                run = self._run(run_id)
+                caches = [
+                    self._informer(run.labels["namespace"], what)
+                    for what in ("pods", run.labels.get("kind", "TrainJob"))
+                ]
+                before = [cache.generation for cache in caches]  # read before the sync: no lost wake-up
+                job = self.get_job(run_id)
+                if job.finished:
                     return
+                if not any(step.status == "Running" for step in job.steps):
+                    self._sleep_until_changed(caches, before, IDLE_WAKE_S)
+                    continue
+            self._stop.wait(wait)
+
+    def _sleep_until_changed(self, caches: list[Informer], before: list[int], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if [cache.generation for cache in caches] != before:
+                return
+            caches[0].wait_changed(before[0], min(0.5, left))  # the others are checked every 0.5 s
 
     def close(self) -> None:
-        """Stop the follower threads of this backend (jobs keep running on the cluster)."""
+        """Stop the follower threads and caches of this backend (jobs keep running on the cluster)."""
         self._stop.set()
+        with self._guard:
+            for cache in self._caches.values():
+                cache.stop()
 
     # -- reading and syncing ------------------------------------------------------------------
 
@@ -207,7 +261,13 @@ class KubernetesBackend(TrainingBackend):
             return self._locks.setdefault(run_id, threading.Lock())
 
     def _read_cr(self, run: RunRecord) -> dict[str, Any] | None:
-        group, version, plural = _PLURAL[run.labels.get("kind", "TrainJob")]  # type: ignore[index]
+        kind = run.labels.get("kind", "TrainJob")
+        name = run.external_id or run.name
+        cached = self._informer(run.labels["namespace"], kind).get(name)
+        if cached is not None:
+            return cached
+        # not in the cache: just created (the watch has not delivered it yet) or really gone
+        group, version, plural = _PLURAL[kind]  # type: ignore[index]
         try:
             obj: dict[str, Any] = self._objects().get_namespaced_custom_object(
                 group, version, run.labels["namespace"], plural, run.external_id or run.name
@@ -232,17 +292,15 @@ class KubernetesBackend(TrainingBackend):
         layout = job_from_records(run, [])
         nodes, procs = layout.num_nodes, layout.procs_per_node
         obj = self._read_cr(run)
-        pods = list_json(
-            self.kube.core.list_namespaced_pod, namespace=namespace, label_selector=pod_selector(kind, name)
-        )
-        state = job_state(kind, obj or {}, pods.get("items", []), nodes)
+        pods = matching(self._informer(namespace, "pods").items(), pod_selector(kind, name))
+        state = job_state(kind, obj or {}, pods, nodes)
         container = TRAINER_CONTAINER if kind == "TrainJob" else PYTORCH_CONTAINER
         sync_logs(
             self.store, run.id, state.nodes, procs, KubernetesPodLogs(self.kube.core, container), namespace
         )
         sync_metrics(self.store, run.id, [node_step(n, procs) for n in range(nodes)])
         involved = {name, *(n.name for n in state.nodes)}
-        events = list_json(self.kube.core.list_namespaced_event, namespace=namespace).get("items", [])
+        events = self._informer(namespace, "events").items()
         sync_events(
             self.store, run.id, [e for e in events if e.get("involvedObject", {}).get("name") in involved]
         )
