@@ -1,10 +1,12 @@
 """The ``%kf`` line magic: run the notebook as a pipeline and look at runs from a cell.
 
-``%kf run [-p NAME=VALUE]... [--no-cache] [--notebook PATH]`` runs the notebook this kernel
-belongs to (JupyterLab tells kernels their notebook's path) or the one given; ``%kf runs`` lists
-recent runs; ``%kf logs RUN [STEP]`` prints logs; ``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]``
-starts a training job (see ``kfjupyter.train``). Arguments are split like a shell line but never
-given to a shell.
+``%kf run [-p NAME=VALUE]... [--no-cache] [--widget] [--notebook PATH]`` runs the notebook this
+kernel belongs to (JupyterLab tells kernels their notebook's path) or the one given, here or with
+``--backend kfp [--host URL]`` on Kubeflow Pipelines; ``%kf runs`` shows the live runs table;
+``%kf logs RUN [STEP]`` prints logs; ``%kf metrics RUN [METRIC]`` charts a run's metrics;
+``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]`` starts a training job. ``%kf --help`` (or
+``%kf COMMAND --help``) explains the options. Arguments are split like a shell line but never
+given to a shell; a bad line prints one line with the usage, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,25 +16,52 @@ import os
 import shlex
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 from kfjupyter.errors import InvalidInput, KfJupyterError
 
 
+class _HelpShown(Exception):
+    """``--help`` printed the help; nothing else to do."""
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InvalidInput(f"%kf: {message}; usage: {self.format_usage().strip()}")
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        raise InvalidInput(f"%kf: {message}; usage: {usage}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message, end="")
+        raise _HelpShown
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="%kf", add_help=False)
-    sub = parser.add_subparsers(dest="verb", required=True)
-    run = sub.add_parser("run", add_help=False)
-    run.add_argument("-p", "--param", action="append", default=[])
-    run.add_argument("--no-cache", action="store_true")
-    run.add_argument("--notebook", default=None)
+    from kfjupyter.ipython import kfp_run
+
+    parser = _Parser(prog="%kf", description="kfjupyter from a notebook cell (%load_ext kfjupyter).")
+    sub = parser.add_subparsers(dest="verb", required=True, title="commands")
+    run = sub.add_parser("run", help="run this notebook as a pipeline (here, or --backend kfp)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--no-cache", action="store_true", help="run every step again")
+    run.add_argument("--notebook", default=None, help="notebook to run (default: this one)")
     run.add_argument("--widget", action="store_true", help="show a live widget and return at once")
-    sub.add_parser("runs", add_help=False).add_argument("--limit", type=int, default=10)
-    train = sub.add_parser("train", add_help=False)
+    kfp_run.add_options(run)
+    runs = sub.add_parser("runs", help="live table of recent runs")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--kind", choices=["all", "pipeline", "training"], default="all")
+    runs.add_argument(
+        "--status",
+        choices=["all", "pending", "running", "succeeded", "failed", "cancelled", "interrupted"],
+        default="all",
+    )
+    logs = sub.add_parser("logs", help="print a run's logs")
+    logs.add_argument("run_id", metavar="RUN")
+    logs.add_argument("step", nargs="?", metavar="STEP")
+    metrics = sub.add_parser("metrics", help="live chart of a run's metrics")
+    metrics.add_argument("run_id", metavar="RUN")
+    metrics.add_argument("metric", nargs="?", metavar="METRIC")
+    train = sub.add_parser("train", help="start a training job: %%kf train SCRIPT [options] [-- ARGS]")
     train.add_argument("script")
     train.add_argument("--nodes", type=int, default=1)
     train.add_argument("--procs", type=int, default=None)
@@ -41,9 +70,6 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--image", default=None)
     train.add_argument("--name", default=None)
     train.add_argument("--follow", action="store_true", help="print the logs until the job ends")
-    logs = sub.add_parser("logs", add_help=False)
-    logs.add_argument("run_id")
-    logs.add_argument("step", nargs="?")
     return parser
 
 
@@ -55,13 +81,25 @@ def current_notebook() -> Path:
     return Path(session)
 
 
-def _run(args: argparse.Namespace) -> None:
-    from kfjupyter.api import run_notebook
+def _display(obj: Any) -> None:
+    from IPython.display import display
 
+    display(obj)  # type: ignore[no-untyped-call]
+
+
+def _run(args: argparse.Namespace) -> None:
+    from kfjupyter.ipython import kfp_run
+
+    kfp_run.check_backend_options(args)
     notebook = Path(args.notebook) if args.notebook else current_notebook()
+    if args.backend == "kfp":
+        kfp_run.submit(notebook, args)
+        return
     if args.widget:
         _run_with_widget(notebook, args)
         return
+    from kfjupyter.api import run_notebook
+
     start = time.monotonic()
 
     def show(step: str, status: str, detail: str) -> None:
@@ -79,8 +117,6 @@ def _run(args: argparse.Namespace) -> None:
 def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
     import threading
 
-    from IPython.display import display
-
     from kfjupyter.api import run_notebook
     from kfjupyter.ipython.widgets import RunWidget
     from kfjupyter.store import new_run_id
@@ -94,7 +130,7 @@ def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
             widget.fail(error.message)
 
     widget = RunWidget(run_id)
-    display(widget)  # type: ignore[no-untyped-call]
+    _display(widget)
     threading.Thread(target=work, name=f"kfjupyter-run-{run_id}", daemon=True).start()
     widget.follow()
 
@@ -102,10 +138,9 @@ def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from kfjupyter.training import train
 
-    script_args = getattr(args, "script_args", [])
     job = train(
         args.script,
-        args=script_args,
+        args=args.script_args,
         num_nodes=args.nodes,
         procs_per_node=args.procs,
         gpus_per_node=args.gpus,
@@ -121,36 +156,66 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _runs(args: argparse.Namespace) -> None:
-    from kfjupyter.store import open_store
+    from kfjupyter.ipython.runs_table import RunsTable
 
-    with open_store() as store:
-        for r in store.list_runs(limit=args.limit):
-            print(f"{r.id:<20} {r.status:<12} {r.backend:<6} {r.name}")
+    if args.limit < 1:
+        raise InvalidInput("%kf runs: --limit must be at least 1")
+    table = RunsTable(limit=args.limit, kind=args.kind, status=args.status)
+    table.reload()
+    _display(table)
 
 
 def _logs(args: argparse.Namespace) -> None:
     from kfjupyter.store import open_store
 
     with open_store() as store:
-        steps = [args.step] if args.step else [s.name for s in store.get_steps(args.run_id)]
         store.get_run(args.run_id)
+        steps = [args.step] if args.step else [s.name for s in store.get_steps(args.run_id)]
         for step in steps:
             for line in store.read_log(args.run_id, step).text.splitlines():
                 print(f"{step} | {line}" if len(steps) > 1 else line)
+
+
+def _metrics(args: argparse.Namespace) -> None:
+    from kfjupyter.ipython.charts import MetricsChart
+    from kfjupyter.store import open_store
+
+    chart = MetricsChart(args.run_id, args.metric)
+    with open_store(chart.home) as store:
+        active = chart.refresh(store)
+    if args.metric and not active and args.metric not in chart.names:
+        known = ", ".join(chart.names) or "none"
+        raise InvalidInput(f"run {args.run_id} has no metric {args.metric!r} (it has: {known})")
+    _display(chart)
+    if active:
+        chart.follow()
+
+
+_COMMANDS = {"run": _run, "runs": _runs, "logs": _logs, "metrics": _metrics, "train": _train}
 
 
 def kf(line: str) -> None:
     """Body of ``%kf``; errors are printed as one line, never a traceback."""
     try:
         words = shlex.split(line)
+    except ValueError as error:  # unbalanced quotes
+        print(f"kfjupyter: %kf: cannot read the line ({error})")
+        return
+    try:
         rest: list[str] = []
         if "--" in words:  # what follows `--` goes to the training script untouched
             cut = words.index("--")
             words, rest = words[:cut], words[cut + 1 :]
-        args = _parser().parse_args(words)
+        parser = _parser()
+        if not words:
+            parser.print_help()
+            return
+        args = parser.parse_args(words)
+        if rest and args.verb != "train":
+            raise InvalidInput(f"%kf {args.verb}: arguments after '--' are for %kf train only")
         args.script_args = rest
-        {"run": _run, "runs": _runs, "logs": _logs, "train": _train}[args.verb](args)
+        _COMMANDS[args.verb](args)
+    except _HelpShown:
+        pass
     except KfJupyterError as error:
         print(f"kfjupyter: {error.message}")
-    except ValueError as error:  # shlex: unbalanced quotes
-        print(f"kfjupyter: %kf: cannot read the line ({error})")

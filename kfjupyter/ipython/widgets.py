@@ -1,121 +1,137 @@
-"""ipywidgets for runs: a live run view and a runs table, updated without blocking the kernel.
+"""The live run widget: a run's status, its step graph, its steps and the tail of a step's log.
 
-:class:`RunWidget` shows a run's status, its steps and the tail of the selected step's log. A
-daemon thread reads the run store (which the runner writes from another thread or process) every
-half second and updates the widget until the run ends; the kernel stays free for other cells.
+:class:`RunWidget` reads the run store (which the runner writes from another thread or process)
+every half second from a daemon thread (:class:`~kfjupyter.ipython.live.Follower`) and updates
+until the run ends; the kernel stays free for other cells. The runs table and the metrics chart
+live in :mod:`kfjupyter.ipython.runs_table` and :mod:`kfjupyter.ipython.charts`.
 """
 
 from __future__ import annotations
 
-import html
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
-from kfjupyter.store import RunStore, open_store
+from kfjupyter.errors import KfJupyterError, NotFound
+from kfjupyter.ipython.dag_svg import dag_svg
+from kfjupyter.ipython.live import Follower
+from kfjupyter.ipython.svg import badge, esc
+from kfjupyter.store import RunStore, StepRecord, default_home
+from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
-ACTIVE = {"pending", "running"}
-COLOURS = {
-    "succeeded": "var(--jp-success-color1, #388e3c)",
-    "cached": "var(--jp-info-color1, #0288d1)",
-    "running": "var(--jp-brand-color1, #1976d2)",
-    "failed": "var(--jp-error-color1, #d32f2f)",
-    "upstream_failed": "var(--jp-warn-color1, #f57c00)",
-    "cancelled": "var(--jp-layout-color3, #757575)",
-    "interrupted": "var(--jp-warn-color1, #f57c00)",
-}
+ACTIVE = set(ACTIVE_RUN_STATUSES)
+#: How long a run may take to appear in the store (its notebook is compiled first).
+NOT_FOUND_GRACE_S = 120.0
 
 
-def _badge(status: str) -> str:
-    colour = COLOURS.get(status, "var(--jp-layout-color3, #9e9e9e)")
+def _steps_table(steps: list[StepRecord]) -> str:
+    cell = "padding:1px 12px 1px 0;text-align:left"
+    rows = "".join(
+        f'<tr class="kfjupyter-step" data-step="{esc(s.name)}"><td style="{cell}">{esc(s.name)}</td>'
+        f'<td style="{cell}">{badge(s.status)}</td><td style="{cell}">{"cached" if s.cached else ""}</td>'
+        f'<td style="{cell};color:var(--jp-error-color1)">{esc(s.error or "")}</td></tr>'
+        for s in steps
+    )
+    return f"<table class='kfjupyter-steps' style='line-height:1.6;border-collapse:collapse'>{rows}</table>"
+
+
+def _log_html(step: str, tail: str) -> str:
     return (
-        f'<span class="kfjupyter-badge" data-status="{html.escape(status)}" style="background:{colour};'
-        f'color:white;border-radius:8px;padding:0 6px;font-size:85%">{html.escape(status)}</span>'
+        f"<div style='line-height:1.6;color:var(--jp-ui-font-color2)'>log of {esc(step)}</div>"
+        "<pre class='kfjupyter-log' style='max-height:16em;overflow:auto;margin:0;padding:4px 8px;"
+        "line-height:1.35;background:var(--jp-layout-color2);border-radius:4px;white-space:pre-wrap'>"
+        f"{esc(tail) or '&nbsp;'}</pre>"
     )
 
 
 class RunWidget:
     """Live view of one run; display it in a cell (it renders as an ipywidgets box)."""
 
-    def __init__(self, run_id: str, *, poll_s: float = 0.5, log_lines: int = 20) -> None:
+    def __init__(
+        self, run_id: str, *, poll_s: float = 0.5, log_lines: int = 20, home: Path | None = None
+    ) -> None:
         self.run_id = run_id
-        self.poll_s = poll_s
         self.log_lines = log_lines
+        self.status = "pending"
         self.header = widgets.HTML()
+        self.dag = widgets.HTML()
         self.steps = widgets.HTML()
         self.log = widgets.HTML()
-        self.box = widgets.VBox([self.header, self.steps, self.log])
+        self.box = widgets.VBox([self.header, self.dag, self.steps, self.log])
         self.box.add_class("kfjupyter-run-widget")
-        self._thread: threading.Thread | None = None
         self._failure: str | None = None
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._follower = Follower(
+            f"kfjupyter-run-{run_id}",
+            self.refresh,
+            home=home or default_home(),
+            poll_s=poll_s,
+            on_error=self._lost,
+        )
+        self.header.value = f"<b>run {esc(run_id)}</b> {badge('pending')}"
 
     def fail(self, message: str) -> None:
         """Show that the run could not start (e.g. lint errors) and stop following."""
-        self._failure = message
-        self.header.value = f"<b>kfjupyter:</b> {html.escape(message)} {_badge('failed')}"
+        with self._lock:
+            self._failure = message
+            self.status = "failed"
+            self.header.value = f"<b>kfjupyter:</b> {esc(message)} {badge('failed')}"
+        self._follower.stop()
+
+    def _lost(self, error: KfJupyterError) -> None:
+        """The store could not be read: say so under the last state shown (the run may go on)."""
+        self.header.value += (
+            f"<div style='color:var(--jp-warn-color1)'>stopped updating: {esc(error.message)}</div>"
+        )
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.status}"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.box._repr_mimebundle_(**kwargs)
+        return self.box._repr_mimebundle_(**kwargs) | {"text/plain": str(self)}
 
     def refresh(self, store: RunStore) -> bool:
         """Render the run from ``store``; return whether it is still active."""
-        if self._failure is not None:
-            return False
-        try:
-            run = store.get_run(self.run_id)
-        except Exception:  # not created yet: the runner is still compiling
-            self.header.value = f"<b>run {html.escape(self.run_id)}</b> {_badge('pending')}"
-            return True
-        self.header.value = (
-            f"<b>{html.escape(run.name)}</b> run {html.escape(run.id)} {_badge(run.status)}"
-            + (
-                f"<div style='color:var(--jp-error-color1)'>{html.escape(run.error)}</div>"
-                if run.error
-                else ""
+        with self._lock:
+            if self._failure is not None:
+                return False
+            try:
+                run = store.get_run(self.run_id)
+            except NotFound:  # not created yet: the runner is still compiling
+                if time.monotonic() - self._started < NOT_FOUND_GRACE_S:
+                    return True
+                self.header.value = f"<b>run {esc(self.run_id)}</b>: no such run {badge('failed')}"
+                return False
+            self.status = run.status
+            error = f"<div style='color:var(--jp-error-color1)'>{esc(run.error)}</div>" if run.error else ""
+            self.header.value = (
+                f"<b>{esc(run.name)}</b> run <code class='kfjupyter-run-id'>{esc(run.id)}</code> "
+                f"{badge(run.status)}{error}"
             )
-        )
-        steps = store.get_steps(self.run_id)
-        rows = "".join(
-            f"<tr><td>{html.escape(s.name)}</td><td>{_badge(s.status)}</td>"
-            f"<td>{'cached' if s.cached else ''}</td>"
-            f"<td>{html.escape(s.error or '')}</td></tr>"
-            for s in steps
-        )
-        self.steps.value = f"<table class='kfjupyter-steps'>{rows}</table>"
-        shown = next((s for s in steps if s.status == "running"), steps[-1] if steps else None)
-        if shown is not None:
-            tail = store.tail_log(self.run_id, shown.name, lines=self.log_lines).text
-            self.log.value = f"<div>log of {html.escape(shown.name)}</div><pre class='kfjupyter-log'>{html.escape(tail)}</pre>"
-        return run.status in ACTIVE
+            steps = store.get_steps(self.run_id)
+            self.dag.value = dag_svg(steps)
+            self.steps.value = _steps_table(steps)
+            shown = next(
+                (s for status in ("running", "failed") for s in steps if s.status == status),
+                steps[-1] if steps else None,
+            )
+            if shown is not None:
+                tail = store.tail_log(self.run_id, shown.name, lines=self.log_lines).text
+                self.log.value = _log_html(shown.name, tail)
+            return run.status in ACTIVE
 
     def follow(self) -> None:
         """Update in a background thread until the run ends."""
+        self._follower.start()
 
-        def loop() -> None:
-            with open_store() as store:
-                while self.refresh(store):
-                    time.sleep(self.poll_s)
-
-        self._thread = threading.Thread(target=loop, name=f"kfjupyter-run-{self.run_id}", daemon=True)
-        self._thread.start()
+    def stop(self) -> None:
+        """Stop updating."""
+        self._follower.stop()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the widget's thread has seen the run end."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-
-def runs_table(limit: int = 20) -> widgets.HTML:
-    """A table of the most recent runs."""
-    with open_store() as store:
-        runs = store.list_runs(limit=limit)
-    rows = "".join(
-        f"<tr><td>{html.escape(r.id)}</td><td>{html.escape(r.name)}</td><td>{_badge(r.status)}</td>"
-        f"<td>{html.escape(r.backend)}</td></tr>"
-        for r in runs
-    )
-    return widgets.HTML(
-        f"<table class='kfjupyter-runs'><tr><th>run</th><th>name</th><th>status</th><th>backend</th></tr>{rows}</table>"
-    )
+        self._follower.wait(timeout)

@@ -1,0 +1,88 @@
+"""``%kf run --backend kfp``: compile the notebook and start it on Kubeflow Pipelines.
+
+The same core as ``kfjupyter submit`` (:func:`kfjupyter.kfp.submit.submit_notebook`): the run is
+recorded in the run store with its KFP run id, and the KFP run id and UI link are printed. The host
+is ``--host``, else ``$KFJUPYTER_KFP_HOST``, else ``$KF_PIPELINES_ENDPOINT`` (the variable the
+command line reads); credentials are ``--token``/``--cookie`` or what
+:class:`~kfjupyter.kfp.connection.KfpConnection` finds in the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kfjupyter.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kfjupyter.kfp.submit import Submitted
+
+HOST_ENVS = ("KFJUPYTER_KFP_HOST", "KF_PIPELINES_ENDPOINT")
+#: Options of ``%kf run`` that only mean something for one backend, with the backend.
+KFP_ONLY = ("host", "token", "cookie", "namespace", "ui_host", "experiment", "image")
+LOCAL_ONLY = ("no_cache", "widget")
+
+
+def add_options(run: argparse.ArgumentParser) -> None:
+    """Add ``--backend`` and the KFP host, credential and submission options to ``%kf run``."""
+    run.add_argument(
+        "--backend", choices=["local", "kfp"], default="local", help="run here (default) or on KFP"
+    )
+    kfp = run.add_argument_group("Kubeflow Pipelines (--backend kfp)")
+    kfp.add_argument(
+        "--host", "--kfp-host", default=None, metavar="URL", help="KFP API URL (default $KFJUPYTER_KFP_HOST)"
+    )
+    kfp.add_argument("--token", default=None, help="bearer token (default $KF_PIPELINES_TOKEN)")
+    kfp.add_argument("--cookie", default=None, help="cookie header (default $KF_PIPELINES_COOKIE)")
+    kfp.add_argument("--namespace", default=None, help="namespace of the run (multi-user Kubeflow)")
+    kfp.add_argument("--ui-host", default=None, metavar="URL", help="KFP UI URL for the link")
+    kfp.add_argument("--experiment", default=None, help="KFP experiment (default 'Default')")
+    kfp.add_argument("--image", default=None, help="container image of every step (default $KFJUPYTER_IMAGE)")
+
+
+def check_backend_options(args: argparse.Namespace) -> None:
+    """Refuse options given for the other backend, naming them."""
+    other = LOCAL_ONLY if args.backend == "kfp" else KFP_ONLY
+    given = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name)]
+    if given:
+        where = "a local run" if args.backend == "kfp" else "--backend kfp"
+        raise InvalidInput(f"%kf run: {', '.join(given)} only applies to {where}")
+
+
+def kfp_host(explicit: str | None) -> str:
+    """The KFP host: ``explicit``, else the first set of :data:`HOST_ENVS`."""
+    host = explicit or next((os.environ[name] for name in HOST_ENVS if os.environ.get(name)), None)
+    if not host:
+        raise InvalidInput(
+            "%kf run --backend kfp: no Kubeflow Pipelines host; pass --host URL or set $KFJUPYTER_KFP_HOST"
+        )
+    return host
+
+
+def submit(notebook: Path, args: argparse.Namespace) -> Submitted:
+    """Submit ``notebook`` as ``args`` say and print the KFP run id and link."""
+    from kfjupyter.kfp.connection import KfpConnection
+    from kfjupyter.kfp.submit import submit_notebook  # imports the kfp SDK: only when submitting
+    from kfjupyter.store import open_store
+
+    connection = KfpConnection(
+        host=kfp_host(args.host),
+        token=args.token,
+        cookie=args.cookie,
+        namespace=args.namespace,
+        ui_host=args.ui_host,
+    )
+    with open_store() as store:
+        submitted = submit_notebook(
+            notebook,
+            connection,
+            store=store,
+            overrides=args.param,
+            experiment=args.experiment,
+            image=args.image,
+        )
+    print(f"run {submitted.record.id} started on Kubeflow Pipelines: KFP run {submitted.kfp_run_id}")
+    print(f"  {submitted.link}")
+    return submitted
