@@ -3,10 +3,14 @@
 The local runner (``kfjupyter run``, or a kernel running a notebook) treats SIGINT like Ctrl-C: it
 kills the step process groups, marks unfinished steps and the run ``cancelled`` and exits. The
 server only sends the signal; the runner records the outcome, so the client polls the run.
+
+A training run (kind ``training``) is stopped through its training backend instead, as
+``POST training/{id}/cancel`` does, so one Cancel button works for pipelines and jobs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 
@@ -14,6 +18,7 @@ from kfjupyter.errors import Conflict, Forbidden
 from kfjupyter.server import models
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.runs_handlers import RUN_ID, opened_store
+from kfjupyter.server.training_handlers import cancel_job
 from kfjupyter.store import RunStore
 from kfjupyter.store.liveness import this_host
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
@@ -50,11 +55,18 @@ class RunCancelHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/runs/{id}/cancel``: 202 once the run's process has been interrupted."""
 
     @api("write")
-    def post(self, run_id: str) -> None:
-        """Interrupt the run; 409 when it is not running here, 404 when unknown."""
+    async def post(self, run_id: str) -> None:
+        """Interrupt the run (or stop a training job's ranks); 409 when it is not running, 404 when unknown."""
         with opened_store() as store:
-            pid = cancel_local_run(store, run_id)
-        self.reply(models.CancelRequested(run_id=run_id, pid=pid), status=202)
+            run = store.get_run(run_id)
+            if run.kind != "training":
+                pid = cancel_local_run(store, run_id)
+                self.reply(models.CancelRequested(run_id=run_id, pid=pid), status=202)
+                return
+        if run.status not in ACTIVE_RUN_STATUSES:
+            raise Conflict(f"run {run_id} is {run.status}; only a pending or running run can be cancelled")
+        await asyncio.to_thread(cancel_job, run_id)
+        self.reply(models.CancelRequested(run_id=run_id, pid=run.owner_pid or 0), status=202)
 
 
 def cancel_routes(api_prefix: str) -> list[tuple[str, type[KfJupyterHandler]]]:

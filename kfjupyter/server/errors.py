@@ -1,6 +1,8 @@
 """The one place where errors become HTTP statuses.
 
-User mistakes (``InvalidInput``) are 400, ``Forbidden`` 403, ``NotFound`` 404, ``Conflict`` 409,
+User mistakes (``InvalidInput``) are 400, ``Forbidden`` 403, ``NotFound`` 404, ``Conflict`` and
+``BackendNotAvailable`` (a training backend this server cannot use) 409,
+``UpstreamFailed`` (a service the server calls, e.g. Kubeflow Pipelines, failed or refused) 502,
 ``Unavailable`` 503. Anything else is a bug: the handler logs it and answers 500.
 """
 
@@ -10,12 +12,22 @@ from pydantic import ValidationError
 from tornado import web
 
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound, Unavailable
+from kfjupyter.training.job import BackendNotAvailable
+
+
+class UpstreamFailed(KfJupyterError):
+    """A service the server called for the user (Kubeflow Pipelines) failed or refused the request."""
+
+    reason = "upstream_failed"
+
 
 _STATUS: tuple[tuple[type[KfJupyterError], int], ...] = (
     (InvalidInput, 400),
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (BackendNotAvailable, 409),
+    (UpstreamFailed, 502),
     (Unavailable, 503),
 )
 

@@ -32,17 +32,47 @@ def confine(root_dir: str | Path, relative: str) -> Path:
     Raises ``InvalidInput`` for an absolute or non-notebook path, ``Forbidden`` for one that leaves
     the root (``..``, symlinks) and ``NotFound`` when there is no such file.
     """
+    return confine_file(root_dir, relative, suffixes=(".ipynb",), kind="notebook")
+
+
+def confine_file(
+    root_dir: str | Path,
+    relative: str,
+    *,
+    suffixes: tuple[str, ...],
+    kind: str,
+    field: str = "path",
+    must_exist: bool = True,
+) -> Path:
+    """Return the absolute, symlink-free path of ``relative`` inside ``root_dir``.
+
+    ``relative`` must end with one of ``suffixes`` (``kind`` names such a file in messages, which
+    start with ``field``). Raises ``InvalidInput`` for an absolute path or a wrong suffix,
+    ``Forbidden`` for a path that leaves the root (``..``, symlinks) and, with ``must_exist``,
+    ``NotFound`` when there is no such file.
+    """
     if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or "\x00" in relative:
-        raise InvalidInput(f"path: {relative!r} must be relative to the server's root directory")
-    if not relative.endswith(".ipynb"):
-        raise InvalidInput(f"path: {relative!r} is not a notebook (.ipynb)")
+        raise InvalidInput(f"{field}: {relative!r} must be relative to the server's root directory")
+    if not relative.lower().endswith(suffixes):
+        raise InvalidInput(f"{field}: {relative!r} is not a {kind} ({', '.join(suffixes)})")
     root = Path(root_dir).expanduser().resolve()
     path = (root / relative).resolve()
     if not path.is_relative_to(root):
-        raise Forbidden(f"path: {relative!r} is outside the server's root directory")
-    if not path.is_file():
-        raise NotFound(f"path: no notebook at {relative!r}")
+        raise Forbidden(f"{field}: {relative!r} is outside the server's root directory")
+    if must_exist and not path.is_file():
+        raise NotFound(f"{field}: no {kind} at {relative!r}")
+    if path.is_dir():
+        raise InvalidInput(f"{field}: {relative!r} is a directory")
     return path
+
+
+def relative_to_root(root_dir: str | Path, path: str | Path) -> str:
+    """``path`` relative to ``root_dir`` with '/' separators; ``Forbidden`` when it lies outside."""
+    root = Path(root_dir).expanduser().resolve()
+    real = Path(path).resolve()
+    if not real.is_relative_to(root):
+        raise Forbidden(f"{path} is outside the server's root directory")
+    return real.relative_to(root).as_posix()
 
 
 def run_command(notebook: Path, parameters: Mapping[str, str], no_cache: bool) -> list[str]:

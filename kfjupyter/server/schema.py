@@ -12,16 +12,17 @@ from pathlib import Path
 
 from pydantic.json_schema import models_json_schema
 
+from kfjupyter.server import models_pipelines, models_training
 from kfjupyter.server.models import RESPONSE_MODELS
 
 SCHEMA_FILE = Path(__file__).with_name("rest-schema.json")
+#: Every request and response model of the REST API.
+ALL_MODELS = (*RESPONSE_MODELS, *models_pipelines.MODELS, *models_training.MODELS)
 
 
 def current_schema() -> str:
     """The JSON schema of every REST model, as stable, pretty-printed text."""
-    _, schema = models_json_schema(
-        [(m, "serialization") for m in RESPONSE_MODELS], title="kfjupyter REST API"
-    )
+    _, schema = models_json_schema([(m, "serialization") for m in ALL_MODELS], title="kfjupyter REST API")
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
