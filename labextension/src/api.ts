@@ -9,6 +9,17 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IRunComparison, isRunComparison } from './compareTypes';
+import {
+  ICompiled,
+  IRerunStarted,
+  ISubmitted,
+  ITrainingRequest,
+  ITrainingStarted,
+  isCompiled,
+  isRerunStarted,
+  isSubmitted,
+  isTrainingStarted
+} from './launchTypes';
 import { ILintResult, isLintResult } from './lintTypes';
 import {
   IArtifactList,
@@ -41,11 +52,13 @@ export class ApiError extends Error {
   }
 }
 
-function apiUrl(path: string, settings: ServerConnection.ISettings): string {
+/** The URL of `path` under `<base>/kfjupyter/api/`. */
+export function apiUrl(path: string, settings: ServerConnection.ISettings): string {
   return URLExt.join(settings.baseUrl, 'kfjupyter', 'api', path);
 }
 
-async function readError(response: Response): Promise<string> {
+/** The server's `message` from an error response, else its status line. */
+export async function readError(response: Response): Promise<string> {
   try {
     const body: unknown = response.status === 204 ? null : await response.json();
     if (isObject(body) && typeof body.message === 'string' && body.message !== '') {
@@ -224,4 +237,49 @@ export async function downloadArtifact(
     throw new ApiError(await readError(response), response.status);
   }
   return response.blob();
+}
+
+/** `POST /kfjupyter/api/runs/{id}/rerun`: start the run again, optionally ignoring the cache. */
+export function rerunRun(
+  runId: string,
+  noCache = false,
+  settings?: ServerConnection.ISettings
+): Promise<IRerunStarted> {
+  const path = `runs/${encodeURIComponent(runId)}/rerun`;
+  const body = JSON.stringify({ no_cache: noCache });
+  return requestAPI(path, isRerunStarted, { method: 'POST', body }, settings);
+}
+
+/** `POST /kfjupyter/api/notebooks/compile`: write `<stem>.pipeline.yaml` next to the notebook. */
+export function compileNotebook(
+  path: string,
+  parameters: { [name: string]: string } = {},
+  settings?: ServerConnection.ISettings
+): Promise<ICompiled> {
+  const body = JSON.stringify({ path, parameters });
+  return requestAPI('notebooks/compile', isCompiled, { method: 'POST', body }, settings);
+}
+
+/** `POST /kfjupyter/api/notebooks/submit`: run the notebook on Kubeflow Pipelines (tracked). */
+export function submitNotebook(
+  path: string,
+  parameters: { [name: string]: string } = {},
+  experiment = '',
+  settings?: ServerConnection.ISettings
+): Promise<ISubmitted> {
+  const request: { [key: string]: unknown } = { path, parameters };
+  if (experiment !== '') {
+    request.experiment = experiment;
+  }
+  const body = JSON.stringify(request);
+  return requestAPI('notebooks/submit', isSubmitted, { method: 'POST', body }, settings);
+}
+
+/** `POST /kfjupyter/api/training`: start a training job on a script. */
+export function startTraining(
+  request: ITrainingRequest,
+  settings?: ServerConnection.ISettings
+): Promise<ITrainingStarted> {
+  const body = JSON.stringify(request);
+  return requestAPI('training', isTrainingStarted, { method: 'POST', body }, settings);
 }

@@ -1,6 +1,6 @@
 /**
  * Commands of the kfjupyter extension: run the current notebook, open a run, compare runs,
- * cancel a run, refresh.
+ * cancel, re-run or delete a run, focus the runs list, refresh.
  */
 import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -12,11 +12,12 @@ import {
 } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 
-import { cancelRun, runNotebook } from './api';
+import { cancelRun, deleteRun, rerunRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { CommandIDs } from './tokens';
 import { RunComparePanel } from './widgets/runCompare';
 import { RunDetailPanel } from './widgets/runDetail';
+import { RerunForm } from './widgets/rerunDialog';
 import { KubeflowSidebar } from './widgets/sidebar';
 
 export { CommandIDs };
@@ -61,7 +62,7 @@ export function addCommands(
   };
 
   app.commands.addCommand(CommandIDs.refresh, {
-    label: 'Kubeflow: Refresh',
+    label: args => (args.menu ? 'Refresh Runs' : 'Kubeflow: Refresh'),
     execute: async () => {
       await Promise.all([sidebar.refresh(), sidebar.runs.refresh()]);
     }
@@ -163,6 +164,90 @@ export function addCommands(
     }
   });
 
+  /** The run id a command is about: its `runId` argument, else the current panel's run. */
+  const targetRunId = (args: { [name: string]: unknown }): string | null => {
+    const runId = args.runId;
+    if (typeof runId === 'string' && runId !== '') {
+      return runId;
+    }
+    return targetRun(args)?.runId ?? null;
+  };
+  /** Whether the targeted run has ended (unknown counts as ended: the server decides). */
+  const hasEnded = (args: { [name: string]: unknown }): boolean => {
+    const status = targetRun(args)?.status ?? null;
+    return status !== 'running' && status !== 'pending' && targetRunId(args) !== null;
+  };
+  const problem = (error: unknown): string =>
+    error instanceof Error ? error.message : String(error);
+
+  app.commands.addCommand(CommandIDs.rerunRun, {
+    label: 'Kubeflow: Re-run Run…',
+    caption: 'Start the run again with the same parameters (optionally ignoring the cache)',
+    isEnabled: hasEnded,
+    execute: async args => {
+      const runId = targetRunId(args);
+      if (runId === null) {
+        return;
+      }
+      const name = targetRun(args)?.title.label.replace(/^Run /, '') ?? runId;
+      const answer = await showDialog<boolean>({
+        title: 'Re-run?',
+        body: new RerunForm(name),
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Re-run' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        const started = await rerunRun(runId, answer.value ?? false);
+        void sidebar.runs.refresh();
+        openRun(started.run_id);
+      } catch (error) {
+        await showErrorMessage('Cannot re-run', problem(error));
+      }
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.deleteRun, {
+    label: 'Kubeflow: Delete Run…',
+    caption: 'Delete the run with its logs, metrics and files',
+    isEnabled: hasEnded,
+    execute: async args => {
+      const runId = targetRunId(args);
+      if (runId === null) {
+        return;
+      }
+      const answer = await showDialog({
+        title: 'Delete the run?',
+        body: `Run ${runId} is deleted with its logs, metrics and artifacts. This cannot be undone.`,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        await deleteRun(runId);
+      } catch (error) {
+        await showErrorMessage('Cannot delete the run', problem(error));
+        return;
+      }
+      opened.get(runId)?.dispose();
+      opened.delete(runId);
+      await sidebar.runs.refresh();
+    }
+  });
+
+  app.commands.addCommand(CommandIDs.focusRuns, {
+    label: args => (args.menu ? 'Focus Runs List' : 'Kubeflow: Focus Runs List'),
+    caption: 'Show the Kubeflow sidebar and move the keyboard focus to its runs list',
+    execute: async () => {
+      app.shell.activateById(sidebar.id);
+      // Fresh runs first; by then whatever opened the command (the palette) has let go of focus.
+      await sidebar.runs.refresh();
+      sidebar.runs.focusList();
+    }
+  });
+
   app.commands.addCommand(CommandIDs.runNotebook, {
     label: 'Kubeflow: Run Notebook',
     caption: 'Run the current notebook as a pipeline on this server',
@@ -202,7 +287,10 @@ export function addCommands(
       CommandIDs.runNotebook,
       CommandIDs.refresh,
       CommandIDs.compareRuns,
-      CommandIDs.cancelRun
+      CommandIDs.cancelRun,
+      CommandIDs.rerunRun,
+      CommandIDs.deleteRun,
+      CommandIDs.focusRuns
     ];
     for (const command of commands) {
       palette.addItem({ command, category: 'Kubeflow' });

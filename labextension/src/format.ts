@@ -116,3 +116,31 @@ export function formatBytes(bytes: number): string {
   const shown = unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1);
   return `${shown} ${units[unit]}`;
 }
+
+/** Label/value lines of a training job's recorded spec: its script (or function) and workers. */
+export function trainingFacts(spec: { [key: string]: unknown }): [string, string][] {
+  const facts: [string, string][] = [];
+  const entry = spec.entrypoint;
+  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+    const { kind, path, args, function: fn } = entry as { [key: string]: unknown };
+    if (kind === 'script' && typeof path === 'string') {
+      const words = Array.isArray(args) ? args.map(String) : [];
+      facts.push(['Script', [path, ...words].join(' ')]);
+    } else if (typeof fn === 'string') {
+      facts.push(['Function', fn]);
+    }
+  }
+  const count = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+  const nodes = count(spec.num_nodes) ?? 1;
+  const procs = count(spec.procs_per_node);
+  const gpus = count(spec.gpus_per_node) ?? 0;
+  const workers = [`${nodes} node${nodes === 1 ? '' : 's'}`];
+  if (procs !== null) {
+    workers.push(`${procs} process${procs === 1 ? '' : 'es'} per node`);
+  }
+  if (gpus > 0) {
+    workers.push(`${gpus} GPU${gpus === 1 ? '' : 's'} per node`);
+  }
+  facts.push(['Workers', workers.join(', ')]);
+  return facts;
+}

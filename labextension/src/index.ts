@@ -3,9 +3,11 @@
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { addCommands } from './commands';
+import { addLaunchCommands } from './launchCommands';
 import { NotebookLinters, addStepCommands } from './notebookSteps';
 import { KubeflowSidebar } from './widgets/sidebar';
 
@@ -38,4 +40,20 @@ const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sidebarPlugin, notebookStepsPlugin];
+const launchPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'kfjupyter:launch',
+  description: 'Train a script, compile a notebook to Kubeflow Pipelines YAML; the Kubeflow menu.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [IDefaultFileBrowser, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    browser: IDefaultFileBrowser | null,
+    palette: ICommandPalette | null
+  ): void => {
+    addLaunchCommands(app, tracker, browser, palette);
+  }
+};
+
+export default [sidebarPlugin, notebookStepsPlugin, launchPlugin];

@@ -1,6 +1,6 @@
 /**
- * Notebook steps: live lint markers and step badges on the cells of open notebooks, and the
- * commands that mark cells (step settings as `metadata.kfjupyter`, Kale kinds as tags) and run
+ * Notebook steps: live lint markers and step badges on the cells of open notebooks (with the
+ * notebook-wide findings in a banner above the cells), and the commands that mark cells (step settings as `metadata.kfjupyter`, Kale kinds as tags) and run
  * the notebook as a pipeline with parameter overrides.
  *
  * Toolbar buttons (notebook and cell toolbars) and the keyboard shortcut are declared in
@@ -17,8 +17,8 @@ import {
 import { Cell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { runNotebook } from './api';
 import { kubeflowIcon } from './icons';
+import { launchPipeline, pipelineBackends } from './launchCommands';
 import { NotebookLinter } from './models/notebookLinter';
 import {
   CELL_KINDS,
@@ -32,6 +32,7 @@ import {
 } from './models/stepMetadata';
 import { CommandIDs } from './tokens';
 import { renderCellMarkers } from './widgets/cellBadges';
+import { LintBanner } from './widgets/lintBanner';
 import { IRunChoice, RunForm } from './widgets/runDialog';
 import { StepForm } from './widgets/stepDialog';
 
@@ -53,7 +54,12 @@ export class NotebookLinters {
     }
     panel.addClass('jp-kfjupyter-linted');
     const linter = new NotebookLinter(panel);
-    linter.changed.connect((_, result) => renderCellMarkers(panel.content, result));
+    const banner = new LintBanner();
+    panel.contentHeader.addWidget(banner);
+    linter.changed.connect((_, result) => {
+      renderCellMarkers(panel.content, result);
+      banner.setResult(result);
+    });
     this._linters.set(panel, linter);
     panel.disposed.connect(() => this._linters.delete(panel));
   }
@@ -179,7 +185,7 @@ export function addStepCommands(
   });
 
   app.commands.addCommand(CommandIDs.runAsPipeline, {
-    label: 'Kubeflow: Run as Pipeline…',
+    label: args => (args.menu ? 'Run as Pipeline…' : 'Kubeflow: Run as Pipeline…'),
     caption: 'Run this notebook as a pipeline, choosing parameter values',
     icon: kubeflowIcon,
     isEnabled: () => panelOf() !== null,
@@ -188,12 +194,15 @@ export function addStepCommands(
       if (panel === null) {
         return;
       }
-      const result = await linters.get(panel)?.lintNow();
+      const [result, backends] = await Promise.all([
+        linters.get(panel)?.lintNow(),
+        pipelineBackends()
+      ]);
       const errors = (result?.diagnostics ?? []).filter(d => d.severity === 'error').length;
       const warning = errors ? `Lint found ${errors} error(s); the run will refuse to start.` : '';
       const answer = await showDialog<IRunChoice>({
         title: `Run ${panel.context.path} as a pipeline`,
-        body: new RunForm(result?.graph.parameters ?? [], warning),
+        body: new RunForm(result?.graph.parameters ?? [], warning, backends),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
       });
       if (!answer.button.accept || answer.value === null) {
@@ -203,10 +212,7 @@ export function addStepCommands(
         if (panel.context.model.dirty) {
           await panel.context.save();
         }
-        const { parameters, noCache } = answer.value;
-        const started = await runNotebook(panel.context.path, parameters, noCache);
-        void app.commands.execute(CommandIDs.refresh);
-        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id });
+        await launchPipeline(app, panel.context.path, answer.value);
       } catch (error) {
         await showErrorMessage(
           'Cannot run the notebook',

@@ -11,5 +11,10 @@ export const CommandIDs = {
   cancelRun: 'kfjupyter:cancel-run',
   markStep: 'kfjupyter:mark-step',
   setCellKind: 'kfjupyter:set-cell-kind',
-  runAsPipeline: 'kfjupyter:run-as-pipeline'
+  runAsPipeline: 'kfjupyter:run-as-pipeline',
+  rerunRun: 'kfjupyter:rerun-run',
+  deleteRun: 'kfjupyter:delete-run',
+  train: 'kfjupyter:train',
+  compileNotebook: 'kfjupyter:compile-notebook',
+  focusRuns: 'kfjupyter:focus-runs'
 } as const;

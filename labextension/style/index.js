@@ -1,3 +1,4 @@
 import './index.css';
 import './notebook-steps.css';
 import './runs-compare.css';
+import './launch.css';

@@ -1,15 +1,26 @@
 /**
- * The run detail panel (main area): the run's status (with a Cancel button while it is active),
- * parameters, step graph, steps, the log of the step the user picks (in the table or the graph),
- * metric charts and artifacts. While the run is active a Lumino `Poll` refreshes it and follows
- * the log from the last offset; it stops once the run has ended.
+ * The run detail panel (main area): the run's status with its actions (Cancel while it is active,
+ * Re-run and Delete once it has ended), parameters, step graph, steps, the log of the step the
+ * user picks (in the table or the graph), metric charts and artifacts. While the run is active a
+ * Lumino `Poll` refreshes it and the log view follows the step live; the poll stops once the run
+ * has ended.
  */
 import { getArtifacts, getMetrics, getRun, getStepLog } from '../api';
-import { element, elapsed, formatAgo, formatDuration, kindBadge, statusBadge } from '../format';
+import { streamStepLog } from '../logStream';
+import {
+  element,
+  elapsed,
+  formatAgo,
+  formatDuration,
+  kindBadge,
+  statusBadge,
+  trainingFacts
+} from '../format';
 import { CommandIDs } from '../tokens';
-import { IArtifactList, ILogText, IMetricHistory, IRunDetail, IStepSummary } from '../validate';
+import { IArtifactList, IMetricHistory, IRunDetail, IStepSummary } from '../validate';
 import { ArtifactsView } from './artifactsView';
 import { DagView } from './dagView';
+import { ILogSource, StepLogView } from './logView';
 import { MetricsChart } from './metricsChart';
 import { PollingWidget } from './pollingWidget';
 
@@ -17,9 +28,8 @@ const REFRESH_MS = 2000;
 const ACTIVE = new Set(['pending', 'running']);
 
 /** What the panel needs from the server; tests can pass fakes. */
-export interface IRunSource {
+export interface IRunSource extends ILogSource {
   getRun(runId: string): Promise<IRunDetail>;
-  getStepLog(runId: string, step: string, offset: number): Promise<ILogText>;
   getMetrics(runId: string): Promise<IMetricHistory>;
   getArtifacts(runId: string): Promise<IArtifactList>;
 }
@@ -33,14 +43,16 @@ export interface ICommandRunner {
 const SERVER: IRunSource = {
   getRun: runId => getRun(runId),
   getStepLog: (runId, step, offset) => getStepLog(runId, step, offset),
+  streamStepLog: (runId, step, offset, onLog, signal) =>
+    streamStepLog(runId, step, offset, onLog, signal),
   getMetrics: runId => getMetrics(runId),
   getArtifacts: runId => getArtifacts(runId)
 };
 
 export class RunDetailPanel extends PollingWidget {
   /**
-   * `commands` runs the panel's actions (the Cancel button executes `kfjupyter:cancel-run`);
-   * without it the button is not shown.
+   * `commands` runs the panel's actions (Cancel, Re-run and Delete execute `kfjupyter:cancel-run`,
+   * `kfjupyter:rerun-run` and `kfjupyter:delete-run`); without it the buttons are not shown.
    */
   constructor(
     readonly runId: string,
@@ -61,6 +73,11 @@ export class RunDetailPanel extends PollingWidget {
     this._cancel.addEventListener('click', () => {
       void this._commands?.execute(CommandIDs.cancelRun, { runId: this.runId });
     });
+    this._rerun = this._action('jp-kfjupyter-rerun', 'Re-run', CommandIDs.rerunRun);
+    this._rerun.title = 'Start this run again with the same parameters';
+    this._delete = this._action('jp-kfjupyter-delete', 'Delete', CommandIDs.deleteRun);
+    this._delete.classList.add('jp-mod-warn');
+    this._delete.title = 'Delete this run, its logs and its files';
     this._dag = new DagView();
     this._dag.stepSelected.connect((_, step) => void this.showStep(step));
     this._metrics = new MetricsChart();
@@ -76,8 +93,7 @@ export class RunDetailPanel extends PollingWidget {
     }
     head.append(headRow);
     table.append(head, this._steps);
-    this._logTitle = element('h3', 'jp-kfjupyter-section-header', 'Log');
-    this._log = element('pre', 'jp-kfjupyter-log', 'Click a step to see its log.');
+    this._logView = new StepLogView(runId, _source);
     this.node.append(
       this._header,
       this._error,
@@ -86,8 +102,7 @@ export class RunDetailPanel extends PollingWidget {
       this._dag.node,
       element('h3', 'jp-kfjupyter-section-header', 'Steps'),
       table,
-      this._logTitle,
-      this._log,
+      this._logView.node,
       element('h3', 'jp-kfjupyter-section-header', 'Metrics'),
       this._metrics.node,
       element('h3', 'jp-kfjupyter-section-header', 'Artifacts'),
@@ -107,28 +122,29 @@ export class RunDetailPanel extends PollingWidget {
     this._dag.dispose();
     this._metrics.dispose();
     this._artifacts.dispose();
+    this._logView.dispose();
     super.dispose();
   }
 
   /** The step whose log is shown, if any. */
   get step(): string | null {
-    return this._step;
+    return this._logView.step;
   }
 
-  /** Show the log of `step`, from its beginning. */
+  /** The log viewer of the panel. */
+  get logView(): StepLogView {
+    return this._logView;
+  }
+
+  /** Show the log of `step`, from its beginning (live while the run is active). */
   async showStep(step: string): Promise<void> {
-    this._step = step;
-    this._offset = 0;
-    this._logTitle.textContent = `Log of ${step}`;
-    this._log.textContent = '';
-    this._log.dataset.step = step;
     for (const row of Array.from(
       this._steps.querySelectorAll<HTMLElement>('tr.jp-kfjupyter-step')
     )) {
       row.classList.toggle('jp-mod-selected', row.dataset.step === step);
     }
     this._dag.select(step);
-    await this._followLog();
+    await this._logView.showStep(step, this._status === null || ACTIVE.has(this._status));
   }
 
   protected async tick(): Promise<void> {
@@ -150,33 +166,20 @@ export class RunDetailPanel extends PollingWidget {
     this._render(detail);
     this._metrics.render(metrics.metrics);
     this._artifacts.render(artifacts.artifacts);
-    if (this._step !== null) {
-      await this._followLog();
-    }
-    if (!ACTIVE.has(detail.run.status)) {
+    const active = ACTIVE.has(detail.run.status);
+    await this._logView.catchUp(active);
+    if (!active) {
       void this.poll.stop();
     }
   }
 
-  private async _followLog(): Promise<void> {
-    const step = this._step;
-    if (step === null) {
-      return;
-    }
-    try {
-      const chunk = await this._source.getStepLog(this.runId, step, this._offset);
-      if (step !== this._step || chunk.next_offset < this._offset) {
-        return; // the user picked another step meanwhile
-      }
-      this._offset = chunk.next_offset;
-      if (!chunk.exists) {
-        this._log.textContent = 'This step has not written a log yet.';
-      } else if (chunk.text) {
-        this._log.textContent = (this._log.textContent ?? '') + chunk.text;
-      }
-    } catch (error) {
-      this._log.textContent = error instanceof Error ? error.message : String(error);
-    }
+  private _action(className: string, label: string, command: string): HTMLButtonElement {
+    const button = element('button', `jp-Button jp-mod-styled ${className}`, label);
+    button.hidden = true;
+    button.addEventListener('click', () => {
+      void this._commands?.execute(command, { runId: this.runId });
+    });
+    return button;
   }
 
   private _render(detail: IRunDetail): void {
@@ -187,21 +190,30 @@ export class RunDetailPanel extends PollingWidget {
     const changed = this._status !== run.status;
     this._status = run.status;
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
-    this._cancel.hidden = this._commands === null || !ACTIVE.has(run.status);
-    this._header.replaceChildren(name, kindBadge(run.kind), statusBadge(run.status), this._cancel);
+    const active = ACTIVE.has(run.status);
+    this._cancel.hidden = this._commands === null || !active;
+    this._rerun.hidden = this._commands === null || active;
+    this._delete.hidden = this._commands === null || active;
+    const actions = element('span', 'jp-kfjupyter-run-actions');
+    actions.append(this._cancel, this._rerun, this._delete);
+    this._header.replaceChildren(name, kindBadge(run.kind), statusBadge(run.status), actions);
     if (changed && this._commands !== null) {
-      this._commands.notifyCommandChanged(CommandIDs.cancelRun);
+      for (const command of [CommandIDs.cancelRun, CommandIDs.rerunRun, CommandIDs.deleteRun]) {
+        this._commands.notifyCommandChanged(command);
+      }
     }
     const now = Date.now();
     const facts: [string, string][] = [
       ['Run id', run.id],
-      ['Notebook', run.notebook ?? (run.kind === 'training' ? 'training job' : '—')],
+      ...(run.kind === 'training'
+        ? trainingFacts(detail.parameters)
+        : [['Notebook', run.notebook ?? '—'] as [string, string]]),
       ['Backend', run.backend],
       ['Started', formatAgo(run.created_at, now)],
       ['Duration', formatDuration(elapsed(run.started_at, run.finished_at, run.duration_s, now))]
     ];
     const params = Object.entries(detail.parameters);
-    if (params.length) {
+    if (params.length && run.kind !== 'training') {
       facts.push(['Parameters', params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')]);
     }
     const metrics = Object.entries(detail.metrics);
@@ -217,14 +229,14 @@ export class RunDetailPanel extends PollingWidget {
     }
     this._summary.replaceChildren(list);
     this._steps.replaceChildren(...detail.steps.map(step => this._stepRow(step, now)));
-    this._dag.render(detail.steps, this._step);
+    this._dag.render(detail.steps, this.step);
   }
 
   private _stepRow(step: IStepSummary, now: number): HTMLElement {
     const row = element('tr', 'jp-kfjupyter-step');
     row.dataset.step = step.name;
     row.dataset.status = step.status;
-    row.classList.toggle('jp-mod-selected', step.name === this._step);
+    row.classList.toggle('jp-mod-selected', step.name === this.step);
     row.tabIndex = 0;
     const status = element('td', '');
     status.append(statusBadge(step.status));
@@ -248,6 +260,8 @@ export class RunDetailPanel extends PollingWidget {
 
   private readonly _header: HTMLElement;
   private readonly _cancel: HTMLButtonElement;
+  private readonly _rerun: HTMLButtonElement;
+  private readonly _delete: HTMLButtonElement;
   private readonly _dag: DagView;
   private readonly _metrics: MetricsChart;
   private readonly _artifacts: ArtifactsView;
@@ -255,8 +269,5 @@ export class RunDetailPanel extends PollingWidget {
   private readonly _error: HTMLElement;
   private readonly _summary: HTMLElement;
   private readonly _steps: HTMLTableSectionElement;
-  private readonly _logTitle: HTMLElement;
-  private readonly _log: HTMLPreElement;
-  private _step: string | null = null;
-  private _offset = 0;
+  private readonly _logView: StepLogView;
 }

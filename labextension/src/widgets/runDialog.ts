@@ -1,15 +1,29 @@
 /**
- * The body of the "Run as pipeline" dialog: one input per pipeline parameter, prefilled with its
- * default, and a "run every step" switch. Only values that differ from the defaults are sent.
+ * The body of the "Run as pipeline" dialog: where to run it (this server, or Kubeflow Pipelines
+ * when the server is configured with one), one input per pipeline parameter, prefilled with its
+ * default, and a "run every step" switch (local runs). Only values that differ from the defaults
+ * are sent.
  */
 import { Widget } from '@lumino/widgets';
 
 import { IGraphParameter } from '../lintTypes';
 
-/** What the dialog answers: the parameter overrides (text, as the CLI takes them) and no-cache. */
+/** Where a notebook pipeline can run. */
+export type PipelineBackend = 'local' | 'kfp';
+
+const BACKEND_LABELS: { [backend in PipelineBackend]: string } = {
+  local: 'This server (local)',
+  kfp: 'Kubeflow Pipelines'
+};
+
+/** What the dialog answers: backend, parameter overrides (text, as the CLI takes them), ... */
 export interface IRunChoice {
+  backend: PipelineBackend;
   parameters: { [name: string]: string };
+  /** Run every step again (local runs). */
   noCache: boolean;
+  /** KFP experiment; '' for the server's default. */
+  experiment: string;
 }
 
 /** The text form of a parameter value: strings as they are, anything else as JSON. */
@@ -21,10 +35,12 @@ export class RunForm extends Widget {
   /**
    * @param parameters the notebook's parameters with their defaults
    * @param warning a line shown above the form, e.g. that lint found errors
+   * @param backends where it can run; a choice is shown when there is more than one
    */
   constructor(
     private readonly _parameters: readonly IGraphParameter[],
-    warning = ''
+    warning = '',
+    backends: readonly PipelineBackend[] = ['local']
   ) {
     super();
     this.addClass('jp-kfjupyter-run-form');
@@ -33,6 +49,26 @@ export class RunForm extends Widget {
       line.className = 'jp-kfjupyter-form-problem';
       line.textContent = warning;
       this.node.append(line);
+    }
+    this._backend = document.createElement('select');
+    this._backend.name = 'backend';
+    this._backend.className = 'jp-mod-styled';
+    for (const backend of backends) {
+      const option = document.createElement('option');
+      option.value = backend;
+      option.textContent = BACKEND_LABELS[backend];
+      this._backend.append(option);
+    }
+    this._experiment = document.createElement('input');
+    this._experiment.type = 'text';
+    this._experiment.name = 'experiment';
+    this._experiment.className = 'jp-mod-styled';
+    this._experiment.placeholder = 'Default';
+    if (backends.length > 1) {
+      this.node.append(this._row('Run on', this._backend));
+      this._experimentRow = this._row('Experiment', this._experiment);
+      this.node.append(this._experimentRow);
+      this._backend.addEventListener('change', () => this._backendChanged());
     }
     if (_parameters.length === 0) {
       const none = document.createElement('div');
@@ -55,13 +91,17 @@ export class RunForm extends Widget {
       this.node.append(row);
       this._inputs.set(parameter.name, input);
     }
-    const row = document.createElement('label');
-    row.className = 'jp-kfjupyter-form-check';
+    this._noCacheRow = document.createElement('label');
+    this._noCacheRow.className = 'jp-kfjupyter-form-check';
     this._noCache = document.createElement('input');
     this._noCache.type = 'checkbox';
     this._noCache.name = 'no_cache';
-    row.append(this._noCache, document.createTextNode(' Run every step (ignore cached outputs)'));
-    this.node.append(row);
+    this._noCacheRow.append(
+      this._noCache,
+      document.createTextNode(' Run every step (ignore cached outputs)')
+    );
+    this.node.append(this._noCacheRow);
+    this._backendChanged();
   }
 
   /** The overrides (values changed from the defaults) and the no-cache choice. */
@@ -73,9 +113,33 @@ export class RunForm extends Widget {
         parameters[parameter.name] = value;
       }
     }
-    return { parameters, noCache: this._noCache.checked };
+    const backend = (this._backend.value || 'local') as PipelineBackend;
+    const experiment = this._experiment.value.trim();
+    return { backend, parameters, noCache: this._noCache.checked, experiment };
+  }
+
+  private _row(label: string, field: HTMLElement): HTMLElement {
+    const row = document.createElement('label');
+    row.className = 'jp-kfjupyter-form-row';
+    const caption = document.createElement('span');
+    caption.textContent = label;
+    row.append(caption, field);
+    return row;
+  }
+
+  /** Show the fields that apply to the chosen backend. */
+  private _backendChanged(): void {
+    const kfp = this._backend.value === 'kfp';
+    this._noCacheRow.hidden = kfp;
+    if (this._experimentRow) {
+      this._experimentRow.hidden = !kfp;
+    }
   }
 
   private readonly _inputs = new Map<string, HTMLInputElement>();
   private readonly _noCache: HTMLInputElement;
+  private readonly _noCacheRow: HTMLElement;
+  private readonly _backend: HTMLSelectElement;
+  private readonly _experiment: HTMLInputElement;
+  private _experimentRow: HTMLElement | null = null;
 }

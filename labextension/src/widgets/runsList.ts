@@ -2,7 +2,8 @@
  * The runs list of the Kubeflow sidebar: newest runs first, narrowed by the filter bar and the
  * search box (server-side), one page at a time with "Load more" (also triggered by scrolling to
  * the end), kept fresh by a Lumino `Poll`. Runs can be selected (checkbox or Ctrl/Cmd-click) to
- * be compared; a plain click opens one.
+ * be compared; a plain click opens one. From the keyboard: arrow keys (and Home/End) move between
+ * runs, Enter opens one, Space selects it; the focused run keeps its focus across refreshes.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -93,6 +94,12 @@ export class RunsList extends PollingWidget {
     return this._compareRequested;
   }
 
+  /** Move the keyboard focus to the first run (or the message when there are none). */
+  focusList(): void {
+    const first = this._list.querySelector<HTMLElement>('li.jp-kfjupyter-run');
+    first?.focus();
+  }
+
   /** Drop every picked run. */
   clearSelection(): void {
     this._selection.clear();
@@ -156,7 +163,13 @@ export class RunsList extends PollingWidget {
       : 'No runs yet. Open a notebook and use "Kubeflow: Run notebook".';
     this._message.hidden = runs.length > 0;
     const now = Date.now();
+    const active = document.activeElement;
+    const focused =
+      active instanceof HTMLElement && this._list.contains(active) ? active.dataset.runId : null;
     this._list.replaceChildren(...runs.map(run => this._item(run, now)));
+    if (focused) {
+      this._list.querySelector<HTMLElement>(`li[data-run-id="${CSS.escape(focused)}"]`)?.focus();
+    }
     this._more.hidden = !hasMore;
   }
 
@@ -203,9 +216,31 @@ export class RunsList extends PollingWidget {
       } else if (event.key === ' ' && event.target === item) {
         event.preventDefault();
         this._toggle(run.id, item, box);
+      } else if (this._moveFocus(item, event.key)) {
+        event.preventDefault();
       }
     });
     return item;
+  }
+
+  /** Focus the run that `key` (arrows, Home, End) leads to from `item`; false for other keys. */
+  private _moveFocus(item: HTMLElement, key: string): boolean {
+    const items = Array.from(this._list.querySelectorAll<HTMLElement>('li.jp-kfjupyter-run'));
+    const index = items.indexOf(item);
+    const targets: { [key: string]: number } = {
+      ArrowDown: Math.min(items.length - 1, index + 1),
+      ArrowUp: Math.max(0, index - 1),
+      Home: 0,
+      End: items.length - 1
+    };
+    if (!(key in targets) || index < 0) {
+      return false;
+    }
+    items[targets[key]].focus();
+    if (key === 'ArrowDown' && index === items.length - 1) {
+      void this.loadMore();
+    }
+    return true;
   }
 
   private _toggle(runId: string, item: HTMLElement, box: HTMLInputElement): void {

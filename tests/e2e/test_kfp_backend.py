@@ -1,0 +1,156 @@
+"""Kubeflow Pipelines from JupyterLab in real Chromium: "Compile to KFP" writes the YAML, and the run
+dialog offers Kubeflow Pipelines only on a server configured with ``kfp_host`` (here the KFP API
+stand-in of :mod:`tests.support.kfp_standin`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_notebook_steps import open_notebook, shot
+from tests.support.jupyter import LabServer, running_lab
+from tests.support.kfp_standin import KfpStandIn
+from tests.support.notebooks import cell, write_notebook
+
+IMAGE = "registry.example/kfjupyter:1"
+
+
+def step_with_image(source: str, step: str) -> nbformat.NotebookNode:
+    node = cell(source)
+    node.metadata["kfjupyter"] = {"step": step, "image": IMAGE}
+    return node
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[KfpStandIn]:
+    with KfpStandIn() as server:
+        yield server
+    assert server.errors == []
+
+
+@pytest.fixture(scope="module")
+def kfp_lab(tmp_path_factory: pytest.TempPathFactory, standin: KfpStandIn) -> Iterator[LabServer]:
+    """A second `jupyter lab` whose kfjupyter submits to the stand-in (c.KfJupyterApp.kfp_host)."""
+    home = tmp_path_factory.mktemp("kfp-lab")
+    config = home / "config"
+    config.mkdir(parents=True)
+    settings = {"KfJupyterApp": {"kfp_host": standin.url, "kfp_image": IMAGE}}
+    (config / "jupyter_server_config.json").write_text(json.dumps(settings))
+    with running_lab(home) as server:
+        yield server
+
+
+@pytest.fixture
+def kfp_page(page: Page, kfp_lab: LabServer) -> Page:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{kfp_lab.base}/lab?token={kfp_lab.token}")
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+    return page
+
+
+def pipeline_notebook(root: Path, name: str) -> str:
+    write_notebook(
+        root / "e2e" / f"{name}.ipynb",
+        [
+            cell("n = 3", "pipeline-parameters"),
+            step_with_image("data = list(range(n))", "make"),
+            step_with_image("total = sum(data)\nprint(total)", "total"),
+        ],
+    )
+    return f"e2e/{name}.ipynb"
+
+
+def test_compile_to_kfp_writes_the_yaml_next_to_the_notebook(
+    lab_page: Page, lab_server: LabServer, output_path: str
+) -> None:
+    path = pipeline_notebook(lab_server.root, "compile-me")
+    panel = open_notebook(lab_page, lab_server, path)
+    button = panel.locator('.jp-Toolbar [data-command="kfjupyter:compile-notebook"]')
+    expect(button).to_be_visible()
+    button.click()
+    toast = lab_page.locator(".Toastify__toast", has_text="Compiled")
+    expect(toast).to_contain_text("e2e/compile-me.pipeline.yaml", timeout=30_000)
+    expect(toast).to_contain_text("2 steps")
+    shot(lab_page, output_path, "compile-notification.png")
+    written = lab_server.root / "e2e" / "compile-me.pipeline.yaml"
+    spec = yaml.safe_load(written.read_text())
+    assert sorted(spec["root"]["dag"]["tasks"]) == ["step-make", "step-total"]
+    assert spec["deploymentSpec"]["executors"]["exec-step-make"]["container"]["image"] == IMAGE
+
+
+def test_compile_errors_show_the_server_message(
+    lab_page: Page, lab_server: LabServer, output_path: str
+) -> None:
+    write_notebook(
+        lab_server.root / "e2e" / "no-image.ipynb",
+        [cell("x = 1", "step:one")],
+    )
+    open_notebook(lab_page, lab_server, "e2e/no-image.ipynb")
+    # Through the Kubeflow main menu this time.
+    lab_page.locator(".lm-MenuBar-itemLabel", has_text="Kubeflow").click()
+    menu = lab_page.locator(".lm-Menu:visible")
+    labels = menu.locator('.lm-Menu-item:not([data-type="separator"]) .lm-Menu-itemLabel')
+    expect(labels).to_have_text(
+        ["Run as Pipeline…", "Compile to KFP", "Train with kfjupyter…", "Focus Runs List", "Refresh Runs"]
+    )
+    shot(lab_page, output_path, "kubeflow-menu.png")
+    menu.locator(".lm-Menu-item", has_text="Compile to KFP").click()
+    dialog = lab_page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Cannot compile the notebook", timeout=30_000)
+    expect(dialog).to_contain_text("no container image")
+    shot(lab_page, output_path, "compile-error.png")
+    dialog.get_by_role("button").last.click()
+    assert not (lab_server.root / "e2e" / "no-image.pipeline.yaml").exists()
+
+
+def test_the_run_dialog_has_no_kfp_choice_without_kfp_host(lab_page: Page, lab_server: LabServer) -> None:
+    path = pipeline_notebook(lab_server.root, "local-only")
+    panel = open_notebook(lab_page, lab_server, path)
+    panel.locator('.jp-Toolbar [data-command="kfjupyter:run-as-pipeline"]').click()
+    form = lab_page.locator(".jp-Dialog .jp-kfjupyter-run-form")
+    expect(form).to_be_visible()
+    expect(form.locator('input[data-parameter="n"]')).to_have_value("3")
+    expect(form.locator('select[name="backend"]')).to_have_count(0)
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Cancel").click()
+
+
+def test_submit_to_kfp_from_the_run_dialog(
+    kfp_page: Page, kfp_lab: LabServer, standin: KfpStandIn, output_path: str
+) -> None:
+    status, health = kfp_lab.request("/kfjupyter/api/health", token=kfp_lab.token)
+    assert status == 200 and any(b["name"] == "kfp" for b in health["backends"]), health
+    path = pipeline_notebook(kfp_lab.root, "to-kfp")
+    panel = open_notebook(kfp_page, kfp_lab, path)
+    panel.locator('.jp-Toolbar [data-command="kfjupyter:run-as-pipeline"]').click()
+    form = kfp_page.locator(".jp-Dialog .jp-kfjupyter-run-form")
+    backend = form.locator('select[name="backend"]')
+    expect(backend).to_be_visible()
+    expect(backend.locator("option")).to_have_text(["This server (local)", "Kubeflow Pipelines"])
+    expect(form.locator('input[name="experiment"]')).to_be_hidden()
+    backend.select_option("kfp")
+    expect(form.locator('input[name="no_cache"]')).to_be_hidden()
+    form.locator('input[name="experiment"]').fill("notebooks")
+    form.locator('input[data-parameter="n"]').fill("5")
+    shot(kfp_page, output_path, "run-dialog-kfp.png")
+    kfp_page.locator(".jp-Dialog").get_by_role("button", name="Run").click()
+
+    toast = kfp_page.locator(".Toastify__toast", has_text="Submitted")
+    expect(toast).to_contain_text("to Kubeflow Pipelines", timeout=60_000)
+    expect(toast.get_by_role("button", name="Open in Kubeflow Pipelines")).to_be_visible()
+    (kfp_run,) = standin.runs.values()
+    assert kfp_run.runtime_config.parameters["n"] == 5
+    (experiment,) = standin.experiments.values()
+    assert experiment.display_name == "notebooks"
+    detail = kfp_page.locator(".jp-kfjupyter-run-detail:visible")
+    expect(detail).to_be_visible(timeout=30_000)
+    run_id = detail.get_attribute("data-run-id")
+    status, body = kfp_lab.request(f"/kfjupyter/api/runs/{run_id}", token=kfp_lab.token)
+    assert status == 200 and body["run"]["backend"] == "kfp", body
+    expect(detail.locator(".jp-kfjupyter-facts")).to_contain_text("kfp")
+    shot(kfp_page, output_path, "kfp-submitted.png")
