@@ -9,10 +9,15 @@ server's origin.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from kfjupyter.errors import Forbidden, NotFound
 from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.run_files import inside_run_dir
 from kfjupyter.server.runs_handlers import RUN_ID, STEP, opened_store
 from kfjupyter.store import RunStore
 
@@ -22,6 +27,8 @@ INLINE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "application/json"}
 )
 _CHUNK = 1 << 16
+_MIME_PART = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE = re.compile(rf"{_MIME_PART}/{_MIME_PART}(?:; ?{_MIME_PART}={_MIME_PART})*")
 
 
 def artifact_file(store: RunStore, run_id: str, step: str, name: str) -> tuple[Path, str]:
@@ -34,22 +41,44 @@ def artifact_file(store: RunStore, run_id: str, step: str, name: str) -> tuple[P
     store.get_run(run_id)
     record = store.get_artifact(run_id, step, name)
     path = store.resolve(record.path)
-    run_dir = store.run_dir(run_id).resolve()
-    try:
-        real = path.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise NotFound(f"the file of artifact {name!r} of step {step!r} is gone") from None
-    if not real.is_relative_to(run_dir):
+    real = inside_run_dir(store, run_id, path)
+    if real is None:
         raise Forbidden(f"artifact {name!r} of step {step!r} is outside the run's directory")
+    if not real.exists():
+        raise NotFound(f"the file of artifact {name!r} of step {step!r} is gone")
     if not real.is_file():
         raise NotFound(f"artifact {name!r} of step {step!r} is not a file")
-    return real, record.media_type
+    return real, safe_media_type(record.media_type)
+
+
+def open_checked(path: Path, step: str, name: str) -> BinaryIO:
+    """Open the checked ``path`` for reading without following a symlink swapped in since the check.
+
+    ``NotFound`` when it is gone or is no longer a regular file (a FIFO never blocks the server).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:  # removed (the run was deleted), replaced by a symlink or made unreadable
+        raise NotFound(f"the file of artifact {name!r} of step {step!r} is gone") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotFound(f"artifact {name!r} of step {step!r} is not a file")
+    return os.fdopen(fd, "rb")
+
+
+def safe_media_type(media_type: str) -> str:
+    """The recorded media type if it is a plain ``type/subtype[; name=value]``, else a binary download.
+
+    The record comes from the run store, which step code can write: a value with line breaks or
+    quotes must never reach a response header.
+    """
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "application/octet-stream"
 
 
 def disposition(media_type: str, filename: str) -> str:
     """``inline`` for passive media types, ``attachment`` for the rest; with an ASCII file name."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "artifact"
-    kind = "inline" if media_type in INLINE_TYPES else "attachment"
+    kind = "inline" if media_type.split(";")[0] in INLINE_TYPES else "attachment"
     return f'{kind}; filename="{safe}"'
 
 
@@ -66,11 +95,11 @@ class ArtifactDownloadHandler(KfJupyterHandler):
         """Stream the file in chunks with its recorded media type."""
         with opened_store() as store:
             path, media_type = artifact_file(store, run_id, step, name)
-        self.set_header("Content-Type", media_type)
-        self.set_header("Content-Disposition", disposition(media_type, path.name))
-        self.set_header("Cache-Control", "private, max-age=60")
-        self.set_header("Content-Length", str(path.stat().st_size))
-        with path.open("rb") as fh:
+        with open_checked(path, step, name) as fh:
+            self.set_header("Content-Type", media_type)
+            self.set_header("Content-Disposition", disposition(media_type, path.name))
+            self.set_header("Cache-Control", "private, max-age=60")
+            self.set_header("Content-Length", str(os.fstat(fh.fileno()).st_size))
             while chunk := fh.read(_CHUNK):
                 self.write(chunk)
                 await self.flush()

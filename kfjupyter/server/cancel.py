@@ -41,6 +41,11 @@ def cancel_local_run(store: RunStore, run_id: str) -> int:
         raise Conflict(f"run {run_id} has not started its process yet; try again in a moment")
     if run.owner_host not in (None, this_host()):
         raise Conflict(f"run {run_id} is driven from host {run.owner_host}; cancel it there")
+    if run.owner_pid == os.getpid():  # a stale pid now reused by this server: never interrupt ourselves
+        raise Conflict(
+            f"run {run_id} names this Jupyter server's own process as its owner (a stale pid); "
+            "it is not running here and cannot be cancelled"
+        )
     try:
         os.kill(run.owner_pid, signal.SIGINT)
     except ProcessLookupError:

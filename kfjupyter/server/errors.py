@@ -8,6 +8,8 @@ User mistakes (``InvalidInput``) are 400, ``Forbidden`` 403, ``NotFound`` 404, `
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 from tornado import web
 
@@ -40,13 +42,29 @@ def status_for(error: KfJupyterError) -> int:
     return 500
 
 
-def validation_message(error: ValidationError) -> str:
-    """One line naming each bad field of a request body and why it is bad."""
+def validation_message(
+    error: ValidationError, known: Iterable[str] = (), *, what: str = "request body"
+) -> str:
+    """One line naming each bad field of a request body (or query) and why it is bad.
+
+    An unknown top-level field is named with the ``known`` ones, so the caller sees what to send.
+    """
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "body"
-        parts.append(f"{where}: {item['msg']}")
-    return "Invalid request body: " + "; ".join(parts)
+        where = _location(item["loc"])
+        if item["type"] == "extra_forbidden" and len(item["loc"]) == 1 and known:
+            parts.append(f"{where}: unknown field; remove it (accepted: {', '.join(sorted(known))})")
+        else:
+            parts.append(f"{where}: {item['msg']}")
+    return f"Invalid {what}: " + "; ".join(parts)
+
+
+def _location(loc: tuple[int | str, ...], most: int = 8) -> str:
+    """``a.b.0.c`` for a field's location; a deep one keeps its first and last parts."""
+    parts = [str(p) for p in loc]
+    if len(parts) > most:
+        return ".".join(parts[: most // 2]) + "..." + ".".join(parts[-most // 2 :])
+    return ".".join(parts) or "body"
 
 
 def to_http_error(error: Exception) -> web.HTTPError | None:
@@ -54,7 +72,9 @@ def to_http_error(error: Exception) -> web.HTTPError | None:
     if isinstance(error, web.HTTPError):
         return error
     if isinstance(error, ValidationError):
-        return web.HTTPError(400, validation_message(error), reason="Bad Request")
+        http = web.HTTPError(400, validation_message(error), reason="Bad Request")
+        http.kf_reason = InvalidInput.reason  # type: ignore[attr-defined]
+        return http
     if isinstance(error, KfJupyterError):
         http = web.HTTPError(status_for(error), error.message)
         http.kf_reason = error.reason  # type: ignore[attr-defined]

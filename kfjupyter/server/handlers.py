@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tornado import web
 
 from kfjupyter._version import __version__
 from kfjupyter.errors import InvalidInput
 from kfjupyter.server import models
-from kfjupyter.server.errors import to_http_error
+from kfjupyter.server.errors import to_http_error, validation_message
 
 AUTH_RESOURCE = "kfjupyter"
+#: A JSON escape of half a UTF-16 surrogate pair (``\ud800``-``\udfff``).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: Longest error message sent; longer ones (echoing huge input) are cut in the middle.
+MAX_MESSAGE = 2000
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -35,8 +40,12 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
         if exc_info is not None:
             error = exc_info[1]
             if isinstance(error, web.HTTPError):
-                message = error.log_message or message
+                # ``get_message``: ``log_message`` doubles every '%' since tornado 6.5.
+                message = error.get_message() or message
                 reason = getattr(error, "kf_reason", None) or error.reason
+        if len(message) > MAX_MESSAGE:  # an echoed 60 kB id helps nobody
+            half = (MAX_MESSAGE - 5) // 2
+            message = f"{message[:half]} ... {message[-half:]}"
         self.finish(models.ErrorBody(message=message, reason=reason).model_dump_json())
 
     def _handle_request_exception(self, e: BaseException) -> None:
@@ -46,7 +55,7 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
             super()._handle_request_exception(e)
             return
         if mapped.status_code >= 500:
-            self.log.warning("kfjupyter request failed: %s", mapped.log_message)
+            self.log.warning("kfjupyter request failed: %s", mapped.get_message())
         if not self._finished:
             self.send_error(mapped.status_code, exc_info=(type(mapped), mapped, None))
 
@@ -54,9 +63,27 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
         """Parse the JSON body into ``model``; a clear 400 naming the fields when it does not fit."""
         try:
             raw = json.loads(self.request.body or b"{}")
-        except ValueError as error:
-            raise InvalidInput(f"Request body is not valid JSON: {error}") from error
-        return model.model_validate(raw)
+        except ValueError as error:  # UnicodeDecodeError too: the body must be UTF-8
+            raise InvalidInput(f"Request body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise InvalidInput("Request body is nested too deeply; send a flatter JSON object") from None
+        if _SURROGATE_ESCAPE.search(self.request.body or b""):
+            try:  # a pair (an escaped emoji) is fine; a lone half cannot become a file name or argument
+                json.dumps(raw, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                raise InvalidInput(
+                    "Request body holds a lone UTF-16 surrogate (\\ud800-\\udfff) in a string; "
+                    "send valid Unicode text"
+                ) from None
+        if not isinstance(raw, dict):
+            fields = ", ".join(model.model_fields)
+            raise InvalidInput(
+                f"Request body must be a JSON object (with the fields {fields}), not {_kind(raw)}"
+            )
+        try:
+            return model.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidInput(validation_message(error, model.model_fields)) from None
 
     def reply(self, body: BaseModel, status: int = 200) -> None:
         """Send ``body`` as JSON."""
@@ -71,10 +98,23 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
         return str(getattr(user, "username", user))
 
 
+def _kind(value: object) -> str:
+    """How a JSON value is called in messages: 'a list', 'null', ..."""
+    if value is None:
+        return "null"
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), "something else")
+
+
 def api(
     action: str,
 ) -> Callable[[Callable[..., Awaitable[None] | None]], Callable[..., Awaitable[None] | None]]:
-    """Decorate a handler method: require login and authorize ``action`` on kfjupyter."""
+    """Decorate a handler method: require login and authorize ``action`` on kfjupyter.
+
+    ``read`` looks, ``write`` changes recorded state or files (delete, cancel, compile) and
+    ``execute`` runs the user's code (run, re-run, submit, train), as jupyter_server asks
+    ``execute`` for the kernel channels: a user allowed to write but not to execute runs nothing.
+    """
 
     def wrap(method: Callable[..., Awaitable[None] | None]) -> Callable[..., Awaitable[None] | None]:
         return web.authenticated(authorized(action, resource=AUTH_RESOURCE)(method))

@@ -11,6 +11,7 @@ submit core's message; a bad notebook, parameter or image is a 400 before anythi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from kfjupyter.api import resolve_parameters
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
-from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError
+from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.server.errors import UpstreamFailed
 from kfjupyter.server.handlers import KfJupyterHandler, api
@@ -104,9 +105,38 @@ def compile_file(notebook: Path, output: Path, parameters: Mapping[str, str], im
     pipeline, values = checked_pipeline(notebook, parameters, image)
     with _COMPILE_LOCK:
         text = compile_to_yaml(pipeline, values=values, image=image)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_whole(output, text)
     return len(pipeline.steps)
+
+
+def write_whole(path: Path, text: str, field: str = "output") -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a crash leaves the old file or the new.
+
+    Raises ``InvalidInput`` (naming ``field``) when a folder on the way is a file or the file
+    system refuses the name, ``Forbidden`` when the folder is not writable.
+    """
+    # One name per process and thread: two compiles of the same output never share a temporary.
+    temporary = path.with_name(f".{path.name[:100]}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        temporary.replace(path)
+    except PermissionError:
+        raise Forbidden(
+            f"{field}: the server may not write {path.name!r} there; pick another folder"
+        ) from None
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(
+            f"{field}: a folder on the way to {path.name!r} is a file; pick another path"
+        ) from None
+    except OSError as error:
+        raise InvalidInput(f"{field}: cannot write {path.name!r} ({error.strerror or error})") from None
+    finally:
+        with contextlib.suppress(OSError):  # gone after the rename, or never made
+            temporary.unlink()
 
 
 def submit(
@@ -149,7 +179,7 @@ class CompileHandler(KfJupyterHandler):
         """Compile the notebook and write the YAML inside the server root."""
         body = self.parse_body(CompileRequest)
         root = self.serverapp.root_dir
-        notebook = confine(root, body.path)
+        notebook = await asyncio.to_thread(confine, root, body.path)  # reads it
         output = confine_file(
             root,
             body.output or default_output(body.path),
@@ -168,13 +198,13 @@ class CompileHandler(KfJupyterHandler):
 class SubmitHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/notebooks/submit``: start the notebook on Kubeflow Pipelines; 202."""
 
-    @api("write")
+    @api("execute")
     async def post(self) -> None:
         """Submit the notebook with the server's KFP settings; 409 when none are configured."""
         body = self.parse_body(SubmitRequest)
         options: KfpOptions = self.settings["kfjupyter_kfp"]
         options.connection()
-        notebook = confine(self.serverapp.root_dir, body.path)
+        notebook = await asyncio.to_thread(confine, self.serverapp.root_dir, body.path)
         image = body.image or options.image or None
         done = await asyncio.to_thread(submit, options, notebook, body.parameters, body.experiment, image)
         self.reply(SubmitResult(run_id=done.record.id, kfp_run_id=done.kfp_run_id, url=done.link), status=202)

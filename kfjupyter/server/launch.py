@@ -9,6 +9,7 @@ process created by polling the run store.
 from __future__ import annotations
 
 import asyncio
+import errno
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from kfjupyter.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from kfjupyter.notebook.reader import read_notebook
 from kfjupyter.store import RunRecord, RunStore
 
 #: How long to wait for the started process to create its run.
@@ -26,13 +28,23 @@ START_TIMEOUT_S = 10.0
 _POLL_S = 0.1
 
 
-def confine(root_dir: str | Path, relative: str) -> Path:
+def confine(root_dir: str | Path, relative: str, field: str = "path") -> Path:
     """Return the absolute path of notebook ``relative`` inside ``root_dir``.
 
-    Raises ``InvalidInput`` for an absolute or non-notebook path, ``Forbidden`` for one that leaves
-    the root (``..``, symlinks) and ``NotFound`` when there is no such file.
+    Raises ``InvalidInput`` for an absolute or non-notebook path and for a file that is not a
+    Python nbformat notebook (bad JSON, no cells...), ``Forbidden`` for one that leaves the root
+    (``..``, symlinks) and ``NotFound`` when there is no such file.
     """
-    return confine_file(root_dir, relative, suffixes=(".ipynb",), kind="notebook")
+    notebook = confine_file(root_dir, relative, suffixes=(".ipynb",), kind="notebook", field=field)
+    check_notebook(root_dir, notebook, field)
+    return notebook
+
+
+def shown(path: str, most: int = 120) -> str:
+    """``path`` quoted for a message, shortened in the middle when it is very long."""
+    if len(path) > most:
+        path = f"{path[: most // 2]}...{path[-most // 2 :]}"
+    return repr(path)
 
 
 def confine_file(
@@ -47,29 +59,60 @@ def confine_file(
     """Return the absolute, symlink-free path of ``relative`` inside ``root_dir``.
 
     ``relative`` must end with one of ``suffixes`` (``kind`` names such a file in messages, which
-    start with ``field``). Raises ``InvalidInput`` for an absolute path or a wrong suffix,
+    start with ``field``). Raises ``InvalidInput`` for an absolute path, a backslash separator, a NUL, a
+    wrong suffix, a directory or a path the file system cannot use (too long, a symlink loop),
     ``Forbidden`` for a path that leaves the root (``..``, symlinks) and, with ``must_exist``,
     ``NotFound`` when there is no such file.
     """
+    name = shown(relative)
     if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or "\x00" in relative:
-        raise InvalidInput(f"{field}: {relative!r} must be relative to the server's root directory")
+        raise InvalidInput(f"{field}: {name} must be relative to the server's root directory")
+    if "\\" in relative:
+        raise InvalidInput(f"{field}: {name} uses '\\'; separate folders with '/'")
     if not relative.lower().endswith(suffixes):
-        raise InvalidInput(f"{field}: {relative!r} is not a {kind} ({', '.join(suffixes)})")
-    root = Path(root_dir).expanduser().resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise Forbidden(f"{field}: {relative!r} is outside the server's root directory")
-    if must_exist and not path.is_file():
-        raise NotFound(f"{field}: no {kind} at {relative!r}")
-    if path.is_dir():
-        raise InvalidInput(f"{field}: {relative!r} is a directory")
+        raise InvalidInput(f"{field}: {name} is not a {kind} ({', '.join(suffixes)})")
+    try:
+        root = Path(root_dir).expanduser().resolve()
+        path = (root / relative).resolve()
+        outside = not path.is_relative_to(root)
+        is_dir, is_file = (False, False) if outside else (path.is_dir(), path.is_file())
+    except RuntimeError:  # Python 3.11 resolve(): "Symlink loop from ..."
+        raise InvalidInput(f"{field}: {name} is a loop of symbolic links") from None
+    except ValueError:  # UnicodeEncodeError: a lone surrogate cannot be a file name
+        raise InvalidInput(f"{field}: {name} is not valid Unicode text") from None
+    except OSError as error:  # ENAMETOOLONG, ELOOP, EACCES...
+        reason = error.strerror or str(error)
+        raise InvalidInput(f"{field}: {name} cannot be used ({reason}); check the path") from None
+    if outside:
+        raise Forbidden(f"{field}: {name} is outside the server's root directory")
+    if is_dir:
+        raise InvalidInput(f"{field}: {name} is a directory, not a {kind}")
+    if must_exist and not is_file:
+        raise NotFound(f"{field}: no {kind} at {name}")
     return path
 
 
+def check_notebook(root_dir: str | Path, notebook: Path, field: str = "path") -> None:
+    """Read ``notebook`` once; ``InvalidInput`` naming ``field`` when it is not a Python nbformat notebook."""
+    try:
+        read_notebook(notebook)
+    except InvalidInput as error:
+        message = error.message.replace(str(notebook), relative_to_root(root_dir, notebook))
+        raise InvalidInput(f"{field}: {message}") from None
+
+
 def relative_to_root(root_dir: str | Path, path: str | Path) -> str:
-    """``path`` relative to ``root_dir`` with '/' separators; ``Forbidden`` when it lies outside."""
+    """``path`` relative to ``root_dir`` with '/' separators.
+
+    ``Forbidden`` when it lies outside, ``NotFound`` when it cannot be resolved (a symlink loop).
+    """
     root = Path(root_dir).expanduser().resolve()
-    real = Path(path).resolve()
+    try:
+        real = Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop (3.11) or a name the file system refuses
+        raise NotFound(
+            f"{path} cannot be found: it is a loop of symbolic links or an unusable name"
+        ) from None
     if not real.is_relative_to(root):
         raise Forbidden(f"{path} is outside the server's root directory")
     return real.relative_to(root).as_posix()
@@ -99,6 +142,27 @@ def _failure(stderr: IO[bytes], returncode: int) -> InvalidInput:
     return InvalidInput(message.removeprefix("kfjupyter: error: "), detail="\n".join(lines[-20:]) or None)
 
 
+def _spawn(cmd: list[str], stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` detached; ``InvalidInput`` when its arguments cannot be passed, ``Unavailable`` when no process starts."""
+    try:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except ValueError as error:  # a NUL in an argument (the request models refuse these first)
+        raise InvalidInput(f"parameters: a value cannot be passed to the run ({error})") from None
+    except OSError as error:
+        if error.errno == errno.E2BIG:
+            raise InvalidInput(
+                "parameters: the values are too long for a command line; pass large data as a file path"
+            ) from None
+        raise Unavailable(f"could not start kfjupyter run ({error.strerror or error}); try again") from None
+
+
 async def start_run(
     store: RunStore,
     notebook: Path,
@@ -115,14 +179,7 @@ async def start_run(
     since = time.time()
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child writes it; closed below
     try:
-        proc = subprocess.Popen(
-            run_command(notebook, parameters, no_cache),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-            close_fds=True,
-        )
+        proc = _spawn(run_command(notebook, parameters, no_cache), stderr)
         # Reap the child when it ends so it never lingers as a zombie that looks alive.
         threading.Thread(target=proc.wait, name=f"kfjupyter-run-{proc.pid}", daemon=True).start()
         deadline = time.monotonic() + timeout_s

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kfjupyter.compiler.export import graph_to_json
 from kfjupyter.compiler.lint import compile_notebook
+from kfjupyter.errors import InvalidInput
 from kfjupyter.server import models
 from kfjupyter.server.handlers import KfJupyterHandler, api
 
@@ -21,7 +22,10 @@ class LintHandler(KfJupyterHandler):
     def post(self) -> None:
         """Compile the posted notebook and answer what lint found and the step graph."""
         body = self.parse_body(models.LintRequest)
-        pipeline, diagnostics = compile_notebook(body.notebook, target=body.target)
+        try:
+            pipeline, diagnostics = compile_notebook(body.notebook, target=body.target)
+        except InvalidInput as error:  # only a notebook the reader cannot read (see compile_notebook)
+            raise InvalidInput(f"notebook: {error.message}") from None
         self.reply(models.LintResult(diagnostics=diagnostics, graph=graph_to_json(pipeline)))
 
 

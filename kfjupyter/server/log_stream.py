@@ -18,10 +18,11 @@ from pathlib import Path
 from pydantic import BaseModel
 from tornado.iostream import StreamClosedError
 
-from kfjupyter.errors import InvalidInput, NotFound, Unavailable
+from kfjupyter.errors import Forbidden, NotFound, Unavailable
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.models_pipelines import LogEnd, LogEvent
-from kfjupyter.server.runs_handlers import RUN_ID, STEP
+from kfjupyter.server.models_pipelines import LogEnd, LogEvent, LogQuery
+from kfjupyter.server.run_files import checked_log_path
+from kfjupyter.server.runs_handlers import RUN_ID, STEP, parse_query
 from kfjupyter.store import RunStore, open_store
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
@@ -81,17 +82,16 @@ class RunLogStreamHandler(KfJupyterHandler):
     @api("read")
     async def get(self, run_id: str, step: str) -> None:
         """Stream the step's log from ``offset`` until it has finished; see the module docstring."""
-        raw = self.get_query_argument("offset", "0")
-        if not raw.isdigit():
-            raise InvalidInput(f"offset: must be a whole number >= 0, got {raw!r}")
+        offset = parse_query(LogQuery, self.request.query_arguments).offset
         store = open_store()
         try:
             step_state(store, run_id, step)
+            checked_log_path(store, run_id, step)
             self.set_status(200)
             self.set_header("Content-Type", "text/event-stream; charset=utf-8")
             self.set_header("Cache-Control", "no-cache")
             self.set_header("X-Accel-Buffering", "no")
-            await self._stream(store, run_id, step, int(raw))
+            await self._stream(store, run_id, step, offset)
         except StreamClosedError:
             return
         finally:
@@ -109,8 +109,9 @@ class RunLogStreamHandler(KfJupyterHandler):
                 last_check = time.monotonic()
             try:
                 final = step_state(store, run_id, step)  # before reading: all of a finished log is read
-            except NotFound:
-                return  # the run was deleted meanwhile: close the stream
+                checked_log_path(store, run_id, step)  # each time: the step may swap its log for a symlink
+            except (NotFound, Forbidden):
+                return  # the run was deleted or its log leads out of it meanwhile: close the stream
             chunk = store.read_log(run_id, step, offset)
             if chunk.text:
                 offset = chunk.next_offset

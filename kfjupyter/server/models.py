@@ -11,11 +11,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from kfjupyter.notebook.diagnostics import Diagnostic
+from kfjupyter.server.models_pipelines import checked_parameters
 
 RunKind = Literal["pipeline", "training"]
 RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
 #: Most runs one comparison takes.
 MAX_COMPARED = 50
+#: Largest ``offset`` of a runs page (keeps it within SQLite's 64-bit integers).
+MAX_PAGE_OFFSET = 1_000_000_000
 
 
 class _Model(BaseModel):
@@ -52,7 +55,7 @@ class RunListQuery(_Model):
     kind: RunKind | None = Field(None, description="Only runs of this kind.")
     status: RunStatus | None = Field(None, description="Only runs with this status.")
     limit: int = Field(50, ge=1, le=200, description="At most this many runs (1-200).")
-    offset: int = Field(0, ge=0, description="Skip this many of the newest runs.")
+    offset: int = Field(0, ge=0, le=MAX_PAGE_OFFSET, description="Skip this many of the newest runs.")
     q: str | None = Field(
         None, max_length=200, description="Only runs whose name, notebook or id contains this (any case)."
     )
@@ -222,10 +225,7 @@ class RunNotebookRequest(_Model):
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [name for name in value if not name.isidentifier()]
-        if bad:
-            raise ValueError(f"parameter names must be Python identifiers, got {bad!r}")
-        return value
+        return checked_parameters(value)
 
 
 class RunStarted(_Model):

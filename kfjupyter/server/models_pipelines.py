@@ -12,10 +12,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _identifier_names(value: dict[str, str]) -> dict[str, str]:
+#: Largest byte offset a log read may start from (1 TiB; beyond any real log, within every file system).
+MAX_LOG_OFFSET = 1 << 40
+
+
+def checked_parameters(value: dict[str, str]) -> dict[str, str]:
+    """``NAME=VALUE`` overrides: names are Python identifiers, values hold no NUL (they go on a command line)."""
     bad = [name for name in value if not name.isidentifier()]
     if bad:
         raise ValueError(f"parameter names must be Python identifiers, got {bad!r}")
+    nul = [name for name, text in value.items() if "\x00" in text]
+    if nul:
+        raise ValueError(f"parameter values must not contain NUL characters, found in {nul!r}")
+    return value
+
+
+def checked_image(value: str | None) -> str | None:
+    """A container image reference: no whitespace or control characters."""
+    if value is not None and any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("an image reference has no spaces or control characters, e.g. 'registry/name:tag'")
     return value
 
 
@@ -31,7 +46,7 @@ class RerunRequest(_Model):
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return _identifier_names(value)
+        return checked_parameters(value)
 
 
 class CompileRequest(_Model):
@@ -54,10 +69,15 @@ class CompileRequest(_Model):
         "then $KFJUPYTER_IMAGE, then each step's own image setting.",
     )
 
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str | None) -> str | None:
+        return checked_image(value)
+
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return _identifier_names(value)
+        return checked_parameters(value)
 
 
 class CompileResult(_Model):
@@ -87,10 +107,15 @@ class SubmitRequest(_Model):
         description="Container image of every step; default as for compile.",
     )
 
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str | None) -> str | None:
+        return checked_image(value)
+
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return _identifier_names(value)
+        return checked_parameters(value)
 
 
 class SubmitResult(_Model):
@@ -99,6 +124,14 @@ class SubmitResult(_Model):
     run_id: str = Field(description="Id of the run in this server's run store (backend 'kfp').")
     kfp_run_id: str = Field(description="Id of the run on Kubeflow Pipelines.")
     url: str = Field(description="Link to the run in the KFP UI; empty when unknown.")
+
+
+class LogQuery(_Model):
+    """Query of ``GET runs/{id}/logs/{step}``, its ``/stream`` and ``GET training/{id}/logs/{rank}``."""
+
+    offset: int = Field(
+        0, ge=0, le=MAX_LOG_OFFSET, description="Byte offset to read from: 0, or a returned next_offset."
+    )
 
 
 class LogEvent(_Model):
@@ -120,6 +153,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     CompileResult,
     SubmitRequest,
     SubmitResult,
+    LogQuery,
     LogEvent,
     LogEnd,
 )

@@ -7,9 +7,10 @@ statuses use Kubeflow Trainer's words (``Created``, ``Running``, ``Complete``, `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 JobStatus = Literal["Created", "Running", "Complete", "Failed"]
 
@@ -38,6 +39,40 @@ class TrainingRequest(_Model):
     name: str | None = Field(
         None, description="Job name (lower-case letters, digits, '-'); default from the script name."
     )
+
+    @field_validator("args")
+    @classmethod
+    def _args_fit_a_command_line(cls, value: list[str]) -> list[str]:
+        _check_texts("args", dict(enumerate(value)))
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_fits_a_process(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(name for name in value if "\x00" in name)
+        if bad:
+            raise ValueError(f"environment variable names must not contain NUL characters: {bad!r}")
+        _check_texts("env", value)
+        return value
+
+
+#: Most bytes of one argument or environment value (Linux refuses one over 128 KiB at exec).
+MAX_TEXT_BYTES = 64 * 1024
+#: Most bytes of all arguments or all environment values of a job together.
+MAX_TOTAL_BYTES = 512 * 1024
+
+
+def _check_texts(field: str, texts: Mapping[int, str] | Mapping[str, str]) -> None:
+    """``ValueError`` naming the items of ``texts`` that cannot be passed to a process."""
+    nul = [key for key, text in texts.items() if "\x00" in text]
+    if nul:
+        raise ValueError(f"item(s) {nul!r} contain a NUL character; remove it")
+    sizes = {key: len(text.encode()) for key, text in texts.items()}
+    long = [key for key, size in sizes.items() if size > MAX_TEXT_BYTES]
+    if long:
+        raise ValueError(f"item(s) {long!r} longer than {MAX_TEXT_BYTES} bytes; pass large data in a file")
+    if sum(sizes.values()) > MAX_TOTAL_BYTES:
+        raise ValueError(f"{field} together longer than {MAX_TOTAL_BYTES} bytes; pass large data in a file")
 
 
 class TrainingStarted(_Model):

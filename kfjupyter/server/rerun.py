@@ -70,7 +70,7 @@ async def rerun_pipeline(
     if run.backend not in ("local", KFP_BACKEND):
         raise Conflict(f"run {run.id} ran on {run.backend!r}, which cannot re-run it from here")
     relative = _existing(root_dir, run.notebook, run.id, "notebook")
-    notebook = confine(root_dir, relative)
+    notebook = await asyncio.to_thread(confine, root_dir, relative, "notebook")
     pipeline, _ = compile_notebook(notebook)  # lint errors are reported when it starts
     declared = {p.name for p in pipeline.parameters}
     parameters = rerun_parameters(declared, run.parameters, body.parameters)
@@ -168,7 +168,7 @@ async def rerun_training(root_dir: str, run: RunRecord, body: RerunRequest) -> m
 class RunRerunHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/runs/{id}/rerun``: ``{no_cache?, parameters?}`` -> 202 ``RunStarted``."""
 
-    @api("write")
+    @api("execute")
     async def post(self, run_id: str) -> None:
         """Start the run again; 404 unknown run or missing notebook, 409 while it is still active."""
         body = self.parse_body(RerunRequest)

@@ -7,6 +7,7 @@ from :mod:`kfjupyter.server.models`. Errors go through the one map in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -19,6 +20,8 @@ from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.launch import confine, start_run
+from kfjupyter.server.models_pipelines import LogQuery
+from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
 
 RUN_ID = r"(?P<run_id>[^/]+)"
@@ -42,7 +45,7 @@ def parse_query(model: type[M], arguments: dict[str, list[bytes]]) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise InvalidInput(validation_message(error).replace("request body", "query")) from error
+        raise InvalidInput(validation_message(error, model.model_fields, what="query")) from None
 
 
 @contextmanager
@@ -164,14 +167,13 @@ class RunLogHandler(KfJupyterHandler):
     @api("read")
     def get(self, run_id: str, step: str) -> None:
         """Read a step's log from ``offset``; pass ``next_offset`` back to follow it."""
-        raw = self.get_query_argument("offset", "0")
-        if not raw.isdigit():
-            raise InvalidInput(f"offset: must be a whole number >= 0, got {raw!r}")
+        query = parse_query(LogQuery, self.request.query_arguments)
         with opened_store() as store:
             steps = {s.name for s in store.get_steps(run_id)}
             if step not in steps:
                 raise NotFound(f"run {run_id} has no step {step!r}")
-            chunk = store.read_log(run_id, step, int(raw))
+            checked_log_path(store, run_id, step)
+            chunk = store.read_log(run_id, step, query.offset)
         self.reply(
             models.LogText(
                 run_id=run_id,
@@ -210,11 +212,11 @@ class RunArtifactsHandler(KfJupyterHandler):
 class RunNotebookHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/notebooks/run``: start a notebook in the background; 202 ``{run_id}``."""
 
-    @api("write")
+    @api("execute")
     async def post(self) -> None:
         """Start the notebook at ``path`` (relative to the server root) and answer its run id."""
         body = self.parse_body(models.RunNotebookRequest)
-        notebook = confine(self.serverapp.root_dir, body.path)
+        notebook = await asyncio.to_thread(confine, self.serverapp.root_dir, body.path)  # reads it
         with opened_store() as store:
             run = await start_run(store, notebook, body.parameters, body.no_cache)
         self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from kfjupyter.errors import InvalidInput, NotFound
 from kfjupyter.server import models, models_training
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine_file
+from kfjupyter.server.launch import confine_file, shown
+from kfjupyter.server.models_pipelines import LogQuery
+from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.server.runs_handlers import opened_store, parse_query
 from kfjupyter.training.facade import get_job, list_jobs, train
 from kfjupyter.training.job import TrainJob, step_name
@@ -23,6 +25,8 @@ from kfjupyter.training.spec import BackendName
 
 JOB_ID = r"(?P<job_id>[^/]+)"
 RANK = r"(?P<rank>[^/]+)"
+#: Most digits of a rank in a URL (a job has at most 1024 nodes x 1024 processes).
+_RANK_DIGITS = 7
 
 
 def _int(value: object, default: int) -> int:
@@ -97,7 +101,8 @@ def describe(job_id: str) -> models_training.TrainingDetail:
     script, args = None, []
     if isinstance(entry, dict) and entry.get("kind") == "script":
         script = str(entry.get("path"))
-        args = [str(a) for a in entry.get("args") or []]
+        recorded = entry.get("args")
+        args = [str(a) for a in recorded] if isinstance(recorded, list) else []
     ranks = [
         models_training.TrainingRank(
             rank=s.rank,
@@ -137,7 +142,7 @@ def cancel_job(job_id: str) -> TrainJob:
 class TrainingHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/training`` (start a script job) and ``GET`` (list jobs, newest first)."""
 
-    @api("write")
+    @api("execute")
     async def post(self) -> None:
         """Validate the body, confine the script to the root and start the job; 202 with its id."""
         body = self.parse_body(models_training.TrainingRequest)
@@ -187,11 +192,9 @@ class TrainingLogHandler(KfJupyterHandler):
     @api("read")
     async def get(self, job_id: str, rank: str) -> None:
         """Read a rank's log from ``offset``; pass ``next_offset`` back to follow it."""
-        raw = self.get_query_argument("offset", "0")
-        if not raw.isdigit():
-            raise InvalidInput(f"offset: must be a whole number >= 0, got {raw!r}")
-        if not rank.isdigit():
-            raise InvalidInput(f"rank: must be a whole number >= 0, got {rank!r}")
+        offset = parse_query(LogQuery, self.request.query_arguments).offset
+        if not (rank.isascii() and rank.isdigit() and len(rank) <= _RANK_DIGITS):
+            raise InvalidInput(f"rank: must be a whole number >= 0 (a rank of the job), got {shown(rank)}")
         job = await asyncio.to_thread(lambda: get_job(job_id).job)
         if int(rank) not in {s.rank for s in job.steps}:
             raise NotFound(
@@ -199,7 +202,8 @@ class TrainingLogHandler(KfJupyterHandler):
             )
         step = step_name(int(rank))
         with opened_store() as store:
-            chunk = store.read_log(job.id, step, int(raw))
+            checked_log_path(store, job.id, step)
+            chunk = store.read_log(job.id, step, offset)
         self.reply(
             models.LogText(
                 run_id=job.id, step=step, text=chunk.text, next_offset=chunk.next_offset, exists=chunk.exists
