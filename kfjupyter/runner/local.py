@@ -29,6 +29,7 @@ from kfjupyter.runner.recording import Recorder, now
 from kfjupyter.runner.scratch import Persister, scratch_root
 from kfjupyter.runner.state import Scheduler
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate
+from kfjupyter.store.liveness import process_start
 
 EventCallback = Callable[[str, str, str], None]
 
@@ -102,8 +103,15 @@ class LocalRun:
         server = self._server or ForkServer()
         self._events = server.events
         server.preload(planning.preload_modules(self.pipeline))
+        owner = os.getpid()
         self.store.update_run(
-            self.run.id, RunUpdate(status="running", owner_pid=os.getpid(), owner_host=socket.gethostname())
+            self.run.id,
+            RunUpdate(
+                status="running",
+                owner_pid=owner,
+                owner_host=socket.gethostname(),
+                owner_start=process_start(owner),
+            ),
         )
         self.recorder.init_steps({s.name: s.upstream for s in self.pipeline.steps})
         try:

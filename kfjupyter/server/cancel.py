@@ -20,7 +20,7 @@ from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.runs_handlers import RUN_ID, opened_store
 from kfjupyter.server.training_handlers import cancel_job
 from kfjupyter.store import RunStore
-from kfjupyter.store.liveness import this_host
+from kfjupyter.store.liveness import same_process, this_host
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
 
@@ -29,8 +29,9 @@ def cancel_local_run(store: RunStore, run_id: str) -> int:
 
     Raises ``NotFound`` for an unknown run and ``Conflict`` when there is nothing to interrupt here:
     the run has ended, is not local, has no owner process yet, belongs to another host or its
-    process is gone (then the run is marked interrupted). ``Forbidden`` when the process belongs
-    to another user.
+    process is gone (then the run is marked interrupted). A pid whose start time differs from the
+    recorded ``owner_start`` was reused by another process: it counts as gone and is never
+    signalled. ``Forbidden`` when the process belongs to another user.
     """
     run = store.get_run(run_id)
     if run.status not in ACTIVE_RUN_STATUSES:
@@ -46,11 +47,15 @@ def cancel_local_run(store: RunStore, run_id: str) -> int:
             f"run {run_id} names this Jupyter server's own process as its owner (a stale pid); "
             "it is not running here and cannot be cancelled"
         )
+    gone = Conflict(f"the process of run {run_id} is gone; the run is now marked interrupted")
+    if not same_process(run.owner_pid, run.owner_start):  # the pid now names an unrelated process
+        store.mark_interrupted()
+        raise gone
     try:
         os.kill(run.owner_pid, signal.SIGINT)
     except ProcessLookupError:
         store.mark_interrupted()
-        raise Conflict(f"the process of run {run_id} is gone; the run is now marked interrupted") from None
+        raise gone from None
     except PermissionError:
         raise Forbidden(f"the process of run {run_id} belongs to another user") from None
     return run.owner_pid

@@ -111,7 +111,9 @@ class RunStore(ABC):
 
         A pending or running run whose ``owner_pid`` is set, whose ``owner_host`` is this host (or
         unset) and whose owner is not ``alive`` (default: :func:`~kfjupyter.store.liveness.pid_alive`)
-        becomes interrupted, and so do its running steps. Nothing is deleted.
+        or whose pid now names another process (its start time differs from ``owner_start``,
+        :func:`~kfjupyter.store.liveness.same_process`) becomes interrupted, and so do its running
+        steps. Nothing is deleted.
         """
 
     # -- steps --------------------------------------------------------------------------------

@@ -4,23 +4,33 @@ Layout: ``<home>/runs/<run_id>/`` holds everything a run writes; ``<home>/runs/<
 <step>.log`` is the plain-text log of one step. Logs are written by the executors (one line per
 record, timestamp first); this module only names the files and reads them. Reads return whole
 lines, so a follower polling with the returned offset never sees half a line.
+
+Steps run user code, so anything in a run directory may have been swapped for a symlink or a FIFO:
+logs are opened without following a final symlink and without blocking, and only a regular file
+is read (``Forbidden`` otherwise); deleting a run unlinks a symlinked run directory, never its target.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kfjupyter.errors import InvalidInput, Unavailable
+from kfjupyter.errors import Forbidden, InvalidInput, Unavailable
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BAD_STEP = re.compile(r"[/\\\x00]")
 _DEFAULT_MAX_BYTES = 1 << 20
 _TAIL_BLOCK = 1 << 16
+_OPEN_LOG = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class LogChunk(BaseModel):
@@ -58,16 +68,23 @@ def log_path(home: Path, run_id: str, step: str) -> Path:
 
 
 def remove_run_dir(home: Path, run_id: str) -> None:
-    """Delete a run's directory if it exists; raise :class:`Unavailable` if it cannot be removed."""
+    """Delete a run's directory if it exists; raise :class:`Unavailable` if it cannot be removed.
+
+    A run directory that is a symlink (or any other non-directory) is unlinked: the link goes, what
+    it points to is never followed nor touched. Symlinks inside the directory are removed as links.
+    """
     path = run_dir(home, run_id)
     try:
-        shutil.rmtree(path)
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise Unavailable(
-            f"Run {run_id} was deleted but its files at {path} could not be removed ({exc.strerror}); "
-            "remove them by hand.",
+            f"Run {run_id} was deleted but its files at {path} could not be removed "
+            f"({exc.strerror or exc}); remove them by hand.",
             detail=repr(exc),
         ) from exc
 
@@ -80,15 +97,43 @@ def resolve(home: Path, relative: str) -> Path:
     return home.joinpath(*parts)
 
 
+@contextmanager
+def _open_log(path: Path) -> Iterator[BinaryIO]:
+    """Open a log for reading: never through a final symlink, never blocking, regular files only.
+
+    Raises ``FileNotFoundError`` when there is no log, :class:`Forbidden` for a symlink or a FIFO,
+    device or directory (``O_NONBLOCK`` makes opening a FIFO return at once; ``fstat`` then refuses it).
+    """
+    try:
+        fd = os.open(path, _OPEN_LOG)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Forbidden(
+                f"The log {path.name} is a symbolic link; logs are never read through links."
+            ) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Forbidden(f"The log {path.name} is not a regular file and cannot be read.")
+        os.set_blocking(fd, True)
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
+        yield fh
+
+
 def read_log(path: Path, offset: int = 0, max_bytes: int = _DEFAULT_MAX_BYTES) -> LogChunk:
     """Read whole lines from ``offset``, at most about ``max_bytes``; a missing file reads as empty.
 
     A trailing partial line is left for the next read, unless it alone exceeds ``max_bytes``.
+    Raises :class:`Forbidden` when the log is a symlink or not a regular file (see :func:`_open_log`).
     """
     if offset < 0:
         raise InvalidInput(f"Log offset must be >= 0, got {offset}.")
     try:
-        with path.open("rb") as fh:
+        with _open_log(path) as fh:
             fh.seek(offset)
             data = fh.read(max_bytes)
     except FileNotFoundError:
@@ -106,7 +151,7 @@ def tail_log(path: Path, lines: int = 100) -> LogChunk:
     if lines < 0:
         raise InvalidInput(f"Line count must be >= 0, got {lines}.")
     try:
-        with path.open("rb") as fh:
+        with _open_log(path) as fh:
             pos = fh.seek(0, os.SEEK_END)
             buf = b""
             while pos > 0 and buf.count(b"\n") <= lines:

@@ -18,7 +18,7 @@ from pathlib import Path
 from kfjupyter.errors import Conflict, NotFound
 from kfjupyter.store import files
 from kfjupyter.store.base import AliveCheck, RunStore, check_page, matches_search
-from kfjupyter.store.liveness import pid_alive, this_host
+from kfjupyter.store.liveness import pid_alive, same_process, this_host
 from kfjupyter.store.models import (
     ACTIVE_RUN_STATUSES,
     ArtifactRecord,
@@ -143,7 +143,7 @@ class MemoryRunStore(RunStore):
                     run.status in ACTIVE_RUN_STATUSES
                     and run.owner_pid is not None
                     and run.owner_host in (None, host)
-                    and not check(run.owner_pid)
+                    and not (check(run.owner_pid) and same_process(run.owner_pid, run.owner_start))
                 ):
                     error = f"The process driving this run (pid {run.owner_pid}) exited before it finished."
                     self._runs[run.id] = apply_run_update(

@@ -94,6 +94,11 @@ class RunRecord(_Record):
         None, description="Pid of the local process driving the run; None when nothing local drives it."
     )
     owner_host: str | None = Field(None, description="Host name of the owner process; None means this host.")
+    owner_start: str | None = Field(
+        None,
+        description="When the owner process started (see kfjupyter.store.liveness.process_start), to tell "
+        "it from a later process given the same pid; None when unknown.",
+    )
     external_id: str | None = Field(None, description="Id in the remote backend, e.g. the KFP run id.")
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels for filtering.")
 
@@ -107,6 +112,9 @@ class RunUpdate(_Record):
     error: str | None = Field(None, description="User-safe error text.")
     owner_pid: int | None = Field(None, description="Pid of the process now driving the run.")
     owner_host: str | None = Field(None, description="Host of the process now driving the run.")
+    owner_start: str | None = Field(
+        None, description="Start time token of that process; cleared when owner_pid changes without one."
+    )
     external_id: str | None = Field(None, description="Id in the remote backend.")
     labels: dict[str, str] | None = Field(None, description="Replaces all labels.")
 

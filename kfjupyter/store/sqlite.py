@@ -21,7 +21,7 @@ from kfjupyter.errors import Conflict, NotFound
 from kfjupyter.store import files
 from kfjupyter.store._sqlite_db import Database
 from kfjupyter.store.base import AliveCheck, RunStore, check_page
-from kfjupyter.store.liveness import pid_alive, this_host
+from kfjupyter.store.liveness import pid_alive, same_process, this_host
 from kfjupyter.store.migrations import Migration
 from kfjupyter.store.models import (
     ACTIVE_RUN_STATUSES,
@@ -39,7 +39,7 @@ from kfjupyter.store.transitions import apply_run_update
 
 _RUN_COLS = (
     "id, kind, name, notebook, backend, status, created_at, started_at, finished_at, "
-    "parameters, error, owner_pid, owner_host, external_id, labels"
+    "parameters, error, owner_pid, owner_host, owner_start, external_id, labels"
 )
 _RUN_FIELDS = tuple(_RUN_COLS.split(", "))
 _STEP_COLS = (
@@ -53,7 +53,7 @@ _ARTIFACT_FIELDS = tuple(_ARTIFACT_COLS.split(", "))
 _INSERT_RUN = f"INSERT INTO runs ({_RUN_COLS}) VALUES ({', '.join('?' * len(_RUN_FIELDS))})"  # noqa: S608
 _UPDATE_RUN = (
     "UPDATE runs SET status=?, started_at=?, finished_at=?, error=?, owner_pid=?, owner_host=?, "
-    "external_id=?, labels=? WHERE id=?"
+    "owner_start=?, external_id=?, labels=? WHERE id=?"
 )
 _SELECT_RUN = f"SELECT {_RUN_COLS} FROM runs WHERE id=?"  # noqa: S608
 _LIST_RUNS = (
@@ -158,6 +158,7 @@ class SqliteRunStore(RunStore):
                 run.error,
                 run.owner_pid,
                 run.owner_host,
+                run.owner_start,
                 run.external_id,
                 _dumps(run.labels),
                 run.id,
@@ -223,19 +224,27 @@ class SqliteRunStore(RunStore):
         host = this_host()
         with self._db.read() as conn:
             rows = conn.execute(
-                "SELECT id, owner_pid, owner_host FROM runs "
+                "SELECT id, owner_pid, owner_host, owner_start FROM runs "
                 "WHERE status IN ('pending', 'running') AND owner_pid IS NOT NULL"
             ).fetchall()
-        dead = {rid: pid for rid, pid, owner in rows if owner in (None, host) and not check(pid)}
+        dead = {
+            rid: (pid, start)
+            for rid, pid, owner, start in rows
+            if owner in (None, host) and not (check(pid) and same_process(pid, start))
+        }
         marked: list[str] = []
         if not dead:
             return marked
         now = time.time()
         with self._db.write() as conn:
-            for run_id, pid in sorted(dead.items()):
+            for run_id, (pid, start) in sorted(dead.items()):
                 row = conn.execute(_SELECT_RUN, (run_id,)).fetchone()
                 run = None if row is None else _run_from_row(row)
-                if run is None or run.status not in ACTIVE_RUN_STATUSES or run.owner_pid != pid:
+                if (
+                    run is None
+                    or run.status not in ACTIVE_RUN_STATUSES
+                    or (run.owner_pid, run.owner_start) != (pid, start)
+                ):
                     continue  # deleted, finished or resumed by another process meanwhile
                 error = f"The process driving this run (pid {pid}) exited before it finished."
                 self._write_run(

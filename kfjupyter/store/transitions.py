@@ -7,7 +7,8 @@ Both store implementations apply a :class:`~kfjupyter.store.models.RunUpdate` th
 - an interrupted run may be resumed (``running``) or closed (failed, cancelled);
 - setting the same status again is allowed and changes nothing but the other given fields;
 - ``running`` sets ``started_at`` if unset (and clears ``finished_at`` on resume); a final or
-  interrupted status sets ``finished_at`` unless the update gives one.
+  interrupted status sets ``finished_at`` unless the update gives one;
+- a new ``owner_pid`` without an ``owner_start`` clears the recorded start time.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def apply_run_update(run: RunRecord, update: RunUpdate, now: float) -> RunRecord
                 changes.setdefault("finished_at", None)
             elif new_status in TERMINAL_RUN_STATUSES or new_status == "interrupted":
                 changes.setdefault("finished_at", now)
+    if "owner_pid" in changes and "owner_start" not in changes:
+        changes["owner_start"] = None  # a new owner's start time is unknown, never the old owner's
     if "labels" in changes and changes["labels"] is None:
         changes["labels"] = {}
     return run.model_copy(update=changes)

@@ -2,15 +2,19 @@
 
 :class:`TrainingSpec` is validated once, when :func:`kfjupyter.train` is called; every backend reads
 the same model. The function to run and its arguments are not part of the spec (they are Python
-objects and travel as a cloudpickle payload); a script and its arguments are.
+objects and travel as a cloudpickle payload); a script and its arguments are. Every string that
+reaches the operating system (name, script path and arguments, environment names and values) is
+checked to be passable there: no NUL, encodable as a file-system string, not over the kernel's
+limit for one argument, so a job never fails to start for a value that could have been refused.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 BackendName = Literal["auto", "local", "kubernetes"]
 
@@ -19,6 +23,32 @@ NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CPU = re.compile(r"^\d+(\.\d+)?m?$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?([KMGTPE]i?|k)?$")
+#: Linux's MAX_ARG_STRLEN: the longest single argument or ``NAME=value`` string exec accepts.
+MAX_OS_STRING = 32 * 4096
+
+
+def os_string_problem(value: str) -> str | None:
+    """Why ``value`` cannot be passed to a process as an argument or in its environment, or ``None``."""
+    if "\x00" in value:
+        return "contains a NUL character, which no process argument or environment value can hold"
+    try:
+        size = len(os.fsencode(value))
+    except UnicodeError:
+        return "contains characters that cannot be encoded for the operating system"
+    if size >= MAX_OS_STRING:
+        return f"is {size} bytes long; the operating system accepts at most {MAX_OS_STRING - 1}"
+    return None
+
+
+def _os_string(value: str) -> str:
+    problem = os_string_problem(value)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return value
+
+
+#: A string that is passed to the operating system (an argument, a path, an environment value).
+OsString = Annotated[str, AfterValidator(_os_string)]
 
 
 class _Model(BaseModel):
@@ -37,7 +67,10 @@ class ScriptEntrypoint(_Model):
 
     kind: Literal["script"] = Field("script", description="Entry point kind.")
     path: str = Field(min_length=1, description="Path of the Python script (absolute).")
-    args: list[str] = Field(default_factory=list, description="Command-line arguments, passed as written.")
+    args: list[str] = Field(
+        default_factory=list,
+        description="Command-line arguments, passed as written (checked by TrainingSpec: no NUL).",
+    )
 
 
 Entrypoint = Annotated[FunctionEntrypoint | ScriptEntrypoint, Field(discriminator="kind")]
@@ -61,7 +94,9 @@ class TrainingSpec(_Model):
         None, description="Memory request per node, as a Kubernetes quantity ('16Gi')."
     )
     image: str | None = Field(None, description="Container image (cluster backends only).")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    env: dict[str, OsString] = Field(
+        default_factory=dict, description="Extra environment variables (values without NUL)."
+    )
     backend: BackendName = Field("auto", description="'local', 'kubernetes', or 'auto' to pick.")
     runtime: str | None = Field(
         None, description="Training runtime name on the cluster (e.g. 'torch-distributed')."
@@ -88,12 +123,30 @@ class TrainingSpec(_Model):
             raise ValueError(f"memory must be a quantity like '512Mi' or '16Gi', got {value!r}")
         return value
 
+    @field_validator("entrypoint")
+    @classmethod
+    def _script_strings(
+        cls, value: FunctionEntrypoint | ScriptEntrypoint
+    ) -> FunctionEntrypoint | ScriptEntrypoint:
+        if isinstance(value, ScriptEntrypoint):
+            problems = [("script path", os_string_problem(value.path))]
+            problems += [
+                (f"script argument {i} (args[{i}])", os_string_problem(a)) for i, a in enumerate(value.args)
+            ]
+            bad = [f"{what} {problem}" for what, problem in problems if problem]
+            if bad:
+                raise ValueError("; ".join(bad))
+        return value
+
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         bad = sorted(name for name in value if not _ENV_NAME.match(name))
         if bad:
             raise ValueError(f"environment variable names must be identifiers, got {bad}")
+        too_long = sorted(name for name, text in value.items() if os_string_problem(f"{name}={text}"))
+        if too_long:
+            raise ValueError(f"environment variables {too_long} are too long for the operating system")
         return value
 
     def world_size(self, procs_per_node: int) -> int:

@@ -259,7 +259,7 @@ class Supervisor:
 
 def _record_start(store: RunStore, sup: Supervisor) -> None:
     from kfjupyter.store import RunUpdate, StepRecord
-    from kfjupyter.store.liveness import current_owner
+    from kfjupyter.store.liveness import current_owner, process_start
 
     run_id = sup.plan["run_id"]
     pid, host = current_owner()
@@ -270,7 +270,10 @@ def _record_start(store: RunStore, sup: Supervisor) -> None:
         ]
     )
     started = min(r.started_at for r in sup.ranks)
-    store.update_run(run_id, RunUpdate(status="running", started_at=started, owner_pid=pid, owner_host=host))
+    claim = RunUpdate(
+        status="running", started_at=started, owner_pid=pid, owner_host=host, owner_start=process_start(pid)
+    )
+    store.update_run(run_id, claim)
 
 
 def _record_end(store: RunStore, sup: Supervisor, failed: _Rank | None) -> None:

@@ -6,6 +6,9 @@ starts a detached supervisor (:mod:`kfjupyter.training.supervisor`) that owns th
 is installed and the kernel's working directory is never changed: workers inherit the kernel's
 environment (plus ``env``), working directory and ``sys.path``. Everything else reads the store,
 so a job can be inspected, followed and cancelled from any process, also after a kernel restart.
+If anything fails between recording the job and starting its supervisor (a file that cannot be
+written, an interpreter that cannot be executed), the job is marked ``failed`` with the cause and
+the error is raised: no job is ever left ``pending`` without a process that owns it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kfjupyter.errors import Conflict, InvalidInput, NotFound
-from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord, pid_alive
-from kfjupyter.store.liveness import this_host
+from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, NotFound, Unavailable
+from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord
+from kfjupyter.store.liveness import owner_alive, process_start, this_host
 from kfjupyter.training.backends.base import TrainingBackend
 from kfjupyter.training.job import MetricPoint, TrainJob, job_from_records, points_from_records, step_name
 from kfjupyter.training.launch import PAYLOAD_FILE, LaunchPlan, write_plan
@@ -32,6 +35,8 @@ from kfjupyter.training.spec import ScriptEntrypoint, TrainingSpec
 from kfjupyter.training.supervisor import STOP_GRACE_S, WORKERS_FILE
 
 SUPERVISOR_LOG = "supervisor.log"
+#: The interpreter that runs the supervisor (the kernel's own); a module attribute so tests can replace it.
+SUPERVISOR_PYTHON = sys.executable
 _CANCEL_WAIT_S = STOP_GRACE_S + 5.0
 _FIND_PAGE = 200
 
@@ -91,25 +96,56 @@ class LocalBackend(TrainingBackend):
             parameters=_parameters(spec, procs),
         )
         self.store.create_run(run)
-        world = spec.world_size(procs)
-        self.store.upsert_steps([StepRecord(run_id=run.id, name=step_name(r)) for r in range(world)])
-        run_dir = self.store.run_dir(run.id, create=True)
-        if payload is not None:
-            (run_dir / PAYLOAD_FILE).write_bytes(payload)
-        plan = LaunchPlan(
-            run_id=run.id,
-            home=str(self.store.home),
-            kind="script" if script else "function",
-            script=script.path if script else None,
-            script_args=list(script.args) if script else [],
-            num_nodes=spec.num_nodes,
-            procs_per_node=procs,
-            sys_path=[p for p in sys.path if p],
-        )
-        write_plan(run_dir, plan)
-        self._note_cluster_only(run.id, spec)
-        self._start_supervisor(run.id, run_dir, spec.env)
+        try:
+            world = spec.world_size(procs)
+            self.store.upsert_steps([StepRecord(run_id=run.id, name=step_name(r)) for r in range(world)])
+            run_dir = self.store.run_dir(run.id, create=True)
+            if payload is not None:
+                (run_dir / PAYLOAD_FILE).write_bytes(payload)
+            plan = LaunchPlan(
+                run_id=run.id,
+                home=str(self.store.home),
+                kind="script" if script else "function",
+                script=script.path if script else None,
+                script_args=list(script.args) if script else [],
+                num_nodes=spec.num_nodes,
+                procs_per_node=procs,
+                sys_path=[p for p in sys.path if p],
+            )
+            write_plan(run_dir, plan)
+            self._note_cluster_only(run.id, spec)
+            process = self._start_supervisor(run_dir, spec.env)
+        except BaseException as exc:
+            error = self._failed_to_start(run.id, spec.name, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._adopt(run.id, process)
         return self.get_job(run.id)
+
+    def _failed_to_start(self, run_id: str, name: str, exc: BaseException) -> BaseException:
+        """Mark a job that could not be started ``failed`` and return the error to raise."""
+        if isinstance(exc, KfJupyterError):
+            cause = exc.message
+        elif isinstance(exc, OSError):
+            cause = f"{exc.strerror or exc}" + (f": {exc.filename!r}" if exc.filename else "")
+        else:
+            cause = f"{type(exc).__name__}: {exc}"
+        message = f"Job {name!r} could not be started ({cause}); it is marked failed."
+        with contextlib.suppress(KfJupyterError):
+            error = f"The job could not be started: {cause}."
+            self.store.update_run(run_id, RunUpdate(status="failed", error=error))
+            self.store.upsert_steps(
+                [
+                    s.model_copy(update={"status": "failed", "error": error})
+                    for s in self.store.get_steps(run_id)
+                ]
+            )
+        if not isinstance(exc, Exception) or isinstance(exc, KfJupyterError):
+            return exc  # KeyboardInterrupt and our own errors leave as they are
+        if isinstance(exc, OSError):
+            return Unavailable(message, detail=repr(exc), reason="training_start_failed")
+        return InvalidInput(message, detail=repr(exc), reason="training_start_failed")
 
     def _note_cluster_only(self, run_id: str, spec: TrainingSpec) -> None:
         ignored = {k: v for k, v in (("cpu", spec.cpu), ("memory", spec.memory), ("image", spec.image)) if v}
@@ -128,11 +164,12 @@ class LocalBackend(TrainingBackend):
                 )
             )
 
-    def _start_supervisor(self, run_id: str, run_dir: Path, extra_env: dict[str, str]) -> None:
+    def _start_supervisor(self, run_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start the detached supervisor of the job in ``run_dir``; ``OSError`` if it cannot be executed."""
         env = {**os.environ, **extra_env, "PYTHONUNBUFFERED": "1"}
         with (run_dir / SUPERVISOR_LOG).open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "kfjupyter.training.supervisor", str(run_dir)],
+                [SUPERVISOR_PYTHON, "-m", "kfjupyter.training.supervisor", str(run_dir)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -140,10 +177,17 @@ class LocalBackend(TrainingBackend):
                 start_new_session=True,
                 close_fds=True,
             )
+        return process
+
+    def _adopt(self, run_id: str, process: subprocess.Popen[bytes]) -> None:
+        """Reap the started supervisor in the background and record it as the job's owner."""
+        start = process_start(process.pid)  # before it can be reaped and its pid reused
         # Reap the supervisor as soon as it exits (no zombie); the job does not depend on this process.
         threading.Thread(target=process.wait, name=f"kfjupyter-reap-{run_id}", daemon=True).start()
         with contextlib.suppress(Conflict):
-            self.store.update_run(run_id, RunUpdate(owner_pid=process.pid, owner_host=this_host()))
+            self.store.update_run(
+                run_id, RunUpdate(owner_pid=process.pid, owner_host=this_host(), owner_start=start)
+            )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -159,7 +203,7 @@ class LocalBackend(TrainingBackend):
     def _owner_alive(self, run: RunRecord) -> bool:
         if run.owner_host not in (None, this_host()):
             return True  # another host's job: it cannot be judged from here
-        return run.owner_pid is None or pid_alive(run.owner_pid)
+        return run.owner_pid is None or owner_alive(run.owner_pid, run.owner_start)
 
     def get_job(self, job_id: str) -> TrainJob:
         """Return a snapshot; a job whose supervisor died is marked ``Failed`` (Interrupted)."""

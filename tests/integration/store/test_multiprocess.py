@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kfjupyter.store import EventRecord, RunRecord, SqliteRunStore
+from kfjupyter.store.migrations import load_migrations
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +100,8 @@ def test_processes_racing_to_create_the_store(tmp_path: Path) -> None:
         assert len(store.list_runs()) == 6
     conn = sqlite3.connect(tmp_path / "runs.db")
     try:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert versions == [(m.version,) for m in load_migrations()]
     finally:
         conn.close()
 

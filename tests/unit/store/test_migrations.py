@@ -13,8 +13,10 @@ from kfjupyter.store.migrations import Migration, current_version, load_migratio
 
 from .helpers import make_run
 
+SHIPPED = len(load_migrations())
+NEXT = SHIPPED + 1
 ADD_PRIORITY = Migration(
-    2, "run_priority", "ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+    NEXT, "run_priority", "ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
 )
 
 
@@ -56,21 +58,26 @@ def test_old_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert "priority" in _columns(tmp_path / "runs.db", "runs")
     conn = sqlite3.connect(tmp_path / "runs.db")
     try:
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+        assert versions == list(range(1, NEXT + 1))
     finally:
         conn.close()
 
 
 def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
-    broken = Migration(2, "broken", "ALTER TABLE runs ADD COLUMN z INTEGER;\nALTER TABLE nope ADD COLUMN y;")
+    broken = Migration(
+        NEXT, "broken", "ALTER TABLE runs ADD COLUMN z INTEGER;\nALTER TABLE nope ADD COLUMN y;"
+    )
     with SqliteRunStore(tmp_path):
         pass
-    with pytest.raises(InvalidInput, match=r"to schema version 2 \(broken\): no such table: nope") as exc:
+    with pytest.raises(
+        InvalidInput, match=rf"to schema version {NEXT} \(broken\): no such table: nope"
+    ) as exc:
         SqliteRunStore(tmp_path, migrations=[*load_migrations(), broken])
     assert exc.value.reason == "store_migration_failed"
     assert "z" not in _columns(tmp_path / "runs.db", "runs")
     with SqliteRunStore(tmp_path) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == SHIPPED
 
 
 def test_database_from_the_future_is_refused(tmp_path: Path) -> None:
@@ -80,12 +87,12 @@ def test_database_from_the_future_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as exc:
         SqliteRunStore(tmp_path)
     message = str(exc.value)
-    assert "schema version 2" in message and "only up to 1" in message
+    assert f"schema version {NEXT}" in message and f"only up to {SHIPPED}" in message
     assert str(tmp_path / "runs.db") in message and "upgrade kfjupyter" in message
     assert exc.value.reason == "store_too_new"
     conn = sqlite3.connect(tmp_path / "runs.db")
     try:
-        assert current_version(conn) == 2
+        assert current_version(conn) == NEXT
     finally:
         conn.close()
     assert (tmp_path / "runs.db").read_bytes() == before

@@ -11,20 +11,21 @@ import pytest
 
 from kfjupyter.errors import Conflict, InvalidInput, Unavailable
 from kfjupyter.store import CacheEntry, EventRecord, RunUpdate, SqliteRunStore, default_home, open_store
+from kfjupyter.store.migrations import load_migrations
 
 from .helpers import make_run, make_steps
 
 
 def test_layout_and_pragmas(sqlite_store: SqliteRunStore, tmp_path: Path) -> None:
     assert sqlite_store.db_path == tmp_path / "runs.db"
-    assert sqlite_store.schema_version == 1
+    assert sqlite_store.schema_version == len(load_migrations())
     conn = sqlite3.connect(sqlite_store.db_path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         rows = conn.execute("SELECT version, name FROM schema_version").fetchall()
     finally:
         conn.close()
-    assert rows == [(1, "initial")]
+    assert rows == [(m.version, m.name) for m in load_migrations()]
 
 
 def test_data_survives_reopen(tmp_path: Path) -> None:
