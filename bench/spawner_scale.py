@@ -8,8 +8,12 @@ spawner runs in its own driver process (ours under this interpreter, KubeSpawner
 spawner objects with MockUser-style stand-ins for ``user``/``hub`` (as KubeSpawner's own tests
 do), then:
 
+0. before any driver, a warm-up: 40 PVC + pod pairs through the admin client, Running, deleted
+   (the first spawner on a cold cluster paid about 25% more spawn wall at 200 users);
 1. ``spawn``: start() for all N users (64 at a time, z2jh's concurrentSpawnLimit) until every
-   start() returned (ours: pod Ready; KubeSpawner: pod Running with an IP);
+   start() returned *and* its server answers HTTP at the returned address, as the hub checks
+   before routing (ours returns when the pod is Ready; KubeSpawner when it is Running with an
+   IP and leaves the HTTP wait to the hub: the check makes both measure the same moment);
 2. ``steady``: ``--steady-s`` seconds with every server running, poll() on every spawner each
    ``--poll-s`` seconds (the hub polls every 30 s by default; this is 3x more often);
 3. ``respawn``: stop() all, then start() all again on the same objects (state kept, as the hub does);
@@ -21,171 +25,42 @@ to the real HTTPS API server with the same bearer token. Every request head (met
 query) is recorded with a timestamp, then split into the phases the driver reports. Writes are
 POST/PUT/PATCH/DELETE; LIST is a GET on a collection without ``watch``; WATCH has ``watch=true``.
 
-Pods are light: ``sleep 3600`` (the process kubelet runs commands on the host). Our pods carry an
-HTTP readiness probe on the spawner's port; one tiny HTTP server on 0.0.0.0:<port> in this process
-answers it for every pod's loopback IP, so our spawns wait for real Ready pods.
+Pods are light: ``sleep 3600`` (the process kubelet runs commands on the host). Both spawners use
+the same port; one tiny HTTP server on 0.0.0.0:<port> in this process answers for every pod's
+loopback IP: our pods' startup probe and both spawners' HTTP check. Each spawn is split into
+stages by a neutral pod watch (``spawn_timeline``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
 import resource
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
+
+from counting_proxy import CountingProxy, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 ANCHOR = ROOT / "bench" / "anchors" / "kubespawner_scale.py"
 CONCURRENCY = 64
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
+WARM_UP_PODS = 40
 
 
-# ----------------------------------------------------------------------------- counting proxy
-
-
-@dataclass
-class Request:
-    """One API request seen by the proxy."""
-
-    t: float
-    label: str
-    method: str
-    path: str
-    watch: bool
-
-    @property
-    def kind(self) -> str:
-        if self.method in WRITES:
-            return "write"
-        if self.watch:
-            return "watch"
-        return "list" if _is_collection(self.path) else "get"
-
-
-def _is_collection(path: str) -> bool:
-    # /api/v1/pods, /api/v1/namespaces/NS/pods, /apis/G/V/namespaces/NS/R are collections;
-    # /api/v1/namespaces/NS/pods/NAME is one object.
-    parts = [p for p in path.split("/") if p]
-    core = parts[:2] == ["api", "v1"]
-    rest = parts[2:] if core else parts[3:]
-    if rest[:1] == ["namespaces"] and len(rest) >= 3:
-        rest = rest[2:]
-    return len(rest) == 1
-
-
-@dataclass
-class CountingProxy:
-    """Plain HTTP listeners (one per label) forwarding to the HTTPS API server, counting requests."""
-
-    upstream_port: int
-    cafile: str
-    requests: list[Request] = field(default_factory=list)
-    ports: dict[str, int] = field(default_factory=dict)
-
-    def start(self, labels: list[str]) -> None:
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        async def serve() -> None:
-            for label in labels:
-                server = await asyncio.start_server(
-                    lambda r, w, label=label: self._client(label, r, w), "127.0.0.1", 0
-                )
-                self.ports[label] = server.sockets[0].getsockname()[1]
-            ready.set()
-
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(serve(), self._loop)
-        ready.wait(10)
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
-    async def _client(self, label: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        context = ssl.create_default_context(cafile=self.cafile)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(
-                "127.0.0.1", self.upstream_port, ssl=context, server_hostname="127.0.0.1"
-            )
-        except OSError:
-            writer.close()
-            return
-        back = asyncio.ensure_future(self._pipe(up_reader, writer))
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, target = lines[0].split(" ")[:2]
-                headers = {
-                    k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)
-                }
-                url = urlsplit(target)
-                query = parse_qs(url.query)
-                watch = query.get("watch", ["false"])[0].lower() in ("true", "1")
-                self.requests.append(Request(time.time(), label, method, url.path, watch))
-                up_writer.write(head)
-                if "content-length" in headers:
-                    up_writer.write(await reader.readexactly(int(headers["content-length"])))
-                elif headers.get("transfer-encoding", "").lower() == "chunked":
-                    while True:
-                        size_line = await reader.readuntil(b"\r\n")
-                        up_writer.write(size_line)
-                        size = int(size_line.split(b";")[0], 16)
-                        up_writer.write(await reader.readexactly(size + 2))
-                        if size == 0:
-                            break
-                await up_writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError, OSError):
-            pass
-        finally:
-            back.cancel()
-            for w in (up_writer, writer):
-                with contextlib.suppress(Exception):
-                    w.close()
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                writer.close()
-
-    def kubeconfig(self, label: str, token: str, path: Path) -> Path:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "proxy", "cluster": {"server": f"http://127.0.0.1:{self.ports[label]}"}}],
-            "users": [{"name": "admin", "user": {"token": token}}],
-            "contexts": [{"name": "proxy", "context": {"cluster": "proxy", "user": "admin"}}],
-            "current-context": "proxy",
-        }
-        path.write_text(json.dumps(config), encoding="utf-8")
-        return path
+# ----------------------------------------------------------------------------- probe responder
 
 
 class _Ok(BaseHTTPRequestHandler):
@@ -228,16 +103,47 @@ class Marks:
         print("MARK " + json.dumps(item), flush=True)
 
 
+async def server_answers(where: Any) -> None:
+    """Wait until the server start() pointed at answers HTTP, as the hub does before routing to it.
+
+    start() returns ``(ip, port)`` (ours) or a URL (KubeSpawner); both spawners are charged the
+    same check, so one waiting for the server inside start() and one leaving it to the hub
+    measure the same moment.
+    """
+    if isinstance(where, str):
+        url = urlsplit(where)
+        host, port = str(url.hostname), int(url.port or 80)
+    else:
+        host, port = str(where[0]), int(where[1])
+    delay = 0.01
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(b"GET /api HTTP/1.0\r\nHost: bench\r\n\r\n")
+            await writer.drain()
+            status = await reader.readline()
+            writer.close()
+            if status.split(b" ")[1:2] == [b"200"]:
+                return
+        except (OSError, IndexError):
+            pass
+        await asyncio.sleep(delay)
+        delay = min(1.0, delay * 2)
+
+
 async def run_phases(spawners: list[Any], args: argparse.Namespace, marks: Marks) -> None:
     """The phases both drivers run, on spawner objects with start/stop/poll."""
     gate = asyncio.Semaphore(CONCURRENCY)
     timings: list[float] = []
+    spans: dict[str, list[float]] = {}  # user -> wall times start() was called / returned
 
     async def start(spawner: Any) -> None:
         async with gate:
-            t0 = time.monotonic()
-            await asyncio.wait_for(spawner.start(), 900)
+            t0, wall = time.monotonic(), time.time()
+            where = await asyncio.wait_for(spawner.start(), 900)
+            await asyncio.wait_for(server_answers(where), 900)
             timings.append(time.monotonic() - t0)
+            spans[spawner.user.name] = [wall, time.time()]
 
     async def stop(spawner: Any) -> None:
         async with gate:
@@ -250,7 +156,7 @@ async def run_phases(spawners: list[Any], args: argparse.Namespace, marks: Marks
 
     marks.mark("spawn_start")
     await asyncio.gather(*(start(s) for s in spawners))
-    marks.mark("spawn_done", p50_s=pct(timings, 0.5), p95_s=pct(timings, 0.95))
+    marks.mark("spawn_done", p50_s=pct(timings, 0.5), p95_s=pct(timings, 0.95), spans=dict(spans))
     await asyncio.sleep(2)
     marks.mark("steady_start")
     end = time.monotonic() + args.steady_s
@@ -268,9 +174,10 @@ async def run_phases(spawners: list[Any], args: argparse.Namespace, marks: Marks
         await asyncio.gather(*(stop(s) for s in spawners))
         marks.mark("stop1_done")
         timings.clear()
+        spans.clear()
         marks.mark("respawn_start")
         await asyncio.gather(*(start(s) for s in spawners))
-        marks.mark("respawn_done", p50_s=pct(timings, 0.5), p95_s=pct(timings, 0.95))
+        marks.mark("respawn_done", p50_s=pct(timings, 0.5), p95_s=pct(timings, 0.95), spans=dict(spans))
     marks.mark("stop_start")
     await asyncio.gather(*(stop(s) for s in spawners))
     marks.mark("stop_done")
@@ -291,6 +198,19 @@ async def drive_ours(args: argparse.Namespace) -> None:
     c.KfJupyterSpawner.args = ["3600"]
     c.KfJupyterSpawner.port = args.port
     c.KfJupyterSpawner.start_timeout = 900
+    if args.legacy_probe:
+        from kfjupyter_spawner import pods, writes
+
+        original = pods.build_pod
+
+        def legacy(plan: Any, ctx: Any) -> Any:
+            pod = original(plan, ctx)
+            container = pod.spec.containers[0]
+            container.readiness_probe, container.startup_probe = container.startup_probe, None
+            container.readiness_probe.period_seconds, container.readiness_probe.failure_threshold = 2, 3
+            return pod
+
+        writes.build_pod = legacy
     spawners = [KfJupyterSpawner(config=c, user=_mock_user(i), hub=_mock_hub()) for i in range(args.users)]
     marks.mark("objects_built")
     await run_phases(spawners, args, marks)
@@ -392,6 +312,39 @@ def _wait_sa(kube: Any, namespace: str) -> None:
     raise SystemExit(f"no default service account in {namespace}")
 
 
+def _warm_up(kube: Any, pvc: bool) -> None:
+    """Spawn-like pods (PVC + pod) through the admin client, until Running, then delete them.
+
+    The first spawner measured on a fresh cluster otherwise pays for cold scheduler, volume and
+    kubelet paths (about 25% of its spawn wall at 200 users), which biased the order of the run.
+    """
+    ns = "kfj-warm-up"
+    kube.core.create_namespace({"metadata": {"name": ns}})
+    _wait_sa(kube, ns)
+    for i in range(WARM_UP_PODS):
+        volumes, mounts = [], []
+        if pvc:
+            claim = {"metadata": {"name": f"warm-{i}"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": "1Gi"}}}}  # fmt: skip
+            kube.core.create_namespaced_persistent_volume_claim(ns, claim)
+            volumes = [{"name": "home", "persistentVolumeClaim": {"claimName": f"warm-{i}"}}]
+            mounts = [{"name": "home", "mountPath": "/home/jovyan"}]
+        container = {"name": "c", "image": "busybox", "command": ["sleep", "3600"], "volumeMounts": mounts}
+        pod = {"metadata": {"name": f"warm-{i}"}, "spec": {"containers": [container], "volumes": volumes}}
+        kube.core.create_namespaced_pod(ns, pod)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pods = kube.core.list_namespaced_pod(ns).items
+        if sum(p.status.phase == "Running" for p in pods) == WARM_UP_PODS:
+            break
+        time.sleep(0.5)
+    kube.core.delete_namespace(ns)
+    while time.monotonic() < deadline + 60 and any(
+        n.metadata.name == ns for n in kube.core.list_namespace().items
+    ):  # no deletions in the background of the measured runs
+        time.sleep(1)
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -399,6 +352,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 def orchestrate(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):  # tear the cluster down however the run ends
         signal.signal(signum, _interrupt)
+    from spawn_timeline import Timeline, breakdown
+
     from kfjupyter.cluster.config import ClusterConfig, KubeletSettings
     from kfjupyter.cluster.controlplane import down, free_port, up
     from kfjupyter.k8s.client import Kube
@@ -429,11 +384,16 @@ def orchestrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         proxy = CountingProxy(state.api_port, str(state.state_dir / "certs" / "ca.crt"))
+        timeline = Timeline(Kube(state.kubeconfig))  # its own client: not counted by the proxy
+        timeline.start()
         try:
             with Kube(state.kubeconfig) as kube:
                 for ns in ("kfj-ours", "kfj-kubespawner"):
                     kube.core.create_namespace({"metadata": {"name": ns}})
                     _wait_sa(kube, ns)
+                t1 = time.monotonic()
+                _warm_up(kube, args.pvc)
+                print(f"cluster warmed up in {time.monotonic() - t1:.1f}s", file=sys.stderr, flush=True)
             proxy.start(["ours", "kubespawner"])
             profiles = _profiles(work / "profiles.yaml", args.pvc)
             for users in args.users:
@@ -443,21 +403,15 @@ def orchestrate(args: argparse.Namespace) -> int:
                     namespace = "kfj-ours" if label == "ours" else "kfj-kubespawner"
                     common = [
                         "--users", str(users), "--steady-s", str(args.steady_s), "--poll-s", str(args.poll_s),
-                        "--namespace", namespace, "--kubeconfig", str(kubeconfig),
+                        "--namespace", namespace, "--kubeconfig", str(kubeconfig), "--port", str(probe_port),
                     ]  # fmt: skip
                     if not args.respawn:
                         common.append("--no-respawn")
                     env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONUNBUFFERED": "1"}
                     if label == "ours":
-                        cmd = [
-                            sys.executable,
-                            __file__,
-                            "--driver",
-                            "--profiles",
-                            str(profiles),
-                            "--port",
-                            str(probe_port),
-                        ]
+                        cmd = [sys.executable, __file__, "--driver", "--profiles", str(profiles)]
+                        if args.legacy_probe:
+                            cmd.append("--legacy-probe")
                     else:
                         cmd = [str(BENCH_PYTHON), str(ANCHOR)]
                         if not args.pvc:
@@ -465,9 +419,14 @@ def orchestrate(args: argparse.Namespace) -> int:
                     print(f"  {label}: {users} users", file=sys.stderr, flush=True)
                     marks = _run_driver([*cmd, *common], env, work / f"{label}-{users}.log")
                     results[users][label] = summarize(marks, proxy.requests, label, users)
+                    for mark, key in (("spawn_done", "stages_first"), ("respawn_done", "stages_respawn")):
+                        spans = next((m.get("spans") for m in marks if m["mark"] == mark), None)
+                        if spans:
+                            results[users][label][key] = breakdown(timeline, namespace, spans)
                     print(json.dumps({"users": users, "spawner": label, **results[users][label]}), flush=True)
                     time.sleep(3)
         finally:
+            timeline.stop()
             proxy.stop()
             probe.shutdown()
             down(state_dir)
@@ -477,7 +436,7 @@ def orchestrate(args: argparse.Namespace) -> int:
 
 def _table(results: dict[int, dict[str, dict[str, Any]]]) -> None:
     rows = [
-        ("spawn wall, all start() returned (s)", "spawn_wall_s", "{:.1f}"),
+        ("spawn wall, all started + answering (s)", "spawn_wall_s", "{:.1f}"),
         ("spawn latency p50 / user (s)", "spawn_p50_s", "{:.1f}"),
         ("spawn latency p95 / user (s)", "spawn_p95_s", "{:.1f}"),
         ("API writes / spawn, first", "writes_per_spawn_first", "{:.2f}"),
@@ -500,6 +459,16 @@ def _table(results: dict[int, dict[str, dict[str, Any]]]) -> None:
             )
             cells = [fmt.format(v) if isinstance(v, float | int) else "-" for v in (a, b)]
             print(f"  {title:<38}{cells[0]:>8}  {cells[1]:>11}  {ratio:>10}")
+        for key, title in (("stages_first", "first spawn"), ("stages_respawn", "restart")):
+            if key not in ours and key not in ks:
+                continue
+            print(f"  where a {title} goes, p50 / p95 s (neutral pod watch)")
+            for stage in ("create", "bind", "start", "ready", "notice", "total"):
+                cells = []
+                for by in (ours, ks):
+                    got = by.get(key, {}).get(stage)
+                    cells.append(f"{got['p50']:.2f} / {got['p95']:.2f}" if got else "-")
+                print(f"    {stage:<36}{cells[0]:>14}  {cells[1]:>14}")
 
 
 def main() -> int:
@@ -511,6 +480,12 @@ def main() -> int:
     parser.add_argument("--no-respawn", dest="respawn", action="store_false")
     parser.add_argument("--spawners", nargs="+", default=["ours", "kubespawner"])
     parser.add_argument("--state-dir", type=Path, default=None)
+    parser.add_argument(
+        "--legacy-probe",
+        action="store_true",
+        help="give our pods the readiness probe of earlier versions (every 2 s, for the pod's life) "
+        "instead of the startup probe, to measure what it cost",
+    )
     # driver mode (internal)
     parser.add_argument("--driver", action="store_true")
     parser.add_argument("--namespace", default="kfj-ours")

@@ -39,6 +39,7 @@ async def drive(args: argparse.Namespace) -> None:
     c.KubeSpawner.cpu_guarantee = 0.01
     c.KubeSpawner.mem_guarantee = "16M"
     c.KubeSpawner.start_timeout = 900
+    c.KubeSpawner.port = args.port  # the bench's HTTP responder answers there for every pod IP
     c.KubeSpawner.k8s_api_request_retry_timeout = 900
     if args.pvc:
         c.KubeSpawner.storage_pvc_ensure = True
@@ -60,6 +61,7 @@ def main() -> int:
     parser.add_argument("--poll-s", type=float, default=10.0)
     parser.add_argument("--namespace", default="kfj-kubespawner")
     parser.add_argument("--kubeconfig", default="")
+    parser.add_argument("--port", type=int, default=8888)
     parser.add_argument("--no-pvc", dest="pvc", action="store_false")
     parser.add_argument("--no-respawn", dest="respawn", action="store_false")
     asyncio.run(drive(parser.parse_args()))

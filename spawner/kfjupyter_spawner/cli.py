@@ -23,28 +23,59 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from kubernetes.client import ApiClient
+    from pydantic import ValidationError
 
     from kfjupyter.errors import InvalidInput
+    from kfjupyter_spawner.namespaces import NOTEBOOK_ACCOUNT, UserNamespaces
     from kfjupyter_spawner.options import UserInfo, resolve
-    from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs
-    from kfjupyter_spawner.profiles import load_config_file
+    from kfjupyter_spawner.pods import PodContext
+    from kfjupyter_spawner.profiles import config_errors, load_config_file
+    from kfjupyter_spawner.writes import server_objects
 
     config = load_config_file(args.config)
-    try:
-        options = json.loads(args.options)
-    except ValueError as error:
-        raise InvalidInput(f"--options is not valid JSON: {error}") from None
-    if not isinstance(options, dict):
-        raise InvalidInput('--options must be a JSON object, e.g. {"profile": "gpu", "gpu_count": 2}')
+    options = _json_object("--options", args.options, '{"profile": "gpu", "gpu_count": 2}')
+    settings = None
+    if args.user_namespaces is not None:
+        raw = _json_object("--user-namespaces", args.user_namespaces, '{"quota": {"pods": "20"}}')
+        try:
+            settings = UserNamespaces.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidInput("--user-namespaces: " + "; ".join(config_errors(error))) from None
     groups = frozenset(g for g in args.groups.split(",") if g)
     plan = resolve(config, UserInfo(args.user, groups, args.gpus_in_use, args.server), options)
     ctx = PodContext(
-        user=args.user, namespace=args.namespace, command=["jupyterhub-singleuser"], server=args.server
+        user=args.user,
+        namespace=settings.name_for(args.user) if settings else args.namespace,
+        command=["jupyterhub-singleuser"],
+        server=args.server,
+        service_account=NOTEBOOK_ACCOUNT if settings else None,
+        own_namespace=settings is not None,
     )
-    client = ApiClient()
-    objects = [*build_pvcs(plan, ctx), build_pod(plan, ctx)]
-    print(yaml.safe_dump_all([client.sanitize_for_serialization(o) for o in objects], sort_keys=False))
+    objects = server_objects(plan, ctx, settings, args.namespace)
+    print(yaml.safe_dump_all(objects.in_order(), sort_keys=False))
+    return 0
+
+
+def _json_object(flag: str, text: str, example: str) -> dict[str, object]:
+    from kfjupyter.errors import InvalidInput
+
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise InvalidInput(f"{flag} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{flag} must be a JSON object, e.g. {example}")
+    return value
+
+
+def _hub_role(args: argparse.Namespace) -> int:
+    from kubernetes.client import ApiClient
+
+    from kfjupyter_spawner.namespaces import hub_cluster_role
+
+    print(
+        yaml.safe_dump(ApiClient().sanitize_for_serialization(hub_cluster_role(args.name)), sort_keys=False)
+    )
     return 0
 
 
@@ -77,9 +108,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--groups", default="", help="comma-separated groups of the user")
     render.add_argument("--options", default="{}", help='user options as JSON, e.g. {"profile": "gpu"}')
     render.add_argument("--server", default="", help="named server")
-    render.add_argument("--namespace", default="default")
+    render.add_argument(
+        "--namespace", default="default", help="the hub's namespace (servers' without the next)"
+    )
+    render.add_argument(
+        "--user-namespaces",
+        nargs="?",
+        const="{}",
+        default=None,
+        metavar="JSON",
+        help="spawn in the user's own namespace; optional settings as JSON: template, labels, "
+        "pod_security, quota (the spawner's user_namespace_* settings)",
+    )
     render.add_argument("--gpus-in-use", type=int, default=0, help="GPUs the user's other servers hold")
     render.set_defaults(handler=_render)
+    hub_role = sub.add_parser("hub-role", help="print the ClusterRole the hub needs with user namespaces")
+    hub_role.add_argument("--name", default="kfjupyter-hub")
+    hub_role.set_defaults(handler=_hub_role)
     convert = sub.add_parser("convert", help="convert a KubeSpawner profile_list / z2jh values file")
     convert.add_argument("config")
     convert.set_defaults(handler=_convert)

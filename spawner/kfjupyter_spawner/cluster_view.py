@@ -3,6 +3,11 @@
 Every spawner in a hub process shares one :class:`ClusterView` per (kubeconfig, namespace):
 three watches in all, however many servers run. Spawners read pod state, events and GPU capacity
 from its caches; they make API calls only to create and delete their own objects.
+
+The pod watch is cluster-wide in every mode: GPU capacity must count the pods of *all* namespaces
+on a node, and it covers servers in per-user namespaces too. Events are watched in the hub's
+namespace, or (namespace ``""``: per-user namespaces) once for the whole cluster — never one watch
+per namespace. Both are limited to events about pods.
 """
 
 from __future__ import annotations
@@ -18,19 +23,27 @@ from kfjupyter_spawner.pods import LABEL_PREFIX
 from kfjupyter_spawner.profiles import Gpu
 from kfjupyter_spawner.watch import EventIndex, SharedWatch
 
+POD_EVENTS = "involvedObject.kind=Pod"
 _VIEWS: dict[tuple[str, str], ClusterView] = {}
 _LOCK = threading.Lock()
 _START_LOCK = threading.Lock()
 
 
 class ClusterView:
-    """Kubernetes clients plus live caches of pods (all namespaces), events and nodes."""
+    """Kubernetes clients plus live caches of pods (all namespaces), pod events and nodes."""
 
     def __init__(self, kubeconfig: str, namespace: str) -> None:
+        """Start the watches; ``namespace`` ``""`` follows events of every namespace."""
         self.namespace = namespace
         self.kube = Kube(kubeconfig)
-        self.pods = SharedWatch("pods", self.kube.core.list_pod_for_all_namespaces)
-        self.events = SharedWatch("events", self.kube.core.list_namespaced_event, namespace=namespace)
+        core = self.kube.core
+        self.pods = SharedWatch("pods", core.list_pod_for_all_namespaces)
+        if namespace:
+            self.events = SharedWatch(
+                "events", core.list_namespaced_event, namespace=namespace, field_selector=POD_EVENTS
+            )
+        else:
+            self.events = SharedWatch("events", core.list_event_for_all_namespaces, field_selector=POD_EVENTS)
         self.nodes = SharedWatch("nodes", self.kube.core.list_node)
         self.event_index = EventIndex(self.events)
         for watch in (self.pods, self.events, self.nodes):
@@ -76,13 +89,13 @@ class ClusterView:
                 watch.stop()
             view.kube.close()
 
-    def pod(self, name: str) -> dict[str, Any] | None:
-        """The cached pod ``name`` in this view's namespace."""
-        return self.pods.get(f"{self.namespace}/{name}")
+    def pod(self, name: str, namespace: str = "") -> dict[str, Any] | None:
+        """The cached pod ``name`` in ``namespace`` (default: this view's namespace)."""
+        return self.pods.get(f"{namespace or self.namespace}/{name}")
 
-    def pod_events(self, name: str) -> list[dict[str, Any]]:
-        """Events about pod ``name``, oldest first."""
-        return self.event_index.for_pod(self.namespace, name)
+    def pod_events(self, name: str, namespace: str = "") -> list[dict[str, Any]]:
+        """Events about pod ``name`` in ``namespace`` (default: this view's), oldest first."""
+        return self.event_index.for_pod(namespace or self.namespace, name)
 
     def gpus_of_user(self, user: str, *, resource: str, exclude: str = "") -> int:
         """GPUs requested by the user's live server pods, other than ``exclude``."""
@@ -90,9 +103,12 @@ class ClusterView:
         total = 0
         for pod in self.pods.values():
             meta = pod.get("metadata", {})
-            if meta.get("namespace") != self.namespace or meta.get("name") == exclude:
+            labels = meta.get("labels") or {}
+            if self.namespace and meta.get("namespace") != self.namespace:
                 continue
-            if (meta.get("labels") or {}).get(f"{LABEL_PREFIX}/user") != label:
+            if meta.get("name") == exclude or labels.get("app.kubernetes.io/managed-by") != "kfjupyter":
+                continue
+            if labels.get(f"{LABEL_PREFIX}/user") != label:
                 continue
             if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
                 continue

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from kfjupyter_spawner import profiles as p
+from kfjupyter_spawner.namespaces import UserNamespaces
 
 MODELS: tuple[type[BaseModel], ...] = (
     p.SpawnerConfig,
@@ -31,6 +32,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     p.Option,
     p.Choice,
     p.Overrides,
+    UserNamespaces,
 )
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "admins" / "profiles-reference.md"
 

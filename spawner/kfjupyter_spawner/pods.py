@@ -63,6 +63,10 @@ class PodContext:
     uid: int = 1000
     fs_group: int = 100
     service_account: str | None = None
+    # In the user's own namespace the pod always names its account: the spawner creates it before
+    # the pod, while the namespace's "default" one may not exist yet. A token still needs cluster_access.
+    own_namespace: bool = False
+    startup_timeout_s: int = 300  # how long the server may take to answer before the kubelet restarts it
     extra_labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -149,12 +153,15 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
             run_as_user=ctx.uid,
             seccomp_profile=V1SeccompProfile(type="RuntimeDefault"),
         ),
-        readiness_probe=V1Probe(
+        # Probed once a second while it boots, never after: the pod turns Ready as soon as the
+        # server answers (what start() waits for), with no steady probe load per running server.
+        # The hub's proxy, not a Service, routes to the pod, so later readiness changes need no probe.
+        startup_probe=V1Probe(
             http_get=V1HTTPGetAction(
                 path=ctx.env.get("JUPYTERHUB_SERVICE_PREFIX", "/") + "api", port=ctx.port
             ),
-            period_seconds=2,
-            failure_threshold=3,
+            period_seconds=1,
+            failure_threshold=max(1, ctx.startup_timeout_s),
         ),
     )
     node_selector = {**plan.node_selector, **(plan.gpu.node_selector if plan.gpu else {})}
@@ -178,7 +185,7 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
             tolerations=_tolerations(tolerations) or None,
             restart_policy="OnFailure",
             automount_service_account_token=plan.cluster_access,
-            service_account_name=ctx.service_account if plan.cluster_access else None,
+            service_account_name=ctx.service_account if plan.cluster_access or ctx.own_namespace else None,
             security_context=V1PodSecurityContext(
                 run_as_non_root=True,
                 run_as_user=ctx.uid,

@@ -2,8 +2,9 @@
 
 A thin JupyterHub-facing shell over pure parts: profiles are validated (``profiles``), each spawn
 is resolved fresh from config + user + options (``options``), objects are built by pure functions
-(``pods``), state comes from shared watches (``cluster_view``), and terminal problems are turned
-into plain-language errors within seconds (``failures``).
+(``pods``, ``namespaces``) and created by ``writes``, state comes from shared watches
+(``cluster_view``), and terminal problems are turned into plain-language errors within seconds
+(``failures``). With ``user_namespaces`` on, each user's servers run in their own namespace.
 """
 
 from __future__ import annotations
@@ -17,21 +18,24 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 from jupyterhub.spawner import Spawner
-from kubernetes.client import ApiClient
+from pydantic import ValidationError
 from tornado import web
-from traitlets import Dict, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
-from kfjupyter.errors import Forbidden, KfJupyterError
+from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError
 from kfjupyter.k8s.client import is_status
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.failures import terminal_problem
 from kfjupyter_spawner.form import options_from_form, render_form
 from kfjupyter_spawner.names import pod_name
+from kfjupyter_spawner.namespaces import NOTEBOOK_ACCOUNT, UserNamespaces
 from kfjupyter_spawner.options import SpawnPlan, UserInfo, resolve, visible_profiles
-from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs, idle_args
-from kfjupyter_spawner.profiles import SpawnerConfig, load_config, load_config_file
+from kfjupyter_spawner.pods import PodContext, idle_args
+from kfjupyter_spawner.profiles import SpawnerConfig, config_errors, load_config, load_config_file
+from kfjupyter_spawner.writes import Known, ServerObjects, create_server, off_loop, server_objects
 
 _CONFIGS: dict[str, SpawnerConfig] = {}
+_NAMESPACE_SETTINGS: dict[str, UserNamespaces] = {}
 
 
 class SpawnFailed(web.HTTPError):
@@ -56,6 +60,20 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
     uid = Int(1000, config=True, help="User id the notebook runs as (never root).")
     fs_group = Int(100, config=True, help="Group owning mounted volumes.")
     service_account = Unicode("", config=True, help="Service account for profiles with cluster_access.")
+    user_namespaces = Bool(
+        False,
+        config=True,
+        help="Run each user's servers in their own namespace, made on their first spawn with a "
+        "'notebook' service account that may run pods and training jobs there only.",
+    )
+    user_namespace_template = Unicode(
+        "kfjupyter-{username}", config=True, help="Name of a user's namespace ('{username}' is replaced)."
+    )
+    user_namespace_labels = Dict(config=True, help="Extra labels of each user namespace.")
+    user_namespace_pod_security = Unicode(
+        "baseline", config=True, help="Pod Security level enforced in user namespaces ('' for none)."
+    )
+    user_namespace_quota = Dict(config=True, help="ResourceQuota 'hard' limits per user namespace.")
 
     @default("port")
     def _port(self) -> int:
@@ -78,6 +96,31 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         """Name of this server's pod."""
         return pod_name(self.user.name, self.name)
 
+    def namespace_settings(self) -> UserNamespaces | None:
+        """The validated per-user namespace settings, or None when servers share ``namespace``."""
+        if not self.user_namespaces:
+            return None
+        return user_namespace_settings(
+            self.user_namespace_template,
+            dict(self.user_namespace_labels),
+            self.user_namespace_pod_security,
+            dict(self.user_namespace_quota),
+        )
+
+    @property
+    def pod_namespace(self) -> str:
+        """Namespace of this server's pod (the user's own one with ``user_namespaces``)."""
+        settings = self.namespace_settings()
+        return settings.name_for(self.user.name) if settings else self.namespace
+
+    @property
+    def _view_namespace(self) -> str:
+        # Per-user namespaces: one view over all namespaces ("") rather than one per namespace.
+        return "" if self.user_namespaces else self.namespace
+
+    async def _view(self) -> ClusterView:
+        return await ClusterView.get(self.kubeconfig, self._view_namespace)
+
     def _user_info(self, view: ClusterView | None) -> UserInfo:
         groups = frozenset(g.name for g in getattr(self.user, "groups", []) or [])
         used = 0
@@ -91,7 +134,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
 
     async def _render_options_form(self) -> str:
         config = self.load_profiles()
-        view = await ClusterView.get(self.kubeconfig, self.namespace)
+        view = await self._view()
         profiles = visible_profiles(config, self._user_info(view))
         capacity = {p.slug: view.capacity(p.gpu) for p in profiles if p.gpu is not None}
         return render_form(profiles, capacity)
@@ -110,85 +153,81 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             )
         return PodContext(
             user=self.user.name,
-            namespace=self.namespace,
+            namespace=self.pod_namespace,
             command=[*self.cmd, *self.get_args(), *idle_args(plan)],
             port=self.port,
             server=self.name,
             env=env,
             uid=self.uid,
             fs_group=self.fs_group,
-            service_account=self.service_account or None,
+            service_account=NOTEBOOK_ACCOUNT if self.user_namespaces else self.service_account or None,
+            own_namespace=self.user_namespaces,
+            # Longer than the hub's start_timeout: the hub gives up (with its message) first.
+            startup_timeout_s=int(self.start_timeout) + 30,
         )
 
     async def start(self) -> tuple[str, int]:
         """Create this server's PVCs and pod, wait until it is ready, fail fast when it cannot be."""
-        view = await ClusterView.get(self.kubeconfig, self.namespace)
+        view = await self._view()
         try:
             plan = resolve(self.load_profiles(), self._user_info(view), self.user_options or {})
+            objects = self.server_objects(plan)
         except KfJupyterError as error:
             raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 400) from None
-        ctx = self._context(plan)
         self._messages: list[str] = [f"Starting a {plan.profile} server…"]
-        await asyncio.to_thread(self._create, view, plan, ctx)
+        try:
+            done = await off_loop(self._create, view, objects)
+        except KfJupyterError as error:
+            raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 503) from None
+        self._messages.extend(done)
         return await self._wait_ready(view, plan)
 
+    def server_objects(self, plan: SpawnPlan) -> ServerObjects:
+        """The JSON objects of this spawn (what ``kfjupyter-spawner render`` prints)."""
+        return server_objects(plan, self._context(plan), self.namespace_settings(), self.namespace)
+
     def get_state(self) -> dict[str, Any]:
-        """Persist which PVCs are known to exist, so a restart writes only the pod."""
+        """Persist which PVCs (and user namespace) are known to exist: a restart writes only the pod."""
         state: dict[str, Any] = super().get_state()
-        if self._pvcs_known:
-            state["pvcs"] = sorted(self._pvcs_known)
+        if self._known.pvcs:
+            state["pvcs"] = sorted(self._known.pvcs)
+        if self._known.namespace:
+            state["namespace"] = self._known.namespace
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restore the PVCs known to exist (kept across stops, like the PVCs themselves)."""
+        """Restore what is known to exist (kept across stops, like the objects themselves)."""
         super().load_state(state)
-        self._pvcs_known = set(state.get("pvcs") or [])
+        self._known = Known(set(state.get("pvcs") or []), str(state.get("namespace") or ""))
 
     @property
-    def _pvcs_known(self) -> set[str]:
-        known: set[str] | None = self.__dict__.get("_kfj_pvcs")
+    def _known(self) -> Known:
+        known: Known | None = self.__dict__.get("_kfj_known")
         if known is None:
-            known = self.__dict__["_kfj_pvcs"] = set()
+            known = self.__dict__["_kfj_known"] = Known()
         return known
 
-    @_pvcs_known.setter
-    def _pvcs_known(self, value: set[str]) -> None:
-        self.__dict__["_kfj_pvcs"] = value
+    @_known.setter
+    def _known(self, value: Known) -> None:
+        self.__dict__["_kfj_known"] = value
 
-    def _create(self, view: ClusterView, plan: SpawnPlan, ctx: PodContext) -> None:
-        core = view.kube.core
-        client = ApiClient()
-        for pvc in build_pvcs(plan, ctx):
-            name = f"{self.namespace}/{pvc.metadata.name}"
-            if name in self._pvcs_known:  # created by an earlier spawn: one write (the pod) per restart
-                continue
-            try:
-                core.create_namespaced_persistent_volume_claim(
-                    self.namespace, client.sanitize_for_serialization(pvc)
-                )
-            except Exception as error:
-                if not is_status(error, 409):
-                    raise
-            self._pvcs_known.add(name)
-        body = client.sanitize_for_serialization(build_pod(plan, ctx))
-        try:
-            core.create_namespaced_pod(self.namespace, body)
-        except Exception as error:
-            if not is_status(error, 409):
-                raise
-            core.delete_namespaced_pod(self.pod_name, self.namespace, grace_period_seconds=0)
-            deadline = time.monotonic() + 30
-            while view.pod(self.pod_name) is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            core.create_namespaced_pod(self.namespace, body)
+    def _create(self, view: ClusterView, objects: ServerObjects) -> list[str]:
+        return create_server(
+            view.kube,
+            objects,
+            self._known,
+            scope=self.kubeconfig,
+            pod_gone=lambda: view.pod(self.pod_name, objects.namespace) is None,
+        )
 
     async def _wait_ready(self, view: ClusterView, plan: SpawnPlan) -> tuple[str, int]:
         first_problem: float | None = None
         seen: set[str] = set()
         gpu = self.load_profiles().profile(plan.profile).gpu
+        namespace = self.pod_namespace
         while True:
-            pod = view.pod(self.pod_name)
-            events = view.pod_events(self.pod_name)
+            pod = view.pod(self.pod_name, namespace)
+            events = view.pod_events(self.pod_name, namespace)
             for event in events:
                 uid = event.get("metadata", {}).get("uid", "")
                 if uid not in seen and event.get("reason") != "FailedScheduling":
@@ -199,7 +238,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             if problem is not None:
                 first_problem = first_problem or time.monotonic()
                 if time.monotonic() - first_problem >= self.fail_fast_grace_s:
-                    await asyncio.to_thread(self._delete)
+                    await off_loop(self._delete)
                     raise SpawnFailed(problem)
             else:
                 first_problem = None
@@ -207,7 +246,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
                 ip = pod["status"]["podIP"]
                 self._messages.append(f"Server ready at {ip}")
                 return ip, self.port
-            await view.pods.changed(timeout_s=0.5, key=f"{self.namespace}/{self.pod_name}")
+            await view.pods.changed(timeout_s=0.5, key=f"{namespace}/{self.pod_name}")
 
     async def progress(self) -> AsyncIterator[dict[str, Any]]:
         """Plain-language progress for the hub's spawn page."""
@@ -222,27 +261,28 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             await asyncio.sleep(0.5)
 
     def _delete(self) -> None:
-        view = ClusterView.peek(self.kubeconfig, self.namespace)
+        view = ClusterView.peek(self.kubeconfig, self._view_namespace)
         if view is None:
             return
         try:
-            view.kube.core.delete_namespaced_pod(self.pod_name, self.namespace, grace_period_seconds=5)
+            view.kube.core.delete_namespaced_pod(self.pod_name, self.pod_namespace, grace_period_seconds=5)
         except Exception as error:
             if not is_status(error, 404):
                 raise
 
     async def stop(self, now: bool = False) -> None:
-        """Delete the pod (PVCs stay) and wait until it is gone."""
-        view = await ClusterView.get(self.kubeconfig, self.namespace)
-        await asyncio.to_thread(self._delete)
+        """Delete the pod (PVCs and the user's namespace stay) and wait until it is gone."""
+        view = await self._view()
+        await off_loop(self._delete)
+        namespace = self.pod_namespace
         deadline = time.monotonic() + 60
-        while view.pod(self.pod_name) is not None and time.monotonic() < deadline:
-            await view.pods.changed(timeout_s=1.0, key=f"{self.namespace}/{self.pod_name}")
+        while view.pod(self.pod_name, namespace) is not None and time.monotonic() < deadline:
+            await view.pods.changed(timeout_s=1.0, key=f"{namespace}/{self.pod_name}")
 
     async def poll(self) -> int | None:
         """None while the pod runs; an exit status once it is gone or ended (from the cache)."""
-        view = await ClusterView.get(self.kubeconfig, self.namespace)
-        pod = view.pod(self.pod_name)
+        view = await self._view()
+        pod = view.pod(self.pod_name, self.pod_namespace)
         if pod is None:
             return 0
         phase = pod.get("status", {}).get("phase")
@@ -272,14 +312,41 @@ def spawner_config(profiles: list[dict[str, Any]], profiles_file: str) -> Spawne
     return _CONFIGS[key]
 
 
+def user_namespace_settings(
+    template: str, labels: dict[str, Any], pod_security: str, quota: dict[str, Any]
+) -> UserNamespaces:
+    """Validate the ``user_namespace_*`` settings (cached; raises InvalidInput naming the setting)."""
+    key = repr((template, sorted(labels.items()), pod_security, sorted(quota.items())))
+    cached = _NAMESPACE_SETTINGS.get(key)
+    if cached is None:
+        try:
+            cached = UserNamespaces(template=template, labels=labels, pod_security=pod_security, quota=quota)
+        except ValidationError as error:
+            lines = [f"user_namespace_{line}" for line in config_errors(error)]
+            raise InvalidInput(
+                "invalid KfJupyterSpawner settings:\n  " + "\n  ".join(lines), detail=str(error)
+            ) from None
+        _NAMESPACE_SETTINGS[key] = cached
+    return cached
+
+
 def configure(c: Any, *, profiles_file: str, **traits: Any) -> SpawnerConfig:
     """Use in jupyterhub_config.py: set the spawner and validate the profiles *now*.
 
-    A bad profiles file stops the hub at start with errors naming the exact paths.
+    A bad profiles file (or bad ``user_namespace_*`` settings) stops the hub at start with errors
+    naming the exact paths.
     """
     config = spawner_config([], profiles_file)
     c.JupyterHub.spawner_class = "kfjupyter"
     c.KfJupyterSpawner.profiles_file = profiles_file
     for name, value in traits.items():
         setattr(c.KfJupyterSpawner, name, value)
+    if traits.get("user_namespaces"):
+        defaults = UserNamespaces()
+        user_namespace_settings(
+            traits.get("user_namespace_template", defaults.template),
+            dict(traits.get("user_namespace_labels", {})),
+            traits.get("user_namespace_pod_security", defaults.pod_security),
+            dict(traits.get("user_namespace_quota", {})),
+        )
     return config

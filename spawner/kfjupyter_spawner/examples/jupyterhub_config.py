@@ -6,6 +6,7 @@ Used by ``./dev run`` and the hub tests. Environment:
   KFJUPYTER_HUB_STATE    folder for the hub database and cookie secret (default: the cwd)
   KFJUPYTER_HUB_PASSWORD password of the demo users (default: "kfjupyter")
   KFJUPYTER_PROFILES     profiles file (default: profiles.yaml next to this file)
+  KFJUPYTER_USER_NAMESPACES  "1": each user's servers run in their own namespace
 Users: ``ada`` (group gpu-users: sees GPU profiles) and ``bob`` (CPU only).
 """
 
@@ -48,6 +49,7 @@ configure(
     profiles_file=os.environ.get("KFJUPYTER_PROFILES") or str(HERE / "profiles.yaml"),
     kubeconfig=os.environ["KFJUPYTER_KUBECONFIG"],
     namespace="default",
+    user_namespaces=os.environ.get("KFJUPYTER_USER_NAMESPACES") == "1",
     cmd=[str(singleuser)],
     args=["--allow-root", "--ServerApp.root_dir=/home/jovyan"],
     start_timeout=120,

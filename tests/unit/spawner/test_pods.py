@@ -79,3 +79,16 @@ def test_idle_timeout_per_profile_becomes_server_arguments() -> None:
     assert "--ServerApp.shutdown_no_activity_timeout=1800" in idle_args(gpu)
     assert "--ServerApp.shutdown_no_activity_timeout=3600" in idle_args(cpu)
     assert idle_args(dataclasses.replace(cpu, idle_timeout_s=None)) == []
+
+
+def test_the_server_is_probed_while_it_starts_only() -> None:
+    ctx = dataclasses.replace(CTX, env={"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}, startup_timeout_s=150)
+    container = as_dict(build_pod(resolve(CONFIG, GPU_USER, {"profile": "cpu"}), ctx))["spec"]["containers"][
+        0
+    ]
+    assert container["startupProbe"] == {
+        "httpGet": {"path": "/user/ada/api", "port": 8888},
+        "periodSeconds": 1,
+        "failureThreshold": 150,
+    }
+    assert "readinessProbe" not in container and "livenessProbe" not in container

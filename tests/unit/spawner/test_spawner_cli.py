@@ -71,3 +71,44 @@ def test_convert_kubespawner_profile_list(tmp_path: Path, capsys: pytest.Capture
     assert profile["slug"] == "small-gpu" and profile["image"] == {"default": "img:1"}
     assert profile["resources"]["cpu"]["limit"] == "2" and profile["gpu"]["default_count"] == 1
     assert "not converted: profile_list[0].kubespawner_override.lifecycle_hooks" in out.err
+
+
+def test_render_with_user_namespaces_prints_the_namespace_objects(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = '{"quota": {"pods": "20"}, "pod_security": "restricted"}'
+    assert main(["render", str(EXAMPLE), "--user", "bob", "--user-namespaces", settings]) == 0
+    docs = list(yaml.safe_load_all(capsys.readouterr().out))
+    assert [d["kind"] for d in docs] == [
+        "Namespace", "ServiceAccount", "Role", "RoleBinding", "ResourceQuota", "PersistentVolumeClaim", "Pod",
+    ]  # fmt: skip
+    assert {d["metadata"].get("namespace") for d in docs[1:]} == {"kfjupyter-bob"}
+    assert docs[-1]["spec"]["serviceAccountName"] == "notebook"
+    assert main(["render", str(EXAMPLE), "--user", "bob", "--user-namespaces"]) == 0
+    assert [d["kind"] for d in yaml.safe_load_all(capsys.readouterr().out)][:4] == [
+        "Namespace", "ServiceAccount", "Role", "RoleBinding",
+    ]  # fmt: skip
+    assert main(["render", str(EXAMPLE), "--user", "bob", "--user-namespaces", '{"template": "x"}']) == 2
+    assert "template" in capsys.readouterr().err
+
+
+def test_hub_role_holds_every_right_it_grants(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hub-role", "--name", "my-hub"]) == 0
+    role = yaml.safe_load(capsys.readouterr().out)
+    assert role["kind"] == "ClusterRole" and role["metadata"]["name"] == "my-hub"
+    held = {
+        (g, r, v)
+        for rule in role["rules"]
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+    }
+    from kfjupyter_spawner.namespaces import notebook_rules
+
+    for rule in notebook_rules():
+        for resource in rule.resources:
+            assert {(rule.api_groups[0], resource, v) for v in rule.verbs} <= held
+    assert ("", "namespaces", "create") in held and (
+        "rbac.authorization.k8s.io",
+        "roles",
+        "escalate",
+    ) not in held
+    assert not any(r["resources"] == ["secrets"] for r in role["rules"])

@@ -12,10 +12,10 @@ import pytest
 from kfjupyter_spawner import cluster_view
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.options import resolve
-from kfjupyter_spawner.pods import PodContext
 from kfjupyter_spawner.spawner import KfJupyterSpawner
 
 from tests.unit.spawner.test_profiles import EXAMPLE
+from tests.unit.spawner.test_writes import fake_kube
 
 
 def run_fresh(coro: Any) -> Any:
@@ -56,40 +56,54 @@ def test_concurrent_first_spawns_share_one_view(monkeypatch: pytest.MonkeyPatch)
     assert all(v is views[0] for v in views)
 
 
-class _Created:
-    def __init__(self) -> None:
-        self.pvcs: list[str] = []
-        self.pods: list[str] = []
-
-    def create_namespaced_persistent_volume_claim(self, namespace: str, body: dict[str, Any]) -> None:
-        self.pvcs.append(body["metadata"]["name"])
-
-    def create_namespaced_pod(self, namespace: str, body: dict[str, Any]) -> None:
-        self.pods.append(body["metadata"]["name"])
-
-
 def _spawner() -> KfJupyterSpawner:
     user = SimpleNamespace(name="ada", id=1, url="/user/ada/", groups=[], escaped_name="ada")
-    return KfJupyterSpawner(user=user, profiles_file=str(EXAMPLE))
+    hub = SimpleNamespace(
+        public_host="hub", url="http://hub:8081/hub/", base_url="/hub/", api_url="http://hub:8081/hub/api"
+    )
+    return KfJupyterSpawner(user=user, hub=hub, profiles_file=str(EXAMPLE), namespace="default")
 
 
 def test_a_restart_writes_only_the_pod_and_the_state_remembers_pvcs() -> None:
     spawner = _spawner()
     config = spawner.load_profiles()
     plan = resolve(config, spawner._user_info(None), {"profile": "cpu"})
-    ctx = PodContext(user="ada", namespace="default", command=["sleep", "1"])
-    core = _Created()
-    view: Any = SimpleNamespace(kube=SimpleNamespace(core=core))
-    spawner._create(view, plan, ctx)
+    kube = fake_kube()
+    view: Any = SimpleNamespace(kube=kube, pod=lambda name, namespace: None)
+    spawner._create(view, spawner.server_objects(plan))
     spawner.clear_state()  # the hub clears state when the server stops; PVCs outlive servers
-    spawner._create(view, plan, ctx)
-    assert core.pvcs == ["ada-home"] and len(core.pods) == 2
+    spawner._create(view, spawner.server_objects(plan))
+    pvcs = "POST /api/v1/namespaces/default/persistentvolumeclaims"
+    pods = "POST /api/v1/namespaces/default/pods"
+    assert kube.api_client.writes == [pvcs, pods, pods]
     state = spawner.get_state()
-    assert state["pvcs"] == ["default/ada-home"]
+    assert state["pvcs"] == ["default/ada-home"] and "namespace" not in state
     fresh = _spawner()  # after a hub restart
     fresh.load_state(state)
-    fresh._create(view, plan, ctx)
-    assert core.pvcs == ["ada-home"] and len(core.pods) == 3
+    fresh._create(view, fresh.server_objects(plan))
+    assert kube.api_client.writes == [pvcs, pods, pods, pods]
+
+
+def test_user_namespaces_state_survives_a_hub_restart() -> None:
+    from kfjupyter_spawner import writes
+
+    writes.forget_ensured()
+    spawner = _spawner()
+    spawner.user_namespaces = True
+    plan = resolve(spawner.load_profiles(), spawner._user_info(None), {"profile": "cpu"})
+    kube = fake_kube()
+    view: Any = SimpleNamespace(kube=kube, pod=lambda name, namespace: None)
+    spawner._create(view, spawner.server_objects(plan))
+    assert len(kube.api_client.writes) == 6
+    state = spawner.get_state()
+    assert state == {"pvcs": ["kfjupyter-ada/ada-home"], "namespace": "kfjupyter-ada"}
+    writes.forget_ensured()
+    fresh = _spawner()
+    fresh.user_namespaces = True
+    fresh.load_state(state)
+    fresh._create(view, fresh.server_objects(plan))
+    assert kube.api_client.writes[6:] == ["POST /api/v1/namespaces/kfjupyter-ada/pods"]
+    assert fresh.pod_namespace == "kfjupyter-ada" and fresh._view_namespace == ""
 
 
 def test_a_keyed_waiter_wakes_for_its_object_only() -> None:

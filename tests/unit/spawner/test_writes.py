@@ -1,0 +1,201 @@
+"""The writes of a spawn against a recording API client: once-only objects, recovery, retries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from kfjupyter_spawner import writes
+from kfjupyter_spawner.options import resolve
+from kfjupyter_spawner.writes import Known, ServerObjects, create_server, server_objects
+from kubernetes.client import ApiClient, CoreV1Api
+from kubernetes.client.exceptions import ApiException
+
+from kfjupyter.errors import Forbidden
+from tests.unit.spawner.test_namespaces import SETTINGS, own_ctx
+from tests.unit.spawner.test_options import CONFIG, GPU_USER
+
+Answer = Callable[[str, str, Any], Any]
+
+
+class _Response:
+    def __init__(self, body: Any = None) -> None:
+        self.data = json.dumps(body or {}).encode()
+
+    def drain_conn(self) -> None:
+        return
+
+    def release_conn(self) -> None:
+        return
+
+
+def _error(status: int, body: str = "") -> ApiException:
+    error = ApiException(status=status, reason="test")
+    error.body = body.encode()
+    return error
+
+
+class RecordingClient(ApiClient):  # type: ignore[misc]
+    """Records ``(method, path)`` of every call; ``answer`` may raise or return a body."""
+
+    def __init__(self, answer: Answer | None = None) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+        self.answer = answer
+
+    def call_api(
+        self, resource_path: str, method: str, path_params: Any = None, *args: Any, **kw: Any
+    ) -> Any:
+        path = resource_path.format(**(path_params or {}))
+        self.calls.append((method, path))
+        body = self.answer(method, path, kw.get("body")) if self.answer else None
+        return _Response(body)
+
+    @property
+    def writes(self) -> list[str]:
+        return [f"{m} {p}" for m, p in self.calls if m in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+def fake_kube(answer: Answer | None = None) -> Any:
+    client = RecordingClient(answer)
+    return SimpleNamespace(api_client=client, core=CoreV1Api(client))
+
+
+@pytest.fixture(autouse=True)
+def fresh_process() -> None:
+    writes.forget_ensured()
+
+
+def objects(profile: str = "cpu", user: str = "ada") -> ServerObjects:
+    return server_objects(resolve(CONFIG, GPU_USER, {"profile": profile}), own_ctx(user), SETTINGS, "jupyter")
+
+
+def spawn(kube: Any, known: Known, profile: str = "cpu") -> list[str]:
+    return create_server(kube, objects(profile), known, scope="kc", pod_gone=lambda: True)
+
+
+def test_first_spawn_makes_everything_then_restarts_write_only_the_pod() -> None:
+    kube = fake_kube()
+    known = Known()
+    assert spawn(kube, known) == ["Namespace kfjupyter-ada ready"]
+    ns = "/api/v1/namespaces/kfjupyter-ada"
+    rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/kfjupyter-ada"
+    assert kube.api_client.writes == [
+        "POST /api/v1/namespaces",
+        f"POST {ns}/serviceaccounts",
+        f"POST {rbac}/roles",
+        f"POST {rbac}/rolebindings",
+        f"POST {ns}/persistentvolumeclaims",
+        f"POST {ns}/pods",
+    ]
+    assert known.namespace == "kfjupyter-ada" and known.pvcs == {"kfjupyter-ada/ada-home"}
+    kube.api_client.calls.clear()
+    assert spawn(kube, known) == []  # the same process: memory of ensured namespaces
+    assert kube.api_client.writes == [f"POST {ns}/pods"]
+    writes.forget_ensured()  # a hub restart: the saved state alone is enough
+    kube.api_client.calls.clear()
+    spawn(kube, Known(set(known.pvcs), known.namespace))
+    assert kube.api_client.writes == [f"POST {ns}/pods"]
+
+
+def test_existing_objects_are_fine_but_only_our_own_namespace() -> None:
+    def exists(method: str, path: str, body: Any) -> Any:
+        if method == "POST" and not path.endswith("/pods"):
+            raise _error(409)
+        if method == "GET":
+            return {
+                "metadata": {
+                    "labels": {"app.kubernetes.io/managed-by": "kfjupyter", "kfjupyter.dev/user": "ada"}
+                }
+            }
+        return None
+
+    kube = fake_kube(exists)
+    spawn(kube, Known())
+    assert ("GET", "/api/v1/namespaces/kfjupyter-ada") in kube.api_client.calls
+    assert kube.api_client.writes[-1] == "POST /api/v1/namespaces/kfjupyter-ada/pods"
+
+    def foreign(method: str, path: str, body: Any) -> Any:
+        if method == "POST" and path == "/api/v1/namespaces":
+            raise _error(409)
+        return {"metadata": {"labels": {"team": "platform"}}}
+
+    writes.forget_ensured()
+    kube = fake_kube(foreign)
+    with pytest.raises(Forbidden, match="not made by kfjupyter for you"):
+        spawn(kube, Known())
+    assert kube.api_client.writes == ["POST /api/v1/namespaces"]
+
+
+def test_a_namespace_deleted_behind_the_hubs_back_is_made_again_once() -> None:
+    pods = {"n": 0}
+
+    def missing_first(method: str, path: str, body: Any) -> Any:
+        if method == "POST" and path.endswith("/pods"):
+            pods["n"] += 1
+            if pods["n"] == 1:
+                raise _error(
+                    404, '{"reason": "NotFound", "message": "namespaces \\"kfjupyter-ada\\" not found"}'
+                )
+        return None
+
+    kube = fake_kube(missing_first)
+    known = Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada")
+    spawn(kube, known)
+    assert kube.api_client.writes == [
+        "POST /api/v1/namespaces/kfjupyter-ada/pods",
+        "POST /api/v1/namespaces",
+        "POST /api/v1/namespaces/kfjupyter-ada/serviceaccounts",
+        "POST /apis/rbac.authorization.k8s.io/v1/namespaces/kfjupyter-ada/roles",
+        "POST /apis/rbac.authorization.k8s.io/v1/namespaces/kfjupyter-ada/rolebindings",
+        "POST /api/v1/namespaces/kfjupyter-ada/persistentvolumeclaims",
+        "POST /api/v1/namespaces/kfjupyter-ada/pods",
+    ]
+
+
+def test_a_token_not_made_yet_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writes.time, "sleep", lambda _s: None)
+    tries = {"n": 0}
+
+    def token_later(method: str, path: str, body: Any) -> Any:
+        if method == "POST" and path.endswith("/pods"):
+            tries["n"] += 1
+            if tries["n"] < 3:
+                raise _error(
+                    500,
+                    'No API token found for service account "notebook", retry after the token is automatically created',
+                )
+        return None
+
+    kube = fake_kube(token_later)
+    spawn(kube, Known(), profile="gpu")
+    assert tries["n"] == 3
+
+
+def test_a_stale_pod_is_replaced_once() -> None:
+    def conflict(method: str, path: str, body: Any) -> Any:
+        if method == "POST" and path.endswith("/pods"):
+            raise _error(409)
+        return None
+
+    kube = fake_kube(conflict)
+    with pytest.raises(ApiException):
+        spawn(kube, Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada"))
+    assert [w.split()[0] for w in kube.api_client.writes] == ["POST", "DELETE", "POST"]
+
+
+def test_terminating_namespace_is_a_temporary_error() -> None:
+    from kfjupyter.errors import Unavailable
+
+    def terminating(method: str, path: str, body: Any) -> Any:
+        if path.endswith("/serviceaccounts"):
+            raise _error(
+                403, "unable to create new content in namespace kfjupyter-ada because it is being terminated"
+            )
+        return None
+
+    with pytest.raises(Unavailable, match="being deleted"):
+        spawn(fake_kube(terminating), Known())
