@@ -10,6 +10,7 @@ where jobs go.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,7 +55,12 @@ class TrainingApi(BaseModel):
     found_by: str = Field("", description="How the version was found.")
 
 
+#: ``_crd``'s answer when the caller may not read CRDs (a namespace-confined service account).
+FORBIDDEN: dict[str, Any] = {}
+
+
 def _crd(api_client: Any, name: str) -> dict[str, Any] | None:
+    """The CRD called ``name``; ``None`` if absent, :data:`FORBIDDEN` if we may not read CRDs."""
     from kubernetes import client
 
     try:
@@ -63,27 +69,65 @@ def _crd(api_client: Any, name: str) -> dict[str, Any] | None:
     except Exception as error:
         if is_status(error, 404):
             return None
+        if is_status(error, 403):
+            return FORBIDDEN
         raise KubeUnavailable(
             f"Could not ask the cluster whether it serves {name}: {error}", detail=repr(error)
         ) from error
 
 
+def _served(api_client: Any, group_version: str, plural: str) -> bool:
+    """Whether API discovery (readable by every authenticated user) lists ``plural``."""
+    try:
+        response = api_client.call_api(
+            f"/apis/{group_version}",
+            "GET",
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+            _request_timeout=DETECT_TIMEOUT_S,
+        )
+        try:
+            body: dict[str, Any] = json.loads(response.data)
+        finally:
+            response.release_conn()
+    except Exception as error:
+        if is_status(error, 404, 403):
+            return False
+        raise KubeUnavailable(
+            f"Could not ask the cluster whether it serves {group_version}: {error}", detail=repr(error)
+        ) from error
+    return any(r.get("name") == plural for r in body.get("resources", []))
+
+
+def _exists(kube: Kube, crd: dict[str, Any] | None, group_version: str, plural: str) -> bool:
+    if crd is FORBIDDEN:
+        return _served(kube.api_client, group_version, plural)
+    return crd is not None
+
+
 def detect_api(kube: Kube) -> TrainingApi:
     """TrainJob (with the Trainer version) if its CRD exists, else PyTorchJob, else raise.
+
+    A caller that may not read CRDs (a notebook's namespace-confined service account) falls back
+    to API discovery, which every authenticated user may read; the Trainer version then comes
+    from the public ConfigMap if readable, else the newest is assumed.
 
     Raises ``BackendNotAvailable`` when neither CRD exists and ``KubeUnavailable`` when the API
     server cannot be asked (within a few seconds).
     """
     crd = _crd(kube.api_client, TRAINJOB_CRD)
-    if crd is not None:
+    if _exists(kube, crd, "trainer.kubeflow.org/v1alpha1", "trainjobs"):
         public = None
         with contextlib.suppress(Exception):
             public = kube.core.read_namespaced_config_map(
                 "kubeflow-trainer-public", "kubeflow-system", _request_timeout=DETECT_TIMEOUT_S
             ).data
-        version, how = trainer_version(public, crd)
+        version, how = trainer_version(public, crd or {})
+        if crd is FORBIDDEN:
+            how = f"API discovery (CRDs not readable here); {how}"
         return TrainingApi(kind="TrainJob", version=version, found_by=how)
-    if _crd(kube.api_client, PYTORCHJOB_CRD) is not None:
+    if _exists(kube, _crd(kube.api_client, PYTORCHJOB_CRD), "kubeflow.org/v1", "pytorchjobs"):
         return TrainingApi(kind="PyTorchJob", found_by=f"CRD {PYTORCHJOB_CRD}")
     raise BackendNotAvailable(
         "This cluster has neither Kubeflow Trainer v2 nor the Training Operator: looked for the CRDs "

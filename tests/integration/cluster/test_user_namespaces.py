@@ -25,11 +25,13 @@ from kfjupyter_spawner import writes
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.namespaces import UserNamespaces, build_namespace_objects, hub_cluster_role
 from kfjupyter_spawner.spawner import KfJupyterSpawner
-from kubernetes.client import ApiClient, AuthorizationV1Api, RbacAuthorizationV1Api
+from kubernetes.client import ApiClient, ApiextensionsV1Api, AuthorizationV1Api, RbacAuthorizationV1Api
 from traitlets.config import Config
 
 from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube, is_status
+from kfjupyter.training.k8s_detect import detect_api
+from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
 from tests.support.hub import Hub, running_hub
 
@@ -309,6 +311,23 @@ def test_the_notebook_account_is_confined_to_its_namespace(
         assert not _allowed(auth, namespace, "trainer.kubeflow.org", "trainjobs", "create")
         assert not _allowed(auth, own, "", "configmaps", "list")
         assert not _allowed(auth, own, "", "pods/exec", "create")
+
+
+def test_the_notebook_account_finds_the_training_api_without_reading_crds(
+    cluster: ClusterState, kube: Kube, user: str, tmp_path: Path
+) -> None:
+    own = f"kfjupyter-{user}"
+    writes.ensure_namespace(kube, [ApiClient().sanitize_for_serialization(o)
+                                   for o in build_namespace_objects(UserNamespaces(), user)], user)  # fmt: skip
+    crds.use_crds(kube, crds.trainjob_crd(), pytorchjob=False)
+    with Kube(_sa_kubeconfig(cluster, kube, own, tmp_path / "kubeconfig")) as notebook:
+        ext = ApiextensionsV1Api(notebook.api_client)
+        assert _forbidden(ext.read_custom_resource_definition, crds.TRAINJOB_CRD)
+        found = detect_api(notebook)
+        assert found.kind == "TrainJob" and found.found_by.startswith("API discovery")
+        crds.use_crds(kube, None, pytorchjob=True)
+        found = detect_api(notebook)
+        assert found.kind == "PyTorchJob"
 
 
 def test_a_real_hub_runs_servers_in_user_namespaces(
