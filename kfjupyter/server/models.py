@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.server.models_pipelines import checked_parameters
+from kfjupyter.store.base import RunSort
 
 RunKind = Literal["pipeline", "training"]
 RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -55,7 +56,7 @@ class RunListQuery(_Model):
     kind: RunKind | None = Field(None, description="Only runs of this kind.")
     status: RunStatus | None = Field(None, description="Only runs with this status.")
     limit: int = Field(50, ge=1, le=200, description="At most this many runs (1-200).")
-    offset: int = Field(0, ge=0, le=MAX_PAGE_OFFSET, description="Skip this many of the newest runs.")
+    offset: int = Field(0, ge=0, le=MAX_PAGE_OFFSET, description="Skip this many runs of the sorted list.")
     q: str | None = Field(
         None, max_length=200, description="Only runs whose name, notebook or id contains this (any case)."
     )
@@ -64,6 +65,14 @@ class RunListQuery(_Model):
     )
     notebook: str | None = Field(
         None, min_length=1, max_length=1000, description="Only runs of the notebook at this exact path."
+    )
+    sort: RunSort = Field(
+        "newest",
+        description="Order: 'newest' (created last first, the default) or 'oldest' first; 'name' A-Z, "
+        "ignoring ASCII case; 'status': running, pending, failed, interrupted, cancelled, succeeded; "
+        "'duration': longest first, then the runs without a duration (not started or still running, "
+        "whose elapsed time would move them between pages), newest first. Ties go newest first, then "
+        "by id, so paging with offset never repeats or skips a run.",
     )
 
     @field_validator("q")
@@ -89,9 +98,9 @@ class RunSummary(_Model):
 
 
 class RunList(_Model):
-    """Response of ``GET /kfjupyter/api/runs``: newest first."""
+    """Response of ``GET /kfjupyter/api/runs``: one page, in the order of ``sort``."""
 
-    runs: list[RunSummary] = Field(description="The runs of this page, newest first.")
+    runs: list[RunSummary] = Field(description="The runs of this page, in the order asked (``sort``).")
     limit: int = Field(description="Page size that was applied.")
     offset: int = Field(description="Offset that was applied.")
     has_more: bool = Field(description="Whether more runs match after this page.")
@@ -117,6 +126,11 @@ class RunDetail(_Model):
     parameters: dict[str, JsonValue] = Field(description="Parameter values the run used.")
     steps: list[StepSummary] = Field(description="Steps in the order they were first stored.")
     metrics: dict[str, float] = Field(description="Last value of every metric the run logged.")
+    notebook_path: str | None = Field(
+        description="What the run ran, relative to the server's root directory, to open in JupyterLab: a "
+        "pipeline's notebook or a script training job's script; None when it lies outside the root, "
+        "is gone, or there is none (a training job of a Python function)."
+    )
 
 
 class LogText(_Model):

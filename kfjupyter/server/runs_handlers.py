@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from kfjupyter.api import load_run
-from kfjupyter.errors import InvalidInput, NotFound
+from kfjupyter.errors import Forbidden, InvalidInput, NotFound
 from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine, start_run
+from kfjupyter.server.launch import confine, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
@@ -113,12 +114,38 @@ def _artifact(a: ArtifactRecord) -> models.ArtifactSummary:
     )
 
 
+def _recorded_source(run: RunRecord) -> str | None:
+    """The absolute path of the notebook (pipeline) or script (script training job) ``run`` ran."""
+    recorded = run.notebook if run.kind == "pipeline" else None
+    entry = run.parameters.get("entrypoint")
+    if run.kind == "training" and isinstance(entry, dict) and entry.get("kind") == "script":
+        path = entry.get("path")
+        recorded = path if isinstance(path, str) else None
+    return recorded if recorded and Path(recorded).is_absolute() else None
+
+
+def openable_path(root_dir: str, run: RunRecord) -> str | None:
+    """The run's notebook or script relative to ``root_dir``, when it is a file inside it; else None.
+
+    Symbolic links are followed: a link inside the root to a file outside it is not offered.
+    """
+    recorded = _recorded_source(run)
+    if recorded is None:
+        return None
+    try:
+        relative = relative_to_root(root_dir, recorded)
+        is_file = (Path(root_dir).expanduser().resolve() / relative).is_file()
+    except (Forbidden, NotFound, OSError, ValueError):
+        return None
+    return relative if is_file else None
+
+
 class RunsHandler(KfJupyterHandler):
-    """``GET /kfjupyter/api/runs?kind=&status=&backend=&notebook=&q=&limit=&offset=``: newest first."""
+    """``GET /kfjupyter/api/runs?kind=&status=&backend=&notebook=&q=&sort=&limit=&offset=``."""
 
     @api("read")
     def get(self) -> None:
-        """List one page of runs; one extra row is read to tell whether more follow."""
+        """List one page of runs in the ``sort`` order; one extra row is read to tell whether more follow."""
         query = parse_query(models.RunListQuery, self.request.query_arguments)
         with opened_store() as store:
             runs = store.list_runs(
@@ -127,6 +154,7 @@ class RunsHandler(KfJupyterHandler):
                 backend=query.backend,
                 notebook=query.notebook,
                 q=query.q,
+                sort=query.sort,
                 limit=query.limit + 1,
                 offset=query.offset,
             )
@@ -136,7 +164,7 @@ class RunsHandler(KfJupyterHandler):
 
 
 class RunHandler(KfJupyterHandler):
-    """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps and last metrics."""
+    """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps, last metrics, notebook."""
 
     @api("read")
     def get(self, run_id: str) -> None:
@@ -149,6 +177,7 @@ class RunHandler(KfJupyterHandler):
                 parameters=dict(run.record.parameters),
                 steps=[step_summary(s) for s in run.steps],
                 metrics=run.last_metrics(),
+                notebook_path=openable_path(self.serverapp.root_dir, run.record),
             )
         )
 

@@ -12,11 +12,12 @@ an unusable store file, ``Unavailable`` when the store is busy or unreachable (r
 
 from __future__ import annotations
 
+import string
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Literal, TypeVar, get_args
 
 from kfjupyter.errors import InvalidInput
 from kfjupyter.store import files
@@ -35,6 +36,19 @@ from kfjupyter.store.models import (
 #: Tells whether a pid is alive on this host; see :func:`kfjupyter.store.liveness.pid_alive`.
 AliveCheck = Callable[[int], bool]
 _Store = TypeVar("_Store", bound="RunStore")
+#: Orders of :meth:`RunStore.list_runs`; see there for what each means.
+RunSort = Literal["newest", "oldest", "name", "status", "duration"]
+#: Status order of ``sort="status"``: runs that are going or need a look first, successes last.
+STATUS_ORDER: tuple[RunStatus, ...] = (
+    "running",
+    "pending",
+    "failed",
+    "interrupted",
+    "cancelled",
+    "succeeded",
+)
+_STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def matches_search(run: RunRecord, q: str | None) -> bool:
@@ -45,10 +59,31 @@ def matches_search(run: RunRecord, q: str | None) -> bool:
     return any(needle in (text or "").lower() for text in (run.name, run.notebook, run.id))
 
 
-def check_page(limit: int | None, offset: int = 0) -> None:
-    """Raise :class:`InvalidInput` for a negative ``limit`` or ``offset`` (shared by implementations)."""
+def run_duration(run: RunRecord) -> float | None:
+    """Seconds from start to end, never negative; ``None`` until the run has both times."""
+    if run.started_at is None or run.finished_at is None:
+        return None
+    return max(0.0, run.finished_at - run.started_at)
+
+
+def sort_runs(runs: list[RunRecord], sort: RunSort) -> None:
+    """Sort ``runs`` in place in the ``sort`` order of :meth:`RunStore.list_runs` (the reference)."""
+    # Stable sorts, least significant key first: the tie-break, then the key asked for.
+    runs.sort(key=lambda r: (r.created_at, r.id), reverse=sort != "oldest")
+    if sort == "name":
+        runs.sort(key=lambda r: r.name.translate(_ASCII_FOLD))
+    elif sort == "status":
+        runs.sort(key=lambda r: _STATUS_RANK[r.status])
+    elif sort == "duration":
+        runs.sort(key=lambda r: (1, 0.0) if (d := run_duration(r)) is None else (0, -d))
+
+
+def check_page(limit: int | None, offset: int = 0, sort: str = "newest") -> None:
+    """Raise :class:`InvalidInput` for a negative ``limit`` or ``offset`` or an unknown ``sort``."""
     if (limit is not None and limit < 0) or offset < 0:
         raise InvalidInput(f"limit and offset must be >= 0, got limit={limit}, offset={offset}.")
+    if sort not in get_args(RunSort):
+        raise InvalidInput(f"sort must be one of {', '.join(get_args(RunSort))}, got {sort!r}.")
 
 
 class RunStore(ABC):
@@ -92,10 +127,15 @@ class RunStore(ABC):
         q: str | None = None,
         backend: str | None = None,
         notebook: str | None = None,
+        sort: RunSort = "newest",
     ) -> list[RunRecord]:
-        """Return runs newest first, optionally only of one kind, status, backend and/or notebook.
+        """Return one page of runs, optionally only of one kind, status, backend and/or notebook.
 
-        ``q`` keeps runs whose name, notebook or id contains it, ignoring (ASCII) case.
+        ``q`` keeps runs whose name, notebook or id contains it, ignoring (ASCII) case. ``sort``:
+        ``newest`` (by creation time, the default) or ``oldest`` first; ``name`` A to Z ignoring
+        ASCII case; ``status`` in :data:`STATUS_ORDER`; ``duration`` longest first, then the runs
+        without one (not started or not ended yet, see :func:`run_duration`). Ties are broken
+        newest first (``oldest``: oldest first), then by id, so pages never repeat or skip a run.
         """
 
     @abstractmethod

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kfjupyter.errors import Conflict, NotFound
 from kfjupyter.store import files
-from kfjupyter.store.base import AliveCheck, RunStore, check_page, matches_search
+from kfjupyter.store.base import AliveCheck, RunSort, RunStore, check_page, matches_search, sort_runs
 from kfjupyter.store.liveness import pid_alive, same_process, this_host
 from kfjupyter.store.models import (
     ACTIVE_RUN_STATUSES,
@@ -100,9 +100,10 @@ class MemoryRunStore(RunStore):
         q: str | None = None,
         backend: str | None = None,
         notebook: str | None = None,
+        sort: RunSort = "newest",
     ) -> list[RunRecord]:
-        """Return runs newest first, filtered as :meth:`RunStore.list_runs` says."""
-        check_page(limit, offset)
+        """Return one page of runs, filtered and sorted as :meth:`RunStore.list_runs` says."""
+        check_page(limit, offset, sort)
         with self._lock:
             runs = [
                 r
@@ -113,7 +114,7 @@ class MemoryRunStore(RunStore):
                 and (notebook is None or r.notebook == notebook)
                 and matches_search(r, q)
             ]
-        runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        sort_runs(runs, sort)
         return runs[offset : offset + limit]
 
     def delete_run(self, run_id: str) -> None:

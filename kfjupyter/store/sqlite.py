@@ -20,7 +20,7 @@ from typing import Any
 from kfjupyter.errors import Conflict, NotFound
 from kfjupyter.store import files
 from kfjupyter.store._sqlite_db import Database
-from kfjupyter.store.base import AliveCheck, RunStore, check_page
+from kfjupyter.store.base import STATUS_ORDER, AliveCheck, RunSort, RunStore, check_page
 from kfjupyter.store.liveness import pid_alive, same_process, this_host
 from kfjupyter.store.migrations import Migration
 from kfjupyter.store.models import (
@@ -60,8 +60,19 @@ _LIST_RUNS = (
     f"SELECT {_RUN_COLS} FROM runs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR status=?2) "  # noqa: S608
     "AND (?5 IS NULL OR backend=?5) AND (?6 IS NULL OR notebook=?6) AND (?7 IS NULL OR "
     r"name LIKE ?7 ESCAPE '\' OR notebook LIKE ?7 ESCAPE '\' OR id LIKE ?7 ESCAPE '\') "
-    "ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
 )
+_NEWEST = "created_at DESC, id DESC"  # the order of index runs_by_created (0001)
+_DURATION = "MAX(0.0, finished_at - started_at)"  # NULL unless both are set, like run_duration
+_STATUS_RANK = " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(STATUS_ORDER))
+#: ``ORDER BY`` of each :data:`RunSort`, as :func:`kfjupyter.store.base.sort_runs` defines it.
+_ORDER_BY: dict[RunSort, str] = {
+    "newest": _NEWEST,
+    "oldest": "created_at ASC, id ASC",  # runs_by_created, read backwards
+    "name": f"name COLLATE NOCASE ASC, {_NEWEST}",  # NOCASE folds ASCII only, like sort_runs
+    "status": f"CASE status {_STATUS_RANK} END ASC, {_NEWEST}",
+    "duration": f"{_DURATION} IS NULL, {_DURATION} DESC, {_NEWEST}",
+}
+_LIST_RUNS_BY = {sort: f"{_LIST_RUNS}ORDER BY {by} LIMIT ?3 OFFSET ?4" for sort, by in _ORDER_BY.items()}
 _UPSERT_STEP = (
     f"INSERT INTO steps ({_STEP_COLS}) VALUES ({', '.join('?' * len(_STEP_FIELDS))}) "  # noqa: S608
     "ON CONFLICT (run_id, name) DO UPDATE SET status=excluded.status, cached=excluded.cached, "
@@ -198,13 +209,14 @@ class SqliteRunStore(RunStore):
         q: str | None = None,
         backend: str | None = None,
         notebook: str | None = None,
+        sort: RunSort = "newest",
     ) -> list[RunRecord]:
-        """Return runs newest first, filtered as :meth:`RunStore.list_runs` says (``q`` via LIKE)."""
-        check_page(limit, offset)
+        """Return one page of runs, filtered and sorted as :meth:`RunStore.list_runs` says (``q``: LIKE)."""
+        check_page(limit, offset, sort)
         like = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
         params = (kind, status, limit, offset, backend, notebook, like)
         with self._db.read() as conn:
-            rows = conn.execute(_LIST_RUNS, params).fetchall()
+            rows = conn.execute(_LIST_RUNS_BY[sort], params).fetchall()
         return [_run_from_row(row) for row in rows]
 
     def delete_run(self, run_id: str) -> None:

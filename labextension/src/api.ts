@@ -102,7 +102,11 @@ export function getHealth(settings?: ServerConnection.ISettings): Promise<IHealt
   return requestAPI('health', isHealth, {}, settings);
 }
 
-/** Filters and page of `GET /kfjupyter/api/runs`. */
+/** Orders of `GET /kfjupyter/api/runs` (the server's `RunListQuery.sort` says what each means). */
+export const RUN_SORTS = ['newest', 'oldest', 'name', 'status', 'duration'] as const;
+export type RunSort = (typeof RUN_SORTS)[number];
+
+/** Filters, order and page of `GET /kfjupyter/api/runs`. */
 export interface IRunQuery {
   kind?: 'pipeline' | 'training';
   status?: string;
@@ -112,11 +116,13 @@ export interface IRunQuery {
   notebook?: string;
   /** Substring of the name, notebook or id, any case. */
   q?: string;
+  /** Order of the list; the server's default is `newest`. */
+  sort?: RunSort;
   limit?: number;
   offset?: number;
 }
 
-/** `GET /kfjupyter/api/runs`: runs, newest first. */
+/** `GET /kfjupyter/api/runs`: one page of runs, newest first unless `query.sort` says otherwise. */
 export function listRuns(
   query: IRunQuery = {},
   settings?: ServerConnection.ISettings

@@ -1,6 +1,6 @@
 /**
  * Commands of the kfjupyter extension: run the current notebook, open a run, compare runs,
- * cancel, re-run or delete a run, focus the runs list, refresh.
+ * cancel, re-run or delete a run, open a run's notebook, focus the runs list, refresh.
  */
 import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -12,11 +12,11 @@ import {
 } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 
-import { cancelRun, deleteRun, rerunRun, runNotebook } from './api';
+import { cancelRun, deleteRun, getRun, rerunRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { CommandIDs } from './tokens';
 import { RunComparePanel } from './widgets/runCompare';
-import { RunDetailPanel } from './widgets/runDetail';
+import { OPEN_RUN_NOTEBOOK, RunDetailPanel } from './widgets/runDetail';
 import { RerunForm } from './widgets/rerunDialog';
 import { KubeflowSidebar } from './widgets/sidebar';
 
@@ -237,6 +237,40 @@ export function addCommands(
     }
   });
 
+  app.commands.addCommand(OPEN_RUN_NOTEBOOK, {
+    label: args =>
+      targetRun(args)?.kind === 'training'
+        ? 'Kubeflow: Open Run Script'
+        : 'Kubeflow: Open Run Notebook',
+    caption: "Open the notebook (or training script) the run ran, when it is in the server's root",
+    isEnabled: args => {
+      const panel = targetRun(args);
+      return panel !== null ? panel.notebookPath !== null : targetRunId(args) !== null;
+    },
+    execute: async args => {
+      const runId = targetRunId(args);
+      if (runId === null) {
+        return;
+      }
+      let path = targetRun(args)?.notebookPath ?? null;
+      try {
+        // A run without an open panel (or not yet loaded): ask the server.
+        path ??= (await getRun(runId)).notebook_path;
+      } catch (error) {
+        await showErrorMessage('Cannot open the notebook', problem(error));
+        return;
+      }
+      if (path === null) {
+        await showErrorMessage(
+          'Cannot open the notebook',
+          `The notebook of run ${runId} is not in the server's root directory, or no longer exists.`
+        );
+        return;
+      }
+      await app.commands.execute('docmanager:open', { path });
+    }
+  });
+
   app.commands.addCommand(CommandIDs.focusRuns, {
     label: args => (args.menu ? 'Focus Runs List' : 'Kubeflow: Focus Runs List'),
     caption: 'Show the Kubeflow sidebar and move the keyboard focus to its runs list',
@@ -290,6 +324,7 @@ export function addCommands(
       CommandIDs.cancelRun,
       CommandIDs.rerunRun,
       CommandIDs.deleteRun,
+      OPEN_RUN_NOTEBOOK,
       CommandIDs.focusRuns
     ];
     for (const command of commands) {

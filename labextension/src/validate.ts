@@ -125,6 +125,8 @@ export interface IRunDetail {
   parameters: JsonObject;
   steps: IStepSummary[];
   metrics: { [name: string]: number };
+  /** The notebook (or training script) to open, relative to the server root; null when none can be. */
+  notebook_path: string | null;
 }
 
 /** Body of `GET /kfjupyter/api/runs/{id}/logs/{step}`. */
@@ -190,7 +192,8 @@ export function isRunDetail(value: unknown): value is IRunDetail {
     isObject(value.parameters) &&
     isArrayOf(value.steps, isStepSummary) &&
     isObject(value.metrics) &&
-    Object.values(value.metrics).every(isNumber)
+    Object.values(value.metrics).every(isNumber) &&
+    isOptional(value.notebook_path, isString)
   );
 }
 

@@ -1,6 +1,7 @@
 /**
- * The run detail panel (main area): the run's status with its actions (Cancel while it is active,
- * Re-run and Delete once it has ended), parameters, step graph, steps, the log of the step the
+ * The run detail panel (main area): the run's status with its actions (Open notebook, or Open
+ * script for a training job, when the server can serve it; Cancel while it is active, Re-run and
+ * Delete once it has ended), parameters, step graph, steps, the log of the step the
  * user picks (in the table or the graph), metric charts and artifacts. While the run is active a
  * Lumino `Poll` refreshes it and the log view follows the step live; the poll stops once the run
  * has ended.
@@ -27,6 +28,9 @@ import { PollingWidget } from './pollingWidget';
 const REFRESH_MS = 2000;
 const ACTIVE = new Set(['pending', 'running']);
 
+/** Command that opens a run's notebook (or training script) in JupyterLab (`commands.ts`). */
+export const OPEN_RUN_NOTEBOOK = 'kfjupyter:open-run-notebook';
+
 /** What the panel needs from the server; tests can pass fakes. */
 export interface IRunSource extends ILogSource {
   getRun(runId: string): Promise<IRunDetail>;
@@ -51,8 +55,9 @@ const SERVER: IRunSource = {
 
 export class RunDetailPanel extends PollingWidget {
   /**
-   * `commands` runs the panel's actions (Cancel, Re-run and Delete execute `kfjupyter:cancel-run`,
-   * `kfjupyter:rerun-run` and `kfjupyter:delete-run`); without it the buttons are not shown.
+   * `commands` runs the panel's actions (Open notebook, Cancel, Re-run and Delete execute
+   * `kfjupyter:open-run-notebook`, `kfjupyter:cancel-run`, `kfjupyter:rerun-run` and
+   * `kfjupyter:delete-run`); without it the buttons are not shown.
    */
   constructor(
     readonly runId: string,
@@ -73,6 +78,7 @@ export class RunDetailPanel extends PollingWidget {
     this._cancel.addEventListener('click', () => {
       void this._commands?.execute(CommandIDs.cancelRun, { runId: this.runId });
     });
+    this._open = this._action('jp-kfjupyter-open-notebook', 'Open notebook', OPEN_RUN_NOTEBOOK);
     this._rerun = this._action('jp-kfjupyter-rerun', 'Re-run', CommandIDs.rerunRun);
     this._rerun.title = 'Start this run again with the same parameters';
     this._delete = this._action('jp-kfjupyter-delete', 'Delete', CommandIDs.deleteRun);
@@ -113,6 +119,19 @@ export class RunDetailPanel extends PollingWidget {
   /** Status of the run as last fetched; null before the first answer. */
   get status(): string | null {
     return this._status;
+  }
+
+  /** Kind of the run (`pipeline` or `training`) as last fetched; null before the first answer. */
+  get kind(): string | null {
+    return this._kind;
+  }
+
+  /**
+   * The run's notebook (a training job's script) relative to the server root, as last fetched;
+   * null when the server cannot serve it (outside the root, gone) or before the first answer.
+   */
+  get notebookPath(): string | null {
+    return this._notebookPath;
   }
 
   dispose(): void {
@@ -187,18 +206,29 @@ export class RunDetailPanel extends PollingWidget {
     this.title.label = `Run ${run.name}`;
     this.title.caption = `${run.name} (${run.id}): ${run.status}`;
     this.node.dataset.status = run.status;
-    const changed = this._status !== run.status;
+    const changed = this._status !== run.status || this._notebookPath !== detail.notebook_path;
     this._status = run.status;
+    this._kind = run.kind;
+    this._notebookPath = detail.notebook_path;
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
     const active = ACTIVE.has(run.status);
+    this._open.hidden = this._commands === null || detail.notebook_path === null;
+    this._open.textContent = run.kind === 'training' ? 'Open script' : 'Open notebook';
+    this._open.title = `Open ${detail.notebook_path ?? ''} in JupyterLab`;
     this._cancel.hidden = this._commands === null || !active;
     this._rerun.hidden = this._commands === null || active;
     this._delete.hidden = this._commands === null || active;
     const actions = element('span', 'jp-kfjupyter-run-actions');
-    actions.append(this._cancel, this._rerun, this._delete);
+    actions.append(this._open, this._cancel, this._rerun, this._delete);
     this._header.replaceChildren(name, kindBadge(run.kind), statusBadge(run.status), actions);
     if (changed && this._commands !== null) {
-      for (const command of [CommandIDs.cancelRun, CommandIDs.rerunRun, CommandIDs.deleteRun]) {
+      const commands = [
+        OPEN_RUN_NOTEBOOK,
+        CommandIDs.cancelRun,
+        CommandIDs.rerunRun,
+        CommandIDs.deleteRun
+      ];
+      for (const command of commands) {
         this._commands.notifyCommandChanged(command);
       }
     }
@@ -259,6 +289,7 @@ export class RunDetailPanel extends PollingWidget {
   }
 
   private readonly _header: HTMLElement;
+  private readonly _open: HTMLButtonElement;
   private readonly _cancel: HTMLButtonElement;
   private readonly _rerun: HTMLButtonElement;
   private readonly _delete: HTMLButtonElement;
@@ -266,6 +297,8 @@ export class RunDetailPanel extends PollingWidget {
   private readonly _metrics: MetricsChart;
   private readonly _artifacts: ArtifactsView;
   private _status: string | null = null;
+  private _kind: string | null = null;
+  private _notebookPath: string | null = null;
   private readonly _error: HTMLElement;
   private readonly _summary: HTMLElement;
   private readonly _steps: HTMLTableSectionElement;

@@ -1,15 +1,28 @@
 /**
- * The filter bar of the runs list: a search box (name, notebook or run id) and status, kind and
- * backend selects. It owns no data: it emits the query part whenever the user changes it, the
- * search box after a short pause in typing.
+ * The filter bar of the runs list: a search box (name, notebook or run id), the sort order, and
+ * status, kind and backend selects. It owns no data: it emits the query part whenever the user
+ * changes it, the search box after a short pause in typing.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRunQuery } from '../api';
+import { IRunQuery, RUN_SORTS, RunSort } from '../api';
 import { element } from '../format';
 
-/** The part of `IRunQuery` the filter bar sets. */
-export type RunFilters = Pick<IRunQuery, 'q' | 'status' | 'kind' | 'backend'>;
+/** The part of `IRunQuery` the filter bar sets; `sort` only when it is not the default. */
+export type RunFilters = Pick<IRunQuery, 'q' | 'status' | 'kind' | 'backend' | 'sort'>;
+
+/** How each order is offered; the server's default, `newest`, comes first. */
+const SORT_LABELS: { [sort in RunSort]: string } = {
+  newest: 'Newest first',
+  oldest: 'Oldest first',
+  name: 'Name (A–Z)',
+  status: 'Status',
+  duration: 'Longest first'
+};
+
+function isRunSort(value: string): value is RunSort {
+  return (RUN_SORTS as readonly string[]).includes(value);
+}
 
 /** Milliseconds of quiet typing before a search is sent. */
 const SEARCH_DELAY_MS = 250;
@@ -36,12 +49,19 @@ export class RunsFilterBar {
     this._search.type = 'search';
     this._search.placeholder = 'Search name, notebook, run id';
     this._search.setAttribute('aria-label', 'Search runs');
+    this._sort = element('select', 'jp-kfjupyter-runs-filter jp-kfjupyter-runs-sort');
+    this._sort.name = 'sort';
+    this._sort.title = 'Sort runs (longest first: running runs last)';
+    this._sort.setAttribute('aria-label', 'Sort runs');
+    this._sort.append(...RUN_SORTS.map(sort => new Option(SORT_LABELS[sort], sort)));
     this._status = select('status', 'Filter by status', STATUSES);
     this._kind = select('kind', 'Filter by kind', KINDS);
     this._backend = select('backend', 'Filter by backend', BACKENDS);
     const selects = element('div', 'jp-kfjupyter-runs-selects');
     selects.append(this._status, this._kind, this._backend);
-    this.node.append(this._search, selects);
+    const searchRow = element('div', 'jp-kfjupyter-runs-search-row');
+    searchRow.append(this._search, this._sort);
+    this.node.append(searchRow, selects);
     this._search.addEventListener('input', () => {
       window.clearTimeout(this._timer);
       this._timer = window.setTimeout(() => this._emit(), SEARCH_DELAY_MS);
@@ -52,7 +72,7 @@ export class RunsFilterBar {
         this._emit();
       }
     });
-    for (const node of [this._status, this._kind, this._backend]) {
+    for (const node of [this._sort, this._status, this._kind, this._backend]) {
       node.addEventListener('change', () => this._emit());
     }
   }
@@ -73,12 +93,15 @@ export class RunsFilterBar {
     if (this._backend.value) {
       filters.backend = this._backend.value;
     }
+    if (isRunSort(this._sort.value) && this._sort.value !== 'newest') {
+      filters.sort = this._sort.value;
+    }
     return filters;
   }
 
-  /** Whether any filter is set. */
+  /** Whether any filter is set (the sort order narrows nothing, so it does not count). */
   get active(): boolean {
-    return Object.keys(this.value).length > 0;
+    return Object.keys(this.value).some(key => key !== 'sort');
   }
 
   /** Emitted with the new filters when the user changes one. */
@@ -103,6 +126,7 @@ export class RunsFilterBar {
 
   readonly node: HTMLElement;
   private readonly _search: HTMLInputElement;
+  private readonly _sort: HTMLSelectElement;
   private readonly _status: HTMLSelectElement;
   private readonly _kind: HTMLSelectElement;
   private readonly _backend: HTMLSelectElement;

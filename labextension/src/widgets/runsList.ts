@@ -1,6 +1,6 @@
 /**
- * The runs list of the Kubeflow sidebar: newest runs first, narrowed by the filter bar and the
- * search box (server-side), one page at a time with "Load more" (also triggered by scrolling to
+ * The runs list of the Kubeflow sidebar: newest runs first (or in the order picked in the filter
+ * bar), narrowed by the filter bar and the search box (server-side), one page at a time with "Load more" (also triggered by scrolling to
  * the end), kept fresh by a Lumino `Poll`. Runs can be selected (checkbox or Ctrl/Cmd-click) to
  * be compared; a plain click opens one. From the keyboard: arrow keys (and Home/End) move between
  * runs, Enter opens one, Space selects it; the focused run keeps its focus across refreshes.
@@ -157,7 +157,7 @@ export class RunsList extends PollingWidget {
 
   private _render(runs: IRunSummary[], hasMore: boolean, filters: RunFilters): void {
     this._message.className = 'jp-kfjupyter-runs-message';
-    const filtered = Object.keys(filters).length > 0;
+    const filtered = Object.keys(filters).some(key => key !== 'sort');
     this._message.textContent = filtered
       ? 'No runs match these filters.'
       : 'No runs yet. Open a notebook and use "Kubeflow: Run notebook".';
