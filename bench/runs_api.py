@@ -148,6 +148,10 @@ SCENARIOS = {
     "q=no-match (full scan)": "/kfjupyter/api/runs?q=zzz-no-match&limit=50",
     "q+status+backend": "/kfjupyter/api/runs?q=model_1&status=succeeded&backend=local&limit=50",
     "deep page offset=9000": "/kfjupyter/api/runs?limit=50&offset=9000",
+    "sort=oldest": "/kfjupyter/api/runs?sort=oldest&limit=50",
+    "sort=name": "/kfjupyter/api/runs?sort=name&limit=50",
+    "sort=duration": "/kfjupyter/api/runs?sort=duration&limit=50",
+    "sort=status, page 2": "/kfjupyter/api/runs?sort=status&limit=50&offset=50",
     "compare 50 runs": "/kfjupyter/api/runs/compare?ids=" + ",".join(f"run-{i:06d}" for i in range(50)),
 }
 

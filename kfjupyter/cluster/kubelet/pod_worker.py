@@ -3,12 +3,14 @@
 A :class:`PodWorker` thread owns one pod: it prepares volumes, simulates image pulls (images
 matching the unpullable pattern fail with ErrImagePull -> ImagePullBackOff), starts each
 container's process, restarts it per ``restartPolicy`` with back-off (CrashLoopBackOff), runs
-readiness probes, writes status, and on deletion sends SIGTERM, waits the grace period, sends
-SIGKILL and removes the pod object.
+its startup, readiness and liveness probes (rules in ``prober``; a failed startup or liveness probe
+kills the container: SIGTERM, SIGKILL after the grace period, then the usual restart), writes status,
+and on deletion sends SIGTERM, waits the grace period, sends SIGKILL and removes the pod object.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
 import signal
 import threading
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 
 from kfjupyter.cluster.config import KubeletSettings
 from kfjupyter.cluster.kubelet import runtime
+from kfjupyter.cluster.kubelet.prober import ContainerProbes
 from kfjupyter.cluster.kubelet.probes import probe
 from kfjupyter.cluster.kubelet.status import ContainerRecord, backoff, now_iso, pod_status
 from kfjupyter.cluster.kubelet.volumes import prepare_volumes
@@ -71,8 +74,9 @@ class PodWorker(threading.Thread):
         self.switch: dict[str, float] = {}  # when ErrImagePull turns into ImagePullBackOff
         self.pulls: dict[str, int] = {}
         self.pulled: set[str] = set()
-        self.probe_at: dict[str, float] = {}
-        self.unhealthy_at: dict[str, float] = {}
+        self.probes: dict[str, ContainerProbes] = {}  # of each running container
+        self.unhealthy_at: dict[tuple[str, str], float] = {}  # last Unhealthy event per container and probe
+        self.kill_at: dict[str, float] = {}  # SIGKILL deadline of a container killed for a failed probe
         self.mounts: dict[str, list[tuple[str, str, bool]]] | None = None
         self.mount_error_at = 0.0
         self.init_failed = False
@@ -193,11 +197,13 @@ class PodWorker(threading.Thread):
         process.reap()
         with self.lock:
             del self.procs[name]
+        self.probes.pop(name, None)
+        unhealthy = self.kill_at.pop(name, None) is not None
         started = record.state.get("running", {}).get("startedAt", self.start_time)
         term = {"exitCode": code if code >= 0 else 128 - code, "reason": "Completed" if code == 0 else "Error",
                 "startedAt": started, "finishedAt": now_iso(), "containerID": record.container_id}  # fmt: skip
-        record.ready = False
-        if policy == "Always" or (policy == "OnFailure" and code != 0):
+        record.ready = record.started = False
+        if policy == "Always" or (policy == "OnFailure" and (code != 0 or unhealthy)):
             delay = backoff(
                 record.restart_count, self.host.settings.backoff_base_s, self.host.settings.backoff_max_s
             )
@@ -258,11 +264,8 @@ class PodWorker(threading.Thread):
             self.procs[name] = process
         record.container_id = f"process://{process.popen.pid}"
         record.state = {"running": {"startedAt": now_iso()}}
-        record.ready = "readinessProbe" not in spec
-        if "readinessProbe" in spec:
-            self.probe_at[name] = time.monotonic() + float(
-                spec["readinessProbe"].get("initialDelaySeconds", 0)
-            )
+        probes = self.probes[name] = ContainerProbes.for_container(spec, time.monotonic())
+        record.started, record.ready = probes.started, probes.ready
         self.host.event(self.pod, "Started", f"Started container {name}", "Normal", name)
 
     def _pull_failed(self, spec: dict[str, Any], record: ContainerRecord) -> None:
@@ -278,15 +281,42 @@ class PodWorker(threading.Thread):
         self.switch[name] = time.monotonic() + min(1.0, delay / 2)
 
     def _probe(self, spec: dict[str, Any], record: ContainerRecord) -> None:
-        check = spec.get("readinessProbe")
         name = spec["name"]
-        if not check or time.monotonic() < self.probe_at.get(name, 0.0):
+        if name in self.kill_at:  # being killed for a failed probe: SIGKILL once the grace period is over
+            if time.monotonic() >= self.kill_at[name]:
+                self.procs[name].signal(signal.SIGKILL)
+                self.kill_at[name] = math.inf
             return
-        record.ready, why = probe(check, spec, self.pod_ip)
-        if not record.ready and time.monotonic() - self.unhealthy_at.get(name, -60.0) > 10:
-            self.unhealthy_at[name] = time.monotonic()
-            self.host.event(self.pod, "Unhealthy", f"Readiness probe failed: {why}", "Warning", name)
-        self.probe_at[name] = time.monotonic() + float(check.get("periodSeconds", 10) if record.ready else 1)
+        probes = self.probes.get(name)
+        if probes is None:
+            return
+        for kind in probes.due(time.monotonic()):
+            if probes.failed is not None:
+                break
+            ok, why = probe(probes.check(kind), spec, self.pod_ip)
+            probes.observe(kind, ok, time.monotonic())
+            if not ok:
+                self._unhealthy(name, kind, why, always=probes.failed is not None)
+        record.started, record.ready = probes.started, probes.ready
+        if probes.failed is not None:
+            self._kill_unhealthy(name, probes.failed)
+
+    def _unhealthy(self, name: str, kind: str, why: str, always: bool) -> None:
+        """The kubelet's Unhealthy event, at most one per container and probe in 10 s unless ``always``."""
+        if always or time.monotonic() - self.unhealthy_at.get((name, kind), -60.0) > 10:
+            self.unhealthy_at[name, kind] = time.monotonic()
+            self.host.event(
+                self.pod, "Unhealthy", f"{kind.capitalize()} probe failed: {why}", "Warning", name
+            )
+
+    def _kill_unhealthy(self, name: str, kind: str) -> None:
+        """Stop a container that failed its startup or liveness probe; its exit leads to the restart."""
+        restart = self.pod["spec"].get("restartPolicy", "Always") != "Never"
+        message = f"Container {name} failed {kind} probe" + (", will be restarted" if restart else "")
+        self.host.event(self.pod, "Killing", message, "Normal", name)
+        grace = self.pod["spec"].get("terminationGracePeriodSeconds")
+        self.kill_at[name] = time.monotonic() + float(30 if grace is None else grace)
+        self.procs[name].signal(signal.SIGTERM)
 
     def _post(self) -> None:
         status = pod_status(list(self.apps.values()), list(self.init.values()), pod_ip=self.pod_ip,

@@ -1,4 +1,7 @@
-"""Readiness probes against a pod's loopback IP: tcpSocket, httpGet and exec."""
+"""Probe handlers against a pod's loopback IP: tcpSocket, httpGet and exec (one run each).
+
+When probes run and what their results mean is ``prober``'s business.
+"""
 
 from __future__ import annotations
 

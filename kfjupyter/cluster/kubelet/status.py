@@ -22,6 +22,7 @@ class ContainerRecord:
     last_state: dict[str, Any] = field(default_factory=dict)
     restart_count: int = 0
     ready: bool = False
+    started: bool = False  # its startup probe passed (or it has none); reported only while running
     final: bool = False  # terminated and will not be restarted
     container_id: str = ""
 
@@ -48,7 +49,7 @@ class ContainerRecord:
             "imageID": f"process://{self.image}",
             "ready": self.ready and self.running,
             "restartCount": self.restart_count,
-            "started": self.running,
+            "started": self.started and self.running,
             "state": self.state,
             "lastState": self.last_state,
         }
