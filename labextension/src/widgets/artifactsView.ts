@@ -88,7 +88,11 @@ export class ArtifactsView extends Widget {
     this._key = key;
     if (!artifacts.length) {
       this.node.replaceChildren(
-        element('div', 'jp-kfjupyter-empty', 'No artifacts yet: they appear as steps finish.')
+        element(
+          'div',
+          'jp-kfjupyter-empty',
+          'No artifacts. Values, data frames and figures a step leaves are listed here when it ends.'
+        )
       );
       return;
     }

@@ -1,6 +1,7 @@
 /**
  * Overlaid metric history for the compare view: one native SVG chart per metric name, one line
- * per run (colour from `runColour`), shared axes with min and max labelled, and a legend.
+ * per run (colour from `runColour`), shared axes with min and max labelled and the x axis named,
+ * and a legend. The run detail's chart uses the same pieces for a metric logged by several steps.
  */
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
@@ -15,7 +16,12 @@ const MAX_MARKERS = 40;
 /** One run's values of one metric, in series order. */
 export interface IRunLine {
   runId: string;
+  /** Full label for tooltips, e.g. `name (id)`. */
   label: string;
+  /** Shown first in the legend, cut with an ellipsis when long. */
+  name: string;
+  /** Shown after the name in the legend, never cut (e.g. the run id); may be empty. */
+  detail: string;
   colour: string;
   points: IMetricPoint[];
 }
@@ -28,6 +34,17 @@ export function runColour(i: number): string {
 function label(x: number, y: number, anchor: string, value: number): SVGTextElement {
   const attributes = { class: 'jp-kfjupyter-chart-label', x, y, 'text-anchor': anchor };
   return svg('text', attributes, formatNumber(value));
+}
+
+/** The name of the x axis, centred under it between the min and max labels. */
+export function xAxisTitle(left: number, right: number, y: number, text = 'step'): SVGTextElement {
+  const attributes = {
+    class: 'jp-kfjupyter-chart-axis-title',
+    x: (left + right) / 2,
+    y,
+    'text-anchor': 'middle'
+  };
+  return svg('text', attributes, text);
 }
 
 /** The overlaid chart of `metric`: one `path.jp-kfjupyter-compare-line` per run with values. */
@@ -54,7 +71,8 @@ export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
     label(left - 6, top + 4, 'end', yMax),
     label(left - 6, bottom, 'end', yMin),
     label(left, HEIGHT - 6, 'start', xMin),
-    label(right, HEIGHT - 6, 'end', xMax)
+    label(right, HEIGHT - 6, 'end', xMax),
+    xAxisTitle(left, right, HEIGHT - 6)
   );
   for (const line of drawn) {
     const points = line.points.filter(p => Number.isFinite(p.value));
@@ -81,15 +99,22 @@ export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
   return root;
 }
 
-/** The legend of a chart: a colour swatch and label per run that has values. */
+/**
+ * The legend of a chart: a colour swatch, the name (cut with an ellipsis when long) and the
+ * detail (kept whole, so two runs of one notebook stay apart) per line that has values.
+ */
 export function legend(lines: IRunLine[]): HTMLElement {
   const list = element('ul', 'jp-kfjupyter-legend');
   for (const line of lines.filter(l => l.points.length > 0)) {
     const item = element('li', 'jp-kfjupyter-legend-item');
     item.dataset.runId = line.runId;
+    item.title = line.label;
     const swatch = element('span', 'jp-kfjupyter-legend-swatch');
     swatch.style.background = line.colour;
-    item.append(swatch, element('span', '', line.label));
+    item.append(swatch, element('span', 'jp-kfjupyter-legend-name', line.name));
+    if (line.detail) {
+      item.append(element('span', 'jp-kfjupyter-legend-detail', line.detail));
+    }
     list.append(item);
   }
   return list;

@@ -12,6 +12,12 @@ import { svg } from '../svg';
 
 const LABEL_CHARS = 20;
 
+/**
+ * Each graph gets its own arrow marker id: `url(#id)` resolves to the first element with that id
+ * in the document, and a marker inside a hidden tab (another run's graph) is not drawn.
+ */
+let markerCount = 0;
+
 /** `name` cut to the box, with an ellipsis when cut. */
 function label(name: string): string {
   return name.length <= LABEL_CHARS ? name : `${name.slice(0, LABEL_CHARS - 1)}…`;
@@ -21,6 +27,7 @@ export class DagView extends Widget {
   constructor() {
     super();
     this.addClass('jp-kfjupyter-dag');
+    this._markerId = `jp-kfjupyter-dag-arrow-${++markerCount}`;
   }
 
   /** Emitted with the name of the step the user clicked. */
@@ -63,7 +70,7 @@ export class DagView extends Widget {
     root.setAttribute('aria-label', `Step graph with ${steps.length} steps`);
     const defs = svg('defs');
     const marker = svg('marker', {
-      id: `${this.id || 'jp-kfjupyter-dag'}-arrow`,
+      id: this._markerId,
       viewBox: '0 0 10 10',
       refX: 9,
       refY: 5,
@@ -74,7 +81,7 @@ export class DagView extends Widget {
     marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'jp-kfjupyter-dag-arrow' }));
     defs.append(marker);
     root.append(defs);
-    const markerId = marker.getAttribute('id') ?? '';
+    const markerId = this._markerId;
     for (const edge of layout.edges) {
       const path = svg('path', {
         d: edge.path,
@@ -125,5 +132,6 @@ export class DagView extends Widget {
   }
 
   private _key = '';
+  private readonly _markerId: string;
   private readonly _stepSelected = new Signal<this, string>(this);
 }

@@ -64,7 +64,11 @@ export class StepLogView extends Widget {
     this._tools.hidden = true; // until a step is picked
     const head = element('div', 'jp-kfjupyter-log-head');
     head.append(this._title, this._tools);
-    this._log = element('pre', 'jp-kfjupyter-log', 'Click a step to see its log.');
+    this._log = element(
+      'pre',
+      'jp-kfjupyter-log',
+      'Click a step in the graph or the table to see its log.'
+    );
     this._log.tabIndex = 0;
     this._log.addEventListener('wheel', event => {
       if (event.deltaY < 0 && this._following) {

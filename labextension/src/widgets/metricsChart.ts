@@ -1,6 +1,7 @@
 /**
  * Metric history of a run: one native SVG line chart per metric name (its own y scale, min and
- * max labelled on both axes) and a table of each metric's last value, fed by
+ * max labelled on both axes, the x axis named) with one line per step that logged it (e.g. each
+ * rank of a training job, with a legend), and a table of each metric's last value, fed by
  * `GET runs/{id}/metrics`.
  */
 import { Widget } from '@lumino/widgets';
@@ -8,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
 import { scale, svg } from '../svg';
+import { IRunLine, legend, runColour, xAxisTitle } from './compareChart';
 
 const WIDTH = 320;
 const HEIGHT = 150;
@@ -37,7 +39,29 @@ export function toSeries(metrics: readonly IMetricPoint[]): ISeries[] {
     }));
 }
 
-/** The chart of one series: axes, min/max labels, the line and its points. */
+/**
+ * The values of `series` split by the step that logged them, in order of first appearance, as
+ * lines for the overlay pieces of `compareChart` (`runId` holds the step name).
+ */
+export function stepLines(series: ISeries): IRunLine[] {
+  const bySteps = new Map<string, IMetricPoint[]>();
+  for (const point of series.points) {
+    const key = point.step ?? '';
+    const points = bySteps.get(key) ?? [];
+    points.push(point);
+    bySteps.set(key, points);
+  }
+  return Array.from(bySteps.entries()).map(([step, points], i) => ({
+    runId: step,
+    label: step ? `${series.name} of ${step}` : series.name,
+    name: step || '(no step)',
+    detail: '',
+    colour: runColour(i),
+    points
+  }));
+}
+
+/** The chart of one series: axes, min/max labels, a line per step and its points. */
 export function seriesChart(series: ISeries): SVGSVGElement {
   const xs = series.points.map(p => p.index);
   const ys = series.points.map(p => p.value);
@@ -77,21 +101,34 @@ export function seriesChart(series: ISeries): SVGSVGElement {
       'text',
       { class: 'jp-kfjupyter-chart-label', x: right, y: HEIGHT - 6, 'text-anchor': 'end' },
       formatNumber(xMax)
-    )
+    ),
+    xAxisTitle(left, right, HEIGHT - 6)
   );
-  const at = series.points.map(p => [
-    scale(p.index, xMin, xMax, left, right),
-    scale(p.value, yMin, yMax, bottom, top)
-  ]);
-  const d = at.map(([x, y], i) => `${i ? 'L' : 'M'} ${x.toFixed(1)} ${y.toFixed(1)}`).join(' ');
-  root.append(svg('path', { class: 'jp-kfjupyter-chart-line', d }));
-  if (at.length <= MAX_MARKERS) {
-    at.forEach(([x, y], i) => {
-      const dot = svg('circle', { class: 'jp-kfjupyter-chart-point', cx: x, cy: y, r: 2.5 });
-      const point = series.points[i];
-      dot.append(svg('title', {}, `${series.name}[${point.index}] = ${point.value}`));
-      root.append(dot);
-    });
+  const lines = stepLines(series);
+  for (const line of lines) {
+    const at = line.points.map(p => [
+      scale(p.index, xMin, xMax, left, right),
+      scale(p.value, yMin, yMax, bottom, top)
+    ]);
+    const d = at.map(([x, y], i) => `${i ? 'L' : 'M'} ${x.toFixed(1)} ${y.toFixed(1)}`).join(' ');
+    const path = svg('path', { class: 'jp-kfjupyter-chart-line', d });
+    // Several steps: each its own colour, as in the legend (the CSS colour is for one line).
+    if (lines.length > 1) {
+      path.style.stroke = line.colour;
+    }
+    path.dataset.step = line.runId;
+    root.append(path);
+    if (series.points.length <= MAX_MARKERS) {
+      at.forEach(([x, y], i) => {
+        const dot = svg('circle', { class: 'jp-kfjupyter-chart-point', cx: x, cy: y, r: 2.5 });
+        if (lines.length > 1) {
+          dot.style.fill = line.colour;
+        }
+        const point = line.points[i];
+        dot.append(svg('title', {}, `${line.label}[${point.index}] = ${point.value}`));
+        root.append(dot);
+      });
+    }
   }
   return root;
 }
@@ -111,7 +148,11 @@ export class MetricsChart extends Widget {
     const series = toSeries(metrics);
     if (!series.length) {
       this.node.replaceChildren(
-        element('div', 'jp-kfjupyter-empty', 'No metrics logged yet (kfjupyter.log_metric).')
+        element(
+          'div',
+          'jp-kfjupyter-empty',
+          'No metrics. Log one from a step with kfjupyter.log_metric("loss", value, step=i).'
+        )
       );
       return;
     }
@@ -119,6 +160,10 @@ export class MetricsChart extends Widget {
     for (const one of series) {
       const figure = element('figure', 'jp-kfjupyter-chart-figure');
       figure.append(element('figcaption', '', one.name), seriesChart(one));
+      const lines = stepLines(one);
+      if (lines.length > 1) {
+        figure.append(legend(lines));
+      }
       charts.append(figure);
     }
     this.node.replaceChildren(charts, this._table(series));
@@ -142,7 +187,7 @@ export class MetricsChart extends Widget {
         element('td', '', formatNumber(Math.min(...values))),
         element('td', '', formatNumber(Math.max(...values))),
         element('td', '', String(points.length)),
-        element('td', '', last.step ?? '—')
+        element('td', '', this._steps(points))
       );
       body.append(row);
     }
@@ -150,6 +195,12 @@ export class MetricsChart extends Widget {
     thead.append(head);
     table.append(thead, body);
     return table;
+  }
+
+  /** The step(s) that logged `points`: up to three names, else how many. */
+  private _steps(points: IMetricPoint[]): string {
+    const steps = Array.from(new Set(points.map(p => p.step ?? '—')));
+    return steps.length <= 3 ? steps.join(', ') : `${steps.length} steps`;
   }
 
   private _count = -1;

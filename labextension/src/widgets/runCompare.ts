@@ -121,6 +121,8 @@ export class RunComparePanel extends PollingWidget {
       runs.map((compared, i) => ({
         runId: compared.run.id,
         label: this._label(compared),
+        name: compared.run.name,
+        detail: compared.run.id,
         colour: runColour(i),
         points: compared.history.filter(p => p.name === metric)
       }));
@@ -146,11 +148,13 @@ export class RunComparePanel extends PollingWidget {
     runs.forEach((compared, i) => {
       const cell = element('th', 'jp-kfjupyter-compare-run');
       cell.dataset.runId = compared.run.id;
-      cell.title = `${compared.run.id}${compared.run.notebook ? `\n${compared.run.notebook}` : ''}`;
+      const { name: runName, id: runId, notebook } = compared.run;
+      cell.title = [runName, runId, notebook ?? ''].filter(Boolean).join('\n');
       const swatch = element('span', 'jp-kfjupyter-legend-swatch');
       swatch.style.background = runColour(i);
-      const name = element('span', 'jp-kfjupyter-compare-run-name', this._label(compared));
-      cell.append(swatch, name, kindBadge(compared.run.kind), statusBadge(compared.run.status));
+      const name = element('span', 'jp-kfjupyter-compare-run-name', compared.run.name);
+      const id = element('span', 'jp-kfjupyter-compare-run-id', compared.run.id);
+      cell.append(swatch, name, id, kindBadge(compared.run.kind), statusBadge(compared.run.status));
       if (this._commands !== null) {
         cell.classList.add('jp-mod-clickable');
         cell.addEventListener('click', () => {

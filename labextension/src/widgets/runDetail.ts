@@ -211,6 +211,7 @@ export class RunDetailPanel extends PollingWidget {
     this._kind = run.kind;
     this._notebookPath = detail.notebook_path;
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
+    name.title = run.name;
     const active = ACTIVE.has(run.status);
     this._open.hidden = this._commands === null || detail.notebook_path === null;
     this._open.textContent = run.kind === 'training' ? 'Open script' : 'Open notebook';

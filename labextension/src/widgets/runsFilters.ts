@@ -47,8 +47,9 @@ export class RunsFilterBar {
     this.node = element('div', 'jp-kfjupyter-runs-filters');
     this._search = element('input', 'jp-kfjupyter-runs-search');
     this._search.type = 'search';
-    this._search.placeholder = 'Search name, notebook, run id';
-    this._search.setAttribute('aria-label', 'Search runs');
+    this._search.placeholder = 'Search runs';
+    this._search.title = 'Search by name, notebook or run id';
+    this._search.setAttribute('aria-label', 'Search runs by name, notebook or run id');
     this._sort = element('select', 'jp-kfjupyter-runs-filter jp-kfjupyter-runs-sort');
     this._sort.name = 'sort';
     this._sort.title = 'Sort runs (longest first: running runs last)';

@@ -66,6 +66,7 @@ export class KubeflowSidebar extends Panel {
     const element = document.createElement('div');
     element.className = className;
     element.textContent = text;
+    element.title = text; // the line is cut with an ellipsis when the sidebar is narrow
     return element;
   }
 
