@@ -131,6 +131,12 @@ class RunDetail(_Model):
         "pipeline's notebook or a script training job's script; None when it lies outside the root, "
         "is gone, or there is none (a training job of a Python function)."
     )
+    external_id: str | None = Field(
+        None, description="The run's id in the engine it was submitted to (a Kubeflow Pipelines run id)."
+    )
+    external_url: str | None = Field(
+        None, description="An http(s) link to the run in that engine's UI, when known."
+    )
 
 
 class LogText(_Model):

@@ -8,7 +8,7 @@ from :mod:`kfjupyter.server.models`. Errors go through the one map in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from kfjupyter.api import load_run
 from kfjupyter.errors import Forbidden, InvalidInput, NotFound
+from kfjupyter.kfp.tracking import LINK_LABEL
 from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
@@ -163,6 +164,12 @@ class RunsHandler(KfJupyterHandler):
         self.reply(models.RunList(runs=page, limit=query.limit, offset=query.offset, has_more=more))
 
 
+def external_link(labels: Mapping[str, str]) -> str | None:
+    """The recorded link to a run in its engine's UI, if it is an http(s) URL (never ``javascript:``)."""
+    link = labels.get(LINK_LABEL, "")
+    return link if link.startswith(("https://", "http://")) else None
+
+
 class RunHandler(KfJupyterHandler):
     """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps, last metrics, notebook."""
 
@@ -178,6 +185,8 @@ class RunHandler(KfJupyterHandler):
                 steps=[step_summary(s) for s in run.steps],
                 metrics=run.last_metrics(),
                 notebook_path=openable_path(self.serverapp.root_dir, run.record),
+                external_id=run.record.external_id,
+                external_url=external_link(run.record.labels),
             )
         )
 

@@ -127,6 +127,10 @@ export interface IRunDetail {
   metrics: { [name: string]: number };
   /** The notebook (or training script) to open, relative to the server root; null when none can be. */
   notebook_path: string | null;
+  /** The run's id in the engine it was submitted to (a Kubeflow Pipelines run id). */
+  external_id?: string | null;
+  /** An http(s) link to the run in that engine's UI. */
+  external_url?: string | null;
 }
 
 /** Body of `GET /kfjupyter/api/runs/{id}/logs/{step}`. */
@@ -193,7 +197,9 @@ export function isRunDetail(value: unknown): value is IRunDetail {
     isArrayOf(value.steps, isStepSummary) &&
     isObject(value.metrics) &&
     Object.values(value.metrics).every(isNumber) &&
-    isOptional(value.notebook_path, isString)
+    isOptional(value.notebook_path, isString) &&
+    (value.external_id === undefined || isOptional(value.external_id, isString)) &&
+    (value.external_url === undefined || isOptional(value.external_url, isString))
   );
 }
 

@@ -153,4 +153,9 @@ def test_submit_to_kfp_from_the_run_dialog(
     status, body = kfp_lab.request(f"/kfjupyter/api/runs/{run_id}", token=kfp_lab.token)
     assert status == 200 and body["run"]["backend"] == "kfp", body
     expect(detail.locator(".jp-kfjupyter-facts")).to_contain_text("kfp")
+    assert body["external_id"] == kfp_run.run_id, body
+    link = detail.locator("a.jp-kfjupyter-external-link")
+    expect(link).to_contain_text(kfp_run.run_id)
+    assert link.get_attribute("href") == body["external_url"]
+    assert (body["external_url"] or "").startswith("http"), body
     shot(kfp_page, output_path, "kfp-submitted.png")

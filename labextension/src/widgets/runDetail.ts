@@ -234,7 +234,7 @@ export class RunDetailPanel extends PollingWidget {
       }
     }
     const now = Date.now();
-    const facts: [string, string][] = [
+    const facts: [string, string | HTMLElement][] = [
       ['Run id', run.id],
       ...(run.kind === 'training'
         ? trainingFacts(detail.parameters)
@@ -251,12 +251,17 @@ export class RunDetailPanel extends PollingWidget {
     if (metrics.length) {
       facts.push(['Metrics', metrics.map(([k, v]) => `${k}=${v}`).join(', ')]);
     }
+    if (detail.external_id) {
+      facts.push([run.backend === 'kfp' ? 'KFP run' : 'External id', externalLink(detail)]);
+    }
     if (run.error) {
       facts.push(['Error', run.error]);
     }
     const list = element('dl', 'jp-kfjupyter-facts');
     for (const [label, value] of facts) {
-      list.append(element('dt', '', label), element('dd', '', value));
+      const dd = element('dd', '');
+      dd.append(value);
+      list.append(element('dt', '', label), dd);
     }
     this._summary.replaceChildren(list);
     this._steps.replaceChildren(...detail.steps.map(step => this._stepRow(step, now)));
@@ -304,4 +309,19 @@ export class RunDetailPanel extends PollingWidget {
   private readonly _summary: HTMLElement;
   private readonly _steps: HTMLTableSectionElement;
   private readonly _logView: StepLogView;
+}
+
+/** The external run id, as a link to the engine's UI when the server gave an http(s) one. */
+function externalLink(detail: IRunDetail): string | HTMLElement {
+  const id = detail.external_id ?? '';
+  const url = detail.external_url ?? '';
+  if (!/^https?:\/\//.test(url)) {
+    return id;
+  }
+  const link = element('a', 'jp-kfjupyter-external-link', `${id} ↗`);
+  link.href = url;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  link.title = `Open this run in Kubeflow Pipelines: ${url}`;
+  return link;
 }
