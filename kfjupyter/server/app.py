@@ -12,6 +12,7 @@ from kfjupyter.server.cancel import cancel_routes
 from kfjupyter.server.compare import compare_routes
 from kfjupyter.server.handlers import HealthHandler
 from kfjupyter.server.kfp_handlers import KfpOptions, kfp_routes
+from kfjupyter.server.kfp_live import KfpRefresher
 from kfjupyter.server.lint_handlers import lint_routes
 from kfjupyter.server.log_stream import log_stream_routes
 from kfjupyter.server.models import Backend
@@ -64,6 +65,7 @@ class KfJupyterApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Expose the configured backends and KFP settings to handlers."""
         self.settings["kfjupyter_backends"] = self.backends()
+        self.settings["kfjupyter_kfp_refresher"] = KfpRefresher(self.kfp_token, self.kfp_cookie)
         self.settings["kfjupyter_kfp"] = KfpOptions(
             host=self.kfp_host,
             token=self.kfp_token,

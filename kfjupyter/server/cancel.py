@@ -4,7 +4,8 @@ The local runner (``kfjupyter run``, or a kernel running a notebook) treats SIGI
 kills the step process groups, marks unfinished steps and the run ``cancelled`` and exits. The
 server only sends the signal; the runner records the outcome, so the client polls the run.
 
-A training run (kind ``training``) is stopped through its training backend instead, as
+A run submitted to Kubeflow Pipelines is terminated through the server's KFP connection
+(``c.KfJupyterApp.kfp_host``); KFP then reports it cancelled. A training run (kind ``training``) is stopped through its training backend instead, as
 ``POST training/{id}/cancel`` does, so one Cancel button works for pipelines and jobs.
 """
 
@@ -14,12 +15,15 @@ import asyncio
 import os
 import signal
 
-from kfjupyter.errors import Conflict, Forbidden
+from kfjupyter.errors import Conflict, Forbidden, KfJupyterError
+from kfjupyter.kfp.tracking import BACKEND as KFP_BACKEND
 from kfjupyter.server import models
+from kfjupyter.server.errors import UpstreamFailed
 from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.kfp_handlers import KfpOptions
 from kfjupyter.server.runs_handlers import RUN_ID, opened_store
 from kfjupyter.server.training_handlers import cancel_job
-from kfjupyter.store import RunStore
+from kfjupyter.store import RunRecord, RunStore
 from kfjupyter.store.liveness import same_process, this_host
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
@@ -61,6 +65,19 @@ def cancel_local_run(store: RunStore, run_id: str) -> int:
     return run.owner_pid
 
 
+def cancel_kfp_run(options: KfpOptions, run: RunRecord) -> str:
+    """Ask the run's Kubeflow Pipelines server to terminate it (the next refresh records the outcome)."""
+    from kfjupyter.kfp.terminate import terminate_run
+
+    connection = options.connection()  # 409 when the server has no KFP endpoint
+    try:
+        return terminate_run(run, connection)
+    except Conflict:
+        raise
+    except KfJupyterError as error:  # refused or unreachable
+        raise UpstreamFailed(error.message, detail=error.detail) from error
+
+
 class RunCancelHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/runs/{id}/cancel``: 202 once the run's process has been interrupted."""
 
@@ -69,6 +86,10 @@ class RunCancelHandler(KfJupyterHandler):
         """Interrupt the run (or stop a training job's ranks); 409 when it is not running, 404 when unknown."""
         with opened_store() as store:
             run = store.get_run(run_id)
+            if run.backend == KFP_BACKEND:
+                await asyncio.to_thread(cancel_kfp_run, self.settings["kfjupyter_kfp"], run)
+                self.reply(models.CancelRequested(run_id=run_id, pid=0), status=202)
+                return
             if run.kind != "training":
                 pid = cancel_local_run(store, run_id)
                 self.reply(models.CancelRequested(run_id=run_id, pid=pid), status=202)

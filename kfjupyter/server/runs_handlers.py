@@ -8,6 +8,7 @@ from :mod:`kfjupyter.server.models`. Errors go through the one map in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,11 +17,12 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kfjupyter.api import load_run
-from kfjupyter.errors import Forbidden, InvalidInput, NotFound
+from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError, NotFound
 from kfjupyter.kfp.tracking import LINK_LABEL
 from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.kfp_live import KfpRefresher, live_kfp_runs
 from kfjupyter.server.launch import confine, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.run_files import checked_log_path
@@ -161,6 +163,9 @@ class RunsHandler(KfJupyterHandler):
             )
         page = [run_summary(r) for r in runs[: query.limit]]
         more = len(runs) > query.limit
+        refresher: KfpRefresher | None = self.settings.get("kfjupyter_kfp_refresher")
+        if refresher is not None:  # unfinished KFP runs: asked in the background, shown on the next poll
+            refresher.refresh_soon(live_kfp_runs(runs[: query.limit]))
         self.reply(models.RunList(runs=page, limit=query.limit, offset=query.offset, has_more=more))
 
 
@@ -174,8 +179,12 @@ class RunHandler(KfJupyterHandler):
     """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps, last metrics, notebook."""
 
     @api("read")
-    def get(self, run_id: str) -> None:
-        """Describe one run."""
+    async def get(self, run_id: str) -> None:
+        """Describe one run (an unfinished KFP run is first refreshed from its server, briefly)."""
+        refresher: KfpRefresher | None = self.settings.get("kfjupyter_kfp_refresher")
+        if refresher is not None:
+            with opened_store() as store, contextlib.suppress(KfJupyterError):  # unknown: load_run says so
+                await refresher.refresh(live_kfp_runs([store.get_run(run_id)]))
         with opened_store() as store:
             run = load_run(store, run_id)
         self.reply(

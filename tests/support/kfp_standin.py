@@ -92,6 +92,7 @@ class KfpStandIn:
         self.versions: dict[str, Any] = {}
         self.packages: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, Any] = {}
+        self.terminated: list[str] = []
         self.requests: list[tuple[str, str]] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
@@ -176,6 +177,15 @@ class KfpStandIn:
             return 200, exp
         if (method, path) == ("POST", "/apis/v2beta1/runs"):
             return 200, self._create_run(parse_model(body, "V2beta1Run"))
+        if method == "POST" and path.startswith("/apis/v2beta1/runs/") and path.endswith(":terminate"):
+            run = self.runs.get(path.removeprefix("/apis/v2beta1/runs/").removesuffix(":terminate"))
+            if run is None:
+                return 404, None
+            if run.state not in ("PENDING", "RUNNING"):
+                raise ContractError(f"terminate of a {run.state} run")
+            run.state = "CANCELING"  # the real server then moves it to CANCELED once its pods are gone
+            self.terminated.append(run.run_id)
+            return 200, {}
         if method == "GET" and path.startswith("/apis/v2beta1/runs/"):
             run = self.runs.get(path.rsplit("/", 1)[1])
             return (200, run) if run is not None else (404, None)
