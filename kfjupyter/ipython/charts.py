@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from kfjupyter.ipython.chart_svg import Chart, chart_data, chart_svg, empty_svg, metric_names
-from kfjupyter.ipython.live import Follower
+from kfjupyter.ipython.live import Follower, LiveView
 from kfjupyter.ipython.svg import badge, esc, fmt
 from kfjupyter.store import MetricRecord, RunStore, default_home
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
@@ -34,7 +34,7 @@ def summary_html(chart: Chart) -> str:
     return "last: " + " · ".join(parts) if parts else ""
 
 
-class MetricsChart:
+class MetricsChart(LiveView):
     """Live chart of a run's metric history; display it in a cell."""
 
     def __init__(
@@ -150,15 +150,3 @@ class MetricsChart:
             return
         self.summary.value = summary_html(chart)
         self.chart.value = chart_svg(chart, width=self.width, height=self.height)
-
-    def follow(self) -> None:
-        """Redraw from a background thread until the run ends."""
-        self._follower.start()
-
-    def stop(self) -> None:
-        """Stop redrawing."""
-        self._follower.stop()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the background thread has seen the run end."""
-        self._follower.wait(timeout)

@@ -71,3 +71,21 @@ class Follower:
             if self._on_error is None:
                 raise
             self._on_error(error)
+
+
+class LiveView:
+    """Base of the widgets kept live by a :class:`Follower` (set as ``self._follower``)."""
+
+    _follower: Follower
+
+    def follow(self) -> None:
+        """Update from a background thread until nothing shown is active."""
+        self._follower.start()
+
+    def stop(self) -> None:
+        """Stop updating."""
+        self._follower.stop()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the background thread has ended (or ``timeout`` seconds passed)."""
+        self._follower.wait(timeout)

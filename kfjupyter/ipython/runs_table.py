@@ -19,7 +19,7 @@ from typing import Any, get_args
 import ipywidgets as widgets
 
 from kfjupyter.errors import KfJupyterError
-from kfjupyter.ipython.live import Follower
+from kfjupyter.ipython.live import Follower, LiveView
 from kfjupyter.ipython.svg import badge, esc
 from kfjupyter.ipython.widgets import RunWidget
 from kfjupyter.store import RunKind, RunRecord, RunStatus, RunStore, default_home, open_store
@@ -78,7 +78,7 @@ def runs_text(runs: Sequence[RunRecord]) -> str:
     return "\n".join(f"{r.id:<20} {r.status:<12} {r.backend:<6} {r.name}" for r in runs) or "no runs"
 
 
-class RunsTable:
+class RunsTable(LiveView):
     """Live table of recent runs; display it in a cell."""
 
     def __init__(
@@ -161,19 +161,11 @@ class RunsTable:
         if active:
             self.follow()
 
-    def follow(self) -> None:
-        """Redraw from a background thread while any shown run is active."""
-        self._follower.start()
-
     def stop(self) -> None:
         """Stop redrawing (and stop the opened run's widget)."""
         self._follower.stop()
         if self.opened is not None:
             self.opened.stop()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the background thread has ended."""
-        self._follower.wait(timeout)
 
     def _filter_changed(self, change: Any) -> None:
         self._reload_shown()

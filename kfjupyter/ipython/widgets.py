@@ -17,7 +17,7 @@ import ipywidgets as widgets
 
 from kfjupyter.errors import KfJupyterError, NotFound
 from kfjupyter.ipython.dag_svg import dag_svg
-from kfjupyter.ipython.live import Follower
+from kfjupyter.ipython.live import Follower, LiveView
 from kfjupyter.ipython.svg import badge, esc
 from kfjupyter.store import RunStore, StepRecord, default_home
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
@@ -47,7 +47,7 @@ def _log_html(step: str, tail: str) -> str:
     )
 
 
-class RunWidget:
+class RunWidget(LiveView):
     """Live view of one run; display it in a cell (it renders as an ipywidgets box)."""
 
     def __init__(
@@ -123,15 +123,3 @@ class RunWidget:
                 tail = store.tail_log(self.run_id, shown.name, lines=self.log_lines).text
                 self.log.value = _log_html(shown.name, tail)
             return run.status in ACTIVE
-
-    def follow(self) -> None:
-        """Update in a background thread until the run ends."""
-        self._follower.start()
-
-    def stop(self) -> None:
-        """Stop updating."""
-        self._follower.stop()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the widget's thread has seen the run end."""
-        self._follower.wait(timeout)

@@ -49,7 +49,21 @@ class RerunRequest(_Model):
         return checked_parameters(value)
 
 
-class CompileRequest(_Model):
+class _ImageAndParameters(_Model):
+    """Checks shared by the bodies that take an ``image`` and NAME=VALUE ``parameters``."""
+
+    @field_validator("image", check_fields=False)
+    @classmethod
+    def _image_is_a_reference(cls, value: str | None) -> str | None:
+        return checked_image(value)
+
+    @field_validator("parameters", check_fields=False)
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        return checked_parameters(value)
+
+
+class CompileRequest(_ImageAndParameters):
     """Body of ``POST /kfjupyter/api/notebooks/compile``."""
 
     path: str = Field(min_length=1, description="Notebook path relative to the server's root directory.")
@@ -69,16 +83,6 @@ class CompileRequest(_Model):
         "then $KFJUPYTER_IMAGE, then each step's own image setting.",
     )
 
-    @field_validator("image")
-    @classmethod
-    def _image_is_a_reference(cls, value: str | None) -> str | None:
-        return checked_image(value)
-
-    @field_validator("parameters")
-    @classmethod
-    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return checked_parameters(value)
-
 
 class CompileResult(_Model):
     """Response of ``POST /kfjupyter/api/notebooks/compile``: the YAML that was written."""
@@ -88,7 +92,7 @@ class CompileResult(_Model):
     bytes: int = Field(description="Size of the written file in bytes.")
 
 
-class SubmitRequest(_Model):
+class SubmitRequest(_ImageAndParameters):
     """Body of ``POST /kfjupyter/api/notebooks/submit``."""
 
     path: str = Field(min_length=1, description="Notebook path relative to the server's root directory.")
@@ -106,16 +110,6 @@ class SubmitRequest(_Model):
         min_length=1,
         description="Container image of every step; default as for compile.",
     )
-
-    @field_validator("image")
-    @classmethod
-    def _image_is_a_reference(cls, value: str | None) -> str | None:
-        return checked_image(value)
-
-    @field_validator("parameters")
-    @classmethod
-    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return checked_parameters(value)
 
 
 class SubmitResult(_Model):
