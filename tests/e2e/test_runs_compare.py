@@ -69,7 +69,7 @@ def test_status_filter_and_search_narrow_the_list(
                     name=name,
                     notebook=f"e2e/{name.split()[0]}.ipynb",
                     backend="local",
-                    status=status,  # type: ignore[arg-type]
+                    status=status,
                     created_at=now - 60 + i,
                     started_at=now - 60,
                     finished_at=now - 30,

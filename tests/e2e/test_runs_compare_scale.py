@@ -25,7 +25,7 @@ def seed(home: Path) -> None:
                     name=f"scale sweep {i}",
                     notebook=f"scale/nb{i % 20}.ipynb",
                     backend="local",
-                    status="failed" if i % 3 == 0 else "succeeded",  # type: ignore[arg-type]
+                    status="failed" if i % 3 == 0 else "succeeded",
                     parameters={"lr": i % 7 / 10, "seed": i},
                     created_at=1_600_000_000 + i,
                     started_at=1_600_000_000 + i,
