@@ -20,7 +20,7 @@ from kfjupyter.training import train
 from tests.e2e.test_notebook_steps import cells_of, open_notebook
 from tests.e2e.test_runs_compare import notebook_function, store_home
 from tests.e2e.test_runs_sidebar import open_palette, wait_until_ended
-from tests.support.jupyter import LabServer
+from tests.support.jupyter import LabServer, running_lab
 from tests.support.notebooks import cell, write_notebook
 
 THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
@@ -58,6 +58,13 @@ def start(lab: LabServer, path: str, **extra: object) -> str:
     )
     assert status == 202, body
     return str(body["run_id"])
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A lab of the tour's own: its store holds only the runs seeded here (other tests add thousands)."""
+    with running_lab(tmp_path_factory.mktemp("tour-lab")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
