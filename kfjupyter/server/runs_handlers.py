@@ -183,8 +183,10 @@ class RunHandler(KfJupyterHandler):
         """Describe one run (an unfinished KFP run is first refreshed from its server, briefly)."""
         refresher: KfpRefresher | None = self.settings.get("kfjupyter_kfp_refresher")
         if refresher is not None:
+            live: list[str] = []
             with opened_store() as store, contextlib.suppress(KfJupyterError):  # unknown: load_run says so
-                await refresher.refresh(live_kfp_runs([store.get_run(run_id)]))
+                live = live_kfp_runs([store.get_run(run_id)])
+            await refresher.refresh(live)  # no store held open while KFP is asked
         with opened_store() as store:
             run = load_run(store, run_id)
         self.reply(
