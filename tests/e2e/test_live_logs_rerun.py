@@ -8,22 +8,12 @@ import time
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.test_notebook_steps import shot
-from tests.e2e.test_runs_sidebar import open_palette, open_sidebar, wait_until_ended
+from tests.e2e.test_runs_sidebar import open_palette, open_sidebar
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import start_notebook_run, wait_until_ended
 
 TICKS = 8
-
-
-def start_run(lab: LabServer, path: str, *, no_cache: bool = True) -> str:
-    status, body = lab.request(
-        "/kfjupyter/api/notebooks/run",
-        token=lab.token,
-        method="POST",
-        body={"path": path, "no_cache": no_cache},
-    )
-    assert status == 202, body
-    return str(body["run_id"])
 
 
 def show_sidebar(page: Page) -> None:
@@ -64,7 +54,7 @@ def ticking_notebook(lab: LabServer, name: str) -> str:
 def test_a_running_step_log_streams_live_and_can_be_searched(
     lab_page: Page, lab_server: LabServer, output_path: str
 ) -> None:
-    run_id = start_run(lab_server, ticking_notebook(lab_server, "ticking"))
+    run_id = start_notebook_run(lab_server, ticking_notebook(lab_server, "ticking"), no_cache=True)
     detail = open_run_detail(lab_page, run_id)
     row = detail.locator('tr.jp-kfjupyter-step[data-step="tick"]')
     expect(row).to_be_visible(timeout=15_000)
@@ -113,7 +103,7 @@ def test_the_log_falls_back_to_polling_when_the_stream_fails(
     lab_page: Page, lab_server: LabServer, output_path: str
 ) -> None:
     lab_page.route("**/logs/*/stream*", lambda route: route.fulfill(status=503, body="no streams today"))
-    run_id = start_run(lab_server, ticking_notebook(lab_server, "fallback"))
+    run_id = start_notebook_run(lab_server, ticking_notebook(lab_server, "fallback"), no_cache=True)
     detail = open_run_detail(lab_page, run_id)
     row = detail.locator('tr.jp-kfjupyter-step[data-step="tick"]')
     expect(row).to_be_visible(timeout=15_000)
@@ -140,7 +130,7 @@ def test_rerun_hits_the_cache_and_delete_removes_the_run(
             cell("total = sum(data)\nprint('total', total)", "step:total"),
         ],
     )
-    first = start_run(lab_server, "e2e/rerun.ipynb")
+    first = start_notebook_run(lab_server, "e2e/rerun.ipynb", no_cache=True)
     assert wait_until_ended(lab_server, first) == "succeeded"
     detail = open_run_detail(lab_page, first)
     rerun = detail.locator("button.jp-kfjupyter-rerun")
@@ -194,7 +184,7 @@ def test_rerun_hits_the_cache_and_delete_removes_the_run(
 
 def test_the_runs_list_works_from_the_keyboard(lab_page: Page, lab_server: LabServer) -> None:
     write_notebook(lab_server.root / "e2e" / "keyboard.ipynb", [cell("print('k')", "step:only")])
-    runs = [start_run(lab_server, "e2e/keyboard.ipynb") for _ in range(3)]
+    runs = [start_notebook_run(lab_server, "e2e/keyboard.ipynb", no_cache=True) for _ in range(3)]
     for run_id in runs:
         assert wait_until_ended(lab_server, run_id) == "succeeded"
     palette = open_palette(lab_page)

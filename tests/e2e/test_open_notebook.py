@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import wait_until_ended
 
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
-
-
-def wait_until_ended(lab: LabServer, run_id: str, timeout: float = 120) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, body = lab.request(f"/kfjupyter/api/runs/{run_id}", token=lab.token)
-        assert status == 200, body
-        if body["run"]["status"] not in ("pending", "running"):
-            return str(body["run"]["status"])
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not end")
 
 
 def test_open_notebook_opens_the_runs_notebook(

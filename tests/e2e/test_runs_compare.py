@@ -13,9 +13,10 @@ from playwright.sync_api import Page, expect
 
 from kfjupyter.store import RunRecord, SqliteRunStore
 from kfjupyter.training import train
-from tests.e2e.test_runs_sidebar import open_sidebar, wait_until_ended
+from tests.e2e.test_runs_sidebar import open_sidebar
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import wait_until_ended
 
 TRAIN_SOURCE = """
 import os

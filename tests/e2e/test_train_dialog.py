@@ -6,8 +6,9 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_notebook_steps import shot
-from tests.e2e.test_runs_sidebar import open_palette, wait_until_ended
+from tests.e2e.test_runs_sidebar import open_palette
 from tests.support.jupyter import LabServer
+from tests.support.runs import wait_until_ended
 
 TINY_SCRIPT = """\
 import os

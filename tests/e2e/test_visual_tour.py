@@ -19,9 +19,10 @@ from kfjupyter.store import RunRecord, SqliteRunStore, StepRecord
 from kfjupyter.training import train
 from tests.e2e.test_notebook_steps import cells_of, open_notebook
 from tests.e2e.test_runs_compare import notebook_function, store_home
-from tests.e2e.test_runs_sidebar import open_palette, wait_until_ended
+from tests.e2e.test_runs_sidebar import open_palette
 from tests.support.jupyter import LabServer, running_lab
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import start_notebook_run, wait_until_ended
 
 THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
@@ -50,14 +51,6 @@ class Tour:
     running: str
     training: str
     kfp: str
-
-
-def start(lab: LabServer, path: str, **extra: object) -> str:
-    status, body = lab.request(
-        "/kfjupyter/api/notebooks/run", token=lab.token, method="POST", body={"path": path, **extra}
-    )
-    assert status == 202, body
-    return str(body["run_id"])
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +113,13 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
         ],
     )
     notebook = "tour/churn_model_training_with_a_rather_long_notebook_name.ipynb"
-    succeeded = start(lab_server, notebook, no_cache=True)
+    succeeded = start_notebook_run(lab_server, notebook, no_cache=True)
     assert wait_until_ended(lab_server, succeeded) == "succeeded"
-    sweep = start(lab_server, notebook, parameters={"lr": "0.3"}, no_cache=True)
-    failed = start(lab_server, "tour/broken.ipynb", no_cache=True)
+    sweep = start_notebook_run(lab_server, notebook, parameters={"lr": "0.3"}, no_cache=True)
+    failed = start_notebook_run(lab_server, "tour/broken.ipynb", no_cache=True)
     assert wait_until_ended(lab_server, sweep) == "succeeded"
     assert wait_until_ended(lab_server, failed) == "failed"
-    cached = start(lab_server, notebook)
+    cached = start_notebook_run(lab_server, notebook)
     assert wait_until_ended(lab_server, cached) == "succeeded"
 
     now = time.time()
@@ -163,7 +156,7 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
                 )
             ]
         )
-    running = start(lab_server, "tour/slow.ipynb", no_cache=True)
+    running = start_notebook_run(lab_server, "tour/slow.ipynb", no_cache=True)
     try:
         yield Tour(succeeded, sweep, cached, failed, running, job.id, kfp.id)
     finally:

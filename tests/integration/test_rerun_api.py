@@ -12,6 +12,7 @@ from kfjupyter.server.models import RunDetail, RunStarted
 from kfjupyter.store import RunRecord, open_store
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import wait_for_end
 
 pytestmark = pytest.mark.integration
 
@@ -20,18 +21,6 @@ PARAMS = "who = 'nobody'\nn = 3\nrate = 0.25\nloud = True\ntags = ['a', 'b']"
 
 def call(lab: LabServer, path: str, *, method: str = "GET", body: Any = None) -> tuple[int, Any]:
     return lab.request(path, token=lab.token, method=method, body=body)
-
-
-def wait_for_end(lab: LabServer, run_id: str, timeout: float = 120) -> RunDetail:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = call(lab, f"/kfjupyter/api/runs/{run_id}")
-        assert status == 200, body
-        detail = RunDetail.model_validate(body)
-        if detail.run.status not in ("pending", "running"):
-            return detail
-        assert time.monotonic() < deadline, f"run {run_id} still {detail.run.status}"
-        time.sleep(0.3)
 
 
 def rerun(lab: LabServer, run_id: str, body: Any = None) -> tuple[int, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from kfjupyter.server.models import ArtifactList, LogText, MetricHistory, RunDetail, RunList, RunStarted
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import wait_for_end
 
 ENDPOINTS = [
     ("GET", "/kfjupyter/api/runs"),
@@ -25,18 +25,6 @@ ENDPOINTS = [
 
 def call(lab: LabServer, path: str, *, method: str = "GET", body: Any = None) -> tuple[int, Any]:
     return lab.request(path, token=lab.token, method=method, body=body)
-
-
-def wait_for_end(lab: LabServer, run_id: str, timeout: float = 120) -> RunDetail:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = call(lab, f"/kfjupyter/api/runs/{run_id}")
-        assert status == 200, body
-        detail = RunDetail.model_validate(body)
-        if detail.run.status not in ("pending", "running"):
-            return detail
-        assert time.monotonic() < deadline, f"run {run_id} still {detail.run.status}"
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
