@@ -78,8 +78,14 @@ def sort_runs(runs: list[RunRecord], sort: RunSort) -> None:
         runs.sort(key=lambda r: (1, 0.0) if (d := run_duration(r)) is None else (0, -d))
 
 
-def check_page(limit: int | None, offset: int = 0, sort: str = "newest") -> None:
-    """Raise :class:`InvalidInput` for a negative ``limit`` or ``offset`` or an unknown ``sort``."""
+def check_page(limit: int | None, offset: int = 0, sort: str = "newest", q: str | None = None) -> None:
+    """Raise :class:`InvalidInput` for a negative ``limit`` or ``offset``, an unknown ``sort`` or a NUL in ``q``.
+
+    SQLite's ``LIKE`` stops reading its pattern at a NUL (a pattern ``%`` NUL ``%`` would match every run), so a
+    search text with one is refused rather than silently widened.
+    """
+    if q and "\x00" in q:
+        raise InvalidInput("q: the search text contains a NUL character; remove it and search again")
     if (limit is not None and limit < 0) or offset < 0:
         raise InvalidInput(f"limit and offset must be >= 0, got limit={limit}, offset={offset}.")
     if sort not in get_args(RunSort):

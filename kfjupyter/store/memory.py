@@ -103,7 +103,7 @@ class MemoryRunStore(RunStore):
         sort: RunSort = "newest",
     ) -> list[RunRecord]:
         """Return one page of runs, filtered and sorted as :meth:`RunStore.list_runs` says."""
-        check_page(limit, offset, sort)
+        check_page(limit, offset, sort, q)
         with self._lock:
             runs = [
                 r

@@ -212,7 +212,7 @@ class SqliteRunStore(RunStore):
         sort: RunSort = "newest",
     ) -> list[RunRecord]:
         """Return one page of runs, filtered and sorted as :meth:`RunStore.list_runs` says (``q``: LIKE)."""
-        check_page(limit, offset, sort)
+        check_page(limit, offset, sort, q)
         like = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
         params = (kind, status, limit, offset, backend, notebook, like)
         with self._db.read() as conn:

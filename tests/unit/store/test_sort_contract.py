@@ -138,3 +138,11 @@ def test_time_orders_read_the_creation_index(sqlite_store: SqliteRunStore, sort:
     details = " | ".join(row[-1] for row in plan)
     assert "USING INDEX runs_by_created" in details
     assert "TEMP B-TREE" not in details
+
+
+@pytest.mark.parametrize("q", ["\x00", "alpha\x00", "\x00beta"])
+def test_a_search_with_a_nul_is_refused_not_widened(store: RunStore, q: str) -> None:
+    # SQLite's LIKE stops reading its pattern at a NUL, so '%\0%' would match every run.
+    seed(store)
+    with pytest.raises(InvalidInput, match="q: the search text contains a NUL character"):
+        store.list_runs(q=q)
