@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
-from kfjupyter.compiler.parameters import parse_overrides
+from kfjupyter.compiler.parameters import check_nesting, parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.runner import forkserver
 from kfjupyter.runner.forkserver import ForkServer
@@ -82,6 +82,7 @@ def resolve_parameters(
             raise InvalidInput(
                 f"unknown parameter {name!r}; the notebook's parameters are: {', '.join(sorted(known)) or 'none'}"
             )
+        check_nesting(name, value)
         values[name] = value
     values.update(parse_overrides(pipeline, list(overrides)))
     return values

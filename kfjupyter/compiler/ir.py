@@ -12,6 +12,8 @@ from typing import Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
+from kfjupyter.notebook.marks import MAX_RETRIES, MAX_STEP_NAME_LENGTH, MAX_TIMEOUT_S
+
 # A named recursive alias: pydantic cannot build a schema from a plain recursive Union alias.
 JsonValue = TypeAliasType(
     "JsonValue", "Union[None, bool, int, float, str, list[JsonValue], dict[str, JsonValue]]"
@@ -42,8 +44,18 @@ class StepSettings(_Frozen):
 
     resources: Resources = Field(default_factory=Resources, description="Compute resources.")
     image: str | None = Field(None, description="Container image for cluster runs.")
-    retries: int = Field(0, ge=0, description="How many times a failed step is retried.")
-    timeout_s: float | None = Field(None, gt=0, description="Wall-clock limit for one attempt, in seconds.")
+    retries: int = Field(
+        0,
+        ge=0,
+        le=MAX_RETRIES,
+        description=f"How many times a failed step is retried (at most {MAX_RETRIES}).",
+    )
+    timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        description=f"Wall-clock limit for one attempt, in seconds (at most {MAX_TIMEOUT_S}: 30 days).",
+    )
     cache: bool = Field(True, description="Whether the step's outputs may be reused from the cache.")
     node_selector: dict[str, str] = Field(default_factory=dict, description="Kubernetes node selector.")
     tolerations: list[dict[str, str]] = Field(default_factory=list, description="Kubernetes tolerations.")
@@ -77,7 +89,9 @@ class Parameter(_Frozen):
 class Step(_Frozen):
     """One pipeline step: consecutive cells run together in one process."""
 
-    name: str
+    name: str = Field(
+        min_length=1, max_length=MAX_STEP_NAME_LENGTH, description="Step name, unique in the pipeline."
+    )
     kind: Literal["step", "metrics"] = Field(
         "step", description="'metrics' for Kale's pipeline-metrics cell."
     )

@@ -4,7 +4,8 @@ A parameter is a top-level assignment of a literal (``n_rows = 1000``, ``lr: flo
 ``cols = ["a", "b"]``). Its type (int, float, str, bool, list, dict) comes from the literal. Anything
 else in a parameters cell is reported, never executed. Overrides given as ``NAME=VALUE`` text (CLI,
 REST, magics) are parsed to the declared type by :func:`parse_overrides`; a ``str`` parameter keeps
-the text exactly as given, so quotes, newlines and braces reach the step untouched.
+the text exactly as given, so quotes, newlines and braces reach the step untouched. Lists and dicts
+may nest at most :data:`MAX_PARAMETER_DEPTH` levels deep, in defaults and in overrides alike.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from kfjupyter.compiler.ir import JsonValue, Parameter, ParamType, Pipeline
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic, Severity
 from kfjupyter.notebook.segments import Source
+
+#: Deepest nesting of lists and dicts in a parameter value (``[[1]]`` is 2 levels).
+MAX_PARAMETER_DEPTH = 32
 
 
 @dataclass
@@ -133,6 +137,18 @@ def _parameter(name: str, node: ast.expr, cell: int, line: int, result: Paramete
             )
         )
         return None
+    if nesting(value) > MAX_PARAMETER_DEPTH:
+        result.diagnostics.append(
+            _diag(
+                "error",
+                "KF302",
+                cell,
+                line,
+                f"parameter {name!r} is nested more than {MAX_PARAMETER_DEPTH} levels deep.",
+                "Flatten the value, or compute the nested structure inside a step.",
+            )
+        )
+        return None
     ptype = _type_of(value)
     if ptype is None or not _is_json(value):
         result.diagnostics.append(
@@ -163,6 +179,35 @@ def _type_of(value: object) -> ParamType | None:
         if isinstance(value, pytype):
             return name
     return None
+
+
+def nesting(value: object) -> int:
+    """How many levels of lists and dicts ``value`` has (0 for a scalar), without recursion."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (list, tuple, set, frozenset, dict)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_PARAMETER_DEPTH:
+                return depth  # deep enough to refuse; no need to walk the rest
+            children = item.values() if isinstance(item, dict) else item
+            todo.extend((child, depth) for child in children)
+    return deepest
+
+
+def check_nesting(name: str, value: object) -> None:
+    """Raise InvalidInput when parameter ``name``'s value nests deeper than the limit."""
+    if nesting(value) > MAX_PARAMETER_DEPTH:
+        raise InvalidInput(_too_deep(name))
+
+
+def _too_deep(name: str) -> str:
+    return (
+        f"parameter {name!r} is nested more than {MAX_PARAMETER_DEPTH} levels deep; "
+        "send a flatter list or dict."
+    )
 
 
 def _is_json(value: object) -> bool:
@@ -206,7 +251,11 @@ def coerce_value(param: Parameter, raw: str) -> JsonValue:
     if param.type == "str":
         return raw
     text = raw.strip()
-    value = _convert(param.type, text)
+    try:
+        value = _convert(param.type, text)
+    except RecursionError:  # json.loads of thousands of brackets
+        raise InvalidInput(_too_deep(param.name)) from None
+    check_nesting(param.name, value)
     if value is _INVALID:
         raise InvalidInput(
             f"parameter {param.name!r} expects {_ARTICLE[param.type]} {param.type}, got {raw!r}; "
@@ -233,6 +282,8 @@ def _convert(ptype: ParamType, text: str) -> object:
         except ValueError:
             value = _literal(text)
         wanted = list if ptype == "list" else dict
+        if nesting(value) > MAX_PARAMETER_DEPTH:
+            return value  # refused by the caller, before _is_json recurses into it
         return value if isinstance(value, wanted) and _is_json(value) else _INVALID
     value = _literal(text)
     if isinstance(value, bool):
@@ -247,7 +298,9 @@ def _convert(ptype: ParamType, text: str) -> object:
 def _literal(text: str) -> object:
     try:
         return ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except RecursionError:
+        raise
+    except (ValueError, TypeError, SyntaxError, MemoryError):
         return _INVALID
 
 

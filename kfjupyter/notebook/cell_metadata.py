@@ -19,7 +19,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kfjupyter.errors import InvalidInput
-from kfjupyter.notebook.marks import CellMark, MarkSettings, Role
+from kfjupyter.notebook.marks import (
+    MAX_RETRIES,
+    MAX_STEP_NAME_LENGTH,
+    MAX_TIMEOUT_S,
+    CellMark,
+    MarkSettings,
+    Role,
+)
 
 METADATA_KEY = "kfjupyter"
 
@@ -48,12 +55,21 @@ class KfCellMetadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = Field(None, description="What the cell is; 'step' when 'step' is given.")
-    step: str | None = Field(None, description="Step name (lower case letters, digits, '_').")
+    step: str | None = Field(
+        None, description=f"Step name (lower case letters, digits, '_'; at most {MAX_STEP_NAME_LENGTH})."
+    )
     after: list[str] = Field(default_factory=list, description="Steps that must finish first.")
     resources: ResourcesSpec | None = Field(None, description="CPU, memory and GPUs.")
     image: str | None = Field(None, description="Container image for cluster runs.")
-    retries: int | None = Field(None, ge=0, description="Retries of a failed step.")
-    timeout: float | None = Field(None, gt=0, description="Time limit of one attempt, in seconds.")
+    retries: int | None = Field(
+        None, ge=0, le=MAX_RETRIES, description=f"Retries of a failed step (0 to {MAX_RETRIES})."
+    )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        description=f"Time limit of one attempt, in seconds (at most {MAX_TIMEOUT_S}: 30 days).",
+    )
     cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
 
     @model_validator(mode="after")

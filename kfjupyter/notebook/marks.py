@@ -18,6 +18,12 @@ Syntax = Literal["tags", "metadata", "magic"]
 
 STEP_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 METRICS_STEP_NAME = "pipeline_metrics"
+#: Longest step name: it becomes a file name, a store key and part of Kubernetes object names.
+MAX_STEP_NAME_LENGTH = 100
+#: Most retries of one step (each retry is a full new attempt).
+MAX_RETRIES = 100
+#: Longest time limit of one attempt, in seconds (30 days).
+MAX_TIMEOUT_S = 30 * 24 * 3600
 
 
 class _Frozen(BaseModel):
@@ -33,8 +39,15 @@ class MarkSettings(_Frozen):
     gpu_type: str | None = Field(None, description="Accelerator resource or type, e.g. 'nvidia.com/gpu'.")
     extra_limits: dict[str, str] = Field(default_factory=dict, description="Other resource limits.")
     image: str | None = Field(None, description="Container image for cluster runs.")
-    retries: int | None = Field(None, ge=0, description="Retries of a failed step.")
-    timeout_s: float | None = Field(None, gt=0, description="Time limit of one attempt, seconds.")
+    retries: int | None = Field(
+        None, ge=0, le=MAX_RETRIES, description=f"Retries of a failed step (at most {MAX_RETRIES})."
+    )
+    timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        description=f"Time limit of one attempt, seconds (at most {MAX_TIMEOUT_S}, 30 days).",
+    )
     cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
     annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
     labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
@@ -59,8 +72,8 @@ class CellMark(_Frozen):
 
 
 def is_valid_step_name(name: str) -> bool:
-    """Return True when ``name`` follows the step-name rule ``^[a-z_][a-z0-9_]*$``."""
-    return STEP_NAME_RE.match(name) is not None
+    """Return True when ``name`` follows the step-name rule ``^[a-z_][a-z0-9_]*$``, not too long."""
+    return len(name) <= MAX_STEP_NAME_LENGTH and STEP_NAME_RE.match(name) is not None
 
 
 def suggest_step_name(name: str) -> str:
@@ -68,4 +81,4 @@ def suggest_step_name(name: str) -> str:
     candidate = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_") or "step"
     if candidate[0].isdigit():
         candidate = "step_" + candidate
-    return candidate
+    return candidate[:MAX_STEP_NAME_LENGTH]

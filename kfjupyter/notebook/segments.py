@@ -20,6 +20,7 @@ from kfjupyter.notebook.cell_metadata import METADATA_KEY, parse_cell_metadata
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.notebook.kale_tags import parse_kale_tags, role_tags
 from kfjupyter.notebook.marks import (
+    MAX_STEP_NAME_LENGTH,
     METRICS_STEP_NAME,
     CellMark,
     MarkSettings,
@@ -187,7 +188,8 @@ def _add_code(
 
 def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, cell: int) -> StepSegment:
     kind: Literal["step", "metrics"] = "metrics" if mark.role == "metrics" else "step"
-    name = METRICS_STEP_NAME if kind == "metrics" else (mark.step or "")
+    given = METRICS_STEP_NAME if kind == "metrics" else (mark.step or "")
+    name = given[:MAX_STEP_NAME_LENGTH]  # a longer one is refused (KF201) but still a step
     existing = by_name.get(name)
     if existing is not None:
         if kind == "step":
@@ -203,22 +205,29 @@ def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, 
             )
         existing.after.extend(a for a in mark.after if a not in existing.after)
         return existing
-    if kind == "step" and not is_valid_step_name(name):
-        layout.diagnostics.append(
-            _diag(
-                "error",
-                "KF201",
-                cell,
-                f"step name {name!r} is not valid: use lower-case letters, digits and '_', "
-                "not starting with a digit.",
-                f"Rename it, e.g. {suggest_step_name(name)!r}.",
-                step=name,
-            )
-        )
+    if kind == "step" and not is_valid_step_name(given):
+        layout.diagnostics.append(_bad_step_name(given, cell))
     segment = StepSegment(name=name, kind=kind, cell=cell, after=list(mark.after), settings=mark.settings)
     by_name[name] = segment
     layout.steps.append(segment)
     return segment
+
+
+def _bad_step_name(name: str, cell: int) -> Diagnostic:
+    """KF201 for a step name that breaks the rule or is too long (a long one is shown cut)."""
+    shown = name if len(name) <= 40 else f"{name[:20]}...{name[-10:]}"
+    if len(name) > MAX_STEP_NAME_LENGTH:
+        what = f"is {len(name)} characters long; use at most {MAX_STEP_NAME_LENGTH} characters"
+    else:
+        what = "is not valid: use lower-case letters, digits and '_', not starting with a digit"
+    return _diag(
+        "error",
+        "KF201",
+        cell,
+        f"step name {shown!r} {what}.",
+        f"Rename it, e.g. {suggest_step_name(name)!r}.",
+        step=name[:MAX_STEP_NAME_LENGTH],
+    )
 
 
 def _read_magic(cell: Cell) -> CellMark | None:

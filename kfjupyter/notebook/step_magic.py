@@ -16,7 +16,7 @@ import shlex
 from typing import NoReturn
 
 from kfjupyter.errors import InvalidInput
-from kfjupyter.notebook.marks import CellMark, MarkSettings
+from kfjupyter.notebook.marks import MAX_RETRIES, MAX_TIMEOUT_S, CellMark, MarkSettings
 
 MAGIC = "%%step"
 
@@ -77,11 +77,14 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         raise InvalidInput(f"{where}%%step: {exc}; usage: {USAGE}") from None
     if args.gpu is not None and args.gpu < 0:
         raise InvalidInput(f"{where}%%step: --gpu must be 0 or more, got {args.gpu}.")
-    if args.retries is not None and args.retries < 0:
-        raise InvalidInput(f"{where}%%step: --retries must be 0 or more, got {args.retries}.")
-    if args.timeout is not None and not args.timeout > 0:
+    if args.retries is not None and not 0 <= args.retries <= MAX_RETRIES:
         raise InvalidInput(
-            f"{where}%%step: --timeout must be a positive number of seconds, got {args.timeout}."
+            f"{where}%%step: --retries must be 0 or more and at most {MAX_RETRIES}, got {_short(args.retries)}."
+        )
+    if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT_S:
+        raise InvalidInput(
+            f"{where}%%step: --timeout must be a positive number of seconds, at most {MAX_TIMEOUT_S} "
+            f"(30 days), got {args.timeout:g}."
         )
     settings = MarkSettings(
         cpu=args.cpu,
@@ -101,6 +104,12 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         settings=settings,
         first_line=2,
     )
+
+
+def _short(number: int) -> str:
+    """``number`` for a message: a huge one is cut, not printed with thousands of digits."""
+    text = str(number)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
 
 
 def split_step_magic(source: str) -> tuple[str, str]:
