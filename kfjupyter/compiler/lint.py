@@ -14,11 +14,12 @@ KF002   warning   a cell is marked by two syntaxes that disagree (the stronger o
 KF003   error     a malformed marker: Kale tag, ``metadata.kfjupyter`` or ``%%step`` line
 KF004   warning   code cell before the first marked cell (kept as shared set-up; Kale drops it)
 KF005   warning   malformed notebook-level settings (e.g. a volume without a name)
+KF006   info      Kale tags that Kale ignores (next to a role tag, or on a bare step: cell)
 KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
 KF102   warning   a step only changes an upstream object in place; later steps will not see it
 KF103   error     syntax error
 KF201   error     invalid step name
-KF202   error     the same step name is declared twice
+KF202   warning   the same step name is declared again (the cell joins that step, as in Kale)
 KF203   error     prev:/after names a step that does not exist
 KF204   error     steps form a cycle
 KF301   error     a pipeline-parameters cell holds something other than literal assignments

@@ -2,7 +2,7 @@
 
 Each code cell's marker is read from one of three syntaxes (``%%step`` line, then
 ``metadata.kfjupyter``, then Kale tags). A marked cell opens a group; an unmarked cell joins the group
-above it, as in Kale. Unlike Kale, unmarked code cells *before* the first marker are kept as shared
+above it, as in Kale; a ``skip`` cell is left out and does not end the group above it (Kale's rule too). Unlike Kale, unmarked code cells *before* the first marker are kept as shared
 set-up (and reported with a warning) instead of being dropped. Markdown and raw cells are ignored.
 A bad marker is reported as a diagnostic and the cell keeps whatever role can still be read from it,
 so one typo does not hide every other finding.
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.cell_metadata import METADATA_KEY, parse_cell_metadata
 from kfjupyter.notebook.diagnostics import Diagnostic
-from kfjupyter.notebook.kale_tags import parse_kale_tags, role_tags
+from kfjupyter.notebook.kale_tags import ignored_tags, parse_kale_tags, role_tags
 from kfjupyter.notebook.marks import (
     MAX_STEP_NAME_LENGTH,
     METRICS_STEP_NAME,
@@ -102,6 +102,20 @@ def read_mark(cell: Cell) -> tuple[CellMark | None, list[Diagnostic]]:
             mark = salvage(cell)
         if mark is not None:
             found.append(mark)
+    if cell.tags:
+        ignored = ignored_tags(cell.tags)
+        if ignored:
+            listed = ", ".join(repr(t) for t in ignored)
+            diags.append(
+                _diag(
+                    "info",
+                    "KF006",
+                    cell.index,
+                    f"cell {cell.index}: Kale ignores the tag(s) {listed} next to the tag that gives the "
+                    "cell its role; so does kfjupyter.",
+                    "Remove them, or move them to a cell tagged 'step:<name>'.",
+                )
+            )
     if not found:
         return None, diags
     chosen = found[0]
@@ -125,7 +139,7 @@ def segment_notebook(nb: Notebook) -> Layout:
     layout = Layout(name=nb.name)
     _notebook_settings(nb.metadata, layout)
     by_name: dict[str, StepSegment] = {}
-    group: StepSegment | Literal["imports", "functions", "parameters", "skip"] | None = None
+    group: StepSegment | Literal["imports", "functions", "parameters"] | None = None
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -139,6 +153,8 @@ def segment_notebook(nb: Notebook) -> Layout:
             code = Source(cell.index, split_step_magic(cell.source)[1], 2)
         else:
             code = Source(cell.index, cell.source)
+        if mark.role == "skip":
+            continue  # as in Kale: only this cell is skipped, the cells below continue the group above
         if mark.role == "step" or mark.role == "metrics":
             group = _open_step(layout, by_name, mark, cell.index)
         else:
@@ -163,7 +179,7 @@ _MARKER_HINT = "Fix the cell's marker; see the cell-marker reference (Kale tags,
 
 def _add_code(
     layout: Layout,
-    group: StepSegment | Literal["imports", "functions", "parameters", "skip"] | None,
+    group: StepSegment | Literal["imports", "functions", "parameters"] | None,
     code: Source,
 ) -> None:
     if group is None:
@@ -195,11 +211,13 @@ def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, 
         if kind == "step":
             layout.diagnostics.append(
                 _diag(
-                    "error",
+                    "warning",
                     "KF202",
                     cell,
-                    f"step {name!r} is declared again in cell {cell} (first in cell {existing.cell}).",
-                    "Give each step a unique name, or remove the marker so the cell joins the step above.",
+                    f"step {name!r} is declared again in cell {cell} (first in cell {existing.cell}); "
+                    f"as in Kale, the cell joins step {name!r} and runs after its earlier cells.",
+                    "If you meant a new step, give it a unique name; if you meant to continue the step "
+                    "above, remove the marker.",
                     step=name,
                 )
             )

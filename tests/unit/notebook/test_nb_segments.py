@@ -15,7 +15,7 @@ def codes(layout: Layout) -> list[str]:
     return [d.code for d in layout.diagnostics]
 
 
-def test_unmarked_cells_join_the_group_above_and_markdown_is_ignored() -> None:
+def test_unmarked_cells_join_the_group_above_skip_and_markdown_are_left_out() -> None:
     layout = layout_of(
         code("import os", "imports"),
         code("import sys"),
@@ -31,7 +31,7 @@ def test_unmarked_cells_join_the_group_above_and_markdown_is_ignored() -> None:
     assert [(s.kind, s.code.cell) for s in layout.setup] == [("imports", 0), ("imports", 1)]
     assert [p.cell for p in layout.parameters] == [2, 3]
     assert [(s.name, [b.cell for b in s.blocks]) for s in layout.steps] == [
-        ("first", [4, 6]),
+        ("first", [4, 6, 8]),
         ("second", [9]),
     ]
     assert layout.diagnostics == []
@@ -73,7 +73,7 @@ def test_duplicate_step_is_reported_and_merged() -> None:
     assert [b.cell for b in layout.steps[0].blocks] == [0, 2]
     assert layout.steps[0].after == ["b"]
     (diag,) = layout.diagnostics
-    assert (diag.code, diag.severity, diag.cell) == ("KF202", "error", 2)
+    assert (diag.code, diag.severity, diag.cell) == ("KF202", "warning", 2)
     assert "first in cell 0" in diag.message
 
 
