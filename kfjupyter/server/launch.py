@@ -2,13 +2,14 @@
 
 The server never runs a pipeline in its own process. It starts ``python -m kfjupyter.cli.main run
 <notebook> --json`` as a detached background process (its own session, so it outlives a server
-restart) with the server's environment, ``KFJUPYTER_HOME`` included, and finds the run that
-process created by polling the run store.
+restart) with the server's environment, ``KFJUPYTER_HOME`` included. The server picks the new
+run's id and passes it on (``--run-id``), then polls the run store until that run exists.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from typing import IO
 from kfjupyter.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from kfjupyter.notebook.reader import read_notebook
 from kfjupyter.store import RunRecord, RunStore
+from kfjupyter.store.models import new_run_id
 
 #: How long to wait for the started process to create its run.
 START_TIMEOUT_S = 10.0
@@ -118,9 +120,9 @@ def relative_to_root(root_dir: str | Path, path: str | Path) -> str:
     return real.relative_to(root).as_posix()
 
 
-def run_command(notebook: Path, parameters: Mapping[str, str], no_cache: bool) -> list[str]:
-    """The argument list (no shell) that runs ``notebook`` with the CLI."""
-    cmd = [sys.executable, "-m", "kfjupyter.cli.main", "run", str(notebook), "--json"]
+def run_command(notebook: Path, parameters: Mapping[str, str], no_cache: bool, run_id: str) -> list[str]:
+    """The argument list (no shell) that runs ``notebook`` with the CLI as run ``run_id``."""
+    cmd = [sys.executable, "-m", "kfjupyter.cli.main", "run", str(notebook), "--json", f"--run-id={run_id}"]
     # ``--param=NAME=VALUE`` as one token: a value starting with '-' is never taken for an option.
     cmd += [f"--param={name}={value}" for name, value in parameters.items()]
     if no_cache:
@@ -128,11 +130,36 @@ def run_command(notebook: Path, parameters: Mapping[str, str], no_cache: bool) -
     return cmd
 
 
-def _find_new_run(store: RunStore, notebook: Path, since: float, known: set[str]) -> RunRecord | None:
-    for run in store.list_runs(kind="pipeline", limit=20):
-        if run.notebook == str(notebook) and run.id not in known and run.created_at >= since - 1.0:
-            return run
-    return None
+_minted: set[str] = set()
+_minted_lock = threading.Lock()
+
+
+def mint_run_id(store: RunStore) -> str:
+    """A run id that no run in ``store`` has and that this server never handed out before."""
+    while True:
+        run_id = new_run_id()
+        with _minted_lock:
+            if run_id in _minted:
+                continue
+            _minted.add(run_id)
+        try:
+            store.get_run(run_id)
+        except NotFound:
+            return run_id
+
+
+def _started(store: RunStore, run_id: str, pid: int) -> RunRecord | None:
+    """The run ``run_id`` once the process ``pid`` has created it and taken it over; None until then."""
+    try:
+        run = store.get_run(run_id)
+    except NotFound:
+        return None
+    if run.owner_pid is None and run.status == "pending":
+        return None  # created, not yet driven: its owner is written next
+    if run.owner_pid not in (None, pid):
+        # Another process made a run with this id first (ids are random): never answer its run.
+        raise Unavailable(f"run id {run_id} was taken by another run at the same moment; try again")
+    return run
 
 
 def _failure(stderr: IO[bytes], returncode: int) -> InvalidInput:
@@ -172,31 +199,32 @@ async def start_run(
 ) -> RunRecord:
     """Start ``notebook`` in a detached process and return the run it created.
 
-    Raises ``InvalidInput`` with the CLI's own message when the process exits without creating a
-    run (lint errors, unknown parameters) and ``Unavailable`` when no run appears in ``timeout_s``.
+    The server picks the run's id and hands it to the process, so concurrent starts each get
+    their own run. Raises ``InvalidInput`` with the CLI's own message when the process exits
+    without creating the run (lint errors, unknown parameters) and ``Unavailable`` when the run
+    does not appear in ``timeout_s``.
     """
-    known = {r.id for r in store.list_runs(kind="pipeline", limit=20)}
-    since = time.time()
+    run_id = mint_run_id(store)
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child writes it; closed below
     try:
-        proc = _spawn(run_command(notebook, parameters, no_cache), stderr)
+        proc = _spawn(run_command(notebook, parameters, no_cache, run_id), stderr)
         # Reap the child when it ends so it never lingers as a zombie that looks alive.
         threading.Thread(target=proc.wait, name=f"kfjupyter-run-{proc.pid}", daemon=True).start()
         deadline = time.monotonic() + timeout_s
         while True:
-            found = _find_new_run(store, notebook, since, known)
+            found = _started(store, run_id, proc.pid)
             if found is not None:
                 return found
             code = proc.poll()
             if code is not None:
-                found = _find_new_run(store, notebook, since, known)
-                if found is not None:
-                    return found
+                found = _started(store, run_id, proc.pid)
+                with contextlib.suppress(NotFound):
+                    return found or store.get_run(run_id)  # it ended (or failed) before we looked
                 raise _failure(stderr, code)
             if time.monotonic() > deadline:
                 raise Unavailable(
                     f"the run of {notebook.name} did not start within {timeout_s:.0f} s; "
-                    "check the Kubeflow runs list in a moment"
+                    f"check run {run_id} in the Kubeflow runs list in a moment"
                 )
             await asyncio.sleep(_POLL_S)
     finally:
