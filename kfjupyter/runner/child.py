@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from kfjupyter.errors import KfJupyterError
 from kfjupyter.runner.job import SavedOutput, Source, StepJob, StepResult
+from kfjupyter.runner.tracking import ReadRecorder
 
 RESULT_FILE = "result.json"
 
@@ -128,13 +129,17 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
     step_dir = Path(job.step_dir)
     namespace = shell.user_ns
     namespace.update(job.parameters)
+    recorder = ReadRecorder(job.private_dirs) if job.track_reads else None
     try:
         for name, ref in job.inputs.items():
             namespace[name] = load_value(Path(ref.path), ref.serializer or None)
+        if recorder is not None:
+            recorder.start()
         for source in job.setup:
             _run_source(shell, source, step=job.step)
         for source in job.code:
             _run_source(shell, source, step=job.step)
+        reads = recorder.finish() if recorder is not None else None
         if job.kind == "metrics":
             from kfjupyter.context import log_metric
 
@@ -161,7 +166,7 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
                     preview=dict(saved.preview),
                 )
             )
-        return StepResult(ok=True, outputs=outputs, figures=_save_figures(step_dir))
+        return StepResult(ok=True, outputs=outputs, figures=_save_figures(step_dir), reads=reads)
     except CellError as error:
         return StepResult(ok=False, error=str(error), error_cell=error.cell)
     except KfJupyterError as error:

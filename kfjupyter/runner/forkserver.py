@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kfjupyter.errors import Unavailable
+from kfjupyter.runner.tracking import forget_local_modules
 
 
 def _send(message: dict[str, Any]) -> None:
@@ -41,6 +42,9 @@ def _preload(modules: Sequence[str]) -> None:
         # A module that fails to import here will fail again, with a proper message, in the step.
         with contextlib.suppress(BaseException):
             importlib.import_module(name)
+    # Keep the installed libraries warm, but let each step import the notebook's own modules as they
+    # are on disk now (an edited helper must never run as it was when this server started).
+    forget_local_modules()
 
 
 def _become_step_process(wake_fds: tuple[int, int]) -> None:

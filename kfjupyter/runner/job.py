@@ -61,6 +61,18 @@ class Source(_Json):
 
 
 @dataclass
+class TrackedRead(_Json):
+    """A local module, file or folder a step read, as it was when the step ended."""
+
+    kind: str  # "module", "file" or "dir"
+    path: str  # absolute
+    size: int  # bytes (0 for a folder; -1: it changed while the step ran, never reuse)
+    mtime_ns: int  # 0: too recent to trust, hash it at the next check
+    sha256: str  # of the content (a folder: of its sorted entry names)
+    name: str = ""  # the module's name
+
+
+@dataclass
 class StepJob(_Json):
     """Everything one attempt of one step needs, and nothing more."""
 
@@ -76,6 +88,8 @@ class StepJob(_Json):
     inputs: dict[str, ValueRef] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     scratch_dir: str | None = None  # RAM-backed place to save outputs first (None: step_dir/outputs)
+    track_reads: bool = True  # record the local modules and files the step reads (for the cache)
+    private_dirs: list[str] = field(default_factory=list)  # the run's own folders: reads not recorded
 
     @classmethod
     def from_json(cls, text: str) -> StepJob:
@@ -109,10 +123,13 @@ class StepResult(_Json):
     figures: list[str] = field(default_factory=list)
     error: str | None = None
     error_cell: int | None = None
+    reads: list[TrackedRead] | None = None  # None: not recorded
 
     @classmethod
     def from_json(cls, text: str) -> StepResult:
         """Parse a result file."""
         result = _build(cls, json.loads(text), "step result")
         result.outputs = [_build(SavedOutput, o, "step output") for o in result.outputs]
+        if result.reads is not None:
+            result.reads = [_build(TrackedRead, r, "step read") for r in result.reads]
         return result

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
-from kfjupyter.runner import planning
+from kfjupyter.runner import planning, reuse
 from kfjupyter.runner.child import RESULT_FILE
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.job import SavedOutput, StepResult
@@ -39,6 +39,7 @@ class LocalOptions:
     """How a local run behaves."""
 
     use_cache: bool = True
+    track_reads: bool = field(default_factory=lambda: os.environ.get("KFJUPYTER_TRACK_READS") != "off")
     max_parallel: int = field(default_factory=lambda: os.cpu_count() or 1)
     on_event: EventCallback | None = None
 
@@ -152,16 +153,11 @@ class LocalRun:
             for name in self.scheduler.next_ready():
                 step = self.pipeline.step(name)
                 key = planning.cache_key(self.pipeline, step, self.parameters, self.produced)
-                cached = (
-                    self.recorder.cached_outputs(key)
-                    if self.options.use_cache and step.settings.cache
-                    else None
-                )
+                decision = reuse.decide(self.store, step, key, use_cache=self.options.use_cache)
                 self.scheduler.start(name)
-                if cached is not None:
-                    entry, outputs = cached
-                    self.produced[name] = {o.name: o for o in outputs}
-                    self.metrics.update(self.recorder.reuse_metrics(name, entry))
+                if decision.entry is not None:
+                    self.produced[name] = {o.name: o for o in decision.outputs}
+                    self.metrics.update(self.recorder.reuse_metrics(name, decision.entry))
                     self.scheduler.succeed(name, cached=True)
                     t = now()
                     self.recorder.step(
@@ -196,6 +192,10 @@ class LocalRun:
         )
         if self._persister is not None:
             job.scratch_dir = str(self._persister.root / self.run.id / name)
+        job.track_reads = self.options.track_reads
+        job.private_dirs = [str(self.store.run_dir(self.run.id).parent)]
+        if self._persister is not None:
+            job.private_dirs.append(str(self._persister.root))
         job_path = step_dir / "job.json"
         job_path.write_text(job.to_json())
         timeout = step.settings.timeout_s

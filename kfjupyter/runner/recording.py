@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.store import (
     ArtifactRecord,
     CachedOutput,
+    CachedRead,
     CacheEntry,
     EventRecord,
     MetricRecord,
@@ -113,28 +115,16 @@ class Recorder:
         return {r.name: r.value for r in records}
 
     def cache(self, key: str, step: str, result: StepResult) -> None:
-        """Remember a successful step's outputs under its cache key."""
+        """Remember a successful step's outputs, and what it read, under its cache key."""
         outputs = [
             CachedOutput(name=o.name, path=self.relative(o.path), sha256=o.sha256) for o in result.outputs
         ]
-        self.store.put_cache(CacheEntry(cache_key=key, run_id=self.run_id, step=step, outputs=outputs))
-
-    def cached_outputs(self, key: str) -> tuple[CacheEntry, list[SavedOutput]] | None:
-        """The cache entry under ``key`` and its outputs if every file is still there; None on a miss."""
-        entry = self.store.get_cache(key)
-        if entry is None:
-            return None
-        found = []
-        for out in entry.outputs:
-            path = self.store.resolve(out.path)
-            if not path.exists():
-                return None
-            found.append(
-                SavedOutput(
-                    name=out.name, path=str(path), serializer="", size=path.stat().st_size, sha256=out.sha256
-                )
-            )
-        return entry, found
+        reads = None
+        if result.reads is not None:
+            reads = [CachedRead.model_validate(dataclasses.asdict(r)) for r in result.reads]
+        self.store.put_cache(
+            CacheEntry(cache_key=key, run_id=self.run_id, step=step, outputs=outputs, reads=reads)
+        )
 
     def reuse_metrics(self, step: str, entry: CacheEntry) -> dict[str, float]:
         """Copy the metrics the cached step logged in its original run into this run."""

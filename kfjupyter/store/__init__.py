@@ -15,6 +15,7 @@ from kfjupyter.store.memory import MemoryRunStore
 from kfjupyter.store.models import (
     ArtifactRecord,
     CachedOutput,
+    CachedRead,
     CacheEntry,
     EventRecord,
     MetricRecord,
@@ -33,6 +34,7 @@ __all__ = [
     "ArtifactRecord",
     "CacheEntry",
     "CachedOutput",
+    "CachedRead",
     "EventRecord",
     "LogChunk",
     "MemoryRunStore",

@@ -186,6 +186,19 @@ class CachedOutput(_Record):
     sha256: str = Field("", pattern=r"^([0-9a-f]{64})?$", description="Hex SHA-256 of the file.")
 
 
+class CachedRead(_Record):
+    """A local module, file or folder a cached step read, to check before its outputs are reused."""
+
+    kind: Literal["module", "file", "dir"] = Field(description="What was read.")
+    path: str = Field(min_length=1, description="Absolute path of the module's file, the file or folder.")
+    name: str = Field("", description="The module's name (modules only).")
+    size: int = Field(ge=-1, description="Size in bytes (0 for a folder; -1: it changed while the step ran).")
+    mtime_ns: int = Field(ge=0, description="Modification time, ns (0: hash it at the next check).")
+    sha256: str = Field(
+        pattern=r"^([0-9a-f]{64})?$", description="Hex SHA-256 of the content (a folder: of its entry names)."
+    )
+
+
 class CacheEntry(_Record):
     """Where the outputs of a step with a given cache key were stored."""
 
@@ -194,3 +207,6 @@ class CacheEntry(_Record):
     step: str = Field(description="Step that produced the outputs.")
     created_at: float = Field(default_factory=time.time, description="When the entry was written.")
     outputs: list[CachedOutput] = Field(default_factory=list, description="The step's outputs.")
+    reads: list[CachedRead] | None = Field(
+        None, description="What the step read while it ran; None: not recorded (never reused)."
+    )

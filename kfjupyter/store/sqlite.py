@@ -381,26 +381,32 @@ class SqliteRunStore(RunStore):
     def put_cache(self, entry: CacheEntry) -> None:
         """Store a cache entry, replacing any with the same key."""
         outputs = _dumps([o.model_dump() for o in entry.outputs])
+        reads = None if entry.reads is None else _dumps([r.model_dump() for r in entry.reads])
         with self._db.write() as conn:
             self._require_runs(conn, [entry.run_id])
             conn.execute(
-                "INSERT OR REPLACE INTO cache (cache_key, run_id, step, created_at, outputs) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (entry.cache_key, entry.run_id, entry.step, entry.created_at, outputs),
+                "INSERT OR REPLACE INTO cache (cache_key, run_id, step, created_at, outputs, reads) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.cache_key, entry.run_id, entry.step, entry.created_at, outputs, reads),
             )
 
     def get_cache(self, cache_key: str) -> CacheEntry | None:
         """Return the entry for ``cache_key``, or ``None``."""
         with self._db.read() as conn:
             row = conn.execute(
-                "SELECT cache_key, run_id, step, created_at, outputs FROM cache WHERE cache_key=?",
+                "SELECT cache_key, run_id, step, created_at, outputs, reads FROM cache WHERE cache_key=?",
                 (cache_key,),
             ).fetchone()
         if row is None:
             return None
-        key, run_id, step, created_at, outputs = row
+        key, run_id, step, created_at, outputs, reads = row
         return CacheEntry(
-            cache_key=key, run_id=run_id, step=step, created_at=created_at, outputs=json.loads(outputs)
+            cache_key=key,
+            run_id=run_id,
+            step=step,
+            created_at=created_at,
+            outputs=json.loads(outputs),
+            reads=None if reads is None else json.loads(reads),
         )
 
     def close(self) -> None:

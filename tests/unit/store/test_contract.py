@@ -13,6 +13,7 @@ from kfjupyter.errors import Conflict, InvalidInput, NotFound
 from kfjupyter.store import (
     ArtifactRecord,
     CachedOutput,
+    CachedRead,
     CacheEntry,
     EventRecord,
     MetricRecord,
@@ -316,6 +317,24 @@ def test_cache_entries(store: RunStore) -> None:
     assert store.get_cache("k") == newer
     with pytest.raises(NotFound):
         store.put_cache(CacheEntry(cache_key="k2", run_id="ghost", step="s"))
+
+
+def test_cache_entries_keep_what_the_step_read(store: RunStore) -> None:
+    run = store.create_run(make_run())
+    reads = [
+        CachedRead(kind="module", path="/nb/helper.py", name="helper", size=10, mtime_ns=5, sha256="a" * 64),
+        CachedRead(kind="dir", path="/nb/data", size=0, mtime_ns=0, sha256="c" * 64),
+        CachedRead(kind="file", path="/nb/gone.txt", size=-1, mtime_ns=0, sha256=""),
+    ]
+    store.put_cache(CacheEntry(cache_key="r", run_id=run.id, step="s", reads=reads))
+    got = store.get_cache("r")
+    assert got is not None and got.reads == reads
+    store.put_cache(CacheEntry(cache_key="none", run_id=run.id, step="s"))
+    got = store.get_cache("none")
+    assert got is not None and got.reads is None  # not recorded is not the same as "read nothing"
+    store.put_cache(CacheEntry(cache_key="empty", run_id=run.id, step="s", reads=[]))
+    got = store.get_cache("empty")
+    assert got is not None and got.reads == []
 
 
 # -- interrupted runs -------------------------------------------------------------------------
