@@ -19,6 +19,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import check_nesting, parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
+from kfjupyter.notebook.reader import notebook_path
 from kfjupyter.runner import forkserver
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
@@ -103,7 +104,7 @@ def run_notebook(
 
     ``run_id`` lets a caller (a widget, the server) know the run's id before it starts.
     """
-    path = Path(notebook).resolve()
+    path = notebook_path(notebook)
     # Take a warm step process server (or start one: it warms up while we compile).
     server = forkserver.acquire()
     own = store is None

@@ -2,18 +2,22 @@
 
 Subcommands live in their own modules and register themselves through ``COMMANDS``; each
 exposes ``add_parser(subparsers)`` and returns an exit status. A ``KfJupyterError`` becomes one
-clear line on stderr and exit status 2 (1 is reserved for "ran, but failed").
+clear line on stderr and exit status 2 (1 is reserved for "ran, but failed"); an argument that is
+not UTF-8 text is such an error; a reader of stdout that goes away early ends the command quietly
+with status 141, as SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from kfjupyter._version import __version__
-from kfjupyter.errors import KfJupyterError
+from kfjupyter.errors import InvalidInput, KfJupyterError
 
 # Subcommand modules, imported only when the parser is built (keeps `--version` instant).
 COMMANDS: tuple[str, ...] = ("pipeline_cmds", "compile_cmd", "submit_cmd", "runs_cmds", "cluster_cmd")
@@ -33,20 +37,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
+    words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 2
     try:
-        return int(handler(args))
-    except KfJupyterError as error:
-        print(f"kfjupyter: error: {error.message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("kfjupyter: interrupted", file=sys.stderr)
-        return 130
+        args = parser.parse_args(words)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 2
+        try:
+            check_text_arguments(words)
+            status = int(handler(args))
+            sys.stdout.flush()  # here, so that a reader gone early is seen inside this boundary
+            return status
+        except KfJupyterError as error:
+            print(f"kfjupyter: error: {error.message}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("kfjupyter: interrupted", file=sys.stderr)
+            return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def check_text_arguments(words: Sequence[str]) -> None:
+    """Raise InvalidInput naming an argument that holds bytes that are not UTF-8.
+
+    Python keeps such bytes as lone surrogates; they cannot become a run id, a parameter value or
+    a stored path, so they are refused here with the argument shown, not deep inside with a traceback.
+    """
+    for word in words:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"argument {word!a} is not valid UTF-8 text; pass it as UTF-8 (check the "
+                "terminal's or the calling program's encoding)."
+            ) from None
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``kfjupyter runs list | head``): stop quietly, like ``cat``.
+
+    Later writes, and the flush at exit, go to /dev/null so Python reports no second broken pipe.
+    The status is the shell's for a process ended by SIGPIPE (128 + 13).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -11,15 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from kfjupyter.errors import KfJupyterError
+from kfjupyter.notebook.marks import shown_step_name, step_name_problem
 from kfjupyter.notebook.step_magic import parse_step_line
 
 
 def step(line: str, cell: str, shell: Any) -> None:
     """Body of ``%%step``: validate the step options, then run the cell."""
     try:
-        parse_step_line(line)
+        mark = parse_step_line(line)
     except KfJupyterError as error:
         print(f"%%step: {error.message}")
+        return
+    problem = step_name_problem(mark.step or "")
+    if problem is not None:  # as the pipeline would refuse it (KF201): never run it as if fine
+        print(f"%%step: step name {shown_step_name(mark.step or '')} {problem}.")
         return
     shell.run_cell(cell, store_history=False)
 

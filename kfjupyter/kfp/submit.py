@@ -23,6 +23,7 @@ from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
 from kfjupyter.kfp.pipeline import compile_to_yaml, pipeline_name
 from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, LINK_LABEL, NAMESPACE_LABEL
+from kfjupyter.notebook.reader import notebook_path
 from kfjupyter.store import RunRecord, RunStore, StepRecord
 from kfjupyter.store.models import new_run_id
 
@@ -116,7 +117,7 @@ def submit_notebook(
     run's server in the store). Raises ``InvalidInput`` for a bad notebook, parameter or a request
     KFP refuses, ``Unavailable`` when KFP cannot be reached.
     """
-    path = Path(notebook).resolve()
+    path = notebook_path(notebook)
     conn = connection.resolved()
     pipeline, diagnostics = compile_notebook(path, target="cluster")
     raise_on_errors(diagnostics)

@@ -76,6 +76,20 @@ def is_valid_step_name(name: str) -> bool:
     return len(name) <= MAX_STEP_NAME_LENGTH and STEP_NAME_RE.match(name) is not None
 
 
+def step_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a step name, as the end of a sentence; None when it can."""
+    if len(name) > MAX_STEP_NAME_LENGTH:
+        return f"is {len(name)} characters long; use at most {MAX_STEP_NAME_LENGTH} characters"
+    if STEP_NAME_RE.match(name) is None:
+        return "is not valid: use lower-case letters, digits and '_', not starting with a digit"
+    return None
+
+
+def shown_step_name(name: str) -> str:
+    """``repr`` of a step name for a message, a long one cut in the middle."""
+    return repr(name if len(name) <= 40 else f"{name[:20]}...{name[-10:]}")
+
+
 def suggest_step_name(name: str) -> str:
     """Return a valid step name close to ``name`` (lower case, other characters become '_')."""
     candidate = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_") or "step"

@@ -48,6 +48,20 @@ class Notebook:
     path: Path | None = None
 
 
+def notebook_path(path: str | os.PathLike[str]) -> Path:
+    """The absolute, symlink-free path of a notebook; InvalidInput for a loop or an unusable path."""
+    try:
+        return Path(path).resolve()
+    except RuntimeError:  # Python 3.11 resolve(): "Symlink loop from ..."
+        raise InvalidInput(
+            f"notebook {os.fspath(path)!r} is a loop of symbolic links; check the path."
+        ) from None
+    except OSError as exc:  # a name too long, a loop on 3.13+
+        raise InvalidInput(
+            f"cannot use the notebook path {os.fspath(path)!r}: {exc.strerror or exc}."
+        ) from None
+
+
 def read_notebook(source: NotebookSource) -> Notebook:
     """Load a notebook from a path, a JSON-like dict (or ``NotebookNode``) or pass a Notebook through.
 

@@ -25,6 +25,8 @@ from kfjupyter.notebook.marks import (
     CellMark,
     MarkSettings,
     is_valid_step_name,
+    shown_step_name,
+    step_name_problem,
     suggest_step_name,
 )
 from kfjupyter.notebook.reader import Cell, Notebook
@@ -233,16 +235,11 @@ def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, 
 
 def _bad_step_name(name: str, cell: int) -> Diagnostic:
     """KF201 for a step name that breaks the rule or is too long (a long one is shown cut)."""
-    shown = name if len(name) <= 40 else f"{name[:20]}...{name[-10:]}"
-    if len(name) > MAX_STEP_NAME_LENGTH:
-        what = f"is {len(name)} characters long; use at most {MAX_STEP_NAME_LENGTH} characters"
-    else:
-        what = "is not valid: use lower-case letters, digits and '_', not starting with a digit"
     return _diag(
         "error",
         "KF201",
         cell,
-        f"step name {shown!r} {what}.",
+        f"step name {shown_step_name(name)} {step_name_problem(name)}.",
         f"Rename it, e.g. {suggest_step_name(name)!r}.",
         step=name[:MAX_STEP_NAME_LENGTH],
     )

@@ -58,6 +58,12 @@ def translate(exc: sqlite3.Error, path: Path) -> KfJupyterError:
     )
 
 
+def _shown(text: object, most: int = 60) -> str:
+    """``repr`` of an offending text for a message, cut in the middle when long."""
+    shown = ascii(text)
+    return shown if len(shown) <= most else f"{shown[: most // 2]}...{shown[-most // 2 :]}"
+
+
 class Database:
     """One SQLite store file shared by threads (a connection each) and processes (WAL)."""
 
@@ -140,6 +146,16 @@ class Database:
             yield
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate: bytes that were not UTF-8
+            raise InvalidInput(
+                f"{_shown(exc.object)} is not valid text (it holds bytes that are not UTF-8); "
+                "use a valid run id, step or name.",
+                detail=repr(exc),
+            ) from None
+        except OverflowError as exc:  # an int beyond SQLite's 64 bits
+            raise InvalidInput(
+                f"A number is too large for the run store ({exc}).", detail=repr(exc)
+            ) from None
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

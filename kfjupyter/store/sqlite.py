@@ -61,6 +61,7 @@ _LIST_RUNS = (
     "AND (?5 IS NULL OR backend=?5) AND (?6 IS NULL OR notebook=?6) AND (?7 IS NULL OR "
     r"name LIKE ?7 ESCAPE '\' OR notebook LIKE ?7 ESCAPE '\' OR id LIKE ?7 ESCAPE '\') "
 )
+_SQL_INT_MAX = 2**63 - 1
 _NEWEST = "created_at DESC, id DESC"  # the order of index runs_by_created (0001)
 _DURATION = "MAX(0.0, finished_at - started_at)"  # NULL unless both are set, like run_duration
 _STATUS_RANK = " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(STATUS_ORDER))
@@ -214,6 +215,8 @@ class SqliteRunStore(RunStore):
         """Return one page of runs, filtered and sorted as :meth:`RunStore.list_runs` says (``q``: LIKE)."""
         check_page(limit, offset, sort, q)
         like = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+        # SQLite integers have 64 bits; no store holds more rows, so a larger page is the same page.
+        limit, offset = min(limit, _SQL_INT_MAX), min(offset, _SQL_INT_MAX)
         params = (kind, status, limit, offset, backend, notebook, like)
         with self._db.read() as conn:
             rows = conn.execute(_LIST_RUNS_BY[sort], params).fetchall()
@@ -320,7 +323,8 @@ class SqliteRunStore(RunStore):
         """Return events with ``id > since_id`` in id order, of one run or of all runs."""
         check_page(limit)
         with self._db.read() as conn:
-            rows = conn.execute(_LIST_EVENTS, (since_id, run_id, -1 if limit is None else limit)).fetchall()
+            page = -1 if limit is None else min(limit, _SQL_INT_MAX)
+            rows = conn.execute(_LIST_EVENTS, (min(since_id, _SQL_INT_MAX), run_id, page)).fetchall()
         return [
             EventRecord(id=i, run_id=r, step=s, ts=ts, type=t, payload=json.loads(p))
             for i, r, s, ts, t, p in rows
