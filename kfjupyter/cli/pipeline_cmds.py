@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from typing import Any
 
 from kfjupyter.cli.progress import Progress
@@ -44,10 +46,22 @@ def add_parser(sub: Any) -> None:
     graph.set_defaults(handler=_graph)
 
 
+def interruptible() -> None:
+    """Make SIGINT (Ctrl-C, and how ``POST runs/{id}/cancel`` cancels a run) stop this process.
+
+    A process started in the background from a script, and everything it starts, inherits SIGINT
+    ignored, and Python then leaves it ignored: a run driven from there could not be cancelled.
+    The run's driver therefore always installs Python's own SIGINT handler.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _run(args: argparse.Namespace) -> int:
     from kfjupyter.api import resume_run, run_notebook
     from kfjupyter.errors import InvalidInput
 
+    interruptible()
     progress = None if args.json else Progress(sys.stderr)
     on_event = progress.on_event if progress else None
     if args.resume:

@@ -151,6 +151,7 @@ class RunsHandler(KfJupyterHandler):
         """List one page of runs in the ``sort`` order; one extra row is read to tell whether more follow."""
         query = parse_query(models.RunListQuery, self.request.query_arguments)
         with opened_store() as store:
+            store.mark_interrupted()  # a run whose process died is listed as interrupted, not running
             runs = store.list_runs(
                 kind=query.kind,
                 status=query.status,
@@ -188,6 +189,7 @@ class RunHandler(KfJupyterHandler):
                 live = live_kfp_runs([store.get_run(run_id)])
             await refresher.refresh(live)  # no store held open while KFP is asked
         with opened_store() as store:
+            store.mark_interrupted()  # a run whose process died reads interrupted, not running
             run = load_run(store, run_id)
         self.reply(
             models.RunDetail(

@@ -60,7 +60,9 @@ def http_json(
 
 
 @contextmanager
-def running_lab(home: Path) -> Iterator[LabServer]:
+def running_lab(home: Path, *, ignore_sigint: bool = False) -> Iterator[LabServer]:
+    """A `jupyter lab` in ``home``; ``ignore_sigint`` starts it as a script's background job is
+    started (``trap '' INT``: SIGINT ignored, and inherited so by everything it starts)."""
     root = home / "root"
     root.mkdir(parents=True, exist_ok=True)
     settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
@@ -92,6 +94,8 @@ def running_lab(home: Path) -> Iterator[LabServer]:
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
+    if ignore_sigint:
+        cmd = ["bash", "-c", "trap '' INT; exec \"$@\"", "jupyter-lab", *cmd]
     log_path = home / "jupyter.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
