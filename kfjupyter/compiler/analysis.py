@@ -17,14 +17,17 @@ IPython syntax (``%magic``, ``!shell``, ``obj?``) is first turned into plain Pyt
 
 Builtins and IPython's injected names are never free. A top-level statement that changes an object it
 did not bind (``df.drop(..., inplace=True)``, ``xs.append(1)``, ``obj.a = 1``, ``d[k] = v``) is an
-in-place *mutation*. Results are cached by source text: re-linting an edited notebook re-parses only
+in-place *mutation*; :mod:`kfjupyter.compiler.effects` follows such changes through aliases and calls
+(``BlockInfo.effects``). Results are cached by source text: re-linting an edited notebook re-parses only
 the cells that changed.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
+from kfjupyter.compiler.effects import scan_effects
 from kfjupyter.compiler.pysyntax import BUILTIN_NAMES, is_builtin, parse_source
 from kfjupyter.compiler.scopes import MUTATING_METHODS, BlockInfo, scan
 
@@ -38,6 +41,6 @@ def analyze(source: str) -> BlockInfo:
     if isinstance(tree, tuple):
         return BlockInfo(syntax_error=tree)
     try:
-        return scan(tree)
+        return replace(scan(tree), effects=scan_effects(tree))
     except RecursionError:
         return BlockInfo(syntax_error=(1, "the code is nested too deeply to analyse"))

@@ -2,8 +2,11 @@
 
 Resolution rules, for every name a step reads before assigning it:
 
-1. the nearest *preceding* step in notebook order that defines it: a data edge
-   (``Step.inputs[name] = producer``; the producer lists ``name`` in ``Step.outputs``);
+1. the nearest *preceding* step in notebook order that defines it or changes it in place (directly,
+   through an alias or a call; see :mod:`kfjupyter.compiler.effects`): a data edge
+   (``Step.inputs[name] = producer``; the producer lists ``name`` in ``Step.outputs``). A step that
+   *may* change an object (a method or function whose effects are unknown) counts as changing it,
+   unless it is declared pure; lint says so (KF104) where that decides where a later step reads from;
 2. else a pipeline parameter: ``Step.parameters`` (only steps that read it get it);
 3. else shared set-up (imports, functions, code before the first marker): no edge, every step runs
    all set-up cells (``Step.setup``);
@@ -12,7 +15,8 @@ Resolution rules, for every name a step reads before assigning it:
 A function defined in set-up is looked through where it is used: the globals its body reads (through
 other set-up functions too) count as reads of the step that uses it, at the line where it is used.
 So a helper reading ``df`` makes its callers consume ``df``, and a helper reading a parameter makes its
-callers receive that parameter. Set-up code that reads a parameter at top level gives that parameter
+callers receive that parameter. Steps run in separate processes on their own copies, so a step that
+only reads an object never waits for a later step that changes it. Set-up code that reads a parameter at top level gives that parameter
 to every step. Explicit ``prev:``/``after`` edges are kept; steps with no edge stay independent.
 Steps are listed in topological order, notebook order breaking ties; cycles are reported (KF204).
 """
@@ -25,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kfjupyter.compiler.analysis import BlockInfo, analyze
+from kfjupyter.compiler.changes import StepChange, step_changes
+from kfjupyter.compiler.effects import NO_EFFECTS, FunctionEffects
 from kfjupyter.compiler.ir import CodeBlock, Pipeline, Resources, Step, StepSettings
 from kfjupyter.compiler.parameters import ParameterSet, extract_parameters
 from kfjupyter.notebook.diagnostics import Diagnostic, Severity
@@ -40,7 +46,11 @@ class _StepFacts:
     order: int
     reads: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)
     defines: set[str] = field(default_factory=set)
-    mutations: dict[str, tuple[int, int]] = field(default_factory=dict)
+    infos: list[tuple[Source, BlockInfo]] = field(default_factory=list)
+    changes: dict[str, StepChange] = field(default_factory=dict)
+    """Received objects the step changes in place (or may change), by name."""
+    module_changes: dict[str, StepChange] = field(default_factory=dict)
+    told: set[str] = field(default_factory=set)
     inputs: dict[str, str] = field(default_factory=dict)
     parameters: set[str] = field(default_factory=set)
     outputs: set[str] = field(default_factory=set)
@@ -57,10 +67,13 @@ def build_pipeline(layout: Layout) -> tuple[Pipeline, list[Diagnostic]]:
     setup = _Setup.build(layout, params, diags)
     facts = [_step_facts(seg, i, diags) for i, seg in enumerate(layout.steps)]
     param_names = {p.name for p in params.parameters}
+    functions = dict(setup.effects)
+    for fact in facts:
+        _note_changes(fact, setup, functions)
     for i, fact in enumerate(facts):
         _resolve(fact, facts[:i], facts[i + 1 :], setup, param_names, params, diags)
-    for fact in facts:
-        _warn_mutations(fact, setup, param_names, diags)
+    for i, fact in enumerate(facts):
+        _warn_module_changes(fact, facts[i + 1 :], diags)
     order = _topological(facts, diags)
     declared = [p.name for p in params.parameters]
     steps = [_to_step(f, setup, declared, layout) for f in order]
@@ -86,6 +99,7 @@ class _Setup:
     star_import: bool = False
     imports: set[str] = field(default_factory=set)
     cells: list[int] = field(default_factory=list)
+    effects: dict[str, FunctionEffects] = field(default_factory=dict)
 
     @classmethod
     def build(cls, layout: Layout, params: ParameterSet, diags: list[Diagnostic]) -> _Setup:
@@ -98,7 +112,8 @@ class _Setup:
             setup.functions.update(info.function_reads)
             setup.star_import = setup.star_import or info.star_import
             setup.imports |= info.imports
-        setup.functions = _close_over(setup.functions, setup.defines)
+            setup.effects.update((info.effects or NO_EFFECTS).functions)
+        setup.functions = _close_over(setup.functions)
         known = setup.defines | params.names
         for code, info in infos:
             for name, line in info.reads:
@@ -111,8 +126,11 @@ class _Setup:
         return setup
 
 
-def _close_over(functions: dict[str, frozenset[str]], defines: set[str]) -> dict[str, frozenset[str]]:
-    """Globals each set-up function reads, through the set-up functions it uses (set-up names removed)."""
+def _close_over(functions: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Globals each set-up function reads, through the set-up functions it uses.
+
+    Set-up names are kept: a step may have changed one of them (then its readers take it from there).
+    """
     closed: dict[str, frozenset[str]] = {}
     for name in functions:
         seen, todo, reads = {name}, [name], set()
@@ -122,7 +140,7 @@ def _close_over(functions: dict[str, frozenset[str]], defines: set[str]) -> dict
                     seen.add(read)
                     todo.append(read)
                 reads.add(read)
-        closed[name] = frozenset(r for r in reads if r not in defines)
+        closed[name] = frozenset(reads)
     return closed
 
 
@@ -145,24 +163,30 @@ def _syntax(code: Source, diags: list[Diagnostic]) -> BlockInfo:
 
 def _step_facts(segment: StepSegment, order: int, diags: list[Diagnostic]) -> _StepFacts:
     fact = _StepFacts(segment=segment, order=order)
-    infos = [(code, _syntax(code, diags)) for code in segment.blocks]
-    for code, info in infos:
+    fact.infos = [(code, _syntax(code, diags)) for code in segment.blocks]
+    for code, info in fact.infos:
         shift = code.first_line - 1
         for name, line in info.reads:
             if name not in fact.defines:
                 fact.reads.setdefault(name, (code.cell, line + shift, None))
-        for name, line in info.mutations:
-            if name not in fact.defines:
-                fact.mutations.setdefault(name, (code.cell, line + shift))
         fact.defines |= info.defines
-    for code, info in infos:
+    for code, info in fact.infos:
         for name, line in info.deferred:
             if name not in fact.defines:
                 fact.reads.setdefault(name, (code.cell, line + code.first_line - 1, None))
-    for name in list(fact.mutations):
-        if name in fact.defines:
-            del fact.mutations[name]
     return fact
+
+
+def _note_changes(fact: _StepFacts, setup: _Setup, functions: dict[str, FunctionEffects]) -> None:
+    """Record what ``fact`` changes among the objects it receives (modules apart: they cannot travel)."""
+    pure = bool(fact.segment.settings.pure)
+    for name, change in step_changes(fact.infos, functions).items():
+        if name in setup.imports:
+            if change.sure:
+                fact.module_changes[name] = change
+        elif change.sure or not pure:
+            fact.changes[name] = change
+            fact.reads.setdefault(name, (change.cell, change.line, None))
 
 
 def _resolve(
@@ -177,10 +201,12 @@ def _resolve(
     pending = list(fact.reads.items())
     while pending:
         name, (cell, line, via) = pending.pop(0)
-        producer = next((b for b in reversed(before) if name in b.defines), None)
+        producer = next((b for b in reversed(before) if name in b.defines or name in b.changes), None)
         if producer is not None:
             fact.inputs[name] = producer.segment.name
             producer.outputs.add(name)
+            if name not in producer.defines and not producer.changes[name].sure:
+                _tell_unsure(producer, name, fact, diags)
         elif name in param_names:
             fact.parameters.add(name)
         elif name in setup.defines or name in params.names:
@@ -191,14 +217,14 @@ def _resolve(
         elif not setup.star_import:
             later = next((a for a in after if name in a.defines), None)
             known = setup.defines | params.names | {n for b in before for n in b.defines}
-            diags.append(_undefined(name, cell, line, fact.segment.name, known, later, via=via))
+            diags.append(_undefined(name, cell, line, fact.segment, known, later, via=via))
 
 
 def _undefined(
     name: str,
     cell: int,
     line: int,
-    step: str | None,
+    segment: StepSegment | None,
     known: Iterable[str],
     later: _StepFacts | None,
     *,
@@ -206,13 +232,11 @@ def _undefined(
     setup: bool = False,
 ) -> Diagnostic:
     used = f" (used by {via}(), defined in set-up)" if via else ""
+    step = segment.name if segment is not None else None
     where = "set-up code" if setup else f"step {step!r}"
     message = f"name {name!r}{used} is not defined before {where} reads it (cell {cell}, line {line})."
-    if later is not None:
-        hint = (
-            f"{name!r} is assigned in step {later.segment.name!r} (cell {later.segment.cell}), which comes later "
-            "in the notebook; move that code above this step."
-        )
+    if later is not None and segment is not None:
+        hint = _later_hint(name, cell, segment, later)
     elif setup:
         hint = "Set-up cells run before every step and can only use parameters and other set-up names."
     else:
@@ -222,27 +246,62 @@ def _undefined(
     return _diag("error", "KF101", cell, line, message, hint, step=step)
 
 
-def _warn_mutations(fact: _StepFacts, setup: _Setup, param_names: set[str], diags: list[Diagnostic]) -> None:
-    for name, (cell, line) in sorted(fact.mutations.items()):
-        source = fact.inputs.get(name)
-        if source is not None:
-            origin = f"step {source!r}"
-        elif name in param_names:
-            origin = "a pipeline parameter"
-        elif name in setup.defines and name not in setup.imports:
-            origin = "shared set-up"
-        else:
+def _later_hint(name: str, cell: int, segment: StepSegment, later: _StepFacts) -> str:
+    """Why a name assigned by a later step is not available: cell order, or a cell joined to an earlier step."""
+    assigned = next((c.cell for c, info in later.infos if name in info.defines), later.segment.cell)
+    if assigned < cell:
+        return (
+            f"cell {cell} comes after cell {assigned}, where step {later.segment.name!r} assigns {name!r}, but it "
+            f"belongs to step {segment.name!r} (which starts in cell {segment.cell}) because it reuses that "
+            f"step's name, so it runs before {later.segment.name!r}. Give cell {cell} a step name of its own."
+        )
+    return (
+        f"{name!r} is assigned in step {later.segment.name!r} (cell {assigned}), which comes later "
+        "in the notebook; move that code above this step."
+    )
+
+
+def _tell_unsure(producer: _StepFacts, name: str, reader: _StepFacts, diags: list[Diagnostic]) -> None:
+    """KF104: a step is taken to change an object because its analysis cannot be sure it does not."""
+    if name in producer.told:
+        return
+    producer.told.add(name)
+    change = producer.changes[name]
+    step = producer.segment.name
+    diags.append(
+        _diag(
+            "info",
+            "KF104",
+            change.cell,
+            change.line,
+            f"step {step!r} may change {name!r} ({name!r} {change.why}, cell {change.cell}, line {change.line}); "
+            f"to be safe, step {reader.segment.name!r} and later readers take {name!r} from {step!r} and run "
+            "after it.",
+            f"If {step!r} only reads {name!r}, declare it pure ('%%step {step} --pure' or "
+            "metadata.kfjupyter.pure: true): readers then take it from where it was made and can run in "
+            "parallel. Runs check the claim and fail the step if it changes its inputs.",
+            step=step,
+        )
+    )
+
+
+def _warn_module_changes(fact: _StepFacts, after: list[_StepFacts], diags: list[Diagnostic]) -> None:
+    """KF102: a step changes a module's state and a later step uses that module: the change stays behind."""
+    for name, change in sorted(fact.module_changes.items()):
+        reader = next((a for a in after if name in a.reads), None)
+        if reader is None:
             continue
         diags.append(
             _diag(
                 "warning",
                 "KF102",
-                cell,
-                line,
-                f"step {fact.segment.name!r} changes {name!r} in place, but {name!r} comes from {origin}; "
-                "the change will not travel to later steps.",
-                f"Assign the result to a name this step owns, e.g. '{name} = {name}.drop(...)' instead of "
-                "'inplace=True', or a copy: 'new = list(old); new.append(x)'.",
+                change.cell,
+                change.line,
+                f"step {fact.segment.name!r} changes the state of module {name!r} ({name!r} {change.why}), and step "
+                f"{reader.segment.name!r} uses {name!r} later; module state is not passed between steps, so "
+                f"{reader.segment.name!r} will not see the change.",
+                "Do it in an 'imports' or 'functions' cell (set-up runs before every step), or in each step "
+                "that needs it.",
                 step=fact.segment.name,
             )
         )
@@ -347,6 +406,7 @@ def _to_step(fact: _StepFacts, setup: _Setup, declared: list[str], layout: Layou
         inputs=dict(sorted(fact.inputs.items())),
         outputs=sorted(fact.outputs),
         parameters=[p for p in declared if p in wanted],
+        changes=sorted(fact.changes),
         setup=list(setup.cells),
         settings=step_settings(seg.settings, layout),
     )

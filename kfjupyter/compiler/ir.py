@@ -104,6 +104,11 @@ class Step(_Frozen):
         default_factory=list, description="Variables downstream steps read from this step."
     )
     parameters: list[str] = Field(default_factory=list, description="Pipeline parameters this step reads.")
+    changes: list[str] = Field(
+        default_factory=list,
+        description="Objects this step receives and changes in place (or may change); later steps take them "
+        "from it. Its other inputs are checked unchanged after it runs.",
+    )
     setup: list[int] = Field(
         default_factory=list, description="Cells of shared set-up (imports/functions) this step needs."
     )

@@ -12,9 +12,12 @@ import ast
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kfjupyter.compiler.pysyntax import is_builtin, parse_source
+
+if TYPE_CHECKING:
+    from kfjupyter.compiler.effects import Effects
 
 _CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture", "debug"})
 _SHELL_VAR = re.compile(r"(?<![{$])(?:\{|\$)([A-Za-z_][A-Za-z0-9_]*)")
@@ -43,6 +46,8 @@ class BlockInfo:
     imports: frozenset[str] = frozenset()
     """Names bound by import statements at top level (modules and imported objects)."""
     syntax_error: tuple[int, str] | None = None
+    effects: Effects | None = None
+    """What the block changes in place, directly or through aliases and calls (see ``effects``)."""
 
     @property
     def function_reads(self) -> dict[str, frozenset[str]]:
@@ -343,7 +348,7 @@ class _Walker(ast.NodeVisitor):
         if node.returns is not None:
             self.visit(node.returns)
         self._store(node.name)
-        locals_, globals_ = _function_locals(node)
+        locals_, globals_ = function_locals(node)
         scope = _Scope("function", self.scope, locals_, globals_)
         self._owned(node.name, lambda: self._in_scope(scope, node.body))
 
@@ -410,7 +415,7 @@ def _walrus_targets(node: ast.AST) -> set[str]:
     return {n.target.id for n in ast.walk(node) if isinstance(n, ast.NamedExpr)}
 
 
-def _function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], set[str]]:
+def function_locals(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[set[str], set[str]]:
     """Names local to a function (parameters and every binding in its own scope) and its globals."""
     bound = _argument_names(node.args)
     declared_global: set[str] = set()

@@ -4,7 +4,7 @@ Example::
 
     {"kfjupyter": {"step": "train", "after": ["load"],
                    "resources": {"gpu": 1, "gpu_type": "nvidia.com/gpu", "memory": "8Gi"},
-                   "retries": 2, "timeout": 3600, "cache": false}}
+                   "retries": 2, "timeout": 3600, "cache": false, "pure": true}}
     {"kfjupyter": {"role": "imports"}}
 
 Unknown fields are errors (a typo must not silently drop a GPU request). The JupyterLab metadata form
@@ -71,6 +71,12 @@ class KfCellMetadata(BaseModel):
         description=f"Time limit of one attempt, in seconds (at most {MAX_TIMEOUT_S}: 30 days).",
     )
     cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
+    pure: bool | None = Field(
+        None,
+        description="The step only reads the objects it receives: calls whose effects cannot be told "
+        "(e.g. model.predict(X), plot(df)) are not taken as changes, so the steps reading the same object "
+        "can run in parallel. A run fails the step if it does change an input.",
+    )
 
     @model_validator(mode="after")
     def _role_and_step(self) -> KfCellMetadata:
@@ -80,8 +86,10 @@ class KfCellMetadata(BaseModel):
             raise ValueError("a step needs a name: set 'step'")
         if self.role not in (None, "step") and self.step is not None:
             raise ValueError(f"'step' is only allowed with role 'step', not {self.role!r}")
-        has_settings = self.after or self.resources or self.image or self.retries is not None
-        if self.role not in (None, "step") and (has_settings or self.timeout or self.cache is not None):
+        has_settings = bool(self.after or self.resources or self.image or self.timeout) or any(
+            v is not None for v in (self.retries, self.cache, self.pure)
+        )
+        if self.role not in (None, "step") and has_settings:
             raise ValueError(f"step settings are only allowed on a step, not on role {self.role!r}")
         return self
 
@@ -116,6 +124,7 @@ def parse_cell_metadata(metadata: Mapping[str, Any], cell: int) -> CellMark | No
         retries=spec.retries,
         timeout_s=spec.timeout,
         cache=spec.cache,
+        pure=spec.pure,
     )
     return CellMark(
         role=spec.role,

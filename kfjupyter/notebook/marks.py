@@ -52,6 +52,11 @@ class MarkSettings(_Frozen):
     annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
     labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
     secrets: tuple[tuple[str, str, str], ...] = Field((), description="(secret, key, ENV) triples.")
+    pure: bool | None = Field(
+        None,
+        description="The step only reads the objects it receives: calls whose effects the analysis cannot "
+        "tell are not taken as changes, so steps reading the same object can run in parallel (runs check it).",
+    )
 
 
 class CellMark(_Frozen):

@@ -3,7 +3,7 @@
 Syntax (first line of a code cell)::
 
     %%step NAME [--after A B ...] [--gpu N] [--gpu-type T] [--cpu C] [--memory M]
-                [--image I] [--retries N] [--timeout SECONDS] [--no-cache]
+                [--image I] [--retries N] [--timeout SECONDS] [--no-cache] [--pure]
 
 The line is split with :mod:`shlex` and parsed by an argparse parser that raises instead of exiting.
 The IPython magic (front door) and the compiler share :func:`parse_step_line`.
@@ -42,13 +42,14 @@ def _build_parser() -> _Parser:
     parser.add_argument("--retries", type=int)
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--no-cache", dest="no_cache", action="store_true")
+    parser.add_argument("--pure", action="store_true")
     return parser
 
 
 _PARSER = _build_parser()
 USAGE = (
     "%%step NAME [--after A B] [--gpu N] [--gpu-type T] [--cpu C] [--memory M] "
-    "[--image I] [--retries N] [--timeout S] [--no-cache]"
+    "[--image I] [--retries N] [--timeout S] [--no-cache] [--pure]"
 )
 
 
@@ -95,6 +96,7 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         retries=args.retries,
         timeout_s=args.timeout,
         cache=False if args.no_cache else None,
+        pure=True if args.pure else None,
     )
     return CellMark(
         role="step",

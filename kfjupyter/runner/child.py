@@ -131,12 +131,13 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
     namespace.update(job.parameters)
     recorder = ReadRecorder(job.private_dirs) if job.track_reads else None
     try:
-        for name, ref in job.inputs.items():
-            namespace[name] = load_value(Path(ref.path), ref.serializer or None)
         if recorder is not None:
             recorder.start()
         for source in job.setup:
             _run_source(shell, source, step=job.step)
+        # After set-up: an input may be a set-up object that an earlier step changed.
+        for name, ref in job.inputs.items():
+            namespace[name] = load_value(Path(ref.path), ref.serializer or None)
         for source in job.code:
             _run_source(shell, source, step=job.step)
         reads = recorder.finish() if recorder is not None else None

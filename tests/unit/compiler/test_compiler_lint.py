@@ -58,29 +58,76 @@ def test_star_import_in_setup_silences_undefined_names() -> None:
     assert lint(code("from math import *", "imports"), code("x = sqrt(2)", "step:a")) == []
 
 
-def test_kf102_in_place_change_of_upstream_object() -> None:
-    diags = lint(
-        code("import pandas as pd", "imports"),
-        code("df = pd.DataFrame({'a': [1]})\nrows = []", "step:load"),
-        code("df.drop(columns=['a'], inplace=True)\nrows.append(1)", "step:clean"),
-        code("print(df, rows)", "step:report"),
+def test_in_place_changes_of_upstream_objects_travel_without_a_warning() -> None:
+    p, diags = compile_notebook(
+        notebook(
+            code("import pandas as pd", "imports"),
+            code("df = pd.DataFrame({'a': [1]})\nrows = []", "step:load"),
+            code("df.drop(columns=['a'], inplace=True)\nrows.append(1)", "step:clean"),
+            code("print(df, rows)", "step:report"),
+        ),
+        target="cluster",
     )
-    found = [(d.code, d.cell, d.line, d.severity) for d in diags]
-    assert found == [("KF102", 2, 1, "warning"), ("KF102", 2, 2, "warning")]
-    assert "will not travel to later steps" in diags[0].message
+    assert diags == []
+    assert p.step("report").inputs == {"df": "clean", "rows": "clean"}
+    assert p.step("clean").changes == ["df", "rows"]
 
 
-def test_kf102_setup_objects_but_not_imported_modules() -> None:
+def test_kf102_module_state_changed_by_a_step_and_used_later() -> None:
     diags = lint(
-        code("import os\nimport matplotlib.pyplot as plt\nCONFIG = {}", "imports"),
-        code("os.environ['A'] = '1'\nplt.rcParams.update({})\nCONFIG['k'] = 1", "step:a"),
+        code("import os\nimport numpy as np\nCONFIG = {}", "imports"),
+        code("os.environ['A'] = '1'\nnp.random.seed(0)\nCONFIG['k'] = 1", "step:a"),
+        code("x = np.random.rand()\nk = CONFIG['k']", "step:b"),
     )
-    assert [(d.code, d.line) for d in diags] == [("KF102", 3)]
-    assert "comes from shared set-up" in diags[0].message
+    (d,) = diags
+    assert (d.code, d.severity, d.cell, d.line, d.step) == ("KF102", "warning", 1, 2, "a")
+    assert "module 'np'" in d.message and "step 'b' uses 'np' later" in d.message
+
+
+def test_kf102_not_raised_when_no_later_step_reads_the_changed_module() -> None:
+    assert (
+        lint(code("import os", "imports"), code("os.environ['A'] = '1'", "step:a"), code("b = 1", "step:b"))
+        == []
+    )
 
 
 def test_kf102_not_raised_when_the_step_rebinds_the_name() -> None:
     assert lint(code("xs = []", "step:a"), code("xs = list(xs)\nxs.append(1)", "step:b")) == []
+
+
+def test_kf104_unsure_change_names_step_variable_and_why_only_when_read_later() -> None:
+    cells = [
+        code("model = object()\nX = [1]", "step:load"),
+        code("model.fit(X)", "step:train"),
+    ]
+    assert lint(*cells) == []
+    diags = lint(*cells, code("p = model.predict(X)", "step:use"))
+    assert [(d.code, d.severity, d.cell, d.line, d.step) for d in diags] == [
+        ("KF104", "info", 1, 1, "train"),
+        ("KF104", "info", 1, 1, "train"),
+    ]
+    messages = sorted(d.message for d in diags)
+    assert "step 'train' may change 'X' ('X' is passed to .fit(), cell 1, line 1)" in messages[0]
+    assert (
+        "step 'train' may change 'model' ('model' has .fit() called on it, whose effects are unknown"
+        in messages[1]
+    )
+    assert "step 'use' and later readers take 'model' from 'train'" in messages[1]
+    assert "--pure" in diags[0].hint
+
+
+def test_kf101_hint_names_a_reused_step_name_not_a_cell_order() -> None:
+    d = only(
+        lint(
+            code("df = 1", "step:load"),
+            code("model = df + 1", "step:train"),
+            code("score = model * 2", "step:load"),
+        ),
+        "KF101",
+    )
+    assert (d.cell, d.step) == (2, "load")
+    assert "reuses that step's name" in d.hint and "comes later" not in d.hint
+    assert "Give cell 2 a step name of its own" in d.hint
 
 
 def test_kf103_syntax_error() -> None:

@@ -1,0 +1,84 @@
+"""A step that changes an object it received hands the changed object on, as the notebook would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kfjupyter.api import run_notebook
+from kfjupyter.store import RunStore
+from tests.support.notebooks import cell, write_notebook
+
+
+def final_value(store: RunStore, run_id: str, step: str) -> object:
+    """What a step printed as its last stdout line, parsed as JSON."""
+    lines = [ln for ln in store.read_log(run_id, step).text.splitlines() if " stdout " in ln]
+    return json.loads(lines[-1].split(" stdout ", 1)[1])
+
+
+def test_item_assignment_in_a_later_step_reaches_the_readers_after_it(
+    tmp_path: Path, store: RunStore
+) -> None:
+    nb = write_notebook(
+        tmp_path / "setitem.ipynb",
+        [
+            cell("import json", "imports"),
+            cell("df = {'a': 1}", "step:load"),
+            cell("df['x'] = 1", "step:add_column"),
+            cell("print(json.dumps(df, sort_keys=True))", "step:report"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    assert final_value(store, run.id, "report") == {"a": 1, "x": 1}
+
+
+def test_changes_through_a_loop_alias_reach_later_steps(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "alias.ipynb",
+        [
+            cell("import json", "imports"),
+            cell("a = {'n': 1}\nb = {'n': 2}", "step:load"),
+            cell("for d in [a, b]:\n    d['c'] = d['n'] * 10", "step:enrich"),
+            cell("print(json.dumps([a, b], sort_keys=True))", "step:report"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    assert final_value(store, run.id, "report") == [{"c": 10, "n": 1}, {"c": 20, "n": 2}]
+
+
+def test_a_reader_before_the_change_still_sees_the_old_value(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "order.ipynb",
+        [
+            cell("import json", "imports"),
+            cell("xs = [1]", "step:load"),
+            cell("print(json.dumps(xs))", "step:before"),
+            cell("xs.append(2)\nxs += [3]", "step:grow"),
+            cell("print(json.dumps(xs))", "step:after"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    assert final_value(store, run.id, "before") == [1]
+    assert final_value(store, run.id, "after") == [1, 2, 3]
+
+
+def test_changed_setup_objects_and_functions_changing_arguments(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "setup.ipynb",
+        [
+            cell("import json\nCONFIG = {'mode': 'fast'}", "imports"),
+            cell(
+                "def tag(d, value):\n    d['tag'] = value\n\ndef mode():\n    return CONFIG['mode']",
+                "functions",
+            ),
+            cell("rows = [{'id': 1}]", "step:load"),
+            cell("CONFIG['mode'] = 'slow'\nfor r in rows:\n    tag(r, 'seen')", "step:configure"),
+            cell("print(json.dumps({'mode': mode(), 'rows': rows}, sort_keys=True))", "step:report"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    assert final_value(store, run.id, "report") == {"mode": "slow", "rows": [{"id": 1, "tag": "seen"}]}
