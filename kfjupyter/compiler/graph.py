@@ -427,7 +427,7 @@ def step_settings(mark: MarkSettings, layout: Layout) -> StepSettings:
         retries=mark.retries or 0,
         timeout_s=mark.timeout_s,
         cache=True if mark.cache is None else mark.cache,
-        volumes=[{"pvc": v.pvc, "mount_path": v.mount_path} for v in layout.volumes],
+        volumes=[v.as_setting() for v in layout.volumes],
         secrets=[{"secret": s, "key": k, "env": e} for s, k, e in mark.secrets],
         annotations=dict(mark.annotations),
         labels=dict(mark.labels),

@@ -109,6 +109,9 @@ class Step(_Frozen):
         description="Objects this step receives and changes in place (or may change); later steps take them "
         "from it. Its other inputs are checked unchanged after it runs.",
     )
+    metrics: list[str] = Field(
+        default_factory=list, description="Names a metrics step records (its print(name) lines)."
+    )
     setup: list[int] = Field(
         default_factory=list, description="Cells of shared set-up (imports/functions) this step needs."
     )

@@ -15,6 +15,10 @@ KF003   error     a malformed marker: Kale tag, ``metadata.kfjupyter`` or ``%%st
 KF004   warning   code cell before the first marked cell (kept as shared set-up; Kale drops it)
 KF005   warning   malformed notebook-level settings (e.g. a volume without a name)
 KF006   info      Kale tags that Kale ignores (next to a role tag, or on a bare step: cell)
+KF007   warning   a notebook-level Kale setting that is not applied (Katib, snapshots, unknown field)
+KF008   info      notebook-level Kale settings with nothing to do in kfjupyter (experiment, marshal...)
+KF009   warning   the notebook's docker_image: it must contain kfjupyter
+KF010   error     a volume kind that is refused (pv, clone, snapshot), with the reason
 KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
 KF102   warning   a step only changes an upstream object in place; later steps will not see it
 KF103   error     syntax error
@@ -25,6 +29,7 @@ KF204   error     steps form a cycle
 KF301   error     a pipeline-parameters cell holds something other than literal assignments
 KF302   error     a parameter's literal is not int/float/str/bool/list/dict (JSON-compatible)
 KF303   warning   a parameter is assigned twice
+KF304   error     a pipeline-metrics cell line that is not ``print(<name>)``
 KF401   info      GPUs are not attached when running locally
 KF402   info      the container image is not used when running locally
 KF403   warning   volumes are not mounted when running locally
@@ -40,6 +45,7 @@ from typing import Literal
 
 from kfjupyter.compiler.graph import build_pipeline
 from kfjupyter.compiler.ir import Pipeline, Step
+from kfjupyter.compiler.metrics import with_metrics
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from kfjupyter.notebook.reader import NotebookSource, read_notebook
@@ -61,7 +67,8 @@ def compile_notebook(
     notebook = read_notebook(source)
     layout = segment_notebook(notebook)
     pipeline, diagnostics = build_pipeline(layout)
-    diagnostics = [*layout.diagnostics, *diagnostics]
+    pipeline, metric_findings = with_metrics(pipeline)
+    diagnostics = [*layout.diagnostics, *diagnostics, *metric_findings]
     if target == "local":
         diagnostics.extend(local_run_diagnostics(pipeline))
     return pipeline, sort_diagnostics(diagnostics)

@@ -60,6 +60,7 @@ def step_payload(pipeline: Pipeline, step: Step) -> KfpStep:
         parameters={name: types[name] for name in step.parameters if name in types},
         inputs=sorted(step.inputs),
         outputs=list(step.outputs),
+        metrics=list(step.metrics),
     )
 
 

@@ -94,6 +94,7 @@ def build_job(executor_input: dict[str, Any], work: Path) -> tuple[KfpStep, Step
         parameters={name: coerce(values[param_input(name)], kind) for name, kind in step.parameters.items()},
         inputs=refs,
         outputs=step.outputs,
+        metrics=step.metrics,
         workdir=str(Path.cwd()),
         step_dir=str(work),
         log_path=str(work / "step.log"),

@@ -46,6 +46,7 @@ class KfpStep(BaseModel):
     )
     inputs: list[str] = Field(default_factory=list, description="Variables loaded from upstream artifacts.")
     outputs: list[str] = Field(default_factory=list, description="Variables saved as output artifacts.")
+    metrics: list[str] = Field(default_factory=list, description="Names a metrics step records.")
 
 
 class ValueManifest(BaseModel):

@@ -21,7 +21,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
 from kfjupyter.errors import InvalidInput
 from kfjupyter.kfp.components import build_component
 from kfjupyter.kfp.payload import param_input, value_input, value_output
-from kfjupyter.kfp.settings import apply_settings
+from kfjupyter.kfp.settings import apply_settings, create_volumes
 
 IMAGE_ENV = "KFJUPYTER_IMAGE"
 _ANNOTATIONS: dict[str, type] = {
@@ -69,6 +69,7 @@ def build_pipeline(
     def body(*args: Any) -> None:
         channels = dict(zip(names, args, strict=True))
         tasks: dict[str, Any] = {}
+        created = create_volumes([s.settings for s in pipeline.steps])
         for step in pipeline.steps:
             kwargs: dict[str, Any] = {param_input(n): channels[n] for n in step.parameters if n in channels}
             for variable, producer in sorted(step.inputs.items()):
@@ -78,7 +79,7 @@ def build_pipeline(
             explicit = sorted(set(step.after) - set(step.inputs.values()))
             if explicit:
                 task.after(*(tasks[name] for name in explicit))
-            apply_settings(task, step.settings, step=step.name)
+            apply_settings(task, step.settings, step=step.name, created=created)
             tasks[step.name] = task
 
     body.__signature__ = _signature(pipeline, values)  # type: ignore[attr-defined]

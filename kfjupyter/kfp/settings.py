@@ -16,8 +16,31 @@ from kfjupyter.errors import InvalidInput
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 
 
-def apply_settings(task: Any, settings: StepSettings, *, step: str) -> None:
-    """Apply ``settings`` to ``task`` (a ``kfp.dsl.PipelineTask``) in a fixed order."""
+def create_volumes(settings: list[StepSettings]) -> dict[str, Any]:
+    """One ``CreatePVC`` task per new claim the steps mount (Kale's ``new_pvc``), by claim name."""
+    created: dict[str, Any] = {}
+    for volume in (v for s in settings for v in s.volumes if v.get("new") == "true"):
+        name = volume["pvc"]
+        if name in created:
+            continue
+        options: dict[str, Any] = {"pvc_name": name}
+        options["access_modes"] = [volume.get("access_mode") or "ReadWriteOnce"]
+        options["size"] = volume.get("size") or "1Gi"
+        if volume.get("storage_class"):
+            options["storage_class_name"] = volume["storage_class"]
+        created[name] = kubernetes.CreatePVC(**options)
+        created[name].set_display_name(f"create-volume-{name}")
+    return created
+
+
+def apply_settings(
+    task: Any, settings: StepSettings, *, step: str, created: dict[str, Any] | None = None
+) -> None:
+    """Apply ``settings`` to ``task`` (a ``kfp.dsl.PipelineTask``) in a fixed order.
+
+    ``created`` maps the names of claims the pipeline creates to their ``CreatePVC`` tasks.
+    """
+    created = created or {}
     res = settings.resources
     if res.cpu:
         task.set_cpu_request(res.cpu)
@@ -48,7 +71,11 @@ def apply_settings(task: Any, settings: StepSettings, *, step: str) -> None:
         path = volume.get("mount_path")
         if not pvc or not path:
             raise InvalidInput(f"step {step!r}: a volume needs 'pvc' and 'mount_path', got {volume}")
-        kubernetes.mount_pvc(task, pvc_name=pvc, mount_path=path)
+        if pvc in created:
+            kubernetes.mount_pvc(task, pvc_name=created[pvc].outputs["name"], mount_path=path)
+            task.after(created[pvc])
+        else:
+            kubernetes.mount_pvc(task, pvc_name=pvc, mount_path=path)
     for secret in settings.secrets:
         name, secret_key, env = secret.get("secret"), secret.get("key"), secret.get("env")
         if not name or not secret_key or not env:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.cell_metadata import METADATA_KEY, parse_cell_metadata
@@ -29,6 +29,7 @@ from kfjupyter.notebook.marks import (
     step_name_problem,
     suggest_step_name,
 )
+from kfjupyter.notebook.nb_settings import Volume, merge_settings, read_notebook_settings
 from kfjupyter.notebook.reader import Cell, Notebook
 from kfjupyter.notebook.step_magic import has_step_magic, parse_step_line, split_step_magic
 
@@ -62,14 +63,6 @@ class StepSegment:
     blocks: list[Source] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     settings: MarkSettings = field(default_factory=MarkSettings)
-
-
-@dataclass(frozen=True)
-class Volume:
-    """A persistent volume claim mounted into every step on a cluster."""
-
-    pvc: str
-    mount_path: str
 
 
 @dataclass
@@ -139,7 +132,9 @@ def read_mark(cell: Cell) -> tuple[CellMark | None, list[Diagnostic]]:
 def segment_notebook(nb: Notebook) -> Layout:
     """Cut a notebook into set-up, parameter, step and metrics groups (never raises for markers)."""
     layout = Layout(name=nb.name)
-    _notebook_settings(nb.metadata, layout)
+    settings = read_notebook_settings(nb.metadata)
+    layout.default_image, layout.volumes = settings.image, settings.volumes
+    layout.diagnostics.extend(settings.diagnostics)
     by_name: dict[str, StepSegment] = {}
     group: StepSegment | Literal["imports", "functions", "parameters"] | None = None
     for cell in nb.cells:
@@ -162,6 +157,8 @@ def segment_notebook(nb: Notebook) -> Layout:
         else:
             group = mark.role
         _add_code(layout, group, code)
+    for segment in layout.steps:
+        segment.settings = merge_settings(settings.step_defaults, segment.settings)
     if not layout.steps:
         layout.diagnostics.append(
             _diag(
@@ -279,33 +276,6 @@ def _salvage_tags(cell: Cell) -> CellMark | None:
     """The first role tag of a cell whose tags are malformed."""
     roles = role_tags(cell.tags)
     return parse_kale_tags(roles[:1], cell.index) if roles else None
-
-
-def _notebook_settings(metadata: Mapping[str, Any], layout: Layout) -> None:
-    for key in ("kfjupyter", "kubeflow_notebook"):
-        section = metadata.get(key)
-        if not isinstance(section, Mapping):
-            continue
-        for image_key in ("image", "docker_image", "base_image"):
-            image = section.get(image_key)
-            if isinstance(image, str) and image.strip() and layout.default_image is None:
-                layout.default_image = image.strip()
-        volumes = section.get("volumes")
-        for item in volumes if isinstance(volumes, list) else []:
-            name = item.get("name") if isinstance(item, Mapping) else None
-            mount = item.get("mount_point") if isinstance(item, Mapping) else None
-            if isinstance(name, str) and name and isinstance(mount, str) and mount:
-                layout.volumes.append(Volume(pvc=name, mount_path=mount))
-            else:
-                layout.diagnostics.append(
-                    _diag(
-                        "warning",
-                        "KF005",
-                        None,
-                        f"a volume in metadata.{key}.volumes has no 'name' or 'mount_point'; it is ignored.",
-                        "Give each volume a PVC 'name' and a 'mount_point'.",
-                    )
-                )
 
 
 def _diag(

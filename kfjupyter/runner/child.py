@@ -144,7 +144,7 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
         if job.kind == "metrics":
             from kfjupyter.context import log_metric
 
-            for name in job.inputs:
+            for name in job.metrics or list(job.inputs):
                 value = namespace.get(name)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     log_metric(name, value)

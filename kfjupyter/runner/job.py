@@ -87,6 +87,7 @@ class StepJob(_Json):
     parameters: dict[str, JsonValue] = field(default_factory=dict)
     inputs: dict[str, ValueRef] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)  # names a metrics step records
     scratch_dir: str | None = None  # RAM-backed place to save outputs first (None: step_dir/outputs)
     track_reads: bool = True  # record the local modules and files the step reads (for the cache)
     private_dirs: list[str] = field(default_factory=list)  # the run's own folders: reads not recorded

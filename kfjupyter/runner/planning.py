@@ -86,6 +86,7 @@ def build_job(
         parameters=step_parameters(step, parameters),
         inputs=inputs,
         outputs=list(step.outputs),
+        metrics=list(step.metrics),
         workdir=str(workdir),
         step_dir=str(step_dir),
         log_path=str(log_path),

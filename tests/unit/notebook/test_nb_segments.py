@@ -117,4 +117,4 @@ def test_notebook_level_image_and_volumes() -> None:
     )
     assert layout.default_image == "python:3.12"
     assert [(v.pvc, v.mount_path) for v in layout.volumes] == [("data", "/data")]
-    assert codes(layout) == ["KF005"]
+    assert codes(layout) == ["KF009", "KF005"]
