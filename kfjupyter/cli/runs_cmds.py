@@ -105,27 +105,29 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _auto_sync(store: Any, run_id: str | None) -> None:
-    """Refresh unfinished KFP runs quickly (no pod logs); a server that is away is only a note."""
+    """Refresh unfinished KFP runs (each request bounded); a server that is away is only a note."""
     active = [
         r.id
         for r in store.list_runs(kind="pipeline", limit=200)
         if r.backend == "kfp" and r.status in ("pending", "running") and run_id in (None, r.id)
     ]
     if active:  # imports kfp (slow), so only when there is something to refresh
+        from kfjupyter.kfp.steppods import KubernetesRunPods
         from kfjupyter.kfp.sync import sync_kfp_runs
 
-        for error in sync_kfp_runs(store, active, timeout_s=AUTO_SYNC_TIMEOUT_S).errors:
+        pods = KubernetesRunPods(timeout_s=AUTO_SYNC_TIMEOUT_S)
+        for error in sync_kfp_runs(store, active, timeout_s=AUTO_SYNC_TIMEOUT_S, pod_logs=pods).errors:
             print(f"kfjupyter: note: {error}", file=sys.stderr)
 
 
 def _sync(args: argparse.Namespace) -> int:
     from kfjupyter.kfp.connection import run_service
-    from kfjupyter.kfp.podlogs import KubernetesPodLogs
+    from kfjupyter.kfp.steppods import KubernetesRunPods
     from kfjupyter.kfp.sync import sync_kfp_runs
     from kfjupyter.kfp.tracking import HOST_LABEL, watch_run
     from kfjupyter.store import open_store
 
-    pod_logs = None if args.no_logs else KubernetesPodLogs()
+    pod_logs = None if args.no_logs else KubernetesRunPods()
     with open_store() as store:
         report = sync_kfp_runs(
             store,

@@ -81,7 +81,7 @@ def add_parser(sub: Any) -> None:
 
 def _submit(args: argparse.Namespace) -> int:
     from kfjupyter.kfp.connection import run_service
-    from kfjupyter.kfp.podlogs import KubernetesPodLogs
+    from kfjupyter.kfp.steppods import KubernetesRunPods
     from kfjupyter.kfp.submit import submit_notebook
     from kfjupyter.kfp.tracking import watch_run
     from kfjupyter.store import open_store
@@ -105,7 +105,7 @@ def _submit(args: argparse.Namespace) -> int:
                 print(f"  {run.status:<10} {states}", file=sys.stderr)
 
             with run_service(connection) as service:
-                record = watch_run(store, record.id, service, pod_logs=KubernetesPodLogs(), on_change=report)
+                record = watch_run(store, record.id, service, pod_logs=KubernetesRunPods(), on_change=report)
     body = submitted.to_json() | {"status": record.status}
     if args.json:
         print(json.dumps(body, indent=2))

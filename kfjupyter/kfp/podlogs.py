@@ -110,10 +110,16 @@ def persist_pod_logs(
 class KubernetesPodLogs:
     """:class:`PodLogSource` over the Kubernetes API (in-cluster config, else the kubeconfig)."""
 
-    def __init__(self, core_v1: Any | None = None, container: str = MAIN_CONTAINER) -> None:
-        """Use ``core_v1`` (a ``kubernetes.client.CoreV1Api``) or build one on first use."""
+    def __init__(
+        self, core_v1: Any | None = None, container: str = MAIN_CONTAINER, timeout_s: float | None = None
+    ) -> None:
+        """Use ``core_v1`` (a ``kubernetes.client.CoreV1Api``) or build one on first use.
+
+        ``timeout_s`` bounds each request (default: the client's, unbounded).
+        """
         self._core_v1 = core_v1
         self._container = container
+        self._timeout = timeout_s
         self._no_config: Exception | None = None
 
     def _api(self) -> Any:
@@ -139,7 +145,12 @@ class KubernetesPodLogs:
 
         try:
             response = self._api().read_namespaced_pod_log(
-                pod, namespace, container=self._container, timestamps=True, _preload_content=False
+                pod,
+                namespace,
+                container=self._container,
+                timestamps=True,
+                _preload_content=False,
+                _request_timeout=self._timeout,
             )
         except ApiException as exc:
             if exc.status == 404:

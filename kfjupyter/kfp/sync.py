@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from kfjupyter.errors import InvalidInput, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection, RunService, run_service
-from kfjupyter.kfp.podlogs import PodLogSource
-from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, sync_run
+from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, RunPods, sync_run
 from kfjupyter.store import RunRecord, RunStore
 from kfjupyter.store.models import TERMINAL_RUN_STATUSES
 
@@ -47,7 +46,7 @@ def sync_kfp_runs(
     host: str | None = None,
     token: str | None = None,
     cookie: str | None = None,
-    pod_logs: PodLogSource | None = None,
+    pod_logs: RunPods | None = None,
     timeout_s: float = 10.0,
     services: ServiceFactory | None = None,
 ) -> SyncReport:

@@ -1,32 +1,52 @@
-"""Track Kubeflow Pipelines runs into the run store: run state, per-step state and pod logs.
+"""Track Kubeflow Pipelines runs into the run store: run state, per-step state, pod logs, failures.
 
 :func:`sync_run` reads one KFP run (``V2beta1Run`` with its ``run_details.task_details``), maps
-KFP runtime states onto the store's run and step statuses, writes the steps, keeps the task pods'
-logs (:mod:`kfjupyter.kfp.podlogs`) and only then moves the run status, so a finished run already
-has its final steps. :func:`watch_run` repeats it with exponential backoff until the run ends.
+KFP runtime states onto the store's run and step statuses, keeps the step pods' logs
+(:mod:`kfjupyter.kfp.steppods`, :mod:`kfjupyter.kfp.podlogs`), writes the steps and only then
+moves the run status, so a finished run already has its final steps. :func:`watch_run` repeats
+it with exponential backoff until the run ends.
 
-KFP task details are matched to steps by display name: the step name, its component name
-(``step-<name>``) or ``<component>-driver``; a detail with no such name (e.g. an ``executor`` pod
-node) belongs to the nearest ancestor (``parent_task_id``) that matches. The step's state comes
-from its non-driver detail, its pod from the deepest non-driver detail with a pod name.
+What a KFP 2.x server reports, and how it is read here:
+
+- Task details are the run's Argo workflow nodes. A step's node has the KFP task name as its
+  display name (``step-<name>``, see :func:`~kfjupyter.kfp.components.component_name`); its
+  driver is ``step-<name>-driver``, its pod nodes ``executor`` / ``executor(N)``. Steps are
+  matched by task name only; ``parent_task_id`` is always empty and ``pod_name`` never set, so
+  pods are found in the cluster instead (:func:`~kfjupyter.kfp.steppods.step_pods`).
+- Timestamps a node does not have yet are reported as the Unix epoch, which means "unset".
+- A terminated run goes ``CANCELING`` and then ends ``FAILED`` (never ``CANCELED``), and the
+  server does not add ``CANCELING`` to ``state_history``. A run is therefore recorded as
+  cancelled when it ends failed after a cancel was asked through kfjupyter or after a sync saw it
+  ``CANCELING`` (both leave the :data:`CANCEL_LABEL` label on the run). A run cancelled in the KFP
+  UI and finished before any sync saw it canceling is recorded failed: nothing the server keeps
+  tells the two apart.
+- The ``error`` fields only say that the server could not convert a record; a failed step's
+  message comes from its last pod: the main container's termination message, else the tail of
+  its log.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from kfjupyter.errors import InvalidInput, Unavailable
 from kfjupyter.kfp.components import component_name
 from kfjupyter.kfp.connection import RunService
-from kfjupyter.kfp.podlogs import PodLogSource, PodTask, persist_pod_logs
+from kfjupyter.kfp.podlogs import PodLogSource, persist_pod_logs
+from kfjupyter.kfp.steppods import RunPodLister, StepPod, failure_message, log_tail, log_tasks, step_pods
 from kfjupyter.store import RunRecord, RunStore, RunUpdate, StepRecord
 from kfjupyter.store.models import TERMINAL_RUN_STATUSES, RunStatus, StepStatus
 
+log = logging.getLogger(__name__)
 BACKEND = "kfp"
 #: Labels a KFP run record carries (no credentials).
 HOST_LABEL, NAMESPACE_LABEL, LINK_LABEL = "kfp_host", "kfp_namespace", "kfp_link"
+#: Set on a run once a cancel was asked or KFP reported it ``CANCELING``.
+CANCEL_LABEL = "kfp_cancel"
+DEFAULT_NAMESPACE = "kubeflow"
 
 RUN_STATES: dict[str, RunStatus] = {
     "RUNTIME_STATE_UNSPECIFIED": "pending",
@@ -53,82 +73,86 @@ STEP_STATES: dict[str, StepStatus] = {
 _FINAL_STEPS = frozenset({"succeeded", "failed", "skipped", "cancelled", "cached"})
 
 
+class RunPods(RunPodLister, PodLogSource, Protocol):
+    """Where step pods are listed and their logs read (e.g. :class:`~kfjupyter.kfp.steppods.KubernetesRunPods`)."""
+
+
 def _ts(value: Any) -> float | None:
-    return value.timestamp() if value is not None and hasattr(value, "timestamp") else None
+    """Seconds since the epoch, or ``None`` for no time (KFP reports unset times as the epoch)."""
+    if value is None or not hasattr(value, "timestamp"):
+        return None
+    seconds = float(value.timestamp())
+    return seconds if seconds > 0 else None
 
 
-def _error(detail: Any) -> str | None:
-    error = getattr(detail, "error", None)
-    return (getattr(error, "message", None) or None) if error is not None else None
+def cancel_seen(remote: Any) -> bool:
+    """Whether KFP reports this run canceling now or in its state history."""
+    history = [getattr(s, "state", None) for s in getattr(remote, "state_history", None) or []]
+    return "CANCELING" in (str(remote.state or ""), *map(str, history))
 
 
-def _owners(steps: Iterable[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for step in steps:
-        names[step] = step
-        names[component_name(step)] = step
-        names[f"{component_name(step)}-driver"] = step
-    return names
+def map_tasks(steps: list[StepRecord], details: list[Any], *, cancelling: bool = False) -> list[StepRecord]:
+    """The changed step records for one run's task details (matched by KFP task name).
 
-
-def _step_of(detail: Any, by_id: dict[str, Any], names: dict[str, str]) -> str | None:
-    seen: set[str] = set()
-    while detail is not None and detail.task_id not in seen:
-        seen.add(detail.task_id)
-        if detail.display_name in names:
-            return names[detail.display_name]
-        detail = by_id.get(detail.parent_task_id or "")
-    return None
-
-
-def map_tasks(
-    run_id: str, steps: list[StepRecord], details: list[Any]
-) -> tuple[list[StepRecord], list[PodTask]]:
-    """The changed step records and the pods to read logs from, for one run's task details."""
-    names = _owners(s.name for s in steps)
-    by_id = {d.task_id: d for d in details if d.task_id}
-    main: dict[str, Any] = {}
-    pods: dict[str, tuple[int, Any]] = {}
+    With ``cancelling`` (a cancel was asked), a step that fails is recorded ``cancelled``: the
+    server kills running steps when it terminates a run.
+    """
+    nodes: dict[str, Any] = {}
     for detail in details:
-        step = _step_of(detail, by_id, names)
-        if step is None or (detail.display_name or "").endswith("-driver"):
-            continue
-        if detail.display_name in (step, component_name(step)):
-            main.setdefault(step, detail)
-        if detail.pod_name:
-            depth = _depth(detail, by_id)
-            if step not in pods or depth > pods[step][0]:
-                pods[step] = (depth, detail)
+        nodes.setdefault(str(detail.display_name or ""), detail)
     changed: list[StepRecord] = []
     for record in steps:
-        detail = main.get(record.name) or (pods[record.name][1] if record.name in pods else None)
+        detail = nodes.get(component_name(record.name))
         if detail is None:
             continue
         status = STEP_STATES.get(str(detail.state or ""), "pending")
+        if cancelling and status == "failed":
+            status = "cancelled"
         new = record.model_copy(
             update={
                 "status": status,
                 "started_at": _ts(detail.start_time) or record.started_at,
                 "finished_at": _ts(detail.end_time) if status in _FINAL_STEPS else None,
-                "error": _error(detail) if status == "failed" else None,
+                "error": record.error if status == "failed" else None,
                 "attempt": max(record.attempt, 1 if status != "pending" else 0),
             }
         )
         if new != record:
             changed.append(new)
-    tasks = []
-    for name, (_, detail) in sorted(pods.items()):
-        status = STEP_STATES.get(str(detail.state or ""), "pending")
-        tasks.append(PodTask(step=name, pod=detail.pod_name, finished=status in _FINAL_STEPS))
-    return changed, tasks
+    return changed
 
 
-def _depth(detail: Any, by_id: dict[str, Any]) -> int:
-    depth, seen = 0, set()
-    while detail.parent_task_id in by_id and detail.task_id not in seen:
-        seen.add(detail.task_id)
-        detail, depth = by_id[detail.parent_task_id], depth + 1
-    return depth
+def _list_pods(pods: RunPods, namespace: str, run_id: str) -> list[StepPod] | None:
+    try:
+        return pods.list_run_pods(namespace, run_id)
+    except Exception as exc:  # no cluster access, apiserver errors: logs and messages wait for a later sync
+        log.debug("could not list the pods of KFP run %s: %r", run_id, exc)
+        return None
+
+
+def _with_pods(
+    store: RunStore, record: RunRecord, steps: list[StepRecord], pods: RunPods | None
+) -> list[StepRecord]:
+    """Keep the step pods' logs; fill attempts and failure messages of ``steps`` from the pods."""
+    namespace = record.labels.get(NAMESPACE_LABEL) or DEFAULT_NAMESPACE
+    listed = None if pods is None else _list_pods(pods, namespace, str(record.external_id))
+    found = step_pods(listed or [], [s.name for s in store.get_steps(record.id)])
+    if pods is not None and found:
+        persist_pod_logs(store, record.id, log_tasks(found), pods, namespace)
+    out = []
+    for step in steps:
+        mine = found.get(step.name, [])
+        update: dict[str, Any] = {"attempt": max(step.attempt, len(mine))}
+        if step.status == "failed" and not step.error:
+            if listed is None:
+                update["error"] = (
+                    "the step failed on Kubeflow Pipelines; its pod could not be read from the cluster"
+                )
+            else:
+                tail = log_tail(store.tail_log(record.id, step.name, 50).text) if mine else ""
+                update["error"] = failure_message(mine[-1] if mine else None, tail)
+        out.append(step.model_copy(update=update))
+    return out
 
 
 def sync_run(
@@ -136,12 +160,14 @@ def sync_run(
     run_id: str,
     service: RunService,
     *,
-    pod_logs: PodLogSource | None = None,
+    pod_logs: RunPods | None = None,
 ) -> RunRecord:
     """Bring one ``kfp`` run of the store up to date with its KFP run; return the new record.
 
     Raises ``InvalidInput`` for a run that is not a KFP run and ``Unavailable`` when the KFP API
     cannot be reached (retrying later can help). A run already final is returned unchanged.
+    ``pod_logs`` lists the run's pods and reads their logs; without it no log is kept and failure
+    messages say that the pods could not be read.
     """
     record = store.get_run(run_id)
     if record.backend != BACKEND or not record.external_id:
@@ -156,30 +182,45 @@ def sync_run(
             f"{getattr(exc, 'reason', None) or exc}",
             detail=repr(exc),
         ) from exc
+    update: dict[str, Any] = {}
+    if cancel_seen(remote) and CANCEL_LABEL not in record.labels:
+        update["labels"] = {**record.labels, CANCEL_LABEL: "canceling"}
+    cancelling = cancel_seen(remote) or CANCEL_LABEL in record.labels
     details = list(getattr(remote.run_details, "task_details", None) or [])
-    changed, tasks = map_tasks(run_id, store.get_steps(run_id), details)
+    changed = map_tasks(store.get_steps(run_id), details, cancelling=cancelling)
+    changed = _with_pods(store, record, changed, pod_logs)
     if changed:
         store.upsert_steps(changed)
-    if pod_logs is not None and tasks:
-        persist_pod_logs(store, run_id, tasks, pod_logs, record.labels.get(NAMESPACE_LABEL) or "kubeflow")
     status = RUN_STATES.get(str(remote.state or ""), "pending")
-    if status in ("failed", "cancelled"):
-        _close_unstarted(store, run_id, "upstream_failed" if status == "failed" else "cancelled")
-    update: dict[str, Any] = {}
+    if status == "failed" and cancelling:
+        status = "cancelled"
+    if status == "failed":
+        _close_unstarted(store, run_id, "upstream_failed", ("pending",))
+        update["error"] = _run_error(store.get_steps(run_id))
+    elif status == "cancelled":
+        _close_unstarted(store, run_id, "cancelled", ("pending", "ready", "running"))
     if status != record.status:
         update["status"] = status
         if status == "running" and (started := _ts(remote.scheduled_at) or _ts(remote.created_at)):
             update["started_at"] = record.started_at or started
         if status in TERMINAL_RUN_STATUSES and (finished := _ts(remote.finished_at)):
             update["finished_at"] = finished
-    if status == "failed" and (error := _error(remote)):
-        update["error"] = error
     return store.update_run(run_id, RunUpdate(**update)) if update else record
 
 
-def _close_unstarted(store: RunStore, run_id: str, status: StepStatus) -> None:
-    """Steps KFP never started in a run that failed or was cancelled will not start any more."""
-    left = [s.model_copy(update={"status": status}) for s in store.get_steps(run_id) if s.status == "pending"]
+def _run_error(steps: list[StepRecord]) -> str:
+    failed = [s for s in steps if s.status == "failed"]
+    if not failed:
+        return "Kubeflow Pipelines reports the run failed, but none of its steps failed; see the run there"
+    first = min(failed, key=lambda s: s.finished_at or float("inf"))
+    return f"step {first.name!r} failed: {first.error or 'no message'}"
+
+
+def _close_unstarted(store: RunStore, run_id: str, status: StepStatus, unfinished: tuple[str, ...]) -> None:
+    """Steps KFP never started (or never finished) in a run that ended will not run any more."""
+    left = [
+        s.model_copy(update={"status": status}) for s in store.get_steps(run_id) if s.status in unfinished
+    ]
     if left:
         store.upsert_steps(left)
 
@@ -189,7 +230,7 @@ def watch_run(
     run_id: str,
     service: RunService,
     *,
-    pod_logs: PodLogSource | None = None,
+    pod_logs: RunPods | None = None,
     timeout_s: float | None = None,
     initial_delay_s: float = 1.0,
     max_delay_s: float = 30.0,

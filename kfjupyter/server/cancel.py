@@ -5,7 +5,8 @@ kills the step process groups, marks unfinished steps and the run ``cancelled`` 
 server only sends the signal; the runner records the outcome, so the client polls the run.
 
 A run submitted to Kubeflow Pipelines is terminated through the server's KFP connection
-(``c.KfJupyterApp.kfp_host``); KFP then reports it cancelled. A training run (kind ``training``) is stopped through its training backend instead, as
+(``c.KfJupyterApp.kfp_host``); KFP ends it failed, and the note left on the run makes the
+refresh record it cancelled. A training run (kind ``training``) is stopped through its training backend instead, as
 ``POST training/{id}/cancel`` does, so one Cancel button works for pipelines and jobs.
 """
 
@@ -66,16 +67,24 @@ def cancel_local_run(store: RunStore, run_id: str) -> int:
 
 
 def cancel_kfp_run(options: KfpOptions, run: RunRecord) -> str:
-    """Ask the run's Kubeflow Pipelines server to terminate it (the next refresh records the outcome)."""
-    from kfjupyter.kfp.terminate import terminate_run
+    """Ask the run's Kubeflow Pipelines server to terminate it and note the cancel on the run.
+
+    KFP ends a terminated run ``FAILED``; the note makes the next refresh record it ``cancelled``.
+    A run KFP already reports canceling is not terminated twice. The store is not held open while
+    KFP is asked.
+    """
+    from kfjupyter.kfp.terminate import mark_cancel_requested, terminate_run
 
     connection = options.connection()  # 409 when the server has no KFP endpoint
     try:
-        return terminate_run(run, connection)
+        kfp_run_id = terminate_run(run, connection)
     except Conflict:
         raise
     except KfJupyterError as error:  # refused or unreachable
         raise UpstreamFailed(error.message, detail=error.detail) from error
+    with opened_store() as store:
+        mark_cancel_requested(store, run.id)
+    return kfp_run_id
 
 
 class RunCancelHandler(KfJupyterHandler):
@@ -86,10 +95,11 @@ class RunCancelHandler(KfJupyterHandler):
         """Interrupt the run (or stop a training job's ranks); 409 when it is not running, 404 when unknown."""
         with opened_store() as store:
             run = store.get_run(run_id)
-            if run.backend == KFP_BACKEND:
-                await asyncio.to_thread(cancel_kfp_run, self.settings["kfjupyter_kfp"], run)
-                self.reply(models.CancelRequested(run_id=run_id, pid=0), status=202)
-                return
+        if run.backend == KFP_BACKEND:
+            await asyncio.to_thread(cancel_kfp_run, self.settings["kfjupyter_kfp"], run)
+            self.reply(models.CancelRequested(run_id=run_id, pid=0), status=202)
+            return
+        with opened_store() as store:
             if run.kind != "training":
                 pid = cancel_local_run(store, run_id)
                 self.reply(models.CancelRequested(run_id=run_id, pid=pid), status=202)

@@ -4,7 +4,9 @@ Each ``kfp`` run remembers its KFP server; the server's credentials (``c.KfJupyt
 ``kfp_cookie``) are used to ask it. A run is asked about at most once every :data:`REFRESH_S`
 seconds however many clients look: the runs list refreshes the unfinished KFP runs of its page in
 the background (the list answers at once, the next poll shows the news), the run detail waits
-(bounded) for its run. An unreachable KFP server leaves the runs as they were.
+(bounded) for its run. An unreachable KFP server leaves the runs as they were. Step logs and
+failure messages are read from the run's pods through the Kubernetes API (in-cluster, else the
+kubeconfig), best effort.
 """
 
 from __future__ import annotations
@@ -49,12 +51,18 @@ class KfpRefresher:
         return due
 
     def _sync(self, run_ids: list[str]) -> None:
+        from kfjupyter.kfp.steppods import KubernetesRunPods
         from kfjupyter.kfp.sync import sync_kfp_runs
 
         try:
             with open_store() as store:
                 report = sync_kfp_runs(
-                    store, run_ids, token=self.token or None, cookie=self.cookie or None, timeout_s=5.0
+                    store,
+                    run_ids,
+                    token=self.token or None,
+                    cookie=self.cookie or None,
+                    timeout_s=5.0,
+                    pod_logs=KubernetesRunPods(),
                 )
         except Exception:  # a background refresh must never take the server down; say why in the log
             log.warning("kfjupyter: refreshing KFP runs %s failed", run_ids, exc_info=True)

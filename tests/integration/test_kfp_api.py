@@ -179,11 +179,13 @@ def test_a_kfp_run_is_rerun_on_kfp_once_it_ended(kfp_lab: LabServer, standin: Kf
     first = SubmitResult.model_validate(body)
     rerun = f"/kfjupyter/api/runs/{first.run_id}/rerun"
 
-    standin.set_run(first.kfp_run_id, "RUNNING")
+    standin.start_run(first.kfp_run_id)
     status, reply = post(kfp_lab, rerun, {})
     assert status == 409 and "running" in reply["message"], reply  # synced from KFP first
 
-    standin.set_run(first.kfp_run_id, "SUCCEEDED")
+    standin.run_task(first.kfp_run_id, "step-make")
+    standin.run_task(first.kfp_run_id, "step-train")
+    assert standin.finish_run(first.kfp_run_id) == "SUCCEEDED"
     status, reply = post(kfp_lab, rerun, {"no_cache": True})
     assert status == 400 and "no_cache" in reply["message"], reply
     status, reply = post(kfp_lab, rerun, {"parameters": {"label": "b"}})

@@ -64,16 +64,24 @@ def detail(lab: LabServer, run_id: str) -> dict[str, Any]:
 def test_the_detail_follows_the_kfp_run(lab: LabServer, standin: KfpStandIn) -> None:
     run_id, kfp_id = submitted(lab, standin)
     assert detail(lab, run_id)["run"]["status"] == "pending"
-    standin.set_run(kfp_id, "RUNNING")
+    standin.start_run(kfp_id)
     until(lambda: detail(lab, run_id)["run"]["status"], lambda s: s == "running")
-    standin.set_run(kfp_id, "SUCCEEDED")
+    standin.run_task(kfp_id, "step-make")
+    standin.run_task(kfp_id, "step-train")
+    standin.finish_run(kfp_id)
     body = until(lambda: detail(lab, run_id), lambda b: b["run"]["status"] == "succeeded")
     assert body["external_id"] == kfp_id
+    assert [(s["name"], s["status"]) for s in body["steps"]] == [
+        ("make", "succeeded"),
+        ("train", "succeeded"),
+    ]
 
 
 def test_the_list_refreshes_its_unfinished_kfp_runs(lab: LabServer, standin: KfpStandIn) -> None:
     run_id, kfp_id = submitted(lab, standin)
-    standin.set_run(kfp_id, "FAILED", error="step make: out of memory")
+    standin.start_run(kfp_id)
+    standin.run_task(kfp_id, "step-make", exits=(3,))
+    assert standin.finish_run(kfp_id) == "FAILED"
 
     def listed() -> dict[str, Any]:
         status, body = lab.request("/kfjupyter/api/runs?backend=kfp&limit=50", token=lab.token)
@@ -81,17 +89,42 @@ def test_the_list_refreshes_its_unfinished_kfp_runs(lab: LabServer, standin: Kfp
         return next(r for r in body["runs"] if r["id"] == run_id)
 
     run = until(listed, lambda r: r["status"] == "failed")
-    assert "out of memory" in (run["error"] or "")
+    # This server has no cluster to read the pod from; the message says which step and why it is short.
+    assert run["error"] == (
+        "step 'make' failed: the step failed on Kubeflow Pipelines; its pod could not be read from the cluster"
+    )
+    steps = {s["name"]: s["status"] for s in detail(lab, run_id)["steps"]}
+    assert steps == {"make": "failed", "train": "upstream_failed"}
 
 
-def test_cancel_terminates_the_kfp_run(lab: LabServer, standin: KfpStandIn) -> None:
+def test_cancel_terminates_the_kfp_run_which_ends_cancelled(lab: LabServer, standin: KfpStandIn) -> None:
     run_id, kfp_id = submitted(lab, standin)
-    standin.set_run(kfp_id, "RUNNING")
+    standin.start_run(kfp_id)
+    standin.run_task(kfp_id, "step-make", exits=(None,))
+    until(lambda: detail(lab, run_id)["run"]["status"], lambda s: s == "running")
     status, body = post(lab, f"/kfjupyter/api/runs/{run_id}/cancel", None)
     assert status == 202, body
-    assert standin.terminated == [kfp_id]
-    standin.set_run(kfp_id, "CANCELED")
-    until(lambda: detail(lab, run_id)["run"]["status"], lambda s: s == "cancelled")
+    assert standin.terminated == [kfp_id] and standin.runs[kfp_id].state == "CANCELING"
+
+    status, body = post(lab, f"/kfjupyter/api/runs/{run_id}/cancel", None)  # still canceling: asked once
+    assert status == 202, body
+    assert standin.terminated == [kfp_id] and standin.errors == []
+
+    assert standin.finish_run(kfp_id) == "FAILED"  # a real server ends a terminated run FAILED
+    body = until(lambda: detail(lab, run_id), lambda b: b["run"]["status"] == "cancelled")
+    assert {s["name"]: s["status"] for s in body["steps"]} == {"make": "cancelled", "train": "cancelled"}
+    assert body["run"]["error"] is None
     status, body = post(lab, f"/kfjupyter/api/runs/{run_id}/cancel", None)
     assert status == 409 and "cancelled" in body["message"], body
     assert standin.terminated == [kfp_id]
+
+
+def test_a_run_that_ended_on_kfp_is_not_terminated(lab: LabServer, standin: KfpStandIn) -> None:
+    run_id, kfp_id = submitted(lab, standin)
+    standin.start_run(kfp_id)
+    standin.run_task(kfp_id, "step-make")
+    standin.run_task(kfp_id, "step-train")
+    standin.finish_run(kfp_id)  # ended on KFP; this server has not refreshed it yet
+    status, body = post(lab, f"/kfjupyter/api/runs/{run_id}/cancel", None)
+    assert status == 409 and "succeeded" in body["message"], body
+    assert kfp_id not in standin.terminated

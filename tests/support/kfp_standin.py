@@ -1,9 +1,24 @@
 """A STAND-IN for the Kubeflow Pipelines v2beta1 REST API, for tests only (no KFP server runs here).
 
-A real HTTP server in a thread serving the few endpoints ``kfp.Client`` uses to submit and that
-tracking polls: healthz, list/upload pipelines, upload versions, list/create experiments, create
-and get runs. It holds no workflow engine: tests script a run's state and task details with
-:meth:`KfpStandIn.set_run`.
+A real HTTP server in a thread serving the endpoints ``kfp.Client`` uses to submit and that
+tracking and cancelling use: healthz, list/upload pipelines, upload versions, list/create
+experiments, create, get and terminate runs. Its runs behave as a KFP 2.x server's with Argo
+Workflows (each behaviour and its upstream source: :mod:`tests.support.kfp_workflow`, and here):
+
+- a new run is ``PENDING`` with that state in ``state_history``; ``start_run`` makes it
+  ``RUNNING`` (``scheduled_at`` set), and ``finish_run`` ends it as its workflow ended, appending
+  the state to ``state_history`` and setting ``finished_at`` (unset times are the Unix epoch,
+  ``backend/src/apiserver/server/api_converter.go``, ``toApiRun``);
+- ``POST /apis/v2beta1/runs/{id}:terminate`` moves a ``PENDING``, ``RUNNING``, ``PAUSED`` or
+  unspecified run to ``CANCELING`` without adding it to ``state_history`` and refuses any other
+  with an invalid-input error (``backend/src/apiserver/storage/run_store.go``, ``TerminateRun``),
+  then sets the workflow's deadline to 0 (``resource/resource_manager.go``, ``TerminateRun``):
+  the run ends ``FAILED``, never ``CANCELED``;
+- the run's ``error`` is never set: the server sets it only when it cannot convert a record.
+
+Tests script the workflow (``start_run``, ``run_task``, ``finish_run``); given ``kube`` (the local
+cluster's :class:`~kfjupyter.k8s.client.Kube`), every pod of the run is created there, labelled
+and annotated as Argo and KFP do, and runs as a real process under the process kubelet.
 
 The contract comes from the published client, ``kfp_server_api``: every JSON request body must
 use only the field names of its model class and is parsed with ``ApiClient.deserialize``; every
@@ -14,7 +29,6 @@ serialized with ``ApiClient.sanitize_for_serialization``; uploaded packages must
 
 from __future__ import annotations
 
-import datetime
 import email.parser
 import email.policy
 import json
@@ -29,7 +43,11 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-_NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+from tests.support.kfp_workflow import EPOCH, START, Workflow
+
+_NOW = START
+#: States a run can be terminated from (storage/run_store.go, ``TerminateRun``).
+TERMINABLE = ("PAUSED", "PENDING", "RUNNING", "RUNTIME_STATE_UNSPECIFIED")
 
 
 class ContractError(Exception):
@@ -59,34 +77,20 @@ def dump_model(obj: Any) -> bytes:
     return json.dumps(_API.sanitize_for_serialization(obj)).encode()
 
 
-def task(
-    task_id: str,
-    display_name: str,
-    state: str,
-    *,
-    parent: str | None = None,
-    pod: str | None = None,
-    error: str | None = None,
-) -> Any:
-    """A ``V2beta1PipelineTaskDetail`` as the KFP API reports it."""
-    return api.V2beta1PipelineTaskDetail(
-        task_id=task_id,
-        display_name=display_name,
-        state=state,
-        parent_task_id=parent,
-        pod_name=pod,
-        create_time=_NOW,
-        start_time=_NOW + datetime.timedelta(seconds=1) if state != "PENDING" else None,
-        end_time=_NOW + datetime.timedelta(seconds=5) if state in ("SUCCEEDED", "FAILED") else None,
-        error=api.GoogleRpcStatus(code=2, message=error) if error else None,
-    )
-
-
 class KfpStandIn:
     """The stand-in server; use as a context manager, point ``kfp.Client(host=url)`` at it."""
 
-    def __init__(self, *, token: str | None = None, cookie: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        cookie: str | None = None,
+        kube: Any = None,
+        namespace: str = "kubeflow",
+    ) -> None:
         self.token, self.cookie = token, cookie
+        self.kube, self.namespace = kube, namespace
+        self.workflows: dict[str, Workflow] = {}
         self.experiments: dict[str, Any] = {}
         self.pipelines: dict[str, Any] = {}
         self.versions: dict[str, Any] = {}
@@ -114,18 +118,58 @@ class KfpStandIn:
         self._server.server_close()
         self._thread.join()
 
-    def set_run(
-        self, run_id: str, state: str, tasks: list[Any] | None = None, error: str | None = None
-    ) -> None:
-        """Script a run: its state and task details, as the next GET will report them."""
+    # -- the workflow controller, scripted by tests ----------------------------------------------
+
+    def start_run(self, run_id: str) -> None:
+        """The run's workflow starts: ``RUNNING``."""
         with self._lock:
-            run = self.runs[run_id]
-            run.state = state
-            run.run_details = api.V2beta1RunDetails(task_details=tasks or [])
-            run.finished_at = (
-                _NOW + datetime.timedelta(seconds=9) if state in ("SUCCEEDED", "FAILED") else None
-            )
-            run.error = api.GoogleRpcStatus(code=2, message=error) if error else None
+            self.workflows[run_id].start()
+            self._set_state(run_id, "RUNNING")
+            self.runs[run_id].scheduled_at = self.workflows[run_id].created
+
+    def run_task(
+        self,
+        run_id: str,
+        task: str,
+        *,
+        exits: tuple[int | None, ...] = (0,),
+        logs: tuple[str, ...] | None = None,
+        retry: bool | None = None,
+    ) -> list[str]:
+        """Run KFP task ``task`` (e.g. ``step-make``), one attempt per exit code; return its pod names.
+
+        ``None`` as the last exit code leaves the attempt running. ``retry`` (default: more than one
+        attempt) gives the task a retry policy. With a cluster, each attempt's pod prints its log
+        line and exits with its code, and the call waits for it.
+        """
+        texts = list(logs or [f"{task} attempt {i}" for i in range(len(exits))])
+        wf = self.workflows[run_id]
+        with self._lock:
+            if self.runs[run_id].state != "RUNNING":
+                raise AssertionError(f"run {run_id} is {self.runs[run_id].state}; start_run it first")
+        return wf.run_task(task, list(exits), texts, len(exits) > 1 if retry is None else retry)
+
+    def complete_task(self, run_id: str, task: str, exit_code: int = 0) -> None:
+        """The running attempt of ``task`` (started with ``exits=(None,)``) exits with ``exit_code``."""
+        self.workflows[run_id].complete(task, exit_code)
+
+    def finish_run(self, run_id: str, phase: str | None = None) -> str:
+        """The workflow ends (failed when terminated or a pod failed); the run takes its state."""
+        with self._lock:
+            ended = self.workflows[run_id].finish(phase)
+            state = "SUCCEEDED" if ended == "Succeeded" else "FAILED"
+            self._set_state(run_id, state)
+            self.runs[run_id].finished_at = self.workflows[run_id].now()
+            return state
+
+    def _set_state(self, run_id: str, state: str) -> None:
+        """A state reported by the persistence agent: the run's state, appended to its history."""
+        run = self.runs[run_id]
+        run.state = state
+        run.state_history = [
+            *(run.state_history or []),
+            api.V2beta1RuntimeStatus(update_time=_NOW, state=state),
+        ]
 
     # -- endpoints ------------------------------------------------------------------------------
 
@@ -181,14 +225,22 @@ class KfpStandIn:
             run = self.runs.get(path.removeprefix("/apis/v2beta1/runs/").removesuffix(":terminate"))
             if run is None:
                 return 404, None
-            if run.state not in ("PENDING", "RUNNING"):
-                raise ContractError(f"terminate of a {run.state} run")
-            run.state = "CANCELING"  # the real server then moves it to CANCELED once its pods are gone
             self.terminated.append(run.run_id)
+            if run.state not in TERMINABLE:
+                # The server's own answer (InvalidArgument); kfjupyter must never cause it.
+                self.errors.append(f"terminate of a {run.state} run")
+                message = f"Failed to terminate a run {run.run_id}. Row not found"
+                return 400, api.GoogleRpcStatus(code=3, message=message)
+            run.state = "CANCELING"  # not added to state_history (run_store.go TerminateRun)
+            self.workflows[run.run_id].terminated = True  # activeDeadlineSeconds: 0
             return 200, {}
         if method == "GET" and path.startswith("/apis/v2beta1/runs/"):
             run = self.runs.get(path.rsplit("/", 1)[1])
-            return (200, run) if run is not None else (404, None)
+            if run is None:
+                return 404, None
+            details = self.workflows[run.run_id].task_details()
+            run.run_details = api.V2beta1RunDetails(task_details=details or None)
+            return 200, run
         return 404, None
 
     def _add_version(self, pipeline_id: str, name: str, spec: dict[str, Any]) -> Any:
@@ -214,6 +266,16 @@ class KfpStandIn:
         if given - set(declared.get("parameters", {})):
             raise ContractError(f"parameters {sorted(given)} not declared by the pipeline")
         run.run_id, run.created_at, run.state = str(uuid.uuid4()), _NOW, "PENDING"
+        run.scheduled_at = run.finished_at = EPOCH
+        run.state_history = [api.V2beta1RuntimeStatus(update_time=_NOW, state="PENDING")]
+        run.storage_state = "AVAILABLE"
+        spec = self.packages[version.pipeline_version_id]
+        name = str(spec["pipelineInfo"]["name"])
+        image = next(iter(spec["deploymentSpec"]["executors"].values()))["container"]["image"]
+        suffix = uuid.uuid4().hex[:5]  # metadata.generateName: "<pipeline name>-" + 5 characters
+        self.workflows[run.run_id] = Workflow(
+            f"{name}-{suffix}", run.run_id, self.namespace, image, _NOW, kube=self.kube
+        )
         run.pipeline_version_reference = api.V2beta1PipelineVersionReference(
             pipeline_id=ref.pipeline_id, pipeline_version_id=version.pipeline_version_id
         )

@@ -19,7 +19,7 @@ from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.store import RunStore
-from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model, task
+from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model
 from tests.support.notebooks import cell, write_notebook
 
 pytestmark = pytest.mark.integration
@@ -54,14 +54,11 @@ def notebook(tmp_path: Path) -> Path:
     )
 
 
-def finished_tasks(train: str = "SUCCEEDED") -> list[object]:
-    return [
-        task("r", "root", "SUCCEEDED"),
-        task("t1", "step-make", "SUCCEEDED", parent="r"),
-        task("e1", "executor", "SUCCEEDED", parent="t1", pod="make-pod"),
-        task("t2", "step-train", train, parent="r", error="exit 1" if train == "FAILED" else None),
-        task("e2", "executor", train, parent="t2", pod="train-pod"),
-    ]
+def finish(standin: KfpStandIn, run_id: str, train: int = 0) -> str:
+    """Run both steps (``train`` exiting with that code) and end the run as its workflow ends."""
+    standin.run_task(run_id, "step-make")
+    standin.run_task(run_id, "step-train", exits=(train,))
+    return standin.finish_run(run_id)
 
 
 def test_submit_uploads_starts_and_records_a_kfp_run(
@@ -93,20 +90,19 @@ def test_submit_uploads_starts_and_records_a_kfp_run(
 
 def test_sync_tracks_states_and_steps_over_http(standin: KfpStandIn, notebook: Path, store: RunStore) -> None:
     done = submit_notebook(notebook, KfpConnection(host=standin.url), store=store, image=IMAGE)
-    standin.set_run(done.kfp_run_id, "RUNNING", [task("t1", "step-make", "RUNNING", pod="make-pod")])
+    standin.start_run(done.kfp_run_id)
+    standin.run_task(done.kfp_run_id, "step-make", exits=(None,))
     report = sync_kfp_runs(store)
     assert report.errors == [] and [r.status for r in report.synced] == ["running"]
     assert [s.status for s in store.get_steps(done.record.id)] == ["running", "pending"]
 
-    standin.set_run(done.kfp_run_id, "FAILED", finished_tasks("FAILED"), error="task step-train failed")
-    (record,) = sync_kfp_runs(store).synced
-    assert (record.status, record.error) == ("failed", "task step-train failed")
+    standin.complete_task(done.kfp_run_id, "step-make")
+    standin.run_task(done.kfp_run_id, "step-train", exits=(1,))
+    assert standin.finish_run(done.kfp_run_id) == "FAILED"
+    (record,) = sync_kfp_runs(store).synced  # no cluster access: the message says so
     steps = {s.name: s for s in store.get_steps(done.record.id)}
-    assert (steps["make"].status, steps["train"].status, steps["train"].error) == (
-        "succeeded",
-        "failed",
-        "exit 1",
-    )
+    assert (steps["make"].status, steps["train"].status) == ("succeeded", "failed")
+    assert record.status == "failed" and "could not be read" in (steps["train"].error or "")
     assert sync_kfp_runs(store).synced == []  # nothing unfinished left
 
 
@@ -127,7 +123,8 @@ def test_token_and_cookie_reach_the_server(
             submit_notebook(notebook, conn, store=store, image=IMAGE)
         monkeypatch.setenv("KF_PIPELINES_TOKEN", "s3cret")
         done = submit_notebook(notebook, conn, store=store, image=IMAGE)
-        server.set_run(done.kfp_run_id, "SUCCEEDED", finished_tasks())
+        server.start_run(done.kfp_run_id)
+        finish(server, done.kfp_run_id)
         assert sync_kfp_runs(store, cookie=conn.cookie).synced[0].status == "succeeded"
 
 
@@ -146,20 +143,23 @@ def test_the_cli_submits_and_runs_list_and_show_sync(
     assert body["status"] == "pending" and body["link"].endswith(body["kfp_run_id"])
     assert standin.runs[body["kfp_run_id"]].runtime_config.parameters["n"] == 7
 
-    standin.set_run(body["kfp_run_id"], "RUNNING", [task("t1", "step-make", "RUNNING")])
+    standin.start_run(body["kfp_run_id"])
+    standin.run_task(body["kfp_run_id"], "step-make", exits=(None,))
     assert main(["runs", "list", "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)
     assert (listed["id"], listed["backend"], listed["status"]) == (body["run_id"], "kfp", "running")
 
-    standin.set_run(body["kfp_run_id"], "SUCCEEDED", finished_tasks())
+    standin.complete_task(body["kfp_run_id"], "step-make")
+    standin.run_task(body["kfp_run_id"], "step-train")
+    standin.finish_run(body["kfp_run_id"])
     assert main(["runs", "show", body["run_id"]]) == 0
     out = capsys.readouterr().out
     assert f"run {body['run_id']}  succeeded" in out and "(kfp)" in out
     assert main(["runs", "show", body["run_id"], "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [(s["name"], s["status"], s["duration_s"]) for s in shown["steps"]] == [
-        ("make", "succeeded", 4.0),
-        ("train", "succeeded", 4.0),
+        ("make", "succeeded", 2.0),  # the stand-in's workflow clock ticks a second per node event
+        ("train", "succeeded", 3.0),
     ]
     assert main(["runs", "sync", body["run_id"], "--no-logs"]) == 0
     assert "succeeded" in capsys.readouterr().out

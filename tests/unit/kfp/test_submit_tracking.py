@@ -1,4 +1,8 @@
-"""KFP run tracking without a server: state mapping, task-to-step matching, backoff, pod-log persistence."""
+"""KFP run tracking without a server: state mapping, step matching, pods, cancel, failures, pod logs.
+
+Task details come from :class:`tests.support.kfp_workflow.Workflow`, which builds them as a KFP
+2.x server does from its Argo workflow's nodes.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from kfp import dsl
 from kfjupyter.errors import InvalidInput, Unavailable
 from kfjupyter.kfp.entry import artifact_path
 from kfjupyter.kfp.podlogs import PodGone, PodTask, persist_pod_logs
-from kfjupyter.kfp.tracking import RUN_STATES, STEP_STATES, map_tasks, sync_run, watch_run
+from kfjupyter.kfp.steppods import StepPod, executor_node, failure_message, log_tail
+from kfjupyter.kfp.terminate import mark_cancel_requested
+from kfjupyter.kfp.tracking import CANCEL_LABEL, RUN_STATES, STEP_STATES, map_tasks, sync_run, watch_run
 from kfjupyter.store import RunRecord, RunStore, StepRecord
 from kfjupyter.store.memory import MemoryRunStore
-from tests.support.kfp_standin import task
+from tests.support.kfp_workflow import START, Workflow
 
 
 @pytest.fixture
@@ -50,25 +56,61 @@ class Script:
         return item
 
 
-def remote(state: str, tasks: list[Any] | None = None, error: str | None = None) -> Any:
+class Pods:
+    """A RunPods: the run's pods (as StepPods) and their logs; a pod missing from ``logs`` is gone."""
+
+    def __init__(self, wf: Workflow | None = None) -> None:
+        self.wf = wf
+        self.extra: list[StepPod] = []
+        self.logs: dict[str, bytes] = {}
+        self.messages: dict[str, str] = {}
+        self.reads: list[str] = []
+        self.broken: set[str] = set()
+        self.unlisted = False
+
+    def list_run_pods(self, namespace: str, run_id: str) -> list[StepPod]:
+        assert (namespace, run_id) == ("team", "kfp-1")
+        if self.unlisted:
+            raise ConnectionError("no cluster")
+        found = list(self.extra)
+        for node in self.wf.nodes.values() if self.wf else []:
+            if node.pod:
+                code = {"Succeeded": 0, "Failed": 1}.get(node.phase)
+                found.append(
+                    StepPod(
+                        name=node.pod,
+                        node_name=node.name,
+                        phase=node.phase,
+                        started=True,
+                        exit_code=code,
+                        message=self.messages.get(node.pod, ""),
+                    )
+                )
+        return found
+
+    def read(self, namespace: str, pod: str) -> bytes:
+        assert namespace == "team"
+        self.reads.append(pod)
+        if pod in self.broken:
+            raise ConnectionError("apiserver hiccup")
+        if pod not in self.logs:
+            raise PodGone(pod)
+        return self.logs[pod]
+
+
+def workflow() -> Workflow:
+    wf = Workflow("nb-abcde", "kfp-1", "team", "img", START)
+    wf.start()
+    return wf
+
+
+def remote(state: str, wf: Workflow | None = None, history: tuple[str, ...] = ()) -> Any:
     return api.V2beta1Run(
         run_id="kfp-1",
         state=state,
-        run_details=api.V2beta1RunDetails(task_details=tasks or []),
-        error=api.GoogleRpcStatus(message=error) if error else None,
+        run_details=api.V2beta1RunDetails(task_details=wf.task_details() if wf else None),
+        state_history=[api.V2beta1RuntimeStatus(state=h) for h in history] or None,
     )
-
-
-def graph(make: str, train: str, *, pods: bool = True) -> list[Any]:
-    """Task details shaped like KFP's: root DAG, drivers, the task node and its executor pod."""
-    return [
-        task("r", "root", "RUNNING"),
-        task("d1", "step-make-driver", "SUCCEEDED", parent="r", pod="make-driver-pod"),
-        task("t1", "step-make", make, parent="r"),
-        task("e1", "executor", make, parent="t1", pod="make-pod" if pods else None),
-        task("t2", "train", train, parent="r", error="boom" if train == "FAILED" else None),
-        task("e2", "executor", train, parent="t2", pod="train-pod"),
-    ]
 
 
 def test_every_kfp_runtime_state_is_mapped() -> None:
@@ -76,37 +118,157 @@ def test_every_kfp_runtime_state_is_mapped() -> None:
     assert states == set(RUN_STATES) == set(STEP_STATES)
 
 
-def test_tasks_map_to_steps_by_display_name_and_parent_chain(store: RunStore) -> None:
-    record = kfp_run(store, ["make", "train", "never"])
-    changed, pods = map_tasks(record.id, store.get_steps(record.id), graph("SUCCEEDED", "FAILED"))
-    by_name = {s.name: s for s in changed}
-    assert set(by_name) == {"make", "train"}
-    assert by_name["make"].status == "succeeded" and by_name["make"].finished_at
-    assert by_name["train"].status == "failed" and by_name["train"].error == "boom"
-    assert pods == [
-        PodTask(step="make", pod="make-pod", finished=True),
-        PodTask(step="train", pod="train-pod", finished=True),
-    ]
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        ("wf-1.root.step-make.executor", ("step-make", 0)),
+        ("wf-1.root.step-make.executor(2)", ("step-make", 2)),
+        ("wf-1.root.step-make-driver", None),
+        ("wf-1.root-driver", None),
+        ("wf-1.root.step-make", None),
+        ("wf-1.root.step-make.executor(x)", None),
+        ("executor", None),
+        ("", None),
+    ],
+)
+def test_executor_pods_are_told_by_their_node_name(node: str, expected: tuple[str, int] | None) -> None:
+    assert executor_node(node) == expected
+
+
+def test_steps_match_task_nodes_by_kfp_task_name_only(store: RunStore) -> None:
+    record = kfp_run(store, ["root", "executor", "Make Data", "never"])
+    wf = workflow()
+    wf.run_task("step-root", [0], ["r"], False)
+    wf.run_task("step-executor", [1], ["e"], False)
+    wf.run_task("step-make-data", [None], ["m"], False)
+    changed = {s.name: s for s in map_tasks(store.get_steps(record.id), wf.task_details())}
+    assert {n: s.status for n, s in changed.items()} == {
+        "root": "succeeded",
+        "executor": "failed",
+        "Make Data": "running",
+    }
+    assert changed["root"].started_at == START.timestamp() + 7 and changed["Make Data"].finished_at is None
+
+
+def test_times_reported_as_the_epoch_are_unset(store: RunStore) -> None:
+    record = kfp_run(store, ["make"])
+    wf = workflow()
+    wf.run_task("step-make", [None], ["x"], False)
+    (step,) = map_tasks(store.get_steps(record.id), wf.task_details())
+    assert step.status == "running" and step.started_at and step.finished_at is None
 
 
 def test_sync_writes_steps_then_the_final_run_status(store: RunStore) -> None:
     record = kfp_run(store, ["make", "train"])
-    service = Script(remote("RUNNING", graph("RUNNING", "PENDING")))
+    wf = workflow()
+    wf.run_task("step-make", [None], ["loading"], False)
+    service = Script(remote("RUNNING", wf))
     assert sync_run(store, record.id, service).status == "running"
     assert [s.status for s in store.get_steps(record.id)] == ["running", "pending"]
 
-    service = Script(remote("FAILED", graph("SUCCEEDED", "FAILED"), error="train failed"))
-    final = sync_run(store, record.id, service)
-    assert (final.status, final.error) == ("failed", "train failed")
-    assert final.owner_pid is None and final.finished_at
-    assert [s.status for s in store.get_steps(record.id)] == ["succeeded", "failed"]
+    wf = workflow()
+    wf.run_task("step-make", [0], ["ok"], False)
+    wf.run_task("step-train", [1], ["boom"], False)
+    wf.finish()
+    pods = Pods(wf)
+    pods.logs = {
+        n.pod: f"2026-01-01T00:00:0{i}Z line {i}\n".encode() for i, n in enumerate(wf.nodes.values()) if n.pod
+    }
+    service = Script(remote("FAILED", wf, ("PENDING", "RUNNING", "FAILED")))
+    final = sync_run(store, record.id, service, pod_logs=pods)
+    assert final.status == "failed" and final.owner_pid is None and final.finished_at
+    steps = {s.name: s for s in store.get_steps(record.id)}
+    assert [s.status for s in steps.values()] == ["succeeded", "failed"]
+    assert steps["train"].error and "exited with code 1" in steps["train"].error
+    assert final.error == f"step 'train' failed: {steps['train'].error}"
     assert sync_run(store, record.id, service) == final and service.calls == 1
 
 
-def test_steps_never_started_in_a_failed_run_are_closed(store: RunStore) -> None:
+def test_a_failed_step_shows_its_termination_message_else_its_log_tail(store: RunStore) -> None:
     record = kfp_run(store, ["make", "train", "report"])
-    sync_run(store, record.id, Script(remote("FAILED", graph("SUCCEEDED", "FAILED"))))
-    assert [s.status for s in store.get_steps(record.id)] == ["succeeded", "failed", "upstream_failed"]
+    wf = workflow()
+    (make_pod,) = wf.run_task("step-make", [0], ["made"], False)
+    (train_pod,) = wf.run_task("step-train", [1], ["x"], False)
+    wf.finish()
+    pods = Pods(wf)
+    pods.logs = {
+        make_pod: b"2026-01-01T00:00:01.5Z made\n",
+        train_pod: b"".join(f"2026-01-01T00:00:02Z line {i}\n".encode() for i in range(9))
+        + b"2026-01-01T00:00:03Z ValueError: bad learning rate\n",
+    }
+    sync_run(store, record.id, Script(remote("FAILED", wf)), pod_logs=pods)
+    steps = {s.name: s for s in store.get_steps(record.id)}
+    assert [s.status for s in steps.values()] == ["succeeded", "failed", "upstream_failed"]
+    assert steps["train"].error == (
+        "the step's container exited with code 1: line 5\nline 6\nline 7\nline 8\nValueError: bad learning rate"
+    )
+    assert store.read_log(record.id, "make").text == "2026-01-01T00:00:01.5Z made\n"
+
+    other = kfp_run(store, ["train"])
+    pods.messages[train_pod] = "OOMKilled: the container ran out of memory"
+    sync_run(store, other.id, Script(remote("FAILED", wf)), pod_logs=pods)
+    (step,) = store.get_steps(other.id)
+    assert step.error == "the step's container exited with code 1: OOMKilled: the container ran out of memory"
+
+
+def test_without_access_to_the_pods_the_message_says_so(store: RunStore) -> None:
+    record = kfp_run(store, ["make"])
+    wf = workflow()
+    wf.run_task("step-make", [2], ["x"], False)
+    wf.finish()
+    pods = Pods(wf)
+    pods.unlisted = True
+    final = sync_run(store, record.id, Script(remote("FAILED", wf)), pod_logs=pods)
+    (step,) = store.get_steps(record.id)
+    assert step.error == "the step failed on Kubeflow Pipelines; its pod could not be read from the cluster"
+    assert final.error == f"step 'make' failed: {step.error}"
+
+
+def test_a_retried_step_keeps_every_attempts_log_and_no_driver_log(store: RunStore) -> None:
+    record = kfp_run(store, ["train"])
+    wf = workflow()
+    first, second = wf.run_task("step-train", [1, 0], ["try 0", "try 1"], True)
+    assert wf.nodes[wf.node_id("nb-abcde.root.step-train.executor(1)")].pod == second
+    assert first.startswith("nb-abcde-retry-system-container-impl-")
+    pods = Pods(wf)
+    pods.logs = {n.pod: f"{n.display_name}\n".encode() for n in wf.nodes.values() if n.pod}
+    pods.logs[first], pods.logs[second] = b"try 0\n", b"try 1\n"
+    sync_run(store, record.id, Script(remote("RUNNING", wf)), pod_logs=pods)
+    (step,) = store.get_steps(record.id)
+    assert (step.status, step.attempt) == ("succeeded", 2)
+    assert store.read_log(record.id, "train").text == "try 0\ntry 1\n"
+    assert sorted(pods.reads) == sorted([first, second])
+
+
+def test_a_run_seen_canceling_that_ends_failed_is_cancelled(store: RunStore) -> None:
+    record = kfp_run(store, ["make", "train", "report"])
+    wf = workflow()
+    wf.run_task("step-make", [0], ["ok"], False)
+    wf.run_task("step-train", [None], ["working"], False)
+    running = sync_run(store, record.id, Script(remote("CANCELING", wf, ("PENDING", "RUNNING"))))
+    assert running.status == "running" and running.labels[CANCEL_LABEL] == "canceling"
+    wf.terminated = True
+    wf.finish()
+    final = sync_run(store, record.id, Script(remote("FAILED", wf, ("PENDING", "RUNNING", "FAILED"))))
+    assert (final.status, final.error) == ("cancelled", None)
+    assert [(s.name, s.status) for s in store.get_steps(record.id)] == [
+        ("make", "succeeded"),
+        ("train", "cancelled"),
+        ("report", "cancelled"),
+    ]
+
+
+def test_a_cancel_asked_here_makes_the_failed_end_cancelled(store: RunStore) -> None:
+    record = kfp_run(store, ["make", "train"])
+    wf = workflow()
+    wf.run_task("step-make", [None], ["working"], False)
+    sync_run(store, record.id, Script(remote("RUNNING", wf)))
+    mark_cancel_requested(store, record.id)
+    wf.terminated = True
+    wf.finish()
+    final = sync_run(store, record.id, Script(remote("FAILED", wf, ("PENDING", "RUNNING", "FAILED"))))
+    assert final.status == "cancelled"
+    assert [s.status for s in store.get_steps(record.id)] == ["cancelled", "cancelled"]
 
 
 def test_sync_refuses_local_runs_and_reports_an_unreachable_server(store: RunStore) -> None:
@@ -121,14 +283,22 @@ def test_sync_refuses_local_runs_and_reports_an_unreachable_server(store: RunSto
 
 def test_watch_backs_off_while_nothing_changes_and_resets_on_change(store: RunStore) -> None:
     record = kfp_run(store, ["make", "train"])
-    running = remote("RUNNING", graph("RUNNING", "PENDING"))
+    one = workflow()
+    one.run_task("step-make", [None], ["x"], False)
+    two = workflow()
+    two.run_task("step-make", [0], ["x"], False)
+    two.run_task("step-train", [None], ["x"], False)
+    three = workflow()
+    three.run_task("step-make", [0], ["x"], False)
+    three.run_task("step-train", [0], ["x"], False)
+    running = remote("RUNNING", one)
     service = Script(
         running,
         running,
         api.ApiException(status=502),
         running,
-        remote("RUNNING", graph("SUCCEEDED", "RUNNING")),
-        remote("SUCCEEDED", graph("SUCCEEDED", "SUCCEEDED")),
+        remote("RUNNING", two),
+        remote("SUCCEEDED", three),
     )
     sleeps: list[float] = []
     changes: list[str] = []
@@ -162,22 +332,15 @@ def test_watch_stops_at_the_timeout(store: RunStore) -> None:
     assert final.status == "running" and now[0] <= 10
 
 
-class Pods:
-    """A PodLogSource whose logs the test grows; a pod missing from ``logs`` is gone."""
-
-    def __init__(self) -> None:
-        self.logs: dict[str, bytes] = {}
-        self.reads: list[str] = []
-        self.broken: set[str] = set()
-
-    def read(self, namespace: str, pod: str) -> bytes:
-        assert namespace == "team"
-        self.reads.append(pod)
-        if pod in self.broken:
-            raise ConnectionError("apiserver hiccup")
-        if pod not in self.logs:
-            raise PodGone(pod)
-        return self.logs[pod]
+def test_log_tail_and_failure_message_shapes() -> None:
+    assert (
+        log_tail("2026-01-01T00:00:01.123456789Z a\n\n2026-01-01T00:00:02+00:00 b\nplain c\n", 2)
+        == "b\nplain c"
+    )
+    pod = StepPod(name="p", node_name="n", phase="Failed", started=True, exit_code=137)
+    assert failure_message(pod, "") == "the step's container exited with code 137"
+    assert failure_message(None, "") == "the step failed on Kubeflow Pipelines (no pod of it was found)"
+    assert failure_message(pod, "x" * 2000).endswith("x" * 1000)
 
 
 def test_pod_logs_are_appended_once_and_outlive_the_pod(store: RunStore) -> None:
@@ -212,15 +375,6 @@ def test_a_retried_task_appends_the_new_pod_and_failures_are_retried_later(store
     pods.broken = set()
     persist_pod_logs(store, record.id, tasks, pods, "team")
     assert store.read_log(record.id, "train").text == "try 1\ntry 2\n"
-
-
-def test_sync_reads_the_pods_of_each_step(store: RunStore) -> None:
-    record = kfp_run(store, ["make", "train"])
-    pods = Pods()
-    pods.logs = {"make-pod": b"made\n", "train-pod": b"training\n"}
-    sync_run(store, record.id, Script(remote("RUNNING", graph("SUCCEEDED", "RUNNING"))), pod_logs=pods)
-    assert sorted(pods.reads) == ["make-pod", "train-pod"]
-    assert store.read_log(record.id, "train").text == "training\n"
 
 
 @pytest.mark.parametrize(
