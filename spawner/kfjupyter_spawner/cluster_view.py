@@ -18,8 +18,7 @@ from typing import Any
 
 from kfjupyter.k8s.client import Kube
 from kfjupyter_spawner.capacity import Capacity, gpu_capacity
-from kfjupyter_spawner.names import label_value
-from kfjupyter_spawner.pods import LABEL_PREFIX
+from kfjupyter_spawner.ownership import owned_by
 from kfjupyter_spawner.profiles import Gpu
 from kfjupyter_spawner.watch import EventIndex, SharedWatch
 
@@ -98,17 +97,13 @@ class ClusterView:
         return self.event_index.for_pod(namespace or self.namespace, name)
 
     def gpus_of_user(self, user: str, *, resource: str, exclude: str = "") -> int:
-        """GPUs requested by the user's live server pods, other than ``exclude``."""
-        label = label_value(user)
+        """GPUs requested by the user's live server pods (that exact user), other than ``exclude``."""
         total = 0
         for pod in self.pods.values():
             meta = pod.get("metadata", {})
-            labels = meta.get("labels") or {}
             if self.namespace and meta.get("namespace") != self.namespace:
                 continue
-            if meta.get("name") == exclude or labels.get("app.kubernetes.io/managed-by") != "kfjupyter":
-                continue
-            if labels.get(f"{LABEL_PREFIX}/user") != label:
+            if meta.get("name") == exclude or not owned_by(pod, user):
                 continue
             if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
                 continue

@@ -28,8 +28,8 @@ from kubernetes.client import (
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kfjupyter_spawner.names import dns_label, label_value
-from kfjupyter_spawner.pods import LABEL_PREFIX
+from kfjupyter_spawner.names import MAX_LABEL, MIN_PART, PLAIN, name_part
+from kfjupyter_spawner.ownership import MANAGED_BY, USER_LABEL, owner_annotations, owner_labels
 from kfjupyter_spawner.profiles import parse_quantity
 
 NOTEBOOK_ACCOUNT = "notebook"
@@ -50,8 +50,10 @@ class UserNamespaces(BaseModel):
 
     template: str = Field(
         "kfjupyter-{username}",
-        description="Name of a user's namespace; '{username}' is replaced, then the result is made a "
-        "valid DNS label (a short hash is added whenever a name had to change, so users never share one).",
+        description="Name of a user's namespace; '{username}' is replaced by the user name escaped like "
+        "in pod names (a name that is not lowercase letters, digits and single hyphens becomes a readable "
+        "part, '---' and a hash, so users never share one). The rest must be lowercase letters, digits "
+        "and hyphens, leaving at least 14 characters of the 63 for the user name.",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels of each user namespace.")
     pod_security: Literal["", "privileged", "baseline", "restricted"] = Field(
@@ -74,6 +76,13 @@ class UserNamespaces(BaseModel):
             value.format(username="x")
         except (KeyError, IndexError, ValueError) as error:
             raise ValueError(f"template {value!r} may only use '{{username}}' ({error})") from None
+        if _room(value) < MIN_PART:
+            raise ValueError(f"template {value!r} leaves less than {MIN_PART} characters for the user name")
+        if not PLAIN.fullmatch(value.format(username="x")):
+            raise ValueError(
+                f"template {value!r} must make a DNS label: lowercase letters, digits and single "
+                "hyphens around '{username}', e.g. 'kfjupyter-{username}'"
+            )
         return value
 
     @field_validator("labels")
@@ -96,8 +105,13 @@ class UserNamespaces(BaseModel):
         return value
 
     def name_for(self, user: str) -> str:
-        """The namespace of ``user``: the template filled in, escaped like pod names."""
-        return dns_label(self.template.format(username=user))
+        """The namespace of ``user``: the template filled in with the user name escaped like in pod names."""
+        return self.template.format(username=name_part(user, _room(self.template)))
+
+
+def _room(template: str) -> int:
+    """Characters left for each '{username}' of ``template`` in a 63-character name."""
+    return (MAX_LABEL - len(template.format(username=""))) // max(1, template.count("{username}"))
 
 
 def notebook_rules() -> list[V1PolicyRule]:
@@ -142,13 +156,10 @@ def hub_cluster_role(name: str = "kfjupyter-hub") -> V1ClusterRole:
     )
 
 
-def _meta(name: str, namespace: str | None, user: str, extra: dict[str, str] | None = None) -> V1ObjectMeta:
-    labels = {
-        **(extra or {}),
-        "app.kubernetes.io/managed-by": "kfjupyter",
-        f"{LABEL_PREFIX}/user": label_value(user),
-    }
-    return V1ObjectMeta(name=name, namespace=namespace, labels=labels)
+def _meta(name: str, namespace: str | None, user: str) -> V1ObjectMeta:
+    return V1ObjectMeta(
+        name=name, namespace=namespace, labels=owner_labels(user), annotations=owner_annotations(user)
+    )
 
 
 def namespace_labels(settings: UserNamespaces, user: str) -> dict[str, str]:
@@ -156,18 +167,9 @@ def namespace_labels(settings: UserNamespaces, user: str) -> dict[str, str]:
     labels = dict(settings.labels)
     if settings.pod_security:
         labels["pod-security.kubernetes.io/enforce"] = settings.pod_security
-    labels["app.kubernetes.io/managed-by"] = "kfjupyter"
-    labels[f"{LABEL_PREFIX}/user"] = label_value(user)
-    return labels
-
-
-def owned_by(namespace: dict[str, Any], user: str) -> bool:
-    """Whether an existing namespace (JSON) is the one kfjupyter made for ``user``."""
-    labels = namespace.get("metadata", {}).get("labels") or {}
-    return bool(
-        labels.get("app.kubernetes.io/managed-by") == "kfjupyter"
-        and labels.get(f"{LABEL_PREFIX}/user") == label_value(user)
-    )
+    labels.pop(MANAGED_BY, None)
+    labels.pop(USER_LABEL, None)
+    return {**labels, **owner_labels(user)}
 
 
 def build_namespace_objects(settings: UserNamespaces, user: str) -> list[Any]:
@@ -177,7 +179,9 @@ def build_namespace_objects(settings: UserNamespaces, user: str) -> list[Any]:
         V1Namespace(
             api_version="v1",
             kind="Namespace",
-            metadata=V1ObjectMeta(name=name, labels=namespace_labels(settings, user)),
+            metadata=V1ObjectMeta(
+                name=name, labels=namespace_labels(settings, user), annotations=owner_annotations(user)
+            ),
         ),
         # No token unless a pod asks for one (the notebook pod does only with cluster_access).
         V1ServiceAccount(

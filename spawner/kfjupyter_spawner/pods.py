@@ -38,11 +38,18 @@ from kubernetes.client import (
     V1VolumeResourceRequirements,
 )
 
-from kfjupyter_spawner.names import label_value, pod_name, pvc_name
+from kfjupyter_spawner.names import LABEL_PREFIX, pod_name, pvc_name
 from kfjupyter_spawner.options import SpawnPlan
+from kfjupyter_spawner.ownership import (
+    SERVER_LABEL,
+    VOLUME_LABEL,
+    owner_annotations,
+    owner_labels,
+    server_label,
+)
 from kfjupyter_spawner.profiles import Request, SharedVolume, ShmVolume, Toleration, UserVolume
 
-LABEL_PREFIX = "kfjupyter.dev"
+__all__ = ["LABEL_PREFIX", "PodContext", "build_pod", "build_pvcs", "idle_args", "labels"]
 POD_IP_ENV = V1EnvVar(
     name="KFJUPYTER_POD_IP",
     value_from=V1EnvVarSource(field_ref=V1ObjectFieldSelector(field_path="status.podIP")),
@@ -71,17 +78,16 @@ class PodContext:
 
 
 def labels(plan: SpawnPlan, ctx: PodContext) -> dict[str, str]:
-    """Labels that make a server's objects easy to find."""
+    """Labels that make a server's objects easy to find (whose it is: ours win over extra ones)."""
     out = {
+        **ctx.extra_labels,
         "app.kubernetes.io/component": COMPONENT,
-        "app.kubernetes.io/managed-by": "kfjupyter",
-        f"{LABEL_PREFIX}/user": label_value(ctx.user),
-        f"{LABEL_PREFIX}/server": label_value(ctx.server or "default"),
+        **owner_labels(ctx.user),
+        SERVER_LABEL: server_label(ctx.server),
         f"{LABEL_PREFIX}/profile": plan.profile,
     }
     if plan.gpu is not None:
         out[f"{LABEL_PREFIX}/gpu-type"] = plan.gpu.type
-    out.update(ctx.extra_labels)
     return out
 
 
@@ -166,7 +172,10 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
     )
     node_selector = {**plan.node_selector, **(plan.gpu.node_selector if plan.gpu else {})}
     tolerations = [*plan.tolerations, *(plan.gpu.tolerations if plan.gpu else ())]
-    annotations = {f"{LABEL_PREFIX}/choices": ",".join(f"{k}={v}" for k, v in sorted(plan.choices.items()))}
+    annotations = {
+        **owner_annotations(ctx.user, ctx.server),
+        f"{LABEL_PREFIX}/choices": ",".join(f"{k}={v}" for k, v in sorted(plan.choices.items())),
+    }
     if plan.idle_timeout_s is not None:
         annotations[f"{LABEL_PREFIX}/idle-timeout-s"] = str(plan.idle_timeout_s)
     return V1Pod(
@@ -226,11 +235,8 @@ def build_pvcs(plan: SpawnPlan, ctx: PodContext) -> list[V1PersistentVolumeClaim
                 metadata=V1ObjectMeta(
                     name=pvc_name(ctx.user, volume.name),
                     namespace=ctx.namespace,
-                    labels={
-                        "app.kubernetes.io/managed-by": "kfjupyter",
-                        f"{LABEL_PREFIX}/user": label_value(ctx.user),
-                        f"{LABEL_PREFIX}/volume": volume.name,
-                    },
+                    labels={**owner_labels(ctx.user), VOLUME_LABEL: volume.name},
+                    annotations=owner_annotations(ctx.user),
                 ),
                 spec=V1PersistentVolumeClaimSpec(
                     access_modes=[volume.access_mode],

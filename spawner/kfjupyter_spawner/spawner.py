@@ -23,16 +23,24 @@ from tornado import web
 from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError
-from kfjupyter.k8s.client import is_status
+from kfjupyter.k8s.client import is_status, list_json
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.failures import terminal_problem
 from kfjupyter_spawner.form import options_from_form, render_form
 from kfjupyter_spawner.names import pod_name
 from kfjupyter_spawner.namespaces import NOTEBOOK_ACCOUNT, UserNamespaces
 from kfjupyter_spawner.options import SpawnPlan, UserInfo, resolve, visible_profiles
+from kfjupyter_spawner.ownership import describe_owner, owned_by
 from kfjupyter_spawner.pods import PodContext, idle_args
 from kfjupyter_spawner.profiles import SpawnerConfig, config_errors, load_config, load_config_file
-from kfjupyter_spawner.writes import Known, ServerObjects, create_server, off_loop, server_objects
+from kfjupyter_spawner.writes import (
+    Known,
+    ServerObjects,
+    create_server,
+    delete_pod,
+    off_loop,
+    server_objects,
+)
 
 _CONFIGS: dict[str, SpawnerConfig] = {}
 _NAMESPACE_SETTINGS: dict[str, UserNamespaces] = {}
@@ -220,13 +228,20 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             pod_gone=lambda: view.pod(self.pod_name, objects.namespace) is None,
         )
 
+    def _own_pod(self, view: ClusterView, namespace: str) -> dict[str, Any] | None:
+        """The cached pod of this server; None when absent or when the name holds someone else's."""
+        pod = view.pod(self.pod_name, namespace)
+        if pod is None or not owned_by(pod, self.user.name, server=self.name):
+            return None
+        return pod
+
     async def _wait_ready(self, view: ClusterView, plan: SpawnPlan) -> tuple[str, int]:
         first_problem: float | None = None
         seen: set[str] = set()
         gpu = self.load_profiles().profile(plan.profile).gpu
         namespace = self.pod_namespace
         while True:
-            pod = view.pod(self.pod_name, namespace)
+            pod = self._own_pod(view, namespace)
             events = view.pod_events(self.pod_name, namespace)
             for event in events:
                 uid = event.get("metadata", {}).get("uid", "")
@@ -264,11 +279,24 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         view = ClusterView.peek(self.kubeconfig, self._view_namespace)
         if view is None:
             return
-        try:
-            view.kube.core.delete_namespaced_pod(self.pod_name, self.pod_namespace, grace_period_seconds=5)
-        except Exception as error:
-            if not is_status(error, 404):
-                raise
+        namespace = self.pod_namespace
+        pod = view.pod(self.pod_name, namespace)
+        if pod is None:  # not in the cache (yet): ask the API server
+            try:
+                pod = list_json(view.kube.core.read_namespaced_pod, name=self.pod_name, namespace=namespace)
+            except Exception as error:
+                if not is_status(error, 404):
+                    raise
+                return
+        if not owned_by(pod, self.user.name, server=self.name):
+            self.log.warning(
+                "Not deleting pod %s/%s: it is not this server's (%s)",
+                namespace,
+                self.pod_name,
+                describe_owner(pod),
+            )
+            return
+        delete_pod(view.kube, pod, grace_period_s=5)
 
     async def stop(self, now: bool = False) -> None:
         """Delete the pod (PVCs and the user's namespace stay) and wait until it is gone."""
@@ -276,13 +304,13 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         await off_loop(self._delete)
         namespace = self.pod_namespace
         deadline = time.monotonic() + 60
-        while view.pod(self.pod_name, namespace) is not None and time.monotonic() < deadline:
+        while self._own_pod(view, namespace) is not None and time.monotonic() < deadline:
             await view.pods.changed(timeout_s=1.0, key=f"{namespace}/{self.pod_name}")
 
     async def poll(self) -> int | None:
         """None while the pod runs; an exit status once it is gone or ended (from the cache)."""
         view = await self._view()
-        pod = view.pod(self.pod_name, self.pod_namespace)
+        pod = self._own_pod(view, self.pod_namespace)
         if pod is None:
             return 0
         phase = pod.get("status", {}).get("phase")

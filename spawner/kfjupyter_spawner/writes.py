@@ -3,9 +3,12 @@
 The spawner calls :func:`create_server` off the event loop with objects from the pure builders
 (``pods``, ``namespaces``) as JSON. What outlives a server (the user's namespace with its access
 objects, PVCs) is created only when neither this hub process nor the server's saved state knows it
-exists, so a restart costs one write: the pod. A 409 on those means "already there" (for a
-namespace only when kfjupyter made it for that same user). If the namespace was deleted behind
-the hub's back, the pod create says so and everything is made again, once.
+exists, so a restart costs one write: the pod. A 409 on those means "already there", and the
+existing namespace or PVC is used only when kfjupyter made it for that same user (``ownership``);
+an existing pod is replaced only when it is this same server's, and deleted only if it is still
+that very pod. Someone else's object is never used or deleted: the spawn fails with a message.
+If the namespace was deleted behind the hub's back, the pod create says so and everything is made
+again, once.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import Any, TypeVar
 
 from kfjupyter.errors import Forbidden, Unavailable
 from kfjupyter.k8s.client import Kube, discard, is_status, list_json
-from kfjupyter_spawner.namespaces import RESERVED, UserNamespaces, build_namespace_objects, owned_by
+from kfjupyter_spawner.namespaces import RESERVED, UserNamespaces, build_namespace_objects
 from kfjupyter_spawner.options import SpawnPlan
+from kfjupyter_spawner.ownership import VOLUME_LABEL, describe_owner, owned_by
 from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs
 
 Obj = dict[str, Any]
@@ -48,6 +52,7 @@ class ServerObjects:
     namespace: str
     user: str
     pod: Obj
+    server: str = ""
     pvcs: list[Obj] = field(default_factory=list)
     namespace_objects: list[Obj] = field(default_factory=list)
 
@@ -80,6 +85,7 @@ def server_objects(
     return ServerObjects(
         namespace=ctx.namespace,
         user=ctx.user,
+        server=ctx.server,
         pod=client.sanitize_for_serialization(build_pod(plan, ctx)),
         pvcs=[client.sanitize_for_serialization(p) for p in build_pvcs(plan, ctx)],
         namespace_objects=[client.sanitize_for_serialization(o) for o in extra],
@@ -135,13 +141,14 @@ def ensure_namespace(kube: Kube, objects: list[Obj], user: str) -> None:
                     raise Forbidden(
                         f"Namespace {name!r} already exists and was not made by kfjupyter for you; "
                         "ask an admin to check user_namespace_template.",
-                        detail=str(existing.get("metadata", {}).get("labels")),
+                        detail=f"namespace {name}: {describe_owner(existing)}",
                     ) from None
 
 
-def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known) -> None:
+def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known, user: str) -> None:
     for body in pvcs:
-        key = f"{body['metadata']['namespace']}/{body['metadata']['name']}"
+        meta = body["metadata"]
+        key = f"{meta['namespace']}/{meta['name']}"
         if key in known.pvcs:  # created by an earlier spawn: one write (the pod) per restart
             continue
         try:
@@ -149,6 +156,18 @@ def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known) -> None:
         except Exception as error:
             if not is_status(error, 409):
                 raise
+            existing = list_json(
+                kube.core.read_namespaced_persistent_volume_claim,
+                name=meta["name"],
+                namespace=meta["namespace"],
+            )
+            volume = meta["labels"][VOLUME_LABEL]
+            if not owned_by(existing, user, volume=volume):
+                raise Forbidden(
+                    f"The volume claim {meta['name']!r} for your volume {volume!r} already exists and is "
+                    "not yours; it was left alone. Ask an admin to check it.",
+                    detail=f"PVC {key}: {describe_owner(existing)}",
+                ) from None
         known.pvcs.add(key)
 
 
@@ -178,16 +197,47 @@ def _create_pod(kube: Kube, objects: ServerObjects, pod_gone: Callable[[], bool]
             if replaced or not is_status(error, 409):
                 raise
         replaced = True
-        # A pod of an earlier spawn is still there (e.g. the hub lost track of it): replace it.
+        # A pod of an earlier spawn of this server may still be there (e.g. the hub lost track of
+        # it): replace it. Anyone else's pod of that name stays.
         name = objects.pod["metadata"]["name"]
         try:
-            kube.core.delete_namespaced_pod(name, objects.namespace, grace_period_seconds=0)
+            existing: Obj | None = list_json(
+                kube.core.read_namespaced_pod, name=name, namespace=objects.namespace
+            )
         except Exception as error:
             if not is_status(error, 404):
                 raise
+            existing = None
+        if existing is not None:
+            if not owned_by(existing, objects.user, server=objects.server):
+                raise Forbidden(
+                    f"A pod named {name!r} already exists in namespace {objects.namespace!r} and is not "
+                    "this server's; it was left alone. Ask an admin to check it.",
+                    detail=f"pod {objects.namespace}/{name}: {describe_owner(existing)}",
+                )
+            delete_pod(kube, existing, grace_period_s=0)
         gone_by = time.monotonic() + GONE_WAIT_S
         while not pod_gone() and time.monotonic() < gone_by:
             time.sleep(0.1)
+
+
+def delete_pod(kube: Kube, pod: Obj, *, grace_period_s: int) -> None:
+    """Delete exactly ``pod`` (JSON): not a newer pod that took its name meanwhile (uid precondition)."""
+    from kubernetes.client import V1DeleteOptions, V1Preconditions
+
+    meta = pod["metadata"]
+    options = V1DeleteOptions(
+        grace_period_seconds=grace_period_s, preconditions=V1Preconditions(uid=meta.get("uid"))
+    )
+    try:
+        kube.core.delete_namespaced_pod(meta["name"], meta["namespace"], body=options)
+    except Exception as error:
+        if is_status(error, 409):  # another pod took the name: not ours to delete
+            raise Unavailable(
+                f"The pod {meta['name']!r} changed while it was being replaced; try again.", detail=str(error)
+            ) from None
+        if not is_status(error, 404):
+            raise
 
 
 def create_server(
@@ -208,7 +258,7 @@ def create_server(
                 _ENSURED.add((scope, ns))
         if objects.namespace_objects:
             known.namespace = ns
-        _ensure_pvcs(kube, objects.pvcs, known)
+        _ensure_pvcs(kube, objects.pvcs, known, objects.user)
         try:
             _create_pod(kube, objects, pod_gone)
             return done

@@ -72,3 +72,17 @@ def test_reads_take_the_pods_namespace() -> None:
     assert everywhere.pod("jupyter-ada--big", "kfjupyter-ada") is PODS[1]
     assert everywhere.pod_events("jupyter-ada", "kfjupyter-ada") == ["kfjupyter-ada/jupyter-ada"]  # type: ignore[comparison-overlap]
     assert view("jupyter", PODS).pod("jupyter-ada") is PODS[0]
+
+
+def test_users_with_lookalike_names_do_not_share_a_gpu_quota() -> None:
+    from kfjupyter_spawner.names import label_value
+
+    # "a b" used to be labelled a-b-c8687a08, the name of another user: one quota for both.
+    spaced = gpu_pod("jupyter", "jupyter-a-b", 3, label_value("a b"))
+    spaced["metadata"]["annotations"] = {"kfjupyter.dev/username": "a b"}
+    plain = gpu_pod("jupyter", "jupyter-a-b-c8687a08", 1, "a-b-c8687a08")  # made before annotations
+    pods = view("jupyter", [spaced, plain])
+    assert pods.gpus_of_user("a b", resource="nvidia.com/gpu") == 3
+    assert pods.gpus_of_user("a-b-c8687a08", resource="nvidia.com/gpu") == 1
+    spaced["metadata"]["labels"]["kfjupyter.dev/user"] = "a-b-c8687a08"  # the old label of "a b"
+    assert pods.gpus_of_user("a-b-c8687a08", resource="nvidia.com/gpu") == 1

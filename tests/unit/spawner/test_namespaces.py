@@ -11,9 +11,9 @@ from kfjupyter_spawner.namespaces import (
     UserNamespaces,
     build_namespace_objects,
     notebook_rules,
-    owned_by,
 )
 from kfjupyter_spawner.options import resolve
+from kfjupyter_spawner.ownership import owned_by
 from kfjupyter_spawner.pods import PodContext
 from kfjupyter_spawner.spawner import configure, user_namespace_settings
 from kfjupyter_spawner.writes import server_objects
@@ -66,6 +66,9 @@ def test_odd_names_are_escaped_and_never_collide() -> None:
     [
         ("template", "kfjupyter-shared", "must contain '{username}'"),
         ("template", "{username}-{user}", "may only use '{username}'"),
+        ("template", "Team.{username}", "must make a DNS label"),
+        ("template", "{username}-", "must make a DNS label"),
+        ("template", "x" * 50 + "{username}", "leaves less than 14 characters"),
         ("labels", {"bad key!": "x"}, "not a valid label key"),
         ("labels", {"team": "not valid!"}, "not a valid label value"),
         ("quota", {"requests.nvidia.com/gpu": "four"}, "not a Kubernetes quantity"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from kfjupyter_spawner.names import dns_label, pod_name, pvc_name
+from kfjupyter_spawner.names import pod_name, pvc_name
 from kfjupyter_spawner.options import resolve
 from kfjupyter_spawner.pods import PodContext, build_pod, build_pvcs, idle_args
 from kubernetes.client import ApiClient
@@ -64,8 +64,20 @@ def test_names_are_valid_and_distinct() -> None:
     assert pod_name("alice", "gpu1") == "jupyter-alice--gpu1"
     odd = {pod_name("Ada.L@x"), pod_name("ada-l-x"), pod_name("ada.l@x")}
     assert len(odd) == 3
-    long = dns_label("u" * 100)
-    assert len(long) <= 63 and long.endswith(dns_label("u" * 100)[-8:])
+    long = pod_name("u" * 100)
+    assert len(long) == 63 and long != pod_name("u" * 101)
+
+
+def test_the_objects_name_their_exact_owner() -> None:
+    plan = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
+    ctx = dataclasses.replace(CTX, server="Big One")
+    pod = as_dict(build_pod(plan, ctx))["metadata"]
+    (pvc,) = [as_dict(p)["metadata"] for p in build_pvcs(plan, ctx)]
+    for meta in (pod, pvc):
+        assert meta["annotations"]["kfjupyter.dev/username"] == "Ada.Lovelace@example.org"
+        assert meta["labels"]["kfjupyter.dev/user"].startswith("ada-lovelace-example-org---")
+    assert pod["annotations"]["kfjupyter.dev/servername"] == "Big One"
+    assert pvc["labels"]["kfjupyter.dev/volume"] == "home"
 
 
 def test_same_plan_same_objects() -> None:

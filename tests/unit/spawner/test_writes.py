@@ -101,33 +101,83 @@ def test_first_spawn_makes_everything_then_restarts_write_only_the_pod() -> None
     assert kube.api_client.writes == [f"POST {ns}/pods"]
 
 
-def test_existing_objects_are_fine_but_only_our_own_namespace() -> None:
-    def exists(method: str, path: str, body: Any) -> Any:
-        if method == "POST" and not path.endswith("/pods"):
+class Existing:
+    """Answers as an API server where ``objects`` already exist: 409 on create, the object on read."""
+
+    def __init__(self, *objects: dict[str, Any]) -> None:
+        self.objects = {self.path(o): o for o in objects}
+
+    @staticmethod
+    def path(obj: dict[str, Any]) -> str:
+        meta = obj["metadata"]
+        if obj["kind"] == "Namespace":
+            return f"/api/v1/namespaces/{meta['name']}"
+        return f"/api/v1/namespaces/{meta['namespace']}/{obj['kind'].lower()}s/{meta['name']}"
+
+    def __call__(self, method: str, path: str, body: Any) -> Any:
+        if method == "POST" and body is not None and self.path(body) in self.objects:
             raise _error(409)
         if method == "GET":
-            return {
-                "metadata": {
-                    "labels": {"app.kubernetes.io/managed-by": "kfjupyter", "kfjupyter.dev/user": "ada"}
-                }
-            }
+            return self.objects[path]
+        if method == "DELETE" and path in self.objects:
+            self.objects.pop(path)
         return None
 
-    kube = fake_kube(exists)
+
+def _foreign(obj: dict[str, Any], user: str = "ada-data") -> dict[str, Any]:
+    """``obj`` as kfjupyter made it for ``user`` (the name taken over by another user)."""
+    other = json.loads(json.dumps(obj))
+    other["metadata"]["labels"]["kfjupyter.dev/user"] = user
+    other["metadata"]["annotations"]["kfjupyter.dev/username"] = user
+    return other
+
+
+def _legacy(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as an earlier version made it: labels only, no annotation with the exact user."""
+    old = json.loads(json.dumps(obj))
+    old["metadata"].pop("annotations", None)
+    return old
+
+
+def test_existing_objects_are_fine_but_only_our_own_namespace() -> None:
+    ours = objects()
+    namespace, *_ = ours.namespace_objects
+    kube = fake_kube(Existing(namespace, *ours.pvcs))
     spawn(kube, Known())
     assert ("GET", "/api/v1/namespaces/kfjupyter-ada") in kube.api_client.calls
     assert kube.api_client.writes[-1] == "POST /api/v1/namespaces/kfjupyter-ada/pods"
 
-    def foreign(method: str, path: str, body: Any) -> Any:
-        if method == "POST" and path == "/api/v1/namespaces":
-            raise _error(409)
-        return {"metadata": {"labels": {"team": "platform"}}}
+    writes.forget_ensured()
+    kube = fake_kube(Existing(_legacy(namespace), *map(_legacy, ours.pvcs)))  # made before annotations
+    spawn(kube, Known())
+    assert kube.api_client.writes[-1] == "POST /api/v1/namespaces/kfjupyter-ada/pods"
 
     writes.forget_ensured()
-    kube = fake_kube(foreign)
+    unmanaged = {"kind": "Namespace", "metadata": {"name": "kfjupyter-ada", "labels": {"team": "platform"}}}
+    kube = fake_kube(Existing(unmanaged))
     with pytest.raises(Forbidden, match="not made by kfjupyter for you"):
         spawn(kube, Known())
     assert kube.api_client.writes == ["POST /api/v1/namespaces"]
+
+    writes.forget_ensured()
+    kube = fake_kube(Existing(_foreign(namespace)))
+    with pytest.raises(Forbidden, match="not made by kfjupyter for you"):
+        spawn(kube, Known())
+
+
+def test_someone_elses_claim_is_refused_and_left_alone() -> None:
+    (claim,) = objects().pvcs
+    for taken in (_foreign(claim), _legacy(_foreign(claim)), {**claim, "metadata": {**claim["metadata"],
+                  "labels": {**claim["metadata"]["labels"], "kfjupyter.dev/volume": "data"}}}):  # fmt: skip
+        writes.forget_ensured()
+        kube = fake_kube(Existing(taken))
+        known = Known()
+        with pytest.raises(
+            Forbidden, match="'ada-home' for your volume 'home' already exists and is not yours"
+        ):
+            spawn(kube, known)
+        assert not any(w.startswith("DELETE") or w.endswith("/pods") for w in kube.api_client.writes)
+        assert not known.pvcs
 
 
 def test_a_namespace_deleted_behind_the_hubs_back_is_made_again_once() -> None:
@@ -175,16 +225,38 @@ def test_a_token_not_made_yet_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> 
     assert tries["n"] == 3
 
 
-def test_a_stale_pod_is_replaced_once() -> None:
+def test_a_stale_pod_of_this_server_is_replaced_once() -> None:
+    pod = {**objects().pod, "metadata": {**objects().pod["metadata"], "uid": "u-1"}}
+    known = Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada")
+    kube = fake_kube(Existing(pod))
+    spawn(kube, known)
+    assert kube.api_client.writes == [
+        "POST /api/v1/namespaces/kfjupyter-ada/pods",
+        "DELETE /api/v1/namespaces/kfjupyter-ada/pods/jupyter-ada",
+        "POST /api/v1/namespaces/kfjupyter-ada/pods",
+    ]
+
     def conflict(method: str, path: str, body: Any) -> Any:
         if method == "POST" and path.endswith("/pods"):
             raise _error(409)
-        return None
+        return pod if method == "GET" else None
 
     kube = fake_kube(conflict)
     with pytest.raises(ApiException):
-        spawn(kube, Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada"))
+        spawn(kube, known)
     assert [w.split()[0] for w in kube.api_client.writes] == ["POST", "DELETE", "POST"]
+
+
+def test_someone_elses_pod_is_never_deleted() -> None:
+    ours = objects()
+    known = Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada")
+    named = {**ours.pod, "metadata": {**ours.pod["metadata"], "annotations": {
+        **ours.pod["metadata"]["annotations"], "kfjupyter.dev/servername": "x"}}}  # fmt: skip
+    for taken in (_foreign(ours.pod), _legacy(_foreign(ours.pod)), named):
+        kube = fake_kube(Existing(taken))
+        with pytest.raises(Forbidden, match=r"'jupyter-ada' already exists .* and is not this server's"):
+            spawn(kube, known)
+        assert kube.api_client.writes == ["POST /api/v1/namespaces/kfjupyter-ada/pods"]
 
 
 def test_terminating_namespace_is_a_temporary_error() -> None:
