@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfjupyter.errors import Forbidden, InvalidInput
+from kfjupyter_spawner.patterns import image_problem
 from kfjupyter_spawner.profiles import (
     Choice,
     Option,
@@ -178,6 +179,9 @@ def resolve(config: SpawnerConfig, user: UserInfo, options: Mapping[str, Any]) -
         env.update(effect.env)
     if IMAGE_KEY in options:
         image = str(options[IMAGE_KEY])
+        problem = image_problem(image)
+        if problem is not None:
+            raise InvalidInput(f"image {image[:80]!r}{'…' if len(image) > 80 else ''} {problem}")
         if not profile.image.allows(image):
             raise InvalidInput(f"image {image!r} is not allowed for profile {profile.slug!r}")
         chosen[IMAGE_KEY] = image

@@ -9,14 +9,24 @@ A bad configuration fails with errors that name the exact path, e.g.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kfjupyter.errors import InvalidInput
+from kfjupyter_spawner.patterns import MAX_IMAGE, image_problem, unsafe_reason
 
 SLUG = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -31,7 +41,33 @@ def parse_quantity(value: str) -> float:
     return float(k8s_parse(value))
 
 
-Quantity = Annotated[str, Field(description="A Kubernetes quantity, e.g. '500m', '2', '4Gi'.")]
+def _quantity(value: str) -> str:
+    parse_quantity(value)
+    return value
+
+
+def _size(value: str) -> str:
+    if parse_quantity(value) <= 0:
+        raise ValueError(f"size {value!r} must be more than 0")
+    return value
+
+
+def _env_names(env: dict[str, str]) -> dict[str, str]:
+    for name in env:
+        if not _ENV_NAME.match(name):
+            raise ValueError(
+                f"{name!r} is not a valid environment variable name "
+                "(letters, digits, '_', '-' and '.', not starting with a digit)"
+            )
+    return env
+
+
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+Quantity = Annotated[
+    str, AfterValidator(_quantity), Field(description="A Kubernetes quantity, e.g. '500m', '2', '4Gi'.")
+]
+Size = Annotated[str, AfterValidator(_size), Field(description="A Kubernetes quantity above 0, e.g. '10Gi'.")]
+Env = Annotated[dict[str, str], AfterValidator(_env_names)]
 
 
 class _Model(BaseModel):
@@ -114,33 +150,58 @@ class Image(_Model):
     default: str = Field(description="Image used when the user does not choose one.")
     choices: list[str] = Field(default_factory=list, description="Other images users may pick.")
     pattern: str | None = Field(
-        None, description="Full-match regex for free-text images; empty: no free text."
+        None,
+        description="Full-match regex for free-text images; empty: no free text. It must match in "
+        "linear time: at each quantifier or alternation the ways on start with different characters "
+        "(so no '(a+)+', '.*.*' or '(a|ab)'), no backreferences or lookarounds. Free-text images "
+        f"are at most {MAX_IMAGE} printable ASCII characters.",
     )
 
     @field_validator("pattern")
     @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
+    def _bounded(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"not a valid regex: {error}") from None
+            reason = unsafe_reason(value)
+            if reason is not None:
+                raise ValueError(f"pattern {value!r}: {reason}")
+        return value
+
+    @field_validator("default")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        problem = image_problem(value)
+        if problem is not None:
+            raise ValueError(f"image {value[:80]!r} {problem}")
+        return value
+
+    @field_validator("choices")
+    @classmethod
+    def _images(cls, value: list[str]) -> list[str]:
+        for image in value:
+            cls._image(image)
         return value
 
     def allows(self, image: str) -> bool:
         """Whether ``image`` may be used with this profile (full match, never a prefix)."""
         if image == self.default or image in self.choices:
             return True
-        return self.pattern is not None and re.fullmatch(self.pattern, image) is not None
+        if self.pattern is None or image_problem(image) is not None:
+            return False  # the pattern only ever sees short, plain text
+        return re.fullmatch(self.pattern, image) is not None
 
 
 class UserVolume(_Model):
     """A per-user PVC, created if missing and kept when the server stops."""
 
     kind: Literal["user"] = "user"
-    name: str = Field(pattern=f"^{SLUG}$", description="Volume name; the PVC is '<user>-<name>'.")
+    name: str = Field(
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length=40,
+        description="Volume name: lowercase letters and digits with single hyphens. The PVC is "
+        "'<user>-<name>', or '<user>--<name>' when the name has a hyphen (user names escaped like in pod names).",
+    )
     mount_path: str = Field(pattern=r"^/.*", description="Where it is mounted in the container.")
-    size: Quantity = Field(description="Requested size, e.g. '10Gi'.")
+    size: Size = Field(description="Requested size, e.g. '10Gi'.")
     storage_class: str | None = Field(None, description="Storage class; empty: the cluster default.")
     access_mode: Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"] = Field(
         "ReadWriteOnce", description="PVC access mode."
@@ -161,7 +222,7 @@ class ShmVolume(_Model):
     """A memory-backed /dev/shm of a given size (PyTorch data loaders need more than 64 MiB)."""
 
     kind: Literal["shm"] = "shm"
-    size: Quantity = Field(description="Size limit, e.g. '2Gi'.")
+    size: Size = Field(description="Size limit, e.g. '2Gi'.")
 
 
 Volume = Annotated[Union[UserVolume, SharedVolume, ShmVolume], Field(discriminator="kind")]
@@ -175,7 +236,7 @@ class Overrides(_Model):
     memory: Request | None = Field(None, description="Memory request/limit.")
     gpu_type: str | None = Field(None, description="Key of one of the profile's GPU types.")
     gpu_count: int | None = Field(None, ge=0, description="Number of GPUs.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    env: Env = Field(default_factory=dict, description="Extra environment variables.")
 
 
 class Choice(_Model):
@@ -221,7 +282,10 @@ class Profile(_Model):
     resources: Resources = Field(default_factory=Resources, description="CPU and memory.")
     gpu: Gpu | None = Field(None, description="GPUs offered by this profile.")
     volumes: list[Volume] = Field(default_factory=list, description="Volumes mounted in the server.")
-    env: dict[str, str] = Field(default_factory=dict, description="Environment variables.")
+    env: Env = Field(
+        default_factory=dict,
+        description="Environment variables (names: letters, digits, '_', '-', '.', not starting with a digit).",
+    )
     node_selector: dict[str, str] = Field(default_factory=dict, description="Node selector.")
     tolerations: list[Toleration] = Field(default_factory=list, description="Tolerations.")
     options: dict[str, Option] = Field(default_factory=dict, description="Questions, by option key.")
@@ -229,6 +293,24 @@ class Profile(_Model):
     cluster_access: bool = Field(
         False, description="Mount a service-account token so the notebook can create pipeline/training pods."
     )
+
+    @model_validator(mode="after")
+    def _volumes_distinct(self) -> Profile:
+        names: dict[str, int] = {}
+        paths: dict[str, int] = {}
+        for i, volume in enumerate(self.volumes):
+            name, path = (
+                ("dshm", "/dev/shm") if isinstance(volume, ShmVolume) else (volume.name, volume.mount_path)  # noqa: S108
+            )
+            path = posixpath.normpath(path)
+            if name in names:
+                raise ValueError(f"volumes[{i}].name: {name!r} is also the name of volumes[{names[name]}]")
+            if path in paths:
+                raise ValueError(
+                    f"volumes[{i}].mount_path: {path!r} is also where volumes[{paths[path]}] is mounted"
+                )
+            names[name], paths[path] = i, i
+        return self
 
     @model_validator(mode="after")
     def _choices_fit(self) -> Profile:
@@ -318,7 +400,7 @@ def config_errors(error: ValidationError) -> list[str]:
     for item in error.errors():
         msg = str(item["msg"]).removeprefix("Value error, ")
         where = _path(tuple(item["loc"]))
-        if msg.startswith("options."):  # a profile-level check that names a nested path itself
+        if msg.startswith(("options.", "volumes[")):  # a profile-level check naming a nested path itself
             sub, _, msg = msg.partition(": ")
             where = f"{where}.{sub}" if where else sub
         lines.append(f"{where or '(top level)'}: {msg}")

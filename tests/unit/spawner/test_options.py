@@ -77,3 +77,19 @@ def test_no_leak_between_spawns() -> None:
     cpu = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
     assert gpu.gpu is not None and cpu.gpu is None
     assert not cpu.node_selector and not cpu.tolerations
+
+
+def test_a_long_free_text_image_is_refused_before_any_pattern_runs() -> None:
+    from kfjupyter_spawner.profiles import load_config
+
+    config = load_config(
+        [{"slug": "free", "display_name": "Free", "image": {"default": "img:1", "pattern": "[a-z]+:[0-9]+"}}]
+    )
+    user = UserInfo("ada")
+    assert resolve(config, user, {"image": "img:2"}).image == "img:2"
+    with pytest.raises(
+        InvalidInput, match=r"image 'a{80}'… is 100006 characters long; images have at most 512"
+    ):
+        resolve(config, user, {"image": "a" * 100_000 + ":12345"})
+    with pytest.raises(InvalidInput, match="only contain printable ASCII characters without spaces"):
+        resolve(config, user, {"image": "img:2\n"})

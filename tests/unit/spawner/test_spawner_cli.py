@@ -112,3 +112,23 @@ def test_hub_role_holds_every_right_it_grants(capsys: pytest.CaptureFixture[str]
         "escalate",
     ) not in held
     assert not any(r["resources"] == ["secrets"] for r in role["rules"])
+
+
+def test_check_refuses_profiles_the_hub_could_not_survive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "profiles:\n"
+        "  - slug: cpu\n"
+        "    display_name: C\n"
+        "    image: {default: x, pattern: '(a+)+b'}\n"
+        "    env: {'A B': '1'}\n"
+        "    volumes:\n"
+        "      - {kind: shm, size: -1Gi}\n"
+    )
+    assert main(["check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "profiles[0].image.pattern: pattern '(a+)+b'" in err
+    assert "profiles[0].env: 'A B' is not a valid environment variable name" in err
+    assert "profiles[0].volumes[0].size: '-1Gi' is not a Kubernetes quantity" in err
