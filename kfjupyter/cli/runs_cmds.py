@@ -56,11 +56,17 @@ def _when(ts: float | None) -> str:
     return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _warn(message: str | None) -> None:
+    if message:
+        print(f"kfjupyter: warning: {message}", file=sys.stderr)
+
+
 def _list(args: argparse.Namespace) -> int:
     from kfjupyter.store import open_store
+    from kfjupyter.store.base import mark_interrupted_for_reading
 
     with open_store() as store:
-        store.mark_interrupted()
+        _warn(mark_interrupted_for_reading(store))
         _auto_sync(store, None)
         runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
@@ -75,9 +81,10 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from kfjupyter.api import load_run
     from kfjupyter.store import open_store
+    from kfjupyter.store.base import mark_interrupted_for_reading
 
     with open_store() as store:
-        store.mark_interrupted()
+        _warn(mark_interrupted_for_reading(store))
         _auto_sync(store, args.run_id)
         run = load_run(store, args.run_id)
     body = run.to_json()

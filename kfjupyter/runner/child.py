@@ -118,8 +118,15 @@ def _save(name: str, value: Any, job: StepJob) -> Any:
         except OSError as error:
             if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
                 raise
-    disk.mkdir(parents=True, exist_ok=True)
-    return save_value(name, value, disk, job.step)
+    try:
+        disk.mkdir(parents=True, exist_ok=True)
+        return save_value(name, value, disk, job.step)
+    except OSError as error:  # a full disk: the step fails saying so, naming where
+        from kfjupyter.errors import StepFailed
+        from kfjupyter.runner.stepfiles import os_error_message
+
+        where = os_error_message(error, disk)
+        raise StepFailed(f"step '{job.step}' could not save '{name}' ({where})") from None
 
 
 def run_job(job: StepJob, shell: Any) -> StepResult:

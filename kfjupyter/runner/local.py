@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
+from kfjupyter.context import METRICS_FILE
+from kfjupyter.errors import StepFailed
 from kfjupyter.runner import planning, reuse
 from kfjupyter.runner.child import RESULT_FILE
 from kfjupyter.runner.forkserver import ForkServer
@@ -28,6 +30,7 @@ from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.runner.recording import Recorder, now
 from kfjupyter.runner.scratch import Persister, scratch_root
 from kfjupyter.runner.state import Scheduler
+from kfjupyter.runner.stepfiles import checked_metrics, own_file, read_result, verify_output
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate
 from kfjupyter.store.liveness import process_start
 
@@ -58,6 +61,13 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+def _is_own_file(path: Path) -> bool:
+    try:
+        return own_file(path, "log") is not None
+    except StepFailed:
+        return False
 
 
 class LocalRun:
@@ -94,6 +104,8 @@ class LocalRun:
         self._persister = Persister(root, lambda m: self._events.put(m)) if root is not None else None
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._by_pid: dict[int, str] = {}
+        self._ended: dict[str, float] = {}  # step -> when it ended, while its outputs are persisted
+        self._late_failures: list[str] = []  # steps whose outputs could not be kept in the run folder
 
     def _emit(self, step: str, status: str, detail: str = "") -> None:
         if self.options.on_event is not None:
@@ -126,9 +138,12 @@ class LocalRun:
             if self._persister is not None:
                 self._persister.remove_run(self.run.id)
         outcome = self.scheduler.outcome
+        if outcome == "succeeded" and self._late_failures:
+            outcome = "failed"
         error = None
         if outcome != "succeeded":
             failed = [n for n, s in self.scheduler.statuses().items() if s.value == "failed"]
+            failed += [n for n in self._late_failures if n not in failed]
             error = f"step(s) failed: {', '.join(failed)}" if failed else "cancelled"
         self.store.update_run(self.run.id, RunUpdate(status=outcome, error=error))
         return outcome
@@ -259,26 +274,27 @@ class LocalRun:
         name = attempt.step
         step_dir = Path(job_path).parent
         log = self.store.log_path(self.run.id, name)
-        self.metrics.update(self.recorder.metrics(name, step_dir))
-        result_file = step_dir / RESULT_FILE
-        result = StepResult.from_json(result_file.read_text()) if result_file.exists() else None
+        tampered: str | None = None
+        result: StepResult | None = None
+        try:  # everything here was written by (or is in reach of) the step's own code
+            metrics_file = step_dir / METRICS_FILE
+            self.metrics.update(self.recorder.metrics(checked_metrics(self.run.id, name, metrics_file)))
+            result = read_result(step_dir / RESULT_FILE)
+            own_file(log, "log")
+        except StepFailed as unusable:
+            tampered = f"step '{name}' failed: {unusable.message}"
         if self.scheduler.status(name).value == "cancelled" or self.scheduler.cancelling:
             with contextlib.suppress(Exception):
                 self.scheduler.fail(name, "cancelled")
             self.recorder.step(name, "cancelled", finished_at=now(), signal=sig, exit_code=code)
             self._emit(name, "cancelled")
             return
-        if result is not None and result.ok and code == 0:
-            self.produced[name] = {o.name: o for o in result.outputs}
-            self.scheduler.succeed(name)
-            self.recorder.step(name, "succeeded", finished_at=now(), exit_code=code)
-            self._emit(name, "succeeded")
-            self._keys[name] = attempt.key
-            if self._persister is not None and self._persister.holds(result):
-                self._persister.submit(name, result, step_dir / "outputs")
-            else:
-                self._keep(name, result)
-            return
+        if tampered is None and result is not None and result.ok and code == 0:
+            try:
+                self._succeed(name, attempt, result, step_dir)
+                return
+            except StepFailed as unchecked:
+                tampered = f"step '{name}' failed: {unchecked.message}"
         timeout = self.pipeline.step(name).settings.timeout_s
         if attempt.timed_out:
             error = f"step '{name}' timed out after {timeout:g} s and was killed"
@@ -286,6 +302,8 @@ class LocalRun:
             error = f"step '{name}' was lost: the step process server stopped"
         elif sig is not None:
             error = f"step '{name}' was killed by {_signal_name(sig)}"
+        elif tampered is not None:
+            error = tampered
         elif result is not None and result.error:
             error = result.error.splitlines()[0]
         else:
@@ -294,28 +312,59 @@ class LocalRun:
         self.recorder.step(
             name, "pending" if retry else "failed", finished_at=now(), error=error, exit_code=code, signal=sig
         )
-        if log.exists():
+        if _is_own_file(log):
             self.recorder.outputs(name, [], [], log)
         self._emit(name, "retrying" if retry else "failed", error)
         if not retry:
             self._mark_upstream_failed()
 
-    def _keep(self, name: str, result: StepResult) -> None:
-        """Record a step's outputs (now on disk) as artifacts and under its cache key."""
-        self.recorder.outputs(name, result.outputs, result.figures, self.store.log_path(self.run.id, name))
+    def _succeed(self, name: str, attempt: _Attempt, result: StepResult, step_dir: Path) -> None:
+        """A step ended well: check its outputs, then let its dependents start and record it.
+
+        Outputs on disk are checked (size and sha256) now; outputs in scratch are checked once
+        their copy in the run folder is (see :class:`Persister`): until then the step's record
+        stays ``running`` while its dependents may already read the scratch copies.
+        """
+        scratch = self._persister is not None and self._persister.holds(result)
+        for out in result.outputs:
+            if not (scratch and self._persister is not None and self._persister.in_scratch(out)):
+                verify_output(out)
+        self.produced[name] = {o.name: o for o in result.outputs}
+        self.scheduler.succeed(name)
+        self._keys[name] = attempt.key
+        self._ended[name] = now()
+        if scratch and self._persister is not None:
+            self._persister.submit(name, result, step_dir / "outputs")
+            return
+        self._kept(name, result)
+
+    def _kept(self, name: str, result: StepResult) -> None:
+        """Record a step whose outputs are all on disk and checked: succeeded, its artifacts, its cache entry."""
+        self.recorder.step(name, "succeeded", finished_at=self._ended.pop(name, now()), exit_code=0)
+        self._emit(name, "succeeded")
+        try:
+            self.recorder.outputs(
+                name, result.outputs, result.figures, self.store.log_path(self.run.id, name)
+            )
+        except (OSError, ValueError) as error:  # a figure or the log moved away meanwhile
+            self._warn(name, f"some files of step '{name}' could not be recorded ({error})")
         self.recorder.cache(self._keys[name], name, result)
 
     def _record_persisted(self, message: dict[str, Any]) -> None:
         name = str(message["persisted"])
         result = message.get("result")
         if isinstance(result, StepResult):
-            self._keep(name, result)
-        else:
-            self.store.add_event(
-                EventRecord(
-                    run_id=self.run.id, step=name, type="warning", payload={"message": message.get("error")}
-                )
-            )
+            self._kept(name, result)
+            return
+        error = f"step '{name}' failed: {message.get('error')}"
+        self._late_failures.append(name)
+        self.recorder.step(name, "failed", finished_at=self._ended.pop(name, now()), error=error)
+        self._emit(name, "failed", error)
+
+    def _warn(self, name: str, message: str) -> None:
+        self.store.add_event(
+            EventRecord(run_id=self.run.id, step=name, type="warning", payload={"message": message})
+        )
 
     def _mark_upstream_failed(self) -> None:
         for name, state in self.scheduler.statuses().items():

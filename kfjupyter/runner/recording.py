@@ -6,7 +6,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-from kfjupyter.context import read_metrics
 from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.store import (
     ArtifactRecord,
@@ -96,20 +95,8 @@ class Recorder:
                 )
             )
 
-    def metrics(self, step: str, step_dir: Path) -> dict[str, float]:
-        """Move the metrics a step logged into the store; return the last value of each."""
-        rows = read_metrics(step_dir)
-        records = [
-            MetricRecord(
-                run_id=self.run_id,
-                step=step,
-                name=str(r["name"]),
-                value=float(r["value"]),  # type: ignore[arg-type]
-                index=int(r["index"]),  # type: ignore[call-overload]
-                ts=float(r["ts"]),  # type: ignore[arg-type]
-            )
-            for r in rows
-        ]
+    def metrics(self, records: list[MetricRecord]) -> dict[str, float]:
+        """Store the metrics a step logged (see :func:`~kfjupyter.runner.stepfiles.checked_metrics`); the last value of each."""
         if records:
             self.store.add_metrics(records)
         return {r.name: r.value for r in records}

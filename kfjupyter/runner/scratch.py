@@ -3,13 +3,15 @@
 A value passed between two steps is written where the next step can map it at memory speed
 (``/dev/shm``), so a gigabyte array moves between steps at well over 1 GB/s even on a slow disk.
 As soon as the producing step succeeds, a background thread copies its outputs into the run's
-folder; only then are they recorded as artifacts and cache entries (what the store points to is
-always on disk). The run's scratch folder is removed when the run ends. ``KFJUPYTER_SCRATCH=off``
+folder and checks each copy (size and sha256); only then is the step recorded as succeeded and
+are its outputs recorded as artifacts and cache entries (what the store points to is always on
+disk, complete). A copy that fails (a full disk) fails the step. The run's scratch folder is removed when the run ends. ``KFJUPYTER_SCRATCH=off``
 turns this off; ``KFJUPYTER_SCRATCH=/path`` picks another place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -18,7 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.runner.job import StepResult
+from kfjupyter.errors import StepFailed
+from kfjupyter.runner.job import SavedOutput, StepResult
+from kfjupyter.runner.stepfiles import os_error_message, verify_output
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -65,12 +69,20 @@ class Persister:
         self._lock = threading.Lock()
         self.pending = 0
 
+    def in_scratch(self, output: SavedOutput) -> bool:
+        """Whether ``output`` lies in scratch (else the step wrote it to disk itself)."""
+        return Path(output.path).is_relative_to(self.root)
+
     def holds(self, result: StepResult) -> bool:
         """Whether any of ``result``'s outputs lie in scratch."""
-        return any(Path(o.path).is_relative_to(self.root) for o in result.outputs)
+        return any(self.in_scratch(o) for o in result.outputs)
 
     def submit(self, step: str, result: StepResult, destination: Path) -> None:
-        """Copy ``result``'s scratch outputs into ``destination``, then notify ``{"persisted": step}``."""
+        """Copy ``result``'s scratch outputs into ``destination``, then notify ``{"persisted": step}``.
+
+        The message carries the result with the copies' paths, each copy checked against the size
+        and sha256 the step reported, or an ``error`` ("disk full" and the path, or what differs).
+        """
         with self._lock:
             self.pending += 1
         threading.Thread(
@@ -79,22 +91,27 @@ class Persister:
 
     def _copy(self, step: str, result: StepResult, destination: Path) -> None:
         message: dict[str, Any] = {"persisted": step}
+        target: Path | None = None
         try:
             destination.mkdir(parents=True, exist_ok=True)
             outputs = []
             for out in result.outputs:
-                source = Path(out.path)
-                if source.is_relative_to(self.root):
-                    target = destination / source.name
-                    shutil.copyfile(source, target)
+                if self.in_scratch(out):
+                    target = destination / Path(out.path).name
+                    shutil.copyfile(out.path, target)
                     out = replace(out, path=str(target))
+                    verify_output(out)
+                    target = None
                 outputs.append(out)
             message["result"] = replace(result, outputs=outputs)
         except OSError as error:
-            message["error"] = (
-                f"could not keep the outputs of step '{step}' ({error}); they will not be cached"
-            )
+            message["error"] = f"could not keep its outputs ({os_error_message(error, target)})"
+        except StepFailed as error:
+            message["error"] = error.message
         finally:
+            if target is not None:  # a partial copy only takes room
+                with contextlib.suppress(OSError):
+                    target.unlink()
             with self._lock:
                 self.pending -= 1
             self._notify(message)

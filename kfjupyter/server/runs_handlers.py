@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from kfjupyter.server.launch import confine, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
+from kfjupyter.store.base import mark_interrupted_for_reading
 
 RUN_ID = r"(?P<run_id>[^/]+)"
 STEP = r"(?P<step>[^/]+)"
@@ -60,6 +62,16 @@ def opened_store() -> Iterator[RunStore]:
         yield store
     finally:
         store.close()
+
+
+def refresh_liveness(store: RunStore, log: logging.Logger) -> None:
+    """Mark runs whose process died interrupted before they are read.
+
+    A store that cannot be written now (a full disk) is still read, with a warning in the server log.
+    """
+    warning = mark_interrupted_for_reading(store)
+    if warning:
+        log.warning("kfjupyter: %s", warning)
 
 
 def _duration(started: float | None, finished: float | None) -> float | None:
@@ -151,7 +163,9 @@ class RunsHandler(KfJupyterHandler):
         """List one page of runs in the ``sort`` order; one extra row is read to tell whether more follow."""
         query = parse_query(models.RunListQuery, self.request.query_arguments)
         with opened_store() as store:
-            store.mark_interrupted()  # a run whose process died is listed as interrupted, not running
+            refresh_liveness(
+                store, self.log
+            )  # a run whose process died is listed as interrupted, not running
             runs = store.list_runs(
                 kind=query.kind,
                 status=query.status,
@@ -189,7 +203,7 @@ class RunHandler(KfJupyterHandler):
                 live = live_kfp_runs([store.get_run(run_id)])
             await refresher.refresh(live)  # no store held open while KFP is asked
         with opened_store() as store:
-            store.mark_interrupted()  # a run whose process died reads interrupted, not running
+            refresh_liveness(store, self.log)  # a run whose process died reads interrupted, not running
             run = load_run(store, run_id)
         self.reply(
             models.RunDetail(

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, TypeVar, get_args
 
-from kfjupyter.errors import InvalidInput
+from kfjupyter.errors import InvalidInput, Unavailable
 from kfjupyter.store import files
 from kfjupyter.store.models import (
     ArtifactRecord,
@@ -90,6 +90,19 @@ def check_page(limit: int | None, offset: int = 0, sort: str = "newest", q: str 
         raise InvalidInput(f"limit and offset must be >= 0, got limit={limit}, offset={offset}.")
     if sort not in get_args(RunSort):
         raise InvalidInput(f"sort must be one of {', '.join(get_args(RunSort))}, got {sort!r}.")
+
+
+def mark_interrupted_for_reading(store: RunStore) -> str | None:
+    """Call :meth:`RunStore.mark_interrupted` before a read that must work on a full disk.
+
+    ``None`` when done; when the store cannot be written now, a warning to show with what is read
+    (runs whose process died then still read as they were recorded).
+    """
+    try:
+        store.mark_interrupted()
+    except Unavailable as error:
+        return f"runs whose process died could not be marked interrupted: {error.message}"
+    return None
 
 
 class RunStore(ABC):
