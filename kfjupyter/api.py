@@ -20,9 +20,10 @@ from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import check_nesting, parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.notebook.reader import notebook_path
-from kfjupyter.runner import forkserver
+from kfjupyter.runner import forkserver, reuse
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
+from kfjupyter.runner.reuse import PlannedStep
 from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
 
 
@@ -133,6 +134,31 @@ def run_notebook(
     finally:
         forkserver.release(server)
         if own and store is not None:
+            store.close()
+
+
+def plan_notebook(
+    notebook: str | Path,
+    parameters: Mapping[str, JsonValue] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    cache: bool = True,
+    store: RunStore | None = None,
+) -> list[PlannedStep]:
+    """What ``run_notebook`` would do now with each step (run it or reuse its cached outputs), and why.
+
+    Runs nothing: the decisions are the runner's own (:func:`kfjupyter.runner.reuse.decide`).
+    """
+    path = notebook_path(notebook)
+    pipeline, diagnostics = compile_notebook(path)
+    raise_on_errors(diagnostics)
+    values = resolve_parameters(pipeline, parameters, overrides)
+    own = store is None
+    store = store or open_store()
+    try:
+        return reuse.plan(store, pipeline, values, use_cache=cache, workdir=path.parent)
+    finally:
+        if own:
             store.close()
 
 

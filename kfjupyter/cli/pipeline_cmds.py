@@ -28,6 +28,11 @@ def add_parser(sub: Any) -> None:
     run.add_argument(
         "--resume", metavar="RUN_ID", help="finish an interrupted run, reusing what it already did"
     )
+    run.add_argument(
+        "--plan",
+        action="store_true",
+        help="run nothing: say which steps would run and which come from the cache, and why",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object with the result")
     run.add_argument("--run-id", default=None, help="id to give the new run (default: generated)")
     run.set_defaults(handler=_run)
@@ -61,6 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     from kfjupyter.api import resume_run, run_notebook
     from kfjupyter.errors import InvalidInput
 
+    if args.plan:
+        return _plan(args)
     interruptible()
     progress = None if args.json else Progress(sys.stderr)
     on_event = progress.on_event if progress else None
@@ -84,6 +91,22 @@ def _run(args: argparse.Namespace) -> int:
     elif progress is not None:
         progress.summary(run.to_json())
     return 0 if run.status == "succeeded" else 1
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from kfjupyter.api import plan_notebook
+    from kfjupyter.errors import InvalidInput
+
+    if args.resume or not args.notebook:
+        raise InvalidInput("--plan needs a notebook, e.g. `kfjupyter run train.ipynb --plan` (not --resume)")
+    steps = plan_notebook(args.notebook, overrides=args.param, cache=not args.no_cache)
+    if args.json:
+        print(json.dumps({"steps": [s.to_json() for s in steps]}))
+        return 0
+    width = max((len(s.name) for s in steps), default=0)
+    for s in steps:
+        print(f"{s.name:<{width}}  {s.action:<6}  {'; '.join(s.reasons)}")
+    return 0
 
 
 def _lint(args: argparse.Namespace) -> int:

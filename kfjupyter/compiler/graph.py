@@ -427,6 +427,8 @@ def step_settings(mark: MarkSettings, layout: Layout) -> StepSettings:
         retries=mark.retries or 0,
         timeout_s=mark.timeout_s,
         cache=True if mark.cache is None else mark.cache,
+        depends_on=list(mark.depends_on),
+        depends_on_env=list(mark.depends_on_env),
         volumes=[v.as_setting() for v in layout.volumes],
         secrets=[{"secret": s, "key": k, "env": e} for s, k, e in mark.secrets],
         annotations=dict(mark.annotations),

@@ -57,6 +57,13 @@ class StepSettings(_Frozen):
         description=f"Wall-clock limit for one attempt, in seconds (at most {MAX_TIMEOUT_S}: 30 days).",
     )
     cache: bool = Field(True, description="Whether the step's outputs may be reused from the cache.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Files or glob patterns (relative to the notebook) whose contents join the cache key.",
+    )
+    depends_on_env: list[str] = Field(
+        default_factory=list, description="Environment variables whose values join the cache key."
+    )
     node_selector: dict[str, str] = Field(default_factory=dict, description="Kubernetes node selector.")
     tolerations: list[dict[str, str]] = Field(default_factory=list, description="Kubernetes tolerations.")
     volumes: list[dict[str, str]] = Field(

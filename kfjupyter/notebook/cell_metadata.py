@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.marks import (
+    ENV_NAME_RE,
     MAX_RETRIES,
     MAX_STEP_NAME_LENGTH,
     MAX_TIMEOUT_S,
@@ -77,6 +78,30 @@ class KfCellMetadata(BaseModel):
         "(e.g. model.predict(X), plot(df)) are not taken as changes, so the steps reading the same object "
         "can run in parallel. A run fails the step if it does change an input.",
     )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Files or glob patterns, relative to the notebook, that the step reads in ways the "
+        "cache cannot see (a subprocess, a compiled library): their contents join its cache key.",
+    )
+    depends_on_env: list[str] = Field(
+        default_factory=list,
+        description="Environment variables the step's result depends on: their values join its cache key.",
+    )
+
+    @field_validator("depends_on")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        if any(not p.strip() for p in value):
+            raise ValueError("a file or glob pattern may not be empty")
+        return value
+
+    @field_validator("depends_on_env")
+    @classmethod
+    def _env_names(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not ENV_NAME_RE.match(v)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an environment variable name (letters, digits, '_')")
+        return value
 
     @model_validator(mode="after")
     def _role_and_step(self) -> KfCellMetadata:
@@ -86,9 +111,14 @@ class KfCellMetadata(BaseModel):
             raise ValueError("a step needs a name: set 'step'")
         if self.role not in (None, "step") and self.step is not None:
             raise ValueError(f"'step' is only allowed with role 'step', not {self.role!r}")
-        has_settings = bool(self.after or self.resources or self.image or self.timeout) or any(
-            v is not None for v in (self.retries, self.cache, self.pure)
-        )
+        has_settings = bool(
+            self.after
+            or self.resources
+            or self.image
+            or self.timeout
+            or self.depends_on
+            or self.depends_on_env
+        ) or any(v is not None for v in (self.retries, self.cache, self.pure))
         if self.role not in (None, "step") and has_settings:
             raise ValueError(f"step settings are only allowed on a step, not on role {self.role!r}")
         return self
@@ -125,6 +155,8 @@ def parse_cell_metadata(metadata: Mapping[str, Any], cell: int) -> CellMark | No
         timeout_s=spec.timeout,
         cache=spec.cache,
         pure=spec.pure,
+        depends_on=tuple(spec.depends_on),
+        depends_on_env=tuple(spec.depends_on_env),
     )
     return CellMark(
         role=spec.role,

@@ -17,6 +17,7 @@ Role = Literal["step", "imports", "functions", "parameters", "metrics", "skip"]
 Syntax = Literal["tags", "metadata", "magic"]
 
 STEP_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 METRICS_STEP_NAME = "pipeline_metrics"
 #: Longest step name: it becomes a file name, a store key and part of Kubernetes object names.
 MAX_STEP_NAME_LENGTH = 100
@@ -49,6 +50,13 @@ class MarkSettings(_Frozen):
         description=f"Time limit of one attempt, seconds (at most {MAX_TIMEOUT_S}, 30 days).",
     )
     cache: bool | None = Field(None, description="Whether outputs may come from the cache.")
+    depends_on: tuple[str, ...] = Field(
+        (),
+        description="Files or glob patterns (relative to the notebook) whose contents join the step's cache key.",
+    )
+    depends_on_env: tuple[str, ...] = Field(
+        (), description="Environment variables whose values join the step's cache key."
+    )
     annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
     labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
     secrets: tuple[tuple[str, str, str], ...] = Field((), description="(secret, key, ENV) triples.")

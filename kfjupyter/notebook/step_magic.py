@@ -4,6 +4,7 @@ Syntax (first line of a code cell)::
 
     %%step NAME [--after A B ...] [--gpu N] [--gpu-type T] [--cpu C] [--memory M]
                 [--image I] [--retries N] [--timeout SECONDS] [--no-cache] [--pure]
+                [--depends-on FILE_OR_GLOB ...] [--depends-on-env VAR ...]
 
 The line is split with :mod:`shlex` and parsed by an argparse parser that raises instead of exiting.
 The IPython magic (front door) and the compiler share :func:`parse_step_line`.
@@ -16,7 +17,7 @@ import shlex
 from typing import NoReturn
 
 from kfjupyter.errors import InvalidInput
-from kfjupyter.notebook.marks import MAX_RETRIES, MAX_TIMEOUT_S, CellMark, MarkSettings
+from kfjupyter.notebook.marks import ENV_NAME_RE, MAX_RETRIES, MAX_TIMEOUT_S, CellMark, MarkSettings
 
 MAGIC = "%%step"
 
@@ -43,13 +44,16 @@ def _build_parser() -> _Parser:
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--no-cache", dest="no_cache", action="store_true")
     parser.add_argument("--pure", action="store_true")
+    parser.add_argument("--depends-on", dest="depends_on", nargs="+", default=[], metavar="FILE")
+    parser.add_argument("--depends-on-env", dest="depends_on_env", nargs="+", default=[], metavar="VAR")
     return parser
 
 
 _PARSER = _build_parser()
 USAGE = (
     "%%step NAME [--after A B] [--gpu N] [--gpu-type T] [--cpu C] [--memory M] "
-    "[--image I] [--retries N] [--timeout S] [--no-cache] [--pure]"
+    "[--image I] [--retries N] [--timeout S] [--no-cache] [--pure] [--depends-on FILE_OR_GLOB ...] "
+    "[--depends-on-env VAR ...]"
 )
 
 
@@ -87,6 +91,14 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
             f"{where}%%step: --timeout must be a positive number of seconds, at most {MAX_TIMEOUT_S} "
             f"(30 days), got {args.timeout:g}."
         )
+    bad = [v for v in args.depends_on_env if not ENV_NAME_RE.match(v)]
+    if bad:
+        raise InvalidInput(
+            f"{where}%%step: --depends-on-env {bad[0]!r} is not an environment variable name "
+            "(letters, digits, '_')."
+        )
+    if any(not p.strip() for p in args.depends_on):
+        raise InvalidInput(f"{where}%%step: --depends-on needs a file or glob pattern, not an empty one.")
     settings = MarkSettings(
         cpu=args.cpu,
         memory=args.memory,
@@ -97,6 +109,8 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         timeout_s=args.timeout,
         cache=False if args.no_cache else None,
         pure=True if args.pure else None,
+        depends_on=tuple(args.depends_on),
+        depends_on_env=tuple(args.depends_on_env),
     )
     return CellMark(
         role="step",

@@ -45,8 +45,12 @@ def step_cache_key(
     parameters: Mapping[str, JsonValue],
     inputs: Mapping[str, str],
     outputs: Sequence[str],
+    declared: Mapping[str, JsonValue] | None = None,
 ) -> str:
-    """Key of one step execution; ``inputs`` maps each input name to its content hash."""
+    """Key of one step execution; ``inputs`` maps each input name to its content hash.
+
+    ``declared`` holds the files and environment variables the step declares it depends on.
+    """
     material = {
         "kind": kind,
         "setup": list(setup),
@@ -56,5 +60,7 @@ def step_cache_key(
         "outputs": sorted(outputs),
         "env": environment_fingerprint(),
     }
+    if declared:
+        material["declared"] = dict(declared)
     blob = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -167,7 +167,9 @@ class LocalRun:
             progress = False
             for name in self.scheduler.next_ready():
                 step = self.pipeline.step(name)
-                key = planning.cache_key(self.pipeline, step, self.parameters, self.produced)
+                key = planning.cache_key(
+                    self.pipeline, step, self.parameters, self.produced, workdir=self.workdir
+                )
                 decision = reuse.decide(self.store, step, key, use_cache=self.options.use_cache)
                 self.scheduler.start(name)
                 if decision.entry is not None:
@@ -184,11 +186,11 @@ class LocalRun:
                 if not server_ready:
                     server.wait_ready()
                     server_ready = True
-                self._start_attempt(server, name, key)
+                self._start_attempt(server, name, key, decision.reasons)
                 launched = True
         return launched
 
-    def _start_attempt(self, server: ForkServer, name: str, key: str) -> None:
+    def _start_attempt(self, server: ForkServer, name: str, key: str, reasons: list[str]) -> None:
         step = self.pipeline.step(name)
         step_dir = self.store.run_dir(self.run.id) / "steps" / name
         if step_dir.exists():
@@ -218,7 +220,12 @@ class LocalRun:
         server.launch(job_path, os.environ)
         attempt = self.scheduler.attempt(name)
         self.recorder.step(name, "running", attempt=attempt, cache_key=key, started_at=now(), cached=False)
-        self._emit(name, "running", f"attempt {attempt}" if attempt > 1 else "")
+        if attempt == 1 and reasons:
+            self.store.add_event(
+                EventRecord(run_id=self.run.id, step=name, type="cache_miss", payload={"reasons": reasons})
+            )
+        changed = [r for r in reasons if r not in reuse.ROUTINE]
+        self._emit(name, "running", f"attempt {attempt}" if attempt > 1 else "; ".join(changed))
 
     def _next_deadline(self) -> float | None:
         deadlines = [

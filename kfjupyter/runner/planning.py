@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import glob
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kfjupyter.compiler.ir import CodeBlock, JsonValue, Pipeline, Step
 from kfjupyter.runner.cache import step_cache_key
 from kfjupyter.runner.job import SavedOutput, Source, StepJob, ValueRef
+from kfjupyter.runner.tracking import file_sha256
 
 
 def _source(block: CodeBlock) -> Source:
@@ -43,13 +46,31 @@ def step_parameters(step: Step, values: Mapping[str, JsonValue]) -> dict[str, Js
     return {name: values[name] for name in step.parameters if name in values}
 
 
+def declared_inputs(step: Step, workdir: Path, environ: Mapping[str, str]) -> dict[str, JsonValue]:
+    """What the step declares it depends on: each pattern's files with their hashes, each variable's value.
+
+    A pattern matching nothing is kept (with no files), so a file appearing later changes the key.
+    """
+    files: dict[str, JsonValue] = {}
+    for pattern in step.settings.depends_on:
+        # glob.glob, not Path.glob: a pattern may be absolute or start with '..'.
+        matches = sorted(glob.glob(str(workdir / pattern), recursive=True))  # noqa: PTH207
+        found = [Path(m) for m in matches]
+        files[pattern] = {os.path.relpath(m, workdir): file_sha256(str(m)) for m in found if m.is_file()}
+    env: dict[str, JsonValue] = {name: environ.get(name) for name in step.settings.depends_on_env}
+    return {"files": files, "env": env} if files or env else {}
+
+
 def cache_key(
     pipeline: Pipeline,
     step: Step,
     parameters: Mapping[str, JsonValue],
     produced: Mapping[str, Mapping[str, SavedOutput]],
+    *,
+    workdir: Path,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
-    """Cache key of ``step`` given the outputs its upstream steps produced."""
+    """Cache key of ``step`` given the outputs its upstream steps produced (``environ``: os.environ)."""
     inputs = {name: produced[producer][name].sha256 for name, producer in step.inputs.items()}
     return step_cache_key(
         kind=step.kind,
@@ -58,6 +79,7 @@ def cache_key(
         parameters=step_parameters(step, parameters),
         inputs=inputs,
         outputs=step.outputs,
+        declared=declared_inputs(step, workdir, os.environ if environ is None else environ),
     )
 
 

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from kfjupyter.compiler.ir import Step
+from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
 from kfjupyter.errors import NotFound
+from kfjupyter.runner import planning
 from kfjupyter.runner.job import SavedOutput, TrackedRead
 from kfjupyter.runner.tracking import check_reads
 from kfjupyter.store import CachedRead, CacheEntry, RunStore
 
 NO_ENTRY = "no cached result for this step's code, set-up, parameters and inputs"
+NO_CACHE_RUN = "caching is off for this run (--no-cache)"
+NO_CACHE_STEP = "caching is off for this step (its cache setting)"
+#: Reasons not worth a line in the live progress (the plan still lists them).
+ROUTINE = frozenset({NO_ENTRY, NO_CACHE_RUN, NO_CACHE_STEP})
 
 
 @dataclass
@@ -50,9 +57,9 @@ def to_cached(read: TrackedRead) -> CachedRead:
 def decide(store: RunStore, step: Step, key: str, *, use_cache: bool) -> Decision:
     """Whether ``step``, whose cache key is ``key``, is taken from the cache; refreshes touched reads."""
     if not use_cache:
-        return Decision(key, reasons=["caching is off for this run (--no-cache)"])
+        return Decision(key, reasons=[NO_CACHE_RUN])
     if not step.settings.cache:
-        return Decision(key, reasons=["caching is off for this step (its cache setting)"])
+        return Decision(key, reasons=[NO_CACHE_STEP])
     entry = store.get_cache(key)
     if entry is None:
         return Decision(key, reasons=[NO_ENTRY])
@@ -76,3 +83,55 @@ def decide(store: RunStore, step: Step, key: str, *, use_cache: bool) -> Decisio
         with contextlib.suppress(NotFound):  # its run was deleted meanwhile: reuse it this once
             store.put_cache(entry)
     return Decision(key, entry=entry, outputs=outputs, reasons=[f"unchanged since run {entry.run_id}"])
+
+
+@dataclass
+class PlannedStep:
+    """What a run would do with one step, and why."""
+
+    name: str
+    action: str  # "run" or "cached"
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        """The step as ``--plan --json`` prints it."""
+        return {"name": self.name, "action": self.action, "reasons": list(self.reasons)}
+
+
+def plan(
+    store: RunStore,
+    pipeline: Pipeline,
+    parameters: Mapping[str, JsonValue],
+    *,
+    use_cache: bool,
+    workdir: Path,
+) -> list[PlannedStep]:
+    """What a run of ``pipeline`` would do now, step by step, decided as the runner decides."""
+    produced: dict[str, dict[str, SavedOutput]] = {}
+    planned: list[PlannedStep] = []
+    running: set[str] = set()
+    for step in pipeline.steps:
+        waiting = sorted({producer for producer in step.inputs.values() if producer in running})
+        if waiting:
+            names = ", ".join(f"'{n}'" for n in waiting)
+            planned.append(
+                PlannedStep(
+                    step.name,
+                    "run",
+                    [
+                        f"upstream step {names} runs first; this step is reused only if the values "
+                        "it takes from there come out unchanged"
+                    ],
+                )
+            )
+            running.add(step.name)
+            continue
+        key = planning.cache_key(pipeline, step, parameters, produced, workdir=workdir)
+        decision = decide(store, step, key, use_cache=use_cache)
+        if decision.cached:
+            produced[step.name] = {o.name: o for o in decision.outputs}
+            planned.append(PlannedStep(step.name, "cached", decision.reasons))
+        else:
+            running.add(step.name)
+            planned.append(PlannedStep(step.name, "run", decision.reasons))
+    return planned
