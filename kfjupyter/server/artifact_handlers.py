@@ -4,7 +4,8 @@ The file is found through the store's record (never through a path from the requ
 under the store home and must lie inside the run's own directory once symlinks are followed.
 Only a few passive media types are shown inline; everything else downloads as an attachment, and
 a sandboxing Content-Security-Policy keeps an HTML or SVG artifact from running script on the
-server's origin.
+server's origin. ``?attachment=1`` (what the Lab's download links ask for) makes every type an
+attachment, so the browser saves the file instead of showing it.
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ def safe_media_type(media_type: str) -> str:
     return media_type if _MEDIA_TYPE.fullmatch(media_type) else "application/octet-stream"
 
 
-def disposition(media_type: str, filename: str) -> str:
-    """``inline`` for passive media types, ``attachment`` for the rest; with an ASCII file name."""
+def disposition(media_type: str, filename: str, *, attachment: bool = False) -> str:
+    """``inline`` for passive media types, ``attachment`` for the rest (or when asked); with an ASCII file name."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "artifact"
-    kind = "inline" if media_type.split(";")[0] in INLINE_TYPES else "attachment"
+    inline = not attachment and media_type.split(";")[0] in INLINE_TYPES
+    kind = "inline" if inline else "attachment"
     return f'{kind}; filename="{safe}"'
 
 
@@ -92,12 +94,13 @@ class ArtifactDownloadHandler(KfJupyterHandler):
 
     @api("read")
     async def get(self, run_id: str, step: str, name: str) -> None:
-        """Stream the file in chunks with its recorded media type."""
+        """Stream the file in chunks with its recorded media type (``?attachment=1``: as a download)."""
+        attachment = self.get_query_argument("attachment", "") not in ("", "0", "false")
         with opened_store() as store:
             path, media_type = artifact_file(store, run_id, step, name)
         with open_checked(path, step, name) as fh:
             self.set_header("Content-Type", media_type)
-            self.set_header("Content-Disposition", disposition(media_type, path.name))
+            self.set_header("Content-Disposition", disposition(media_type, path.name, attachment=attachment))
             self.set_header("Cache-Control", "private, max-age=60")
             self.set_header("Content-Length", str(os.fstat(fh.fileno()).st_size))
             while chunk := fh.read(_CHUNK):

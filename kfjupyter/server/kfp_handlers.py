@@ -24,6 +24,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection
+from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.server.errors import UpstreamFailed
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.launch import confine, confine_file, relative_to_root
@@ -83,6 +84,14 @@ def check_images(pipeline: Pipeline, image: str | None) -> None:
             )
 
 
+def no_steps_message(diagnostics: list[Diagnostic]) -> str:
+    """The lint's KF001 finding as one line: an empty pipeline cannot be compiled or submitted."""
+    for diagnostic in diagnostics:
+        if diagnostic.code == "KF001":
+            return f"KF001: {diagnostic.message} {diagnostic.hint}".strip()
+    return "KF001: the notebook has no steps, so the pipeline is empty. Mark a cell as a step."
+
+
 def _overrides(parameters: Mapping[str, str]) -> list[str]:
     return [f"{name}={value}" for name, value in parameters.items()]
 
@@ -93,6 +102,8 @@ def checked_pipeline(
     """Compile ``notebook`` for a cluster and resolve its parameters; ``InvalidInput`` for any problem."""
     pipeline, diagnostics = compile_notebook(notebook, target="cluster")
     raise_on_errors(diagnostics)
+    if not pipeline.steps:
+        raise InvalidInput(no_steps_message(diagnostics), reason="no_steps")
     values = resolve_parameters(pipeline, None, _overrides(parameters))
     check_images(pipeline, image)
     return pipeline, values

@@ -220,6 +220,25 @@ export function cancelRun(
   return requestAPI(path, isCancelRequested, { method: 'POST' }, settings);
 }
 
+/** The download path of an artifact under `<base>/kfjupyter/api/`. */
+function artifactPath(runId: string, step: string, name: string): string {
+  const parts = [runId, step, name].map(encodeURIComponent);
+  return `runs/${parts[0]}/artifacts/${parts[1]}/${parts[2]}/download`;
+}
+
+/**
+ * The URL a download link points at: the server sends the file as an attachment. A plain
+ * navigation is authenticated like the Lab's own page (its login cookie).
+ */
+export function artifactDownloadUrl(
+  runId: string,
+  step: string,
+  name: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  return `${apiUrl(artifactPath(runId, step, name), settings)}?attachment=1`;
+}
+
 /**
  * `GET /kfjupyter/api/runs/{id}/artifacts/{step}/{name}/download`: the artifact's bytes.
  *
@@ -231,8 +250,7 @@ export async function downloadArtifact(
   name: string,
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<Blob> {
-  const parts = [runId, step, name].map(encodeURIComponent);
-  const path = `runs/${parts[0]}/artifacts/${parts[1]}/${parts[2]}/download`;
+  const path = artifactPath(runId, step, name);
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(apiUrl(path, settings), {}, settings);

@@ -283,8 +283,9 @@ export function addCommands(
   });
 
   app.commands.addCommand(CommandIDs.runNotebook, {
-    label: 'Kubeflow: Run Notebook',
-    caption: 'Run the current notebook as a pipeline on this server',
+    label: 'Kubeflow: Run as Pipeline with Defaults',
+    caption:
+      'Run the current notebook as a pipeline on this server, with its default parameters (no dialog)',
     icon: kubeflowIcon,
     isEnabled: () => currentNotebook(shell) !== null,
     execute: async () => {

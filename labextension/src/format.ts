@@ -89,19 +89,26 @@ export function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** A short number for labels: `3`, `0.1235`, `1.235e+6`. */
+/**
+ * A metric value as every view shows it (run header, tables, tooltips, single-value tiles):
+ * up to 6 significant digits, at most 2 decimals from 100 000 up (`333833.5`, `3005998.67`),
+ * exponent notation only for the very large and the very small (`1.2346e+15`, `3e-7`).
+ */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) {
     return String(value);
   }
-  if (Number.isInteger(value) && Math.abs(value) < 1e6) {
+  const abs = Math.abs(value);
+  if (Number.isInteger(value) && abs < 1e15) {
     return String(value);
   }
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) {
-    return value.toExponential(3).replace(/\.?0+e/, 'e');
+  if (abs >= 1e15 || (abs !== 0 && abs < 1e-4)) {
+    return value.toExponential(4).replace(/\.?0+e/, 'e');
   }
-  return String(Number(value.toPrecision(4)));
+  if (abs >= 1e5) {
+    return String(Number(value.toFixed(2)));
+  }
+  return String(Number(value.toPrecision(6)));
 }
 
 /** `512 B`, `3.4 KB`, `12 MB`. */

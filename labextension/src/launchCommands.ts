@@ -1,6 +1,6 @@
 /**
  * Launch commands: train a script (`kfjupyter:train`), compile the current notebook to a KFP
- * pipeline YAML (`kfjupyter:compile-notebook`), and the launch half of "Run as pipeline" (on this
+ * pipeline YAML (`kfjupyter:compile-notebook`), and the launch half of "Run as Pipeline" (on this
  * server or, when the server is configured with one, on Kubeflow Pipelines).
  *
  * The file browser's context menu entry for `.py` files and the Kubeflow main menu are declared
@@ -125,7 +125,10 @@ export function addLaunchCommands(
   };
 
   app.commands.addCommand(CommandIDs.train, {
-    label: 'Train with kfjupyter…',
+    label: args =>
+      args.menu || args.source === 'filebrowser'
+        ? 'Train with kfjupyter…'
+        : 'Kubeflow: Train with kfjupyter…',
     caption: 'Start a training job on a Python script: nodes, processes, GPUs, backend',
     icon: kubeflowIcon,
     execute: async args => {

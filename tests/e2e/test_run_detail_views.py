@@ -127,7 +127,9 @@ def test_graph_metrics_and_figure_of_a_finished_run(
     line = chart.locator("path.jp-kfjupyter-chart-line")
     assert (line.get_attribute("d") or "").count("L") == 4
     expect(chart.locator("circle.jp-kfjupyter-chart-point")).to_have_count(5)
-    expect(chart.locator("text.jp-kfjupyter-chart-label")).to_have_text(["1", "0.25", "0", "4"])
+    expect(chart.locator("text.jp-kfjupyter-chart-label")).to_have_text(
+        ["0.2", "0.4", "0.6", "0.8", "1.0", "0", "4"]
+    )
     expect(detail.locator('tr[data-metric="loss"] .jp-kfjupyter-metric-last')).to_have_text("0.25")
     expect(detail.locator("svg.jp-kfjupyter-chart")).to_have_count(2)
     shoot(lab_page, output_path, "run-detail-metrics.png", chart)

@@ -95,7 +95,7 @@ def test_run_notebook_command_runs_the_open_notebook(
     )
     lab_page.locator(".jp-NotebookPanel .jp-Cell").first.click()
     palette = open_palette(lab_page)
-    palette.locator("input").fill("Kubeflow: Run Notebook")
+    palette.locator("input").fill("Kubeflow: Run as Pipeline with Defaults")
     item = palette.locator('li[data-command="kfjupyter:run-notebook"]')
     expect(item).to_have_class(re.compile(r"\blm-mod-active\b"))
     expect(item).not_to_have_class(re.compile(r"\blm-mod-disabled\b"))

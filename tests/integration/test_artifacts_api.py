@@ -101,6 +101,19 @@ def test_a_figure_downloads_as_png(lab_server: LabServer, plotted: RunDetail) ->
     assert data.startswith(PNG_MAGIC) and len(data) == figure.size
 
 
+def test_a_figure_asked_as_an_attachment_downloads_as_one(lab_server: LabServer, plotted: RunDetail) -> None:
+    run_id = plotted.run.id
+    _, body = call(lab_server, f"/kfjupyter/api/runs/{run_id}/artifacts")
+    figure = next(a for a in ArtifactList.model_validate(body).artifacts if a.kind == "figure")
+    path = f"/kfjupyter/api/runs/{run_id}/artifacts/plot/{figure.name}/download?attachment=1"
+    status, headers, data = fetch(lab_server, path, lab_server.token)
+    assert status == 200
+    assert headers["Content-Type"] == "image/png"
+    assert headers["Content-Disposition"].startswith('attachment; filename="')
+    assert data.startswith(PNG_MAGIC)
+    assert fetch(lab_server, path, None)[0] == 403
+
+
 def test_a_value_artifact_has_a_dataframe_preview(lab_server: LabServer, plotted: RunDetail) -> None:
     _, body = call(lab_server, f"/kfjupyter/api/runs/{plotted.run.id}/artifacts")
     frame = next(a for a in ArtifactList.model_validate(body).artifacts if a.name == "frame")

@@ -121,6 +121,14 @@ def test_compile_without_any_image_is_a_400_naming_the_step(lab_server: LabServe
     assert body["message"].startswith("image:") and "'make'" in body["message"]
 
 
+def test_compile_of_a_notebook_without_steps_is_a_400_with_the_lint_finding(kfp_lab: LabServer) -> None:
+    write_notebook(kfp_lab.root / "kfp" / "scratch.ipynb", [cell("x = 1"), cell("print(x)")])
+    status, body = post(kfp_lab, COMPILE, {"path": "kfp/scratch.ipynb"})
+    assert status == 400, body
+    assert "KF001" in body["message"] and "no steps" in body["message"]
+    assert not (kfp_lab.root / "kfp" / "scratch.pipeline.yaml").exists()
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [

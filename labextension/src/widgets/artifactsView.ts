@@ -2,15 +2,18 @@
  * What a run's steps produced: one row per artifact (step, name, kind, size) with a preview:
  * a figure's image, a saved value's type/shape/dtype and a DataFrame's first rows as a small
  * table. Images are fetched with the server's auth and shown from object URLs, revoked on dispose.
+ * Each row's name is a download link to the server's artifact route (sent as an attachment).
  */
 import { Widget } from '@lumino/widgets';
 
-import { downloadArtifact } from '../api';
+import { artifactDownloadUrl, downloadArtifact } from '../api';
 import { element, formatBytes } from '../format';
 import { IArtifactSummary, isArrayOf, isObject, isString, JsonObject } from '../validate';
 
 /** Fetches one artifact's bytes; tests can pass a fake. */
 export type ArtifactLoader = (runId: string, step: string, name: string) => Promise<Blob>;
+/** The URL a row's download link points at. */
+export type ArtifactLink = (runId: string, step: string, name: string) => string;
 
 /** Short text for a cell value of a preview table. */
 function cellText(value: unknown): string {
@@ -73,7 +76,8 @@ export function headTable(preview: JsonObject): HTMLTableElement | null {
 export class ArtifactsView extends Widget {
   constructor(
     readonly runId: string,
-    private readonly _load: ArtifactLoader = downloadArtifact
+    private readonly _load: ArtifactLoader = downloadArtifact,
+    private readonly _link: ArtifactLink = (run, step, name) => artifactDownloadUrl(run, step, name)
   ) {
     super();
     this.addClass('jp-kfjupyter-artifacts');
@@ -98,7 +102,7 @@ export class ArtifactsView extends Widget {
     }
     const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-artifacts-table');
     const head = element('tr', '');
-    for (const label of ['Step', 'Name', 'Kind', 'Size', 'Preview']) {
+    for (const label of ['Step', 'Name (download)', 'Kind', 'Size', 'Preview']) {
       head.append(element('th', '', label));
     }
     const thead = element('thead', '');
@@ -137,9 +141,15 @@ export class ArtifactsView extends Widget {
         preview.append(table);
       }
     }
+    const name = element('td', 'jp-kfjupyter-artifact-name');
+    const link = element('a', 'jp-kfjupyter-artifact-download', artifact.name);
+    link.href = this._link(this.runId, artifact.step, artifact.name);
+    link.download = ''; // the server's Content-Disposition names the file
+    link.title = `Download ${artifact.name} of step ${artifact.step} (${artifact.media_type})`;
+    name.append(link);
     row.append(
       element('td', '', artifact.step),
-      element('td', 'jp-kfjupyter-artifact-name', artifact.name),
+      name,
       element('td', '', artifact.kind),
       element('td', '', formatBytes(artifact.size)),
       preview

@@ -1,15 +1,17 @@
 /**
  * Overlaid metric history for the compare view: one native SVG chart per metric name, one line
- * per run (colour from `runColour`), shared axes with min and max labelled and the x axis named,
- * and a legend. The run detail's chart uses the same pieces for a metric logged by several steps.
+ * per run (colour from `runColour`), shared axes (round y ticks with compact labels and
+ * gridlines, the x range labelled and named) and a legend. The run detail's chart uses the same
+ * pieces (the y axis, the legend) for its own charts.
  */
+import { IAxisScale, labelMargin, niceScale, tickLabels } from '../axis';
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
 import { scale, svg } from '../svg';
 
 const WIDTH = 360;
 const HEIGHT = 170;
-const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
+const MARGIN = { right: 12, top: 10, bottom: 22 };
 /** Above this many points in a line its markers are left out. */
 const MAX_MARKERS = 40;
 
@@ -36,6 +38,43 @@ function label(x: number, y: number, anchor: string, value: number): SVGTextElem
   return svg('text', attributes, formatNumber(value));
 }
 
+/** A chart's y axis: the scale for `values`, its tick labels and the left margin they need. */
+export interface IYAxis {
+  scale: IAxisScale;
+  labels: string[];
+  left: number;
+}
+
+/** The y axis for `values`: round ticks, compact labels, a left margin wide enough for them. */
+export function yAxisFor(values: readonly number[]): IYAxis {
+  const finite = values.filter(Number.isFinite);
+  const axis = finite.length
+    ? niceScale(Math.min(...finite), Math.max(...finite))
+    : niceScale(0, 1);
+  const labels = tickLabels(axis);
+  return { scale: axis, labels, left: labelMargin(labels) };
+}
+
+/** Gridlines and tick labels of `axis` between `top` and `bottom`, from `axis.left` to `right`. */
+export function yAxisParts(axis: IYAxis, right: number, top: number, bottom: number): SVGElement[] {
+  const parts: SVGElement[] = [];
+  axis.scale.ticks.forEach((tick, i) => {
+    const y = scale(tick, axis.scale.min, axis.scale.max, bottom, top);
+    if (i > 0) {
+      const d = `M ${axis.left} ${y.toFixed(1)} H ${right}`;
+      parts.push(svg('path', { class: 'jp-kfjupyter-chart-grid', d }));
+    }
+    const attributes = {
+      class: 'jp-kfjupyter-chart-label jp-kfjupyter-chart-tick',
+      x: axis.left - 6,
+      y: (y + 3).toFixed(1),
+      'text-anchor': 'end'
+    };
+    parts.push(svg('text', attributes, axis.labels[i]));
+  });
+  return parts;
+}
+
 /** The name of the x axis, centred under it between the min and max labels. */
 export function xAxisTitle(left: number, right: number, y: number, text = 'step'): SVGTextElement {
   const attributes = {
@@ -54,8 +93,9 @@ export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
   const xs = all.map(p => p.index);
   const ys = all.map(p => p.value);
   const [xMin, xMax] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
-  const [yMin, yMax] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
-  const [left, right] = [MARGIN.left, WIDTH - MARGIN.right];
+  const axis = yAxisFor(ys);
+  const [yMin, yMax] = [axis.scale.min, axis.scale.max];
+  const [left, right] = [axis.left, WIDTH - MARGIN.right];
   const [top, bottom] = [MARGIN.top, HEIGHT - MARGIN.bottom];
   const root = svg('svg', {
     class: 'jp-kfjupyter-chart jp-kfjupyter-compare-chart',
@@ -67,9 +107,8 @@ export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
   root.dataset.metric = metric;
   root.setAttribute('aria-label', `${metric}: ${drawn.length} runs`);
   root.append(
+    ...yAxisParts(axis, right, top, bottom),
     svg('path', { class: 'jp-kfjupyter-chart-axis', d: `M ${left} ${top} V ${bottom} H ${right}` }),
-    label(left - 6, top + 4, 'end', yMax),
-    label(left - 6, bottom, 'end', yMin),
     label(left, HEIGHT - 6, 'start', xMin),
     label(right, HEIGHT - 6, 'end', xMax),
     xAxisTitle(left, right, HEIGHT - 6)
@@ -90,7 +129,11 @@ export function overlayChart(metric: string, lines: IRunLine[]): SVGSVGElement {
         const dot = svg('circle', { class: 'jp-kfjupyter-compare-point', cx: x, cy: y, r: 2.5 });
         dot.setAttribute('fill', line.colour);
         dot.append(
-          svg('title', {}, `${line.label} ${metric}[${points[i].index}] = ${points[i].value}`)
+          svg(
+            'title',
+            {},
+            `${line.label} ${metric}[${points[i].index}] = ${formatNumber(points[i].value)}`
+          )
         );
         root.append(dot);
       });

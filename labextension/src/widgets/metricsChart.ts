@@ -1,19 +1,20 @@
 /**
- * Metric history of a run: one native SVG line chart per metric name (its own y scale, min and
- * max labelled on both axes, the x axis named) with one line per step that logged it (e.g. each
- * rank of a training job, with a legend), and a table of each metric's last value, fed by
- * `GET runs/{id}/metrics`.
+ * Metric history of a run: one native SVG line chart per metric name (its own y scale with round
+ * ticks and compact labels, the x range labelled and named) with one line per step that logged
+ * it (e.g. each rank of a training job, with a legend), and a table of each metric's last value,
+ * fed by `GET runs/{id}/metrics`. A metric logged once (per step) has no history to draw: it is
+ * shown as its number.
  */
 import { Widget } from '@lumino/widgets';
 
 import { element, formatNumber } from '../format';
 import { IMetricPoint } from '../validate';
 import { scale, svg } from '../svg';
-import { IRunLine, legend, runColour, xAxisTitle } from './compareChart';
+import { IRunLine, legend, runColour, xAxisTitle, yAxisFor, yAxisParts } from './compareChart';
 
 const WIDTH = 320;
 const HEIGHT = 150;
-const MARGIN = { left: 52, right: 12, top: 10, bottom: 22 };
+const MARGIN = { right: 12, top: 10, bottom: 22 };
 /** Above this many points the markers are left out and only the line is drawn. */
 const MAX_MARKERS = 60;
 
@@ -66,8 +67,9 @@ export function seriesChart(series: ISeries): SVGSVGElement {
   const xs = series.points.map(p => p.index);
   const ys = series.points.map(p => p.value);
   const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
-  const left = MARGIN.left;
+  const axis = yAxisFor(ys);
+  const [yMin, yMax] = [axis.scale.min, axis.scale.max];
+  const left = axis.left;
   const right = WIDTH - MARGIN.right;
   const top = MARGIN.top;
   const bottom = HEIGHT - MARGIN.bottom;
@@ -81,17 +83,8 @@ export function seriesChart(series: ISeries): SVGSVGElement {
   root.dataset.metric = series.name;
   root.setAttribute('aria-label', `${series.name}: ${series.points.length} values`);
   root.append(
+    ...yAxisParts(axis, right, top, bottom),
     svg('path', { class: 'jp-kfjupyter-chart-axis', d: `M ${left} ${top} V ${bottom} H ${right}` }),
-    svg(
-      'text',
-      { class: 'jp-kfjupyter-chart-label', x: left - 6, y: top + 4, 'text-anchor': 'end' },
-      formatNumber(yMax)
-    ),
-    svg(
-      'text',
-      { class: 'jp-kfjupyter-chart-label', x: left - 6, y: bottom, 'text-anchor': 'end' },
-      formatNumber(yMin)
-    ),
     svg(
       'text',
       { class: 'jp-kfjupyter-chart-label', x: left, y: HEIGHT - 6, 'text-anchor': 'start' },
@@ -125,12 +118,39 @@ export function seriesChart(series: ISeries): SVGSVGElement {
           dot.style.fill = line.colour;
         }
         const point = line.points[i];
-        dot.append(svg('title', {}, `${line.label}[${point.index}] = ${point.value}`));
+        dot.append(
+          svg('title', {}, `${line.label}[${point.index}] = ${formatNumber(point.value)}`)
+        );
         root.append(dot);
       });
     }
   }
   return root;
+}
+
+/** True when `series` has no history to draw: every value was logged at one index. */
+export function isSingleValue(series: ISeries): boolean {
+  return new Set(series.points.map(p => p.index)).size <= 1;
+}
+
+/** A metric logged once: its name and number (one per step when several steps logged it). */
+export function singleValue(series: ISeries): HTMLElement {
+  const figure = element('figure', 'jp-kfjupyter-chart-figure jp-kfjupyter-metric-single');
+  figure.dataset.metric = series.name;
+  figure.append(element('figcaption', '', series.name));
+  const lines = stepLines(series);
+  for (const line of lines) {
+    const value = line.points[line.points.length - 1].value;
+    const row = element('div', 'jp-kfjupyter-metric-single-row');
+    if (lines.length > 1) {
+      row.append(element('span', 'jp-kfjupyter-metric-single-step', line.name));
+    }
+    const number = element('span', 'jp-kfjupyter-metric-value', formatNumber(value));
+    number.title = `${line.label} = ${value}`;
+    row.append(number);
+    figure.append(row);
+  }
+  return figure;
 }
 
 export class MetricsChart extends Widget {
@@ -158,6 +178,10 @@ export class MetricsChart extends Widget {
     }
     const charts = element('div', 'jp-kfjupyter-charts');
     for (const one of series) {
+      if (isSingleValue(one)) {
+        charts.append(singleValue(one));
+        continue;
+      }
       const figure = element('figure', 'jp-kfjupyter-chart-figure');
       figure.append(element('figcaption', '', one.name), seriesChart(one));
       const lines = stepLines(one);

@@ -126,8 +126,23 @@ export class RunComparePanel extends PollingWidget {
         colour: runColour(i),
         points: compared.history.filter(p => p.name === metric)
       }));
+    // A metric every run logged at most once has no history: its values are in the table above.
+    const histories = comparison.metrics.filter(metric =>
+      runs.some(r => new Set(r.history.filter(p => p.name === metric).map(p => p.index)).size > 1)
+    );
+    const single = comparison.metrics.length - histories.length;
+    const note = single
+      ? [
+          element(
+            'div',
+            'jp-kfjupyter-compare-note',
+            `${single} metric${single === 1 ? ' has' : 's have'} one value per run: see the table above.`
+          )
+        ]
+      : [];
     this._charts.replaceChildren(
-      ...comparison.metrics.map(metric => {
+      ...note,
+      ...histories.map(metric => {
         const figure = element('figure', 'jp-kfjupyter-chart-figure');
         const chartLines = lines(metric);
         figure.append(

@@ -13,6 +13,7 @@ import {
   elapsed,
   formatAgo,
   formatDuration,
+  formatNumber,
   kindBadge,
   statusBadge,
   trainingFacts
@@ -249,7 +250,7 @@ export class RunDetailPanel extends PollingWidget {
     }
     const metrics = Object.entries(detail.metrics);
     if (metrics.length) {
-      facts.push(['Metrics', metrics.map(([k, v]) => `${k}=${v}`).join(', ')]);
+      facts.push(['Metrics', metrics.map(([k, v]) => `${k}=${formatNumber(v)}`).join(', ')]);
     }
     if (detail.external_id) {
       facts.push([run.backend === 'kfp' ? 'KFP run' : 'External id', externalLink(detail)]);

@@ -1,5 +1,5 @@
 /**
- * The body of the "Run as pipeline" dialog: where to run it (this server, or Kubeflow Pipelines
+ * The body of the "Run as Pipeline" dialog: where to run it (this server, or Kubeflow Pipelines
  * when the server is configured with one), one input per pipeline parameter, prefilled with its
  * default, and a "run every step" switch (local runs). Only values that differ from the defaults
  * are sent.

@@ -160,7 +160,7 @@ export class RunsList extends PollingWidget {
     const filtered = Object.keys(filters).some(key => key !== 'sort');
     this._message.textContent = filtered
       ? 'No runs match these filters.'
-      : 'No runs yet. Open a notebook and use "Kubeflow: Run notebook".';
+      : 'No runs yet. Open a notebook and use "Run as Pipeline" in its toolbar.';
     this._message.hidden = runs.length > 0;
     const now = Date.now();
     const active = document.activeElement;
