@@ -30,7 +30,9 @@ def _compile(args: argparse.Namespace) -> int:
     pipeline, diagnostics = compile_notebook(args.notebook, target="cluster")
     raise_on_errors(diagnostics)
     values = resolve_parameters(pipeline, None, args.param)
-    text = compile_to_yaml(pipeline, values=values, image=args.image)
+    text = compile_to_yaml(
+        pipeline, values=values, image=args.image, source_dir=Path(args.notebook).resolve().parent
+    )
     Path(args.output).write_text(text, encoding="utf-8")
     print(f"{args.notebook}: wrote {args.output} ({len(pipeline.steps)} steps)", file=sys.stderr)
     return 0

@@ -9,12 +9,14 @@ ever part of a command line, a Python source or a YAML template.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from kfp import dsl
 from kfp.dsl import base_component, structures
 
 from kfjupyter.compiler.ir import ParamType, Pipeline, Step
+from kfjupyter.compiler.local_modules import module_hashes
 from kfjupyter.kfp.payload import JOB_INPUT, METRICS_OUTPUT, KfpStep, param_input, value_input, value_output
 from kfjupyter.runner.job import Source
 from kfjupyter.runner.planning import setup_blocks
@@ -46,30 +48,37 @@ def component_name(step_name: str) -> str:
     return f"step-{safe or 'unnamed'}"
 
 
-def step_payload(pipeline: Pipeline, step: Step) -> KfpStep:
-    """The payload a step's container runs."""
+def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None) -> KfpStep:
+    """The payload a step's container runs; ``source_dir``: the notebook's folder, to find its modules."""
     types = {p.name: p.type for p in pipeline.parameters}
+    setup = setup_blocks(pipeline, step)
+    modules = {}
+    if source_dir is not None:
+        modules = module_hashes([b.source for b in [*setup, *step.blocks]], source_dir)
     return KfpStep(
         pipeline=pipeline.name,
         step=step.name,
         kind=step.kind,
-        setup=[
-            Source(cell=b.cell, code=b.source, first_line=b.first_line) for b in setup_blocks(pipeline, step)
-        ],
+        setup=[Source(cell=b.cell, code=b.source, first_line=b.first_line) for b in setup],
         code=[Source(cell=b.cell, code=b.source, first_line=b.first_line) for b in step.blocks],
         parameters={name: types[name] for name in step.parameters if name in types},
         inputs=sorted(step.inputs),
         outputs=list(step.outputs),
         metrics=list(step.metrics),
+        modules=modules,
     )
 
 
-def build_component(pipeline: Pipeline, step: Step, image: str) -> StepComponent:
+def build_component(
+    pipeline: Pipeline, step: Step, image: str, source_dir: Path | None = None
+) -> StepComponent:
     """The container component for ``step``, running in ``image``."""
-    payload = step_payload(pipeline, step)
+    payload = step_payload(pipeline, step, source_dir)
+    # Without local modules the payload is written as before, so unchanged pipelines keep their specs.
+    text = payload.model_dump_json(exclude=None if payload.modules else {"modules"})
     inputs: dict[str, structures.InputSpec] = {
         JOB_INPUT: structures.InputSpec(
-            type="String", default=payload.model_dump_json(), optional=True, description="The step's code."
+            type="String", default=text, optional=True, description="The step's code."
         )
     }
     for name, kind in payload.parameters.items():

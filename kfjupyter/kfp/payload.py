@@ -46,6 +46,11 @@ class KfpStep(BaseModel):
     )
     inputs: list[str] = Field(default_factory=list, description="Variables loaded from upstream artifacts.")
     outputs: list[str] = Field(default_factory=list, description="Variables saved as output artifacts.")
+    modules: dict[str, str] = Field(
+        default_factory=dict,
+        description="The notebook's own modules the step imports -> SHA-256 of their files when compiled: "
+        "part of the step's spec, so KFP's cache does not reuse a result after one of them changed.",
+    )
     metrics: list[str] = Field(default_factory=list, description="Names a metrics step records.")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -59,11 +60,21 @@ def _signature(pipeline: Pipeline, values: Mapping[str, JsonValue]) -> inspect.S
 
 
 def build_pipeline(
-    pipeline: Pipeline, *, values: Mapping[str, JsonValue] | None = None, image: str | None = None
+    pipeline: Pipeline,
+    *,
+    values: Mapping[str, JsonValue] | None = None,
+    image: str | None = None,
+    source_dir: Path | None = None,
 ) -> Any:
-    """The ``kfp.dsl`` graph component for ``pipeline`` (parameter defaults from ``values``)."""
+    """The ``kfp.dsl`` graph component for ``pipeline`` (parameter defaults from ``values``).
+
+    ``source_dir`` is the notebook's folder: the content of the modules steps import from there joins
+    each step's spec (and so its KFP cache key).
+    """
     values = dict(values or {})
-    components = {s.name: build_component(pipeline, s, resolve_image(s, image)) for s in pipeline.steps}
+    components = {
+        s.name: build_component(pipeline, s, resolve_image(s, image), source_dir) for s in pipeline.steps
+    }
     names = [p.name for p in pipeline.parameters]
 
     def body(*args: Any) -> None:
@@ -94,7 +105,11 @@ def pipeline_name(name: str) -> str:
 
 
 def compile_to_yaml(
-    pipeline: Pipeline, *, values: Mapping[str, JsonValue] | None = None, image: str | None = None
+    pipeline: Pipeline,
+    *,
+    values: Mapping[str, JsonValue] | None = None,
+    image: str | None = None,
+    source_dir: Path | None = None,
 ) -> str:
     """Compile ``pipeline`` to KFP v2 IR YAML text (identical bytes for identical input).
 
@@ -103,7 +118,7 @@ def compile_to_yaml(
     header: kfp 2.17 writes parameter defaults into that header unescaped, so a default containing
     a newline produces YAML that ``kfp.components.load_component_from_file`` cannot read back.
     """
-    graph = build_pipeline(pipeline, values=values, image=image)
+    graph = build_pipeline(pipeline, values=values, image=image, source_dir=source_dir)
     with type_utils.TypeCheckManager(enable=True):
         documents = [json_format.MessageToDict(graph.pipeline_spec)]
         if len(graph.platform_spec.platforms) > 0:

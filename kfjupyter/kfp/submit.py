@@ -122,7 +122,7 @@ def submit_notebook(
     pipeline, diagnostics = compile_notebook(path, target="cluster")
     raise_on_errors(diagnostics)
     values = _values(pipeline, parameters, overrides)
-    text = compile_to_yaml(pipeline, values=values, image=image)
+    text = compile_to_yaml(pipeline, values=values, image=image, source_dir=path.parent)
     run_id = new_run_id()
     package = store.run_dir(run_id, create=True) / PACKAGE_FILE
     package.write_text(text, encoding="utf-8")

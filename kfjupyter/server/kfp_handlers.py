@@ -115,7 +115,7 @@ def compile_file(notebook: Path, output: Path, parameters: Mapping[str, str], im
 
     pipeline, values = checked_pipeline(notebook, parameters, image)
     with _COMPILE_LOCK:
-        text = compile_to_yaml(pipeline, values=values, image=image)
+        text = compile_to_yaml(pipeline, values=values, image=image, source_dir=notebook.resolve().parent)
     write_whole(output, text)
     return len(pipeline.steps)
 
