@@ -24,8 +24,9 @@ cost a wrong answer (and the runner checks, after each step, the inputs it was t
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kfjupyter.compiler.pysyntax import is_builtin, parse_source
 from kfjupyter.compiler.scopes import function_locals
@@ -83,6 +84,9 @@ VIEW_BUILTINS = frozenset({"iter", "reversed", "enumerate", "zip", "filter", "ma
 """Builtins whose result is, or iterates over, (parts of) their arguments."""
 # fmt: on
 CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture", "debug"})
+
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop)
+_DISPATCH: dict[type[ast.AST], Callable[[_EffectsWalker, Any], None]] = {}
 
 Roots = dict[str, bool]
 """Free names an expression's value may be or contain -> whether that is sure."""
@@ -172,6 +176,22 @@ class _EffectsWalker(ast.NodeVisitor):
         for stmt in body:
             self.visit(stmt)
         self.offset = saved
+
+    def visit(self, node: ast.AST) -> None:
+        """Dispatch on the node's class, looked up once per class (the walk runs on every lint)."""
+        kind = type(node)
+        method = _DISPATCH.get(kind)
+        if method is None:
+            method = _DISPATCH[kind] = getattr(
+                type(self), "visit_" + kind.__name__, _EffectsWalker.generic_visit
+            )
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        """Visit the children of a node that records nothing itself (names and constants are skipped)."""
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _LEAVES):
+                self.visit(child)
 
     def _line(self, node: ast.AST) -> int:
         return int(getattr(node, "lineno", 1)) + self.offset
@@ -399,9 +419,10 @@ class _EffectsWalker(ast.NodeVisitor):
         if isinstance(func, ast.Attribute):
             self._method_call(func, node, line)
             return
+        self._change(func, line, False, "has something computed from it called, whose effects are unknown")
         for roots in self._args_roots(node):
             for name, _ in roots.items():
-                self.changes.append(Change(name, line, False, "passed to a computed callable"))
+                self.changes.append(Change(name, line, False, "is passed to a computed callable"))
 
     def _method_call(self, func: ast.Attribute, node: ast.Call, line: int) -> None:
         method = func.attr

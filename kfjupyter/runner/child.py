@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kfjupyter.errors import KfJupyterError
+from kfjupyter.runner.guard import InputGuard
 from kfjupyter.runner.job import SavedOutput, Source, StepJob, StepResult
 from kfjupyter.runner.tracking import ReadRecorder
 
@@ -143,10 +144,15 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
         for source in job.setup:
             _run_source(shell, source, step=job.step)
         # After set-up: an input may be a set-up object that an earlier step changed.
+        guard = InputGuard(job.step, job.unchanged)
         for name, ref in job.inputs.items():
             namespace[name] = load_value(Path(ref.path), ref.serializer or None)
+            guard.watch(name, namespace[name])
         for source in job.code:
             _run_source(shell, source, step=job.step)
+        changed = guard.problem()
+        if changed is not None:
+            raise CellError(job.code[-1].cell if job.code else -1, changed)
         reads = recorder.finish() if recorder is not None else None
         if job.kind == "metrics":
             from kfjupyter.context import log_metric

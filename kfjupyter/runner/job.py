@@ -91,6 +91,9 @@ class StepJob(_Json):
     scratch_dir: str | None = None  # RAM-backed place to save outputs first (None: step_dir/outputs)
     track_reads: bool = True  # record the local modules and files the step reads (for the cache)
     private_dirs: list[str] = field(default_factory=list)  # the run's own folders: reads not recorded
+    unchanged: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # input taken as only read -> [producer, later reader]
 
     @classmethod
     def from_json(cls, text: str) -> StepJob:

@@ -112,7 +112,27 @@ def build_job(
         workdir=str(workdir),
         step_dir=str(step_dir),
         log_path=str(log_path),
+        unchanged=unchanged_inputs(pipeline, step),
     )
+
+
+def unchanged_inputs(pipeline: Pipeline, step: Step) -> dict[str, list[str]]:
+    """Inputs ``step`` is taken to only read that a step later in the notebook reads from the same producer.
+
+    Maps each to ``[producer, later step]``: were ``step`` to change the input, that later step would not
+    see the change (the runner's unchanged-input guard checks these).
+    """
+    first = step.blocks[0].cell if step.blocks else -1
+    found: dict[str, list[str]] = {}
+    for name, producer in step.inputs.items():
+        if name in step.changes:
+            continue
+        for other in pipeline.steps:
+            later = other.blocks[0].cell > first if other.blocks else False
+            if other.name != step.name and later and other.inputs.get(name) == producer:
+                found[name] = [producer, other.name]
+                break
+    return found
 
 
 def dag_of(pipeline: Pipeline) -> dict[str, Sequence[str]]:

@@ -82,3 +82,40 @@ def test_changed_setup_objects_and_functions_changing_arguments(tmp_path: Path, 
     run = run_notebook(nb, store=store)
     assert run.status == "succeeded", run.to_json()
     assert final_value(store, run.id, "report") == {"mode": "slow", "rows": [{"id": 1, "tag": "seen"}]}
+
+
+def test_a_change_the_analysis_cannot_see_fails_the_step_naming_it(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "hidden.ipynb",
+        [
+            cell("settings = {'k': 1}\nrows = [1]", "step:load"),
+            cell("exec(\"settings['k'] = 2\")\nn = len(rows) + len(settings)", "step:sneaky"),
+            cell("print(settings['k'], n)", "step:report"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "failed"
+    sneaky = next(s for s in run.steps if s.name == "sneaky")
+    assert sneaky.status == "failed"
+    assert sneaky.error is not None
+    assert "step 'sneaky' changed its input 'settings' in place" in sneaky.error
+    assert "step 'report' reads 'settings' as made by step 'load'" in sneaky.error
+
+
+def test_a_step_declared_pure_that_changes_an_input_fails(tmp_path: Path, store: RunStore) -> None:
+    nb = write_notebook(
+        tmp_path / "pure.ipynb",
+        [
+            cell(
+                "class Box:\n    def __init__(self):\n        self.items = []\n\n    def grow(self):\n        self.items.append(1)",
+                "functions",
+            ),
+            cell("box = Box()", "step:load"),
+            cell("%%step look --pure\nbox.grow()"),
+            cell("%%step count --pure\nn = len(box.items)"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    look = next(s for s in run.steps if s.name == "look")
+    assert look.status == "failed" and "changed its input 'box'" in (look.error or "")
+    assert next(s for s in run.steps if s.name == "count").status == "succeeded"

@@ -154,3 +154,12 @@ def test_changed_setup_objects_and_parameters_travel() -> None:
     assert diags == []
     assert p.step("b").inputs == {"CONFIG": "a", "sizes": "a"}
     assert p.step("b").parameters == []
+
+
+def test_calling_something_computed_from_an_object_may_change_it() -> None:
+    p, _ = build(
+        code("d = {}", "step:load"),
+        code("getattr(d, 'update')(k=1)", "step:change"),
+        code("out = d", "step:read"),
+    )
+    assert p.step("read").inputs == {"d": "change"}

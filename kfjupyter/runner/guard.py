@@ -1,0 +1,121 @@
+"""The unchanged-input guard: a step must not change an input that the pipeline took as only read.
+
+Steps run in separate processes on their own copies of their inputs, so a change the analysis did not
+see (``helper(df)`` that changes ``df`` inside a library, a step declared pure that is not) would
+stay in that step, and a later step reading the same value would compute something else than the
+notebook. The step process fingerprints each such input right after loading it and again after the
+step's code ran; a difference fails the step with a message naming the step, the variable and the fix.
+
+Fingerprints are content hashes (sha256), computed in the step process itself: arrays from their
+memory, other values from their pickle (protocol 5, so array buffers inside data frames and other
+containers are hashed in place, not copied). Buffers up to :data:`FULL_BYTES` are hashed whole; larger
+ones are sampled (:data:`SAMPLES` slices of :data:`SLICE_BYTES`, evenly spread, plus their size), which
+keeps the check to a few milliseconds for a gigabyte array. NumPy is used only when already imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+FULL_BYTES = 8 << 20
+"""Buffers up to this size are hashed whole."""
+SAMPLES = 1024
+SLICE_BYTES = 4096
+
+
+def _update(digest: Any, view: memoryview) -> None:
+    """Hash ``view`` (flat bytes) whole when small, else sampled."""
+    size = len(view)
+    digest.update(size.to_bytes(8, "little"))
+    if size <= FULL_BYTES:
+        digest.update(view)
+        return
+    span = size - SLICE_BYTES
+    for i in range(SAMPLES):
+        start = span * i // (SAMPLES - 1)
+        digest.update(view[start : start + SLICE_BYTES])
+
+
+def _array_fingerprint(array: Any, digest: Any) -> None:
+    digest.update(repr((array.shape, array.dtype.str, array.strides)).encode())
+    flat = array if array.flags.c_contiguous or array.flags.f_contiguous else None
+    if flat is not None:
+        try:
+            _update(digest, memoryview(flat.reshape(-1, order="A").view("u1")).cast("B"))
+            return
+        except (TypeError, ValueError):
+            pass
+    numpy = sys.modules["numpy"]
+    if array.size * array.itemsize <= FULL_BYTES:
+        digest.update(array.tobytes())
+    else:  # non-contiguous and large: evenly spread elements
+        picks = numpy.linspace(0, array.size - 1, SAMPLES * 16).astype(numpy.int64)
+        digest.update(array.reshape(-1)[picks].tobytes() if array.ndim else array.tobytes())
+
+
+def fingerprint(value: object) -> str | None:
+    """A content hash of ``value`` (sampled for large buffers); None when it cannot be computed."""
+    digest = hashlib.sha256()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray) and not value.dtype.hasobject:
+        _array_fingerprint(value, digest)
+        return digest.hexdigest()
+    buffers: list[pickle.PickleBuffer] = []
+    try:
+        data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    except Exception:
+        buffers = []
+        try:
+            import cloudpickle
+
+            data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+        except Exception:
+            return None
+    digest.update(data)
+    for buffer in buffers:
+        try:
+            _update(digest, buffer.raw())
+        except BufferError:  # not contiguous: hash a copy
+            digest.update(bytes(buffer))
+    return digest.hexdigest()
+
+
+class InputGuard:
+    """Fingerprints a step's unchanged-assumed inputs after loading and checks them after the step."""
+
+    def __init__(self, step: str, guarded: Mapping[str, Sequence[str]]) -> None:
+        """``guarded`` maps each input to check to ``[its producer, a later step reading it]``."""
+        self.step = step
+        self.guarded = {
+            name: (str(pair[0]), str(pair[1])) for name, pair in guarded.items() if len(pair) == 2
+        }
+        self._before: dict[str, tuple[object, str]] = {}
+
+    def watch(self, name: str, value: object) -> None:
+        """Remember ``value`` (the object loaded for input ``name``) and its fingerprint, if guarded."""
+        if name not in self.guarded:
+            return
+        before = fingerprint(value)
+        if before is not None:
+            self._before[name] = (value, before)
+
+    def problem(self) -> str | None:
+        """A message naming each guarded input the step changed, or None when none changed."""
+        changed = [name for name, (value, before) in self._before.items() if fingerprint(value) != before]
+        if not changed:
+            return None
+        name = changed[0]
+        producer, reader = self.guarded[name]
+        others = f" (and {', '.join(repr(n) for n in changed[1:])})" if changed[1:] else ""
+        return (
+            f"step '{self.step}' changed its input '{name}'{others} in place, but the pipeline took it as only "
+            f"read: step '{reader}' reads '{name}' as made by step '{producer}' and would not see the change, "
+            "so its result would differ from running the notebook top to bottom. Fix: change a copy "
+            f"('{name} = {name}.copy()' or copy.deepcopy first), or change '{name}' in the step's own code where "
+            f"the analysis sees it (e.g. '{name}[...] = ...', '{name}.attr = ...', a method call on '{name}'); "
+            "a step declared pure must not change its inputs."
+        )
