@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfjupyter.compiler.pysyntax import is_builtin, parse_source
-from kfjupyter.compiler.scopes import function_locals
 
 # fmt: off
 MUTATING_METHODS = frozenset({
@@ -468,7 +467,7 @@ def summarize_function(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
     walker = _EffectsWalker()
     body: Iterable[ast.stmt] = node.body if isinstance(node.body, list) else [ast.Expr(node.body)]
     walker.run(list(body), 0)
-    locals_ = frozenset(function_locals(node)[0]) if not isinstance(node, ast.Lambda) else frozenset(params)
+    locals_ = frozenset(walker.bound)
     return FunctionEffects(
         params=params,
         positional=len(positional),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from typing import Any
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {
     "get_ipython",
@@ -32,6 +33,7 @@ BUILTIN_NAMES = frozenset(dir(builtins)) | {
     "__builtins__",
 }
 _IPYTHON_HISTORY = re.compile(r"^_i{0,3}\d+$")
+_TRANSFORMER: Any = None
 
 
 def is_builtin(name: str) -> bool:
@@ -66,5 +68,8 @@ def _transform(source: str) -> str:
     # IPython drops leading blank lines; keep them so line numbers stay those of the cell.
     lines = source.splitlines(keepends=True)
     blank = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    code = str(TransformerManager().transform_cell("".join(lines[blank:])))  # type: ignore[no-untyped-call]
+    global _TRANSFORMER
+    if _TRANSFORMER is None:
+        _TRANSFORMER = TransformerManager()  # type: ignore[no-untyped-call]
+    code = str(_TRANSFORMER.transform_cell("".join(lines[blank:])))
     return "\n" * blank + code
