@@ -48,6 +48,11 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
             message = f"{message[:half]} ... {message[-half:]}"
         self.finish(models.ErrorBody(message=message, reason=reason).model_dump_json())
 
+    @property
+    def allow_hidden(self) -> bool:
+        """Whether Jupyter's file API serves hidden files (``ContentsManager.allow_hidden``)."""
+        return bool(getattr(self.serverapp.contents_manager, "allow_hidden", False))
+
     def _handle_request_exception(self, e: BaseException) -> None:
         """Route every exception through the one error map; unknown ones are logged 500s."""
         mapped = to_http_error(e) if isinstance(e, Exception) else None

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -190,7 +191,8 @@ class CompileHandler(KfJupyterHandler):
         """Compile the notebook and write the YAML inside the server root."""
         body = self.parse_body(CompileRequest)
         root = self.serverapp.root_dir
-        notebook = await asyncio.to_thread(confine, root, body.path)  # reads it
+        hidden = self.allow_hidden
+        notebook = await asyncio.to_thread(partial(confine, allow_hidden=hidden), root, body.path)  # reads it
         output = confine_file(
             root,
             body.output or default_output(body.path),
@@ -198,6 +200,7 @@ class CompileHandler(KfJupyterHandler):
             kind="YAML file",
             field="output",
             must_exist=False,
+            allow_hidden=hidden,
         )
         image = body.image or self.settings["kfjupyter_kfp"].image or None
         steps = await asyncio.to_thread(compile_file, notebook, output, body.parameters, image)
@@ -215,7 +218,8 @@ class SubmitHandler(KfJupyterHandler):
         body = self.parse_body(SubmitRequest)
         options: KfpOptions = self.settings["kfjupyter_kfp"]
         options.connection()
-        notebook = await asyncio.to_thread(confine, self.serverapp.root_dir, body.path)
+        confined = partial(confine, allow_hidden=self.allow_hidden)
+        notebook = await asyncio.to_thread(confined, self.serverapp.root_dir, body.path)
         image = body.image or options.image or None
         done = await asyncio.to_thread(submit, options, notebook, body.parameters, body.experiment, image)
         self.reply(SubmitResult(run_id=done.record.id, kfp_run_id=done.kfp_run_id, url=done.link), status=202)

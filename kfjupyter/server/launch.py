@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
+
+from jupyter_core.paths import is_hidden
 
 from kfjupyter.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from kfjupyter.notebook.reader import read_notebook
@@ -30,14 +33,17 @@ START_TIMEOUT_S = 10.0
 _POLL_S = 0.1
 
 
-def confine(root_dir: str | Path, relative: str, field: str = "path") -> Path:
+def confine(root_dir: str | Path, relative: str, field: str = "path", *, allow_hidden: bool = False) -> Path:
     """Return the absolute path of notebook ``relative`` inside ``root_dir``.
 
     Raises ``InvalidInput`` for an absolute or non-notebook path and for a file that is not a
     Python nbformat notebook (bad JSON, no cells...), ``Forbidden`` for one that leaves the root
-    (``..``, symlinks) and ``NotFound`` when there is no such file.
+    (``..``, symlinks) or is hidden (see :func:`confine_file`) and ``NotFound`` when there is no
+    such file.
     """
-    notebook = confine_file(root_dir, relative, suffixes=(".ipynb",), kind="notebook", field=field)
+    notebook = confine_file(
+        root_dir, relative, suffixes=(".ipynb",), kind="notebook", field=field, allow_hidden=allow_hidden
+    )
     check_notebook(root_dir, notebook, field)
     return notebook
 
@@ -57,14 +63,17 @@ def confine_file(
     kind: str,
     field: str = "path",
     must_exist: bool = True,
+    allow_hidden: bool = False,
 ) -> Path:
     """Return the absolute, symlink-free path of ``relative`` inside ``root_dir``.
 
     ``relative`` must end with one of ``suffixes`` (``kind`` names such a file in messages, which
     start with ``field``). Raises ``InvalidInput`` for an absolute path, a backslash separator, a NUL, a
     wrong suffix, a directory or a path the file system cannot use (too long, a symlink loop),
-    ``Forbidden`` for a path that leaves the root (``..``, symlinks) and, with ``must_exist``,
-    ``NotFound`` when there is no such file.
+    ``Forbidden`` for a path that leaves the root (``..``, symlinks) or, unless ``allow_hidden``
+    (the server's ``ContentsManager.allow_hidden``), that is hidden as Jupyter's file API hides
+    files (a name starting with '.', as given or after following symlinks), and, with
+    ``must_exist``, ``NotFound`` when there is no such file.
     """
     name = shown(relative)
     if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or "\x00" in relative:
@@ -87,11 +96,27 @@ def confine_file(
         raise InvalidInput(f"{field}: {name} cannot be used ({reason}); check the path") from None
     if outside:
         raise Forbidden(f"{field}: {name} is outside the server's root directory")
+    if not allow_hidden and _hidden(root, relative, path):
+        raise Forbidden(
+            f"{field}: {name} is hidden (a name starting with '.'), and this server hides such files "
+            "(ContentsManager.allow_hidden is off)"
+        )
     if is_dir:
         raise InvalidInput(f"{field}: {name} is a directory, not a {kind}")
     if must_exist and not is_file:
         raise NotFound(f"{field}: no {kind} at {name}")
     return path
+
+
+def _hidden(root: Path, relative: str, path: Path) -> bool:
+    """Whether Jupyter's file API hides ``relative`` (as given, or ``path`` it leads to) under ``root``."""
+    given = os.path.relpath(os.path.normpath(root / relative), root)
+    if any(part.startswith(".") for part in (*Path(given).parts, *path.relative_to(root).parts)):
+        return True
+    try:  # the file system's own hidden flags, where it has them
+        return is_hidden(str(path), str(root))
+    except OSError:  # not there yet, or not usable: the checks that follow say why
+        return False
 
 
 def check_notebook(root_dir: str | Path, notebook: Path, field: str = "path") -> None:

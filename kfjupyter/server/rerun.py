@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from kfjupyter.compiler.ir import JsonValue
@@ -22,7 +23,7 @@ from kfjupyter.errors import Conflict, InvalidInput, NotFound
 from kfjupyter.server import models
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.kfp_handlers import KfpOptions, submit
-from kfjupyter.server.launch import confine, relative_to_root, start_run
+from kfjupyter.server.launch import confine, confine_file, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import RerunRequest
 from kfjupyter.server.runs_handlers import RUN_ID, opened_store
 from kfjupyter.server.training_handlers import start_script_job
@@ -62,7 +63,12 @@ def _existing(root_dir: str, recorded: str, run_id: str, what: str) -> str:
 
 
 async def rerun_pipeline(
-    store: RunStore, root_dir: str, run: RunRecord, body: RerunRequest, kfp: KfpOptions
+    store: RunStore,
+    root_dir: str,
+    run: RunRecord,
+    body: RerunRequest,
+    kfp: KfpOptions,
+    allow_hidden: bool = False,
 ) -> models.RunStarted:
     """Start ``run``'s notebook again (locally, or on KFP for a KFP run) with overridden parameters."""
     if run.notebook is None:
@@ -70,7 +76,8 @@ async def rerun_pipeline(
     if run.backend not in ("local", KFP_BACKEND):
         raise Conflict(f"run {run.id} ran on {run.backend!r}, which cannot re-run it from here")
     relative = _existing(root_dir, run.notebook, run.id, "notebook")
-    notebook = await asyncio.to_thread(confine, root_dir, relative, "notebook")
+    confined = partial(confine, allow_hidden=allow_hidden)
+    notebook = await asyncio.to_thread(confined, root_dir, relative, "notebook")
     pipeline, _ = compile_notebook(notebook)  # lint errors are reported when it starts
     declared = {p.name for p in pipeline.parameters}
     parameters = rerun_parameters(declared, run.parameters, body.parameters)
@@ -155,12 +162,17 @@ def relaunch(run: RunRecord, script: str) -> TrainJob:
     )
 
 
-async def rerun_training(root_dir: str, run: RunRecord, body: RerunRequest) -> models.RunStarted:
+async def rerun_training(
+    root_dir: str, run: RunRecord, body: RerunRequest, allow_hidden: bool = False
+) -> models.RunStarted:
     """Re-launch a script training job; 409 for a function job."""
     if body.parameters:
         raise InvalidInput("parameters: a training job has no notebook parameters to override")
     script, _ = _script_spec(run)
     relative = _existing(root_dir, script, run.id, "script")
+    confine_file(
+        root_dir, relative, suffixes=(".py",), kind="Python script", field="script", allow_hidden=allow_hidden
+    )
     job = await asyncio.to_thread(relaunch, run, script)
     return models.RunStarted(run_id=job.id, notebook=relative)
 
@@ -182,9 +194,9 @@ class RunRerunHandler(KfJupyterHandler):
             if run.status in ACTIVE_RUN_STATUSES:
                 raise Conflict(f"run {run_id} is still {run.status}; wait for it to end or cancel it first")
             if run.kind == "training":
-                started = await rerun_training(root_dir, run, body)
+                started = await rerun_training(root_dir, run, body, self.allow_hidden)
             else:
-                started = await rerun_pipeline(store, root_dir, run, body, kfp)
+                started = await rerun_pipeline(store, root_dir, run, body, kfp, self.allow_hidden)
         self.reply(started, status=202)
 
 

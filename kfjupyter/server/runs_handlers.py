@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -281,7 +282,8 @@ class RunNotebookHandler(KfJupyterHandler):
     async def post(self) -> None:
         """Start the notebook at ``path`` (relative to the server root) and answer its run id."""
         body = self.parse_body(models.RunNotebookRequest)
-        notebook = await asyncio.to_thread(confine, self.serverapp.root_dir, body.path)  # reads it
+        confined = partial(confine, allow_hidden=self.allow_hidden)
+        notebook = await asyncio.to_thread(confined, self.serverapp.root_dir, body.path)  # reads it
         with opened_store() as store:
             run = await start_run(store, notebook, body.parameters, body.no_cache)
         self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)

@@ -147,7 +147,12 @@ class TrainingHandler(KfJupyterHandler):
         """Validate the body, confine the script to the root and start the job; 202 with its id."""
         body = self.parse_body(models_training.TrainingRequest)
         script = confine_file(
-            self.serverapp.root_dir, body.script, suffixes=(".py",), kind="Python script", field="script"
+            self.serverapp.root_dir,
+            body.script,
+            suffixes=(".py",),
+            kind="Python script",
+            field="script",
+            allow_hidden=self.allow_hidden,
         )
         job = await asyncio.to_thread(
             start_script_job,

@@ -79,6 +79,10 @@ def seed(lab: LabServer) -> None:
     (root / "folder.ipynb").mkdir()
     (root / "folder.yaml").mkdir()
     (root / "train.py").write_text("print('never run')\n")
+    write_notebook(root / ".hidden" / "h.ipynb", [cell("x = 1", "step:a")])
+    write_notebook(root / ".h.ipynb", [cell("x = 1", "step:a")])
+    (root / ".hidden" / "train.py").write_text("print('never run')\n")
+    (root / "to-hidden.ipynb").symlink_to(root / ".hidden" / "h.ipynb")
     outside = write_notebook(root.parent / "outside.ipynb", [cell("x = 1", "step:a")])
     (root / "escape.ipynb").symlink_to(outside)
     (root / "loop.ipynb").symlink_to(root / "loop.ipynb")
@@ -92,6 +96,7 @@ def seed(lab: LabServer) -> None:
             ("r-loop", root / "loop.ipynb"),
             ("r-links", root / "ok.ipynb"),
             ("r-dirlink", root / "ok.ipynb"),
+            ("r-hidden", root / ".hidden" / "h.ipynb"),
         ):
             store.create_run(finished_run(run_id, notebook))
             store.upsert_steps([StepRecord(run_id=run_id, name="a", status="succeeded")])
@@ -232,6 +237,15 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
     ("symlink-out", "POST", "/notebooks/run", {"path": "escape.ipynb"}, 403, "outside"),
     ("symlink-loop", "POST", "/notebooks/run", {"path": "loop.ipynb"}, 400, "loop"),
     ("a-folder", "POST", "/notebooks/run", {"path": "folder.ipynb"}, 400, "is a directory"),
+    # -- hidden files and folders, which Jupyter's file API does not show (ContentsManager.allow_hidden)
+    ("hidden-folder", "POST", "/notebooks/run", {"path": ".hidden/h.ipynb"}, 403, "path: '.hidden/h.ipynb' is hidden"),
+    ("hidden-file", "POST", "/notebooks/run", {"path": ".h.ipynb"}, 403, "is hidden"),
+    ("hidden-compile", "POST", "/notebooks/compile", {"path": ".hidden/h.ipynb", "image": "i"}, 403, "is hidden"),
+    ("hidden-output", "POST", "/notebooks/compile", {"path": "ok.ipynb", "image": "i", "output": ".bashrc.yaml"}, 403, "output: '.bashrc.yaml' is hidden"),
+    ("hidden-output-dir", "POST", "/notebooks/compile", {"path": "ok.ipynb", "image": "i", "output": ".config/x.yaml"}, 403, "output:"),
+    ("hidden-script", "POST", "/training", {"script": ".hidden/train.py"}, 403, "script: '.hidden/train.py' is hidden"),
+    ("link-to-hidden", "POST", "/notebooks/run", {"path": "to-hidden.ipynb"}, 403, "is hidden"),
+    ("rerun-hidden", "POST", "/runs/r-hidden/rerun", {}, 403, "is hidden"),
     ("not-a-notebook", "POST", "/notebooks/run", {"path": "train.py"}, 400, "is not a notebook"),
     ("missing", "POST", "/notebooks/run", {"path": "nope.ipynb"}, 404, "no notebook at"),
     ("script-out", "POST", "/training", {"script": "../train.py"}, 403, "script:"),
@@ -414,7 +428,15 @@ def test_refused_requests_leave_no_runs_behind(lab: LabServer) -> None:
         == 400
     )
     listed = RunList.model_validate(send(lab, "GET", f"{API}/runs?limit=200").json())
-    assert {r.id for r in listed.runs} == {"r-done", "r-other", "r-badnb", "r-loop", "r-links", "r-dirlink"}
+    assert {r.id for r in listed.runs} == {
+        "r-done",
+        "r-other",
+        "r-badnb",
+        "r-loop",
+        "r-links",
+        "r-dirlink",
+        "r-hidden",
+    }
 
 
 def test_compile_replaces_its_output_whole_and_leaves_no_temporary_file(lab: LabServer) -> None:
@@ -427,3 +449,11 @@ def test_compile_replaces_its_output_whole_and_leaves_no_temporary_file(lab: Lab
     assert "old: true" not in target.read_text() and "registry/img:1" in target.read_text()
     assert sorted(p.name for p in target.parent.iterdir()) == ["ok.pipeline.yaml"]
     assert not (lab.root.parent / "written-outside.yaml").exists()
+
+
+def test_a_hidden_output_is_never_written(lab: LabServer) -> None:
+    reply = send(
+        lab, "POST", f"{API}/notebooks/compile", {"path": "ok.ipynb", "image": "i", "output": ".bashrc.yaml"}
+    )
+    assert reply.status == 403, reply.raw[:300]
+    assert not (lab.root / ".bashrc.yaml").exists()

@@ -226,3 +226,18 @@ def test_disposition_is_inline_only_for_passive_types() -> None:
     assert disposition("text/plain; charset=utf-8", 'a"b.txt') == 'inline; filename="a_b.txt"'
     assert disposition("text/html", "page.html").startswith("attachment;")
     assert disposition("image/svg+xml", "x.svg").startswith("attachment;")
+
+
+def test_hidden_paths_are_refused_unless_the_server_shows_hidden_files(root: Path) -> None:
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "h.ipynb").write_text((root / "sub" / "ok.ipynb").read_text())
+    (root / "link.ipynb").symlink_to(root / ".hidden" / "h.ipynb")
+    for relative in (".hidden/h.ipynb", "link.ipynb", "sub/../.hidden/h.ipynb"):
+        with pytest.raises(Forbidden, match="is hidden"):
+            confine(root, relative)
+        assert confine(root, relative, allow_hidden=True) == root.resolve() / ".hidden" / "h.ipynb"
+    with pytest.raises(Forbidden, match=r"output: '\.bashrc\.yaml' is hidden"):
+        confine_file(
+            root, ".bashrc.yaml", suffixes=(".yaml",), kind="YAML file", field="output", must_exist=False
+        )
+    assert confine(root, "sub/../sub/ok.ipynb") == root.resolve() / "sub" / "ok.ipynb"
