@@ -8,7 +8,6 @@ ever part of a command line, a Python source or a YAML template.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from kfp.dsl import base_component, structures
 
 from kfjupyter.compiler.ir import ParamType, Pipeline, Step
 from kfjupyter.compiler.local_modules import module_hashes
+from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.payload import JOB_INPUT, METRICS_OUTPUT, KfpStep, param_input, value_input, value_output
 from kfjupyter.runner.job import Source
 from kfjupyter.runner.planning import setup_blocks
@@ -40,12 +40,6 @@ class StepComponent(base_component.BaseComponent):  # type: ignore[misc]
     def execute(self, **kwargs: Any) -> Any:
         """Not available in-process: run it through ``kfp.local`` or a KFP cluster."""
         raise NotImplementedError
-
-
-def component_name(step_name: str) -> str:
-    """A KFP-safe component name for a step (the original name is kept as the display name)."""
-    safe = re.sub(r"[^a-z0-9]+", "-", step_name.lower()).strip("-")
-    return f"step-{safe or 'unnamed'}"
 
 
 def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None) -> KfpStep:

@@ -21,6 +21,7 @@ from kfp.dsl.types import type_utils
 from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
 from kfjupyter.errors import InvalidInput
 from kfjupyter.kfp.components import build_component
+from kfjupyter.kfp.names import check_task_names
 from kfjupyter.kfp.payload import param_input, value_input, value_output
 from kfjupyter.kfp.settings import apply_settings, create_volumes
 
@@ -72,6 +73,7 @@ def build_pipeline(
     each step's spec (and so its KFP cache key).
     """
     values = dict(values or {})
+    check_task_names(s.name for s in pipeline.steps)
     components = {
         s.name: build_component(pipeline, s, resolve_image(s, image), source_dir) for s in pipeline.steps
     }

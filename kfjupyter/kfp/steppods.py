@@ -12,8 +12,8 @@ A KFP 2.x server never reports pod names in a run's task details (``pod_name`` i
 - the step's own process runs in the container ``main``.
 
 ``<task>`` is the KFP task name: the component name of the step
-(:func:`kfjupyter.kfp.components.component_name`), unique within the pipeline (the compiler
-refuses two steps with the same task name). :func:`step_pods` maps a run's pods onto its steps;
+(:func:`kfjupyter.kfp.names.component_name`), unique within the pipeline
+(:func:`kfjupyter.kfp.names.check_task_names` refuses the rest at compile time). :func:`step_pods` maps a run's pods onto its steps;
 :func:`failure_message` says why a failed step's last pod failed.
 """
 
@@ -25,7 +25,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kfjupyter.kfp.components import component_name
+from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.podlogs import MAIN_CONTAINER, KubernetesPodLogs, PodTask
 
 RUN_ID_LABEL = "pipeline/runid"

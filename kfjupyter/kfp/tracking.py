@@ -9,7 +9,7 @@ it with exponential backoff until the run ends.
 What a KFP 2.x server reports, and how it is read here:
 
 - Task details are the run's Argo workflow nodes. A step's node has the KFP task name as its
-  display name (``step-<name>``, see :func:`~kfjupyter.kfp.components.component_name`); its
+  display name (``step-<name>``, see :func:`~kfjupyter.kfp.names.component_name`); its
   driver is ``step-<name>-driver``, its pod nodes ``executor`` / ``executor(N)``. Steps are
   matched by task name only; ``parent_task_id`` is always empty and ``pod_name`` never set, so
   pods are found in the cluster instead (:func:`~kfjupyter.kfp.steppods.step_pods`).
@@ -33,8 +33,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from kfjupyter.errors import InvalidInput, Unavailable
-from kfjupyter.kfp.components import component_name
 from kfjupyter.kfp.connection import RunService
+from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.podlogs import PodLogSource, persist_pod_logs
 from kfjupyter.kfp.steppods import RunPodLister, StepPod, failure_message, log_tail, log_tasks, step_pods
 from kfjupyter.store import RunRecord, RunStore, RunUpdate, StepRecord

@@ -25,6 +25,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection
+from kfjupyter.kfp.names import check_task_names
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.server.errors import UpstreamFailed
 from kfjupyter.server.handlers import KfJupyterHandler, api
@@ -106,6 +107,7 @@ def checked_pipeline(
     if not pipeline.steps:
         raise InvalidInput(no_steps_message(diagnostics), reason="no_steps")
     values = resolve_parameters(pipeline, None, _overrides(parameters))
+    check_task_names(s.name for s in pipeline.steps)
     check_images(pipeline, image)
     return pipeline, values
 

@@ -222,6 +222,15 @@ def test_submit_checks_the_notebook_before_calling_kfp(kfp_lab: LabServer, stand
     assert status == 400 and "KF301" in body["message"], body
     status, body = post(kfp_lab, SUBMIT, {"path": "kfp/Train Model.ipynb", "parameters": {"nope": "1"}})
     assert status == 400 and "nope" in body["message"], body
+    write_notebook(
+        kfp_lab.root / "kfp" / "clash.ipynb",
+        [cell("a = 1", "step:train"), cell("b = a", "step:train_driver")],
+    )
+    status, body = post(kfp_lab, SUBMIT, {"path": "kfp/clash.ipynb"})
+    assert status == 400, body
+    assert body["message"].startswith(
+        "step 'train_driver' becomes the Kubeflow Pipelines task 'step-train-driver', the name of the driver"
+    ), body
     assert len(standin.requests) == before
 
 

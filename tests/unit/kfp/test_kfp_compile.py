@@ -166,3 +166,45 @@ def test_compile_command_writes_yaml_with_overrides(tmp_path: Path) -> None:
     assert args.handler(args) == 0
     spec = docs(out.read_text(encoding="utf-8"))[0]
     assert spec["root"]["inputDefinitions"]["parameters"]["n"]["defaultValue"] == 9
+
+
+def named_steps(*names: str) -> Pipeline:
+    return Pipeline(
+        name="names",
+        steps=[Step(name=n, blocks=[CodeBlock(cell=i, source=f"x{i} = {i}")]) for i, n in enumerate(names)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (
+            ("Load Data", "load-data"),
+            "steps 'Load Data' and 'load-data' both become the Kubeflow Pipelines task 'step-load-data'",
+        ),
+        (("a.b", "a_b"), "steps 'a.b' and 'a_b' both become the Kubeflow Pipelines task 'step-a-b'"),
+        (
+            ("load__data", "load_data_"),
+            "steps 'load__data' and 'load_data_' both become the Kubeflow Pipelines",
+        ),
+        (("!!", "??"), "steps '!!' and '??' both become the Kubeflow Pipelines task 'step-unnamed'"),
+        (
+            ("train driver", "train"),
+            "step 'train driver' becomes the Kubeflow Pipelines task 'step-train-driver', the name of the driver of step 'train'",
+        ),
+    ],
+)
+def test_steps_whose_kfp_task_names_collide_are_refused(names: tuple[str, ...], message: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        compile_to_yaml(named_steps(*names), image=IMAGE)
+    assert raised.value.message.startswith(message)
+
+
+def test_steps_named_like_workflow_nodes_keep_their_own_task_names() -> None:
+    spec = docs(compile_to_yaml(named_steps("root", "executor", "driver", "train-driver"), image=IMAGE))[0]
+    assert sorted(spec["root"]["dag"]["tasks"]) == [
+        "step-driver",
+        "step-executor",
+        "step-root",
+        "step-train-driver",
+    ]
