@@ -19,6 +19,7 @@ from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import check_nesting, parse_overrides
 from kfjupyter.errors import Conflict, InvalidInput
+from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.notebook.reader import notebook_path
 from kfjupyter.runner import forkserver, reuse
 from kfjupyter.runner.forkserver import ForkServer
@@ -34,6 +35,7 @@ class Run:
     record: RunRecord
     steps: list[StepRecord]
     metrics: list[MetricRecord] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # lint's warnings and infos, when compiled
 
     @property
     def id(self) -> str:
@@ -130,7 +132,9 @@ def run_notebook(
                 f"run id {run_id!r} is not valid: use letters, digits, '.', '_' and '-'"
             ) from None
         store.create_run(record)
-        return _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server)
+        run = _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server)
+        run.diagnostics = diagnostics
+        return run
     finally:
         forkserver.release(server)
         if own and store is not None:

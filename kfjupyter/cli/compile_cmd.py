@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,13 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument(
         "--image", default=None, help="container image for every step (default: $KFJUPYTER_IMAGE or per step)"
     )
+    cmd.add_argument("--json", action="store_true", help="print one JSON object with the result")
     cmd.set_defaults(handler=_compile)
 
 
 def _compile(args: argparse.Namespace) -> int:
     from kfjupyter.api import resolve_parameters
+    from kfjupyter.cli.main import diagnostics_json
     from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
     from kfjupyter.kfp.pipeline import compile_to_yaml
 
@@ -34,5 +37,14 @@ def _compile(args: argparse.Namespace) -> int:
         pipeline, values=values, image=args.image, source_dir=Path(args.notebook).resolve().parent
     )
     Path(args.output).write_text(text, encoding="utf-8")
-    print(f"{args.notebook}: wrote {args.output} ({len(pipeline.steps)} steps)", file=sys.stderr)
+    if args.json:
+        body = {
+            "notebook": args.notebook,
+            "output": args.output,
+            "steps": [s.name for s in pipeline.steps],
+            "diagnostics": diagnostics_json(diagnostics),
+        }
+        print(json.dumps(body, indent=2))
+    else:
+        print(f"{args.notebook}: wrote {args.output} ({len(pipeline.steps)} steps)", file=sys.stderr)
     return 0

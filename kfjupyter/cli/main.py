@@ -4,17 +4,21 @@ Subcommands live in their own modules and register themselves through ``COMMANDS
 exposes ``add_parser(subparsers)`` and returns an exit status. A ``KfJupyterError`` becomes one
 clear line on stderr and exit status 2 (1 is reserved for "ran, but failed"); an argument that is
 not UTF-8 text is such an error; a reader of stdout that goes away early ends the command quietly
-with status 141, as SIGPIPE would.
+with status 141, as SIGPIPE would. With ``--json`` a refusal is also one JSON object on stdout,
+``{"error": {"message", "reason"}, "diagnostics": [...]}`` (the notebook's findings when the notebook
+is what was refused), so a caller reading stdout always gets exactly one object.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from kfjupyter._version import __version__
 from kfjupyter.errors import InvalidInput, KfJupyterError
@@ -40,7 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(words)
+        try:
+            args = parser.parse_args(words)
+        except SystemExit as exit_:
+            if exit_.code not in (0, None) and "--json" in words:
+                _print_error("the command line is not valid; see the message on stderr", "usage", [])
+            raise
         handler = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
@@ -52,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
         except KfJupyterError as error:
             print(f"kfjupyter: error: {error.message}", file=sys.stderr)
+            if getattr(args, "json", False):
+                _print_error(error.message, error.reason, getattr(error, "diagnostics", []))
             return 2
         except KeyboardInterrupt:
             print("kfjupyter: interrupted", file=sys.stderr)
@@ -74,6 +85,17 @@ def check_text_arguments(words: Sequence[str]) -> None:
                 f"argument {word!a} is not valid UTF-8 text; pass it as UTF-8 (check the "
                 "terminal's or the calling program's encoding)."
             ) from None
+
+
+def diagnostics_json(diagnostics: Sequence[Any]) -> list[dict[str, Any]]:
+    """Diagnostics as the CLI prints them in JSON (one flat object each)."""
+    fields = ("severity", "code", "cell", "line", "message", "hint")
+    return [{k: getattr(d, k) for k in fields} for d in diagnostics]
+
+
+def _print_error(message: str, reason: str, diagnostics: Sequence[Any]) -> None:
+    body = {"error": {"message": message, "reason": reason}, "diagnostics": diagnostics_json(diagnostics)}
+    print(json.dumps(body, indent=2))
 
 
 def _reader_gone() -> int:

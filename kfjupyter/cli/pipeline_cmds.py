@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import Any
 
+from kfjupyter.cli.main import diagnostics_json
 from kfjupyter.cli.progress import Progress
 
 
@@ -39,7 +40,7 @@ def add_parser(sub: Any) -> None:
 
     lint = sub.add_parser("lint", help="check a notebook's steps, data flow and settings")
     lint.add_argument("notebook")
-    lint.add_argument("--json", action="store_true", help="print the diagnostics as a JSON list")
+    lint.add_argument("--json", action="store_true", help="print one JSON object with the diagnostics")
     lint.add_argument("--target", choices=["local", "cluster"], default="local", help="where it will run")
     lint.set_defaults(handler=_lint)
 
@@ -87,8 +88,12 @@ def _run(args: argparse.Namespace) -> int:
             run_id=args.run_id,
         )
     if args.json:
-        print(json.dumps(run.to_json()))
+        print(json.dumps({**run.to_json(), "diagnostics": diagnostics_json(run.diagnostics)}))
     elif progress is not None:
+        for d in run.diagnostics:
+            if d.severity == "warning":
+                where = f"cell {d.cell}" if d.cell is not None else "notebook"
+                print(f"{args.notebook}: {where}: warning {d.code}: {d.message}", file=sys.stderr)
         progress.summary(run.to_json())
     return 0 if run.status == "succeeded" else 1
 
@@ -114,8 +119,9 @@ def _lint(args: argparse.Namespace) -> int:
 
     diagnostics = lint_notebook(args.notebook, target=args.target)
     if args.json:
-        fields = ("severity", "code", "cell", "line", "message", "hint")
-        print(json.dumps([{k: getattr(d, k) for k in fields} for d in diagnostics], indent=2))
+        errors = sum(1 for d in diagnostics if d.severity == "error")
+        body = {"notebook": args.notebook, "errors": errors, "diagnostics": diagnostics_json(diagnostics)}
+        print(json.dumps(body, indent=2))
     else:
         for d in diagnostics:
             where = f"cell {d.cell}" if d.cell is not None else "notebook"
@@ -133,9 +139,14 @@ def _graph(args: argparse.Namespace) -> int:
     from kfjupyter.compiler.export import graph_edges, graph_to_dot, graph_to_json
     from kfjupyter.compiler.lint import compile_notebook
 
-    pipeline, _ = compile_notebook(args.notebook)
+    pipeline, diagnostics = compile_notebook(args.notebook)
     if args.json:
-        print(json.dumps(graph_to_json(pipeline), indent=2))
+        print(json.dumps({**graph_to_json(pipeline), "diagnostics": diagnostics_json(diagnostics)}, indent=2))
+        return 0 if pipeline.steps else 1
+    if not pipeline.steps:
+        hints = [d.hint for d in diagnostics if d.code == "KF001"]
+        print(f"{args.notebook}: no steps: the notebook has no step to show. {' '.join(hints)}".strip())
+        return 1
     elif args.dot:
         print(graph_to_dot(pipeline))
     else:

@@ -433,6 +433,7 @@ def step_settings(mark: MarkSettings, layout: Layout) -> StepSettings:
         secrets=[{"secret": s, "key": k, "env": e} for s, k, e in mark.secrets],
         annotations=dict(mark.annotations),
         labels=dict(mark.labels),
+        packages=list(mark.packages),
     )
 
 

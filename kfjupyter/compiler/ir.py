@@ -74,6 +74,11 @@ class StepSettings(_Frozen):
     )
     annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
     labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
+    packages: list[str] = Field(
+        default_factory=list,
+        description="Packages from the notebook's pip install lines: installed in the step's container on a "
+        "cluster (KFP packages_to_install), reported and not installed when running locally.",
+    )
 
 
 class CodeBlock(_Frozen):

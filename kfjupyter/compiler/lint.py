@@ -9,7 +9,7 @@ Diagnostic codes:
 ======  ========  ===========================================================================
 code    severity  meaning
 ======  ========  ===========================================================================
-KF001   warning   the notebook has no steps
+KF001   error     the notebook has no steps (nothing to run or compile)
 KF002   warning   a cell is marked by two syntaxes that disagree (the stronger one is used)
 KF003   error     a malformed marker: Kale tag, ``metadata.kfjupyter`` or ``%%step`` line
 KF004   warning   code cell before the first marked cell (kept as shared set-up; Kale drops it)
@@ -19,6 +19,9 @@ KF007   warning   a notebook-level Kale setting that is not applied (Katib, snap
 KF008   info      notebook-level Kale settings with nothing to do in kfjupyter (experiment, marshal...)
 KF009   warning   the notebook's docker_image: it must contain kfjupyter
 KF010   error     a volume kind that is refused (pv, clone, snapshot), with the reason
+KF011   info      a shell-only cell before the first marked cell is not run in the steps
+KF012   info      pip install lines become the step's packages (installed on a cluster, not run locally)
+KF013   warning   pip options that are not carried to the step's container (-r FILE, -i URL...)
 KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
 KF102   warning   a step only changes an upstream object in place; later steps will not see it
 KF103   error     syntax error
@@ -36,6 +39,8 @@ KF403   warning   volumes are not mounted when running locally
 KF404   warning   secrets are not injected as environment variables when running locally
 KF405   info      node selectors and tolerations do not apply locally
 KF406   info      CPU and memory limits are not enforced locally
+KF407   warning   a step's packages (from pip install lines) are not installed when running locally
+KF408   warning   a limit KFP cannot set (other than CPU, memory, GPU) is not applied on a cluster
 ======  ========  ===========================================================================
 """
 
@@ -53,7 +58,15 @@ from kfjupyter.notebook.segments import segment_notebook
 
 Target = Literal["local", "cluster"]
 
-__all__ = ["Diagnostic", "compile_notebook", "lint_notebook", "local_run_diagnostics", "raise_on_errors"]
+__all__ = [
+    "Diagnostic",
+    "NotebookErrors",
+    "cluster_diagnostics",
+    "compile_notebook",
+    "lint_notebook",
+    "local_run_diagnostics",
+    "raise_on_errors",
+]
 
 
 def compile_notebook(
@@ -71,6 +84,8 @@ def compile_notebook(
     diagnostics = [*layout.diagnostics, *diagnostics, *metric_findings]
     if target == "local":
         diagnostics.extend(local_run_diagnostics(pipeline))
+    else:
+        diagnostics.extend(cluster_diagnostics(pipeline))
     return pipeline, sort_diagnostics(diagnostics)
 
 
@@ -79,8 +94,17 @@ def lint_notebook(source: NotebookSource, *, target: Target = "local") -> list[D
     return compile_notebook(source, target=target)[1]
 
 
+class NotebookErrors(InvalidInput):
+    """A notebook that cannot run or compile; ``diagnostics`` holds every finding (errors first)."""
+
+    def __init__(self, message: str, *, diagnostics: list[Diagnostic], detail: str | None = None) -> None:
+        """Keep the diagnostics next to the one-line message."""
+        super().__init__(message, detail=detail)
+        self.diagnostics = diagnostics
+
+
 def raise_on_errors(diagnostics: list[Diagnostic]) -> None:
-    """Raise InvalidInput summarising the error diagnostics, if there are any."""
+    """Raise NotebookErrors (an InvalidInput) summarising the error diagnostics, if there are any."""
     if not has_errors(diagnostics):
         return
     errors = [d for d in diagnostics if d.severity == "error"]
@@ -92,11 +116,33 @@ def raise_on_errors(diagnostics: list[Diagnostic]) -> None:
     )
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     detail = "\n".join(f"{d.code} cell={d.cell} line={d.line}: {d.message}" for d in errors)
-    raise InvalidInput(
-        f"the notebook has {len(errors)} error(s); first: {first.code} {where}: {first.message}{more} "
+    where = f" {where}" if where else ""
+    raise NotebookErrors(
+        f"the notebook has {len(errors)} error(s); first: {first.code}{where}: {first.message}{more} "
         f"{first.hint}".strip(),
+        diagnostics=[*errors, *(d for d in diagnostics if d.severity != "error")],
         detail=detail,
     )
+
+
+def cluster_diagnostics(pipeline: Pipeline) -> list[Diagnostic]:
+    """Report, per step, the settings KFP cannot apply (limits on resources it has no field for)."""
+    diags: list[Diagnostic] = []
+    for step in pipeline.steps:
+        extra = step.settings.resources.extra_limits
+        if extra:
+            listed = ", ".join(f"{k}={v}" for k, v in sorted(extra.items()))
+            diags.append(
+                Diagnostic(
+                    severity="warning",
+                    code="KF408",
+                    cell=step.blocks[0].cell if step.blocks else None,
+                    message=f"step {step.name!r}: limit(s) {listed} cannot be set through KFP and are not applied.",
+                    hint="KFP sets CPU, memory and accelerator limits only; use a PodDefault or a LimitRange.",
+                    step=step.name,
+                )
+            )
+    return diags
 
 
 def local_run_diagnostics(pipeline: Pipeline) -> list[Diagnostic]:
@@ -136,4 +182,12 @@ def _ignored(step: Step) -> list[tuple[Severity, str, str]]:
         found.append(("info", "KF405", "node selectors and tolerations do not apply"))
     if s.resources.cpu or s.resources.memory:
         found.append(("info", "KF406", "CPU and memory limits are not enforced"))
+    if s.packages:
+        found.append(
+            (
+                "warning",
+                "KF407",
+                f"packages {', '.join(s.packages)} (from pip install lines) are not installed",
+            )
+        )
     return found

@@ -60,6 +60,7 @@ def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None)
         outputs=list(step.outputs),
         metrics=list(step.metrics),
         modules=modules,
+        packages_to_install=list(step.settings.packages),
     )
 
 

@@ -129,6 +129,23 @@ def publish(executor_input: dict[str, Any], result: StepResult, work: Path) -> N
         Path(output_file).write_text(json.dumps({"artifacts": reported}), encoding="utf-8")
 
 
+def install_packages(packages: Sequence[str]) -> int:
+    """``pip install`` the step's packages into this container's Python (argument list, no shell)."""
+    import subprocess
+
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--",
+        *packages,
+    ]
+    return subprocess.run(command, check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one step from its executor input; the exit status is 0 only when the step succeeded."""
     from kfjupyter.runner.child import make_shell, run_job
@@ -140,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kfjupyter-step-") as tmp:
         work = Path(tmp)
         step, job = build_job(executor_input, work)
+        if step.packages_to_install and install_packages(step.packages_to_install) != 0:
+            sys.stderr.write(
+                f"step {step.step!r}: pip could not install {' '.join(step.packages_to_install)}\n"
+            )
+            return 1
         os.environ["KFJUPYTER_STEP_DIR"] = job.step_dir
         os.environ["KFJUPYTER_STEP"] = job.step
         result = run_job(job, make_shell())

@@ -60,6 +60,7 @@ class MarkSettings(_Frozen):
     annotations: dict[str, str] = Field(default_factory=dict, description="Pod annotations.")
     labels: dict[str, str] = Field(default_factory=dict, description="Pod labels.")
     secrets: tuple[tuple[str, str, str], ...] = Field((), description="(secret, key, ENV) triples.")
+    packages: tuple[str, ...] = Field((), description="Packages its pip install lines ask for.")
     pure: bool | None = Field(
         None,
         description="The step only reads the objects it receives: calls whose effects the analysis cannot "

@@ -31,6 +31,7 @@ from kfjupyter.notebook.marks import (
 )
 from kfjupyter.notebook.nb_settings import Volume, merge_settings, read_notebook_settings
 from kfjupyter.notebook.reader import Cell, Notebook
+from kfjupyter.notebook.shell_lines import extract_pip, is_shell_only
 from kfjupyter.notebook.step_magic import has_step_magic, parse_step_line, split_step_magic
 
 SetupKind = Literal["imports", "functions", "prelude"]
@@ -63,6 +64,7 @@ class StepSegment:
     blocks: list[Source] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     settings: MarkSettings = field(default_factory=MarkSettings)
+    packages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Layout:
     steps: list[StepSegment] = field(default_factory=list)
     default_image: str | None = None
     volumes: list[Volume] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -158,14 +161,17 @@ def segment_notebook(nb: Notebook) -> Layout:
             group = mark.role
         _add_code(layout, group, code)
     for segment in layout.steps:
-        segment.settings = merge_settings(settings.step_defaults, segment.settings)
+        own = segment.settings.model_copy(update={"packages": (*layout.packages, *segment.packages)})
+        segment.settings = merge_settings(settings.step_defaults, own)
     if not layout.steps:
+        # one finding for the notebook, not one per cell that would have been set-up for a step
+        layout.diagnostics = [d for d in layout.diagnostics if d.code not in ("KF004", "KF011", "KF012")]
         layout.diagnostics.append(
             _diag(
-                "warning",
+                "error",
                 "KF001",
                 None,
-                "the notebook has no steps, so the pipeline is empty.",
+                "the notebook has no steps: there is nothing to run or compile.",
                 "Mark a cell as a step: tag it 'step:<name>', start it with '%%step <name>' or set "
                 "metadata.kfjupyter.step.",
             )
@@ -181,7 +187,25 @@ def _add_code(
     group: StepSegment | Literal["imports", "functions", "parameters"] | None,
     code: Source,
 ) -> None:
-    if group is None:
+    shell_only = group is None and is_shell_only(code.source)
+    if group != "parameters":
+        code = _take_pip_lines(layout, group, code)
+    if shell_only and not any(
+        line.strip() and not line.lstrip().startswith("pass  #") for line in code.source.split("\n")
+    ):
+        pass  # only pip install lines: KF012 says where they went
+    elif shell_only:
+        layout.diagnostics.append(
+            _diag(
+                "info",
+                "KF011",
+                code.cell,
+                f"cell {code.cell} only runs shell commands before the first marked cell; it is not run "
+                "in the steps (Kale drops it too).",
+                "If a step needs what it does (a downloaded file...), move it into that step.",
+            )
+        )
+    elif group is None:
         layout.setup.append(SetupSource("prelude", code))
         layout.diagnostics.append(
             _diag(
@@ -199,6 +223,46 @@ def _add_code(
         layout.parameters.append(code)
     elif group in ("imports", "functions"):
         layout.setup.append(SetupSource(group, code))
+
+
+def _take_pip_lines(
+    layout: Layout, group: StepSegment | Literal["imports", "functions"] | None, code: Source
+) -> Source:
+    """Move the cell's ``pip install`` lines into the packages of its step (of every step for set-up)."""
+    pip = extract_pip(code.source)
+    if not pip.lines:
+        return code
+    step = group.name if isinstance(group, StepSegment) else None
+    if isinstance(group, StepSegment):
+        group.packages.extend(p for p in pip.packages if p not in group.packages)
+    else:
+        layout.packages.extend(p for p in pip.packages if p not in layout.packages)
+    lines = ", ".join(str(n + code.first_line - 1) for n in pip.lines)
+    owner = f"step {step!r}" if step else "every step"
+    layout.diagnostics.append(
+        _diag(
+            "info",
+            "KF012",
+            code.cell,
+            f"cell {code.cell}, line(s) {lines}: pip install of {', '.join(pip.packages) or 'nothing'} becomes "
+            f"the packages of {owner}: installed in the step's container on a cluster, not run locally.",
+            "Locally, install them into this environment once (lint reports it as KF407).",
+            step=step,
+        )
+    )
+    if pip.not_carried:
+        layout.diagnostics.append(
+            _diag(
+                "warning",
+                "KF013",
+                code.cell,
+                f"cell {code.cell}: pip options/arguments {' '.join(pip.not_carried)} are not carried to the "
+                "step's container (only package names are).",
+                "Put what they install into the container image, or list the packages by name.",
+                step=step,
+            )
+        )
+    return Source(code.cell, pip.source, code.first_line)
 
 
 def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, cell: int) -> StepSegment:

@@ -46,7 +46,7 @@ def test_run_json_is_one_object_with_the_documented_shape(tmp_path: Path, home: 
     done = kf(home, "run", str(nb), "-p", f"msg={tricky}", "--json")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
-    assert set(body) == {"run_id", "status", "steps", "metrics"}
+    assert set(body) == {"run_id", "status", "steps", "metrics", "diagnostics"}
     assert body["status"] == "succeeded" and body["metrics"] == {"acc": 0.75}
     (step,) = body["steps"]
     assert set(step) == {"name", "status", "cached", "started_at", "finished_at", "duration_s", "error"}
@@ -76,8 +76,9 @@ def test_lint_json_and_exit_status(tmp_path: Path, home: Path) -> None:
     nb = write_notebook(tmp_path / "nb.ipynb", [cell("a = 1", "step:one"), cell("b = missing", "step:two")])
     done = kf(home, "lint", str(nb), "--json")
     assert done.returncode == 1
-    diags = json.loads(done.stdout)
-    undefined = [d for d in diags if "missing" in d["message"]]
+    body = json.loads(done.stdout)
+    assert set(body) == {"notebook", "errors", "diagnostics"} and body["errors"] >= 1
+    undefined = [d for d in body["diagnostics"] if "missing" in d["message"]]
     assert undefined and undefined[0]["severity"] == "error" and undefined[0]["cell"] == 1
     assert set(undefined[0]) == {"severity", "code", "cell", "line", "message", "hint"}
     clean = write_notebook(tmp_path / "ok.ipynb", [cell("a = 1", "step:one"), cell("b = a", "step:two")])

@@ -177,7 +177,8 @@ def test_kf3xx_parameters() -> None:
 
 
 def test_kf001_kf004() -> None:
-    assert [d.code for d in lint(code("x = 1"))] == ["KF001", "KF004"]
+    assert [(d.code, d.severity) for d in lint(code("x = 1"))] == [("KF001", "error")]
+    assert [d.code for d in lint(code("x = 1"), code("y = x", "step:a"))] == ["KF004"]
 
 
 def test_kf4xx_only_when_running_locally() -> None:
