@@ -21,6 +21,8 @@ BackendName = Literal["auto", "local", "kubernetes"]
 #: A Kubernetes object name (RFC 1035 label): the same job name works on every backend.
 NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Environment variables torchrun takes its options from; the Trainer's torch plugin reserves them.
+TORCHRUN_ENV_PREFIX = "PET_"
 _CPU = re.compile(r"^\d+(\.\d+)?m?$")
 _MEMORY = re.compile(r"^\d+(\.\d+)?([KMGTPE]i?|k)?$")
 #: Linux's MAX_ARG_STRLEN: the longest single argument or ``NAME=value`` string exec accepts.
@@ -144,6 +146,14 @@ class TrainingSpec(_Model):
         bad = sorted(name for name in value if not _ENV_NAME.match(name))
         if bad:
             raise ValueError(f"environment variable names must be identifiers, got {bad}")
+        reserved = sorted(name for name in value if name.startswith(TORCHRUN_ENV_PREFIX))
+        if reserved:
+            raise ValueError(
+                f"environment variables {reserved} are reserved: torchrun reads every PET_* variable as one "
+                "of its options, and the Kubeflow Trainer refuses jobs that set them (it sets PET_NNODES, "
+                "PET_NPROC_PER_NODE, PET_NODE_RANK, PET_MASTER_ADDR and PET_MASTER_PORT itself); use "
+                "num_nodes and procs_per_node instead, or another name"
+            )
         too_long = sorted(name for name, text in value.items() if os_string_problem(f"{name}={text}"))
         if too_long:
             raise ValueError(f"environment variables {too_long} are too long for the operating system")

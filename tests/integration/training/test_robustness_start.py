@@ -23,6 +23,8 @@ def test_a_nul_in_an_env_value_is_refused_before_anything_is_recorded(store: Run
         train(print, env={"BIG": "x" * (1 << 17)}, backend="local", store=store)
     with pytest.raises(InvalidInput, match="name"):
         train(print, name="a\x00b", backend="local", store=store)
+    with pytest.raises(InvalidInput, match=r"env: .*environment variables \['PET_NNODES'\] are reserved"):
+        train(print, env={"PET_NNODES": "4"}, backend="local", store=store)
     assert store.list_runs(kind="training") == []
 
 

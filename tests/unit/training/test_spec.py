@@ -74,3 +74,14 @@ def test_spec_is_frozen() -> None:
 def test_default_name(label: str, expected: str) -> None:
     assert default_name(label) == expected
     TrainingSpec(name=default_name(label), entrypoint=FN)
+
+
+@pytest.mark.parametrize("name", ["PET_NNODES", "PET_MASTER_PORT", "PET_RDZV_BACKEND"])
+def test_torchrun_option_variables_are_refused_naming_them(name: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        TrainingSpec(name="mnist", entrypoint=FN, env={"LR": "0.1", name: "2"})
+    message = str(raised.value)
+    assert f"environment variables ['{name}'] are reserved" in message and "num_nodes" in message
+    assert (
+        TrainingSpec(name="mnist", entrypoint=FN, env={"PETS": "2", "MY_PET_NAME": "rex"}).env["PETS"] == "2"
+    )
