@@ -14,7 +14,7 @@ KF002   warning   a cell is marked by two syntaxes that disagree (the stronger o
 KF003   error     a malformed marker: Kale tag, ``metadata.kfjupyter`` or ``%%step`` line
 KF004   warning   code cell before the first marked cell (kept as shared set-up; Kale drops it)
 KF005   warning   malformed notebook-level settings (e.g. a volume without a name)
-KF006   info      Kale tags that Kale ignores (next to a role tag, or on a bare step: cell)
+KF006   info      Kale tags that are ignored (next to a role tag, on a bare step: cell, report:)
 KF007   warning   a notebook-level Kale setting that is not applied (Katib, snapshots, unknown field)
 KF008   info      notebook-level Kale settings with nothing to do in kfjupyter (experiment, marshal...)
 KF009   warning   the notebook's docker_image: it must contain kfjupyter

@@ -100,6 +100,16 @@ def read_mark(cell: Cell) -> tuple[CellMark | None, list[Diagnostic]]:
             mark = salvage(cell)
         if mark is not None:
             found.append(mark)
+    if any(t.strip().startswith("report:") for t in cell.tags):
+        diags.append(
+            _diag(
+                "info",
+                "KF006",
+                cell.index,
+                f"cell {cell.index}: the 'report:' tag is ignored: kfjupyter writes no HTML report of a step.",
+                "Remove the tag; the step's log, outputs and figures are kept with every run.",
+            )
+        )
     if cell.tags:
         ignored = ignored_tags(cell.tags)
         if ignored:

@@ -131,6 +131,12 @@ def test_code_before_the_first_tag_is_kept_as_set_up_where_kale_drops_it() -> No
     assert codes(diags, "warning") == ["KF004"]
 
 
+def test_report_tag_is_accepted_and_named_as_ignored() -> None:
+    pipeline, diags = build(code("a = 1", "step:load", "report:enabled"))
+    assert cells_per_step(pipeline) == {"load": [0]}
+    assert [(d.code, d.severity, d.cell) for d in diags] == [("KF006", "info", 0)]
+
+
 def test_tag_parser_reports_what_kale_ignores() -> None:
     assert ignored_tags(["prev:a", "imports", "limit:cpu:1", "hide-input"]) == ["prev:a", "limit:cpu:1"]
     assert ignored_tags(["step:", "prev:a"]) == ["prev:a"]
@@ -140,3 +146,9 @@ def test_tag_parser_reports_what_kale_ignores() -> None:
     assert mark is not None and mark.role == "skip"
     mark = parse_kale_tags(["step:a", "pipeline-metrics"], 0)
     assert mark is not None and mark.role == "metrics"
+
+
+def test_a_limit_kfp_cannot_set_is_named_on_a_cluster() -> None:
+    _, diags = build(code("a = 1", "step:load", "limit:ephemeral-storage:10Gi"), target="cluster")
+    (kf408,) = [d for d in diags if d.code == "KF408"]
+    assert kf408.severity == "warning" and "ephemeral-storage=10Gi" in kf408.message
