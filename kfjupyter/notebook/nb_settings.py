@@ -6,7 +6,8 @@ Every field Kale writes is applied or named by a diagnostic, never dropped silen
   every step, with a warning that it must contain kfjupyter: KF009), ``volumes`` of type ``pvc``
   (an existing claim) and ``new_pvc`` (a claim the pipeline creates), ``steps_defaults`` (Kale's
   ``annotation:``/``label:``/``limit:``/``image:``/``cache:``/``secret:`` strings, or its newer
-  dict form, applied to every step; a step's own setting wins);
+  dict form, applied to every step; a step's own setting wins), ``enable_caching`` (every step's
+  cache default);
 * refused with the reason (KF010, an error): volumes of type ``pv``, ``clone`` or ``snapshot``,
   and ``snapshot: true`` on a volume (kfjupyter does not take Rok snapshots);
 * not applied, with a warning naming the field (KF007): ``katib_run``/``katib_metadata`` when a
@@ -131,10 +132,14 @@ def _read_section(key: str, section: Mapping[str, Any], out: NotebookSettings) -
         return
     if "steps_defaults" in section:
         out.step_defaults = _steps_defaults(f"{where}.steps_defaults", section["steps_defaults"], out)
+    caching = section.get("enable_caching")
+    if isinstance(caching, bool) and out.step_defaults.cache is None:
+        out.step_defaults = out.step_defaults.model_copy(update={"cache": caching})
     asked = [k for k in _OFF_WHEN_FALSE if section.get(k)]
     if section.get("katib_run") and "katib_metadata" in section:
         asked.append("katib_metadata")
-    known = {"pipeline_name", *_IMAGE_KEYS, "volumes", "steps_defaults", *_NO_EFFECT, *_OFF_WHEN_FALSE}
+    known = {"pipeline_name", *_IMAGE_KEYS, "volumes", "steps_defaults", "enable_caching", *_NO_EFFECT}
+    known |= set(_OFF_WHEN_FALSE)
     known.add("katib_metadata")
     _not_applied(where, [*asked, *sorted(str(k) for k in section if k not in known)], out)
     quiet = [

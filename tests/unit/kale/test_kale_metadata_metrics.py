@@ -44,6 +44,16 @@ def test_steps_defaults_in_the_newer_dict_form() -> None:
     assert (settings.labels, settings.resources.cpu) == ({"a": "b"}, "1")
 
 
+def test_enable_caching_is_every_step_default_and_a_cache_tag_wins() -> None:
+    pipeline, diags = build(
+        code("a = 1", "step:load"),
+        code("b = a", "step:train", "cache:enabled"),
+        kubeflow_notebook={"enable_caching": False},
+    )
+    assert (pipeline.step("load").settings.cache, pipeline.step("train").settings.cache) == (False, True)
+    assert "KF007" not in codes(diags)
+
+
 def test_docker_image_is_the_default_image_with_a_warning() -> None:
     pipeline, diags = build(code("a = 1", "step:load"), kubeflow_notebook={"docker_image": "reg/nb:1"})
     assert pipeline.step("load").settings.image == "reg/nb:1"
