@@ -132,6 +132,9 @@ class LocalRun:
         except KeyboardInterrupt:
             self._cancel("cancelled by the user (Ctrl-C)")
             self._drain(server)
+        except BaseException as crash:  # the driver itself failed: stop its steps, say so, re-raise
+            self._abandon(server, crash)
+            raise
         finally:
             if self._server is None:
                 server.close()
@@ -388,6 +391,28 @@ class LocalRun:
         for name, state in self.scheduler.statuses().items():
             if state.value == "cancelled" and self.recorder.steps[name].status == "pending":
                 self.recorder.step(name, "cancelled", error=reason)
+
+    def _abandon(self, server: ForkServer, error: BaseException) -> None:
+        """Kill the steps still running and record the run interrupted (it can be resumed).
+
+        The process may live on (a notebook kernel), so no liveness check would ever tell.
+        """
+        deadline = time.monotonic() + 5
+        while any(a.pid is None for a in self._attempts.values()) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):  # learn the pids of steps just launched
+                message = server.events.get(timeout=0.2)
+                if "started" in message:
+                    self._handle(message)
+        for attempt in self._attempts.values():
+            if attempt.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(attempt.pid, signal.SIGKILL)
+        reason = f"the run stopped because its driver failed ({type(error).__name__}: {error})"[:1000]
+        with contextlib.suppress(Exception):  # the store may be what failed
+            for name, record in self.recorder.steps.items():
+                if record.status == "running":
+                    self.recorder.step(name, "interrupted", finished_at=now(), error=reason)
+            self.store.update_run(self.run.id, RunUpdate(status="interrupted", error=reason))
 
     def _drain(self, server: ForkServer) -> None:
         deadline = time.monotonic() + 10

@@ -8,6 +8,7 @@ with a final status.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,38 @@ def test_a_step_that_tampers_with_its_files_fails_and_the_run_carries_on(
     run_dir = store.run_dir(run.id).resolve()
     for artifact in store.list_artifacts(run.id):
         assert store.resolve(artifact.path).resolve().is_relative_to(run_dir), artifact
+
+
+def test_a_driver_that_fails_mid_run_leaves_the_run_interrupted_not_running(
+    tmp_path: Path, store: RunStore
+) -> None:
+    # The driver lives on in this process (as in a notebook kernel), so no liveness check can
+    # tell that it stopped driving: the run must say so itself, and its steps must not linger.
+    nb = write_notebook(
+        tmp_path / "slow.ipynb",
+        [cell("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(300)", "step:slow")],
+    )
+    pids: list[int] = []
+
+    def broken_display(step: str, status: str, detail: str) -> None:
+        if status != "running":
+            return
+        deadline = time.monotonic() + 30
+        while not (text := store.read_log("driver-fails", "slow").text.split()):
+            assert time.monotonic() < deadline, "the step never started"
+            time.sleep(0.05)
+        pids.append(int(text[-1]))
+        raise RuntimeError("the display went away")
+
+    with pytest.raises(RuntimeError, match="the display went away"):
+        run_notebook(nb, store=store, cache=False, on_event=broken_display, run_id="driver-fails")
+    record = store.get_run("driver-fails")
+    assert record.status == "interrupted", record
+    assert "RuntimeError: the display went away" in (record.error or "")
+    step = store.get_steps("driver-fails")[0]
+    assert step.status == "interrupted", step
+    pid = pids[0]
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), "the step process outlived its driver"
