@@ -2,7 +2,8 @@
 
 Subcommands live in their own modules and register themselves through ``COMMANDS``; each
 exposes ``add_parser(subparsers)`` and returns an exit status. A ``KfJupyterError`` becomes one
-clear line on stderr and exit status 2 (1 is reserved for "ran, but failed"); an argument that is
+clear line on stderr and its kind's exit status: 2 for the caller's mistakes, 73-75 for a full disk,
+a broken run store or a temporary fault (1 is reserved for "ran, but failed"); an argument that is
 not UTF-8 text is such an error; a reader of stdout that goes away early ends the command quietly
 with status 141, as SIGPIPE would. With ``--json`` a refusal is also one JSON object on stdout,
 ``{"error": {"message", "reason"}, "diagnostics": [...]}`` (the notebook's findings when the notebook
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kfjupyter: error: {error.message}", file=sys.stderr)
             if getattr(args, "json", False):
                 _print_error(error.message, error.reason, getattr(error, "diagnostics", []))
-            return 2
+            return error.exit_status
         except KeyboardInterrupt:
             print("kfjupyter: interrupted", file=sys.stderr)
             return 130

@@ -3,17 +3,29 @@
 User mistakes (``InvalidInput``) are 400, ``Forbidden`` 403, ``NotFound`` 404, ``Conflict`` and
 ``BackendNotAvailable`` (a training backend this server cannot use) 409,
 ``UpstreamFailed`` (a service the server calls, e.g. Kubeflow Pipelines, failed or refused) 502,
-``Unavailable`` 503. Anything else is a bug: the handler logs it and answers 500.
+``Unavailable`` and ``StorageFault`` (the run store is corrupt or cannot be opened) 503,
+``InsufficientStorage`` (and an ``OSError`` saying the disk or quota is full) 507. Anything else is a
+bug: the handler logs it and answers 500.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 
 from pydantic import ValidationError
 from tornado import web
 
-from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound, Unavailable
+from kfjupyter.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientStorage,
+    InvalidInput,
+    KfJupyterError,
+    NotFound,
+    StorageFault,
+    Unavailable,
+)
 from kfjupyter.training.job import BackendNotAvailable
 
 
@@ -31,7 +43,10 @@ _STATUS: tuple[tuple[type[KfJupyterError], int], ...] = (
     (BackendNotAvailable, 409),
     (UpstreamFailed, 502),
     (Unavailable, 503),
+    (StorageFault, 503),
+    (InsufficientStorage, 507),
 )
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def status_for(error: KfJupyterError) -> int:
@@ -75,6 +90,11 @@ def to_http_error(error: Exception) -> web.HTTPError | None:
         http = web.HTTPError(400, validation_message(error), reason="Bad Request")
         http.kf_reason = InvalidInput.reason  # type: ignore[attr-defined]
         return http
+    if isinstance(error, OSError) and error.errno in _DISK_FULL:
+        error = InsufficientStorage(
+            f"The server's disk is full ({error.strerror}); free some space, then try again.",
+            detail=repr(error),
+        )
     if isinstance(error, KfJupyterError):
         http = web.HTTPError(status_for(error), error.message)
         http.kf_reason = error.reason  # type: ignore[attr-defined]

@@ -23,7 +23,14 @@ from typing import IO
 
 from jupyter_core.paths import is_hidden
 
-from kfjupyter.errors import Forbidden, InvalidInput, NotFound, Unavailable
+from kfjupyter.errors import (
+    Forbidden,
+    InvalidInput,
+    KfJupyterError,
+    NotFound,
+    Unavailable,
+    error_for_exit_status,
+)
 from kfjupyter.notebook.reader import read_notebook
 from kfjupyter.store import RunRecord, RunStore
 from kfjupyter.store.models import new_run_id
@@ -187,11 +194,14 @@ def _started(store: RunStore, run_id: str, pid: int) -> RunRecord | None:
     return run
 
 
-def _failure(stderr: IO[bytes], returncode: int) -> InvalidInput:
+def _failure(stderr: IO[bytes], returncode: int) -> KfJupyterError:
+    """The error the run command reported, of the kind its exit status says (a full disk is no 400)."""
     stderr.seek(0)
     lines = [line for line in stderr.read().decode(errors="replace").splitlines() if line.strip()]
     message = lines[-1] if lines else f"kfjupyter run exited with status {returncode}"
-    return InvalidInput(message.removeprefix("kfjupyter: error: "), detail="\n".join(lines[-20:]) or None)
+    return error_for_exit_status(
+        returncode, message.removeprefix("kfjupyter: error: "), detail="\n".join(lines[-20:]) or None
+    )
 
 
 def _spawn(cmd: list[str], stderr: IO[bytes]) -> subprocess.Popen[bytes]:

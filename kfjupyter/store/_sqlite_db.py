@@ -9,18 +9,30 @@ error that names the file and says what to do, never as a raw sqlite3 traceback.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, Unavailable
+from kfjupyter.errors import (
+    Conflict,
+    InsufficientStorage,
+    InvalidInput,
+    KfJupyterError,
+    StorageFault,
+    Unavailable,
+)
 from kfjupyter.store.migrations import Migration, migrate
 
+_log = logging.getLogger(__name__)
 _BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
-_TEMPORARY = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL")
+_TEMPORARY = ("SQLITE_IOERR", "SQLITE_PROTOCOL")
 
 
 def translate(exc: sqlite3.Error, path: Path) -> KfJupyterError:
@@ -37,20 +49,30 @@ def translate(exc: sqlite3.Error, path: Path) -> KfJupyterError:
             detail=repr(exc),
             reason="store_busy",
         )
-    if name.startswith(_TEMPORARY) or "disk I/O" in text or "disk is full" in text:
+    if (
+        name.startswith("SQLITE_FULL")
+        or "is full" in text
+        or (name.startswith("SQLITE_IOERR") and _disk_full(path))
+    ):
+        return InsufficientStorage(
+            f"Run store {path} could not be written: the disk is full ({text}); free disk space, then retry.",
+            detail=repr(exc),
+            reason="store_full",
+        )
+    if name.startswith(_TEMPORARY) or "disk I/O" in text:
         return Unavailable(
-            f"Run store {path} could not be written ({text}); free disk space or check the disk, then retry.",
+            f"Run store {path} could not be written ({text}); check the disk, then retry.",
             detail=repr(exc),
             reason="store_io",
         )
     if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM")) or "unable to open" in text:
-        return InvalidInput(
+        return StorageFault(
             f"Cannot open run store {path} for writing ({text}); check its permissions "
             "or set KFJUPYTER_HOME to a writable directory.",
             detail=repr(exc),
             reason="store_unreadable",
         )
-    return InvalidInput(
+    return StorageFault(
         f"Run store {path} is not a readable kfjupyter database ({text}); move it aside "
         f"(mv {path} {path}.bad) and a new one will be created, or set KFJUPYTER_HOME to another directory.",
         detail=repr(exc),
@@ -58,10 +80,71 @@ def translate(exc: sqlite3.Error, path: Path) -> KfJupyterError:
     )
 
 
+@contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Hold ``<store>.lock`` while the store is opened, so no process sees another's new, still empty file."""
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StorageFault(
+            f"Cannot open run store {path} ({exc.strerror}); check the permissions of {path.parent} "
+            "or set KFJUPYTER_HOME to a writable directory.",
+            detail=repr(exc),
+            reason="store_unreadable",
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def set_aside_if_empty(path: Path) -> Path | None:
+    """Move a store file of 0 bytes (and its ``-wal``/``-shm``) aside; return where, or None.
+
+    SQLite would silently treat an empty file as a new database, so a store cut to nothing by a full
+    disk or a crash would just look like a store without runs. Instead the file keeps its place
+    under a timestamped name (``runs.db.empty-20250101-120000``), a warning says so, and a new store
+    is created. Call it only while holding the opening lock.
+    """
+    try:
+        if path.stat().st_size != 0:
+            return None
+    except FileNotFoundError:
+        return None
+    aside = path.with_name(f"{path.name}.empty-{time.strftime('%Y%m%d-%H%M%S')}")
+    count = 1
+    while aside.exists():
+        count += 1
+        aside = aside.with_name(f"{path.name}.empty-{time.strftime('%Y%m%d-%H%M%S')}-{count}")
+    for suffix in ("-wal", "-shm", ""):  # the main file last: until then, nothing looks new
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").rename(f"{aside}{suffix}")
+    _log.warning(
+        "Run store %s was empty (0 bytes), as a store cut short by a full disk or a crash is; it was "
+        "moved aside to %s and a new, empty store is used. Runs recorded before are not listed.",
+        path,
+        aside,
+    )
+    return aside
+
+
 def _shown(text: object, most: int = 60) -> str:
     """``repr`` of an offending text for a message, cut in the middle when long."""
     shown = ascii(text)
     return shown if len(shown) <= most else f"{shown[: most // 2]}...{shown[-most // 2 :]}"
+
+
+def _disk_full(path: Path, least: int = 256 * 1024) -> bool:
+    """Whether the file system holding ``path`` has (almost) no room left: an I/O error there is a full disk.
+
+    SQLite reports a write that fails for want of space in its WAL index as a plain I/O error.
+    """
+    try:
+        info = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < least
 
 
 class Database:
@@ -82,14 +165,15 @@ class Database:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InvalidInput(
+            raise StorageFault(
                 f"Cannot create the run store directory {path.parent} ({exc.strerror}); "
                 "set KFJUPYTER_HOME to a writable directory.",
                 detail=repr(exc),
                 reason="store_unreadable",
             ) from exc
         try:
-            with self.guard():
+            with self.guard(), _opening(path):
+                set_aside_if_empty(path)
                 conn = self.connection()
                 (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
                 if str(mode).lower() != "wal":

@@ -4,20 +4,23 @@ The database is ``<home>/runs.db`` (schema in :mod:`kfjupyter.store.migrations`)
 ``<home>/runs/<run_id>/``. WAL mode lets the UI and the CLI read while a runner process writes;
 each write is one short ``BEGIN IMMEDIATE`` transaction, batched where the runner writes many rows
 (:meth:`SqliteRunStore.upsert_steps`, :meth:`SqliteRunStore.add_metrics`). JSON is stored as TEXT.
+A row damaged outside kfjupyter (bad JSON, a value out of range) is skipped by list reads and
+logged; reading that one record raises :class:`~kfjupyter.errors.StorageFault`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from kfjupyter.errors import Conflict, NotFound
+from kfjupyter.errors import Conflict, NotFound, StorageFault
 from kfjupyter.store import files
 from kfjupyter.store._sqlite_db import Database
 from kfjupyter.store.base import STATUS_ORDER, AliveCheck, RunSort, RunStore, check_page
@@ -101,6 +104,32 @@ _LIST_ARTIFACTS = (
 _GET_ARTIFACT = f"SELECT {_ARTIFACT_COLS} FROM artifacts WHERE run_id=? AND step=? AND name=?"  # noqa: S608
 
 
+_log = logging.getLogger(__name__)
+R = TypeVar("R")
+#: What a damaged row raises while it is read: bad JSON, a NULL, a value its model refuses.
+_DAMAGED = (ValueError, TypeError)
+
+
+def _parsed(rows: Iterable[Sequence[Any]], parse: Callable[[Sequence[Any]], R], what: str) -> list[R]:
+    """``parse`` of every row; a damaged row is logged and skipped, so one bad row hides only itself."""
+    out: list[R] = []
+    for row in rows:
+        try:
+            out.append(parse(row))
+        except _DAMAGED as exc:
+            _log.warning("kfjupyter run store: skipped a damaged %s row %r: %s", what, tuple(row[:3]), exc)
+    return out
+
+
+def _damaged(what: str, exc: Exception) -> StorageFault:
+    return StorageFault(
+        f"The {what} in the run store is damaged and cannot be read ({str(exc).splitlines()[0]}); "
+        "delete it or restore the store from a backup.",
+        detail=repr(exc),
+        reason="store_damaged_row",
+    )
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -158,7 +187,10 @@ class SqliteRunStore(RunStore):
         row = conn.execute(_SELECT_RUN, (run_id,)).fetchone()
         if row is None:
             raise _not_found(run_id)
-        return _run_from_row(row)
+        try:
+            return _run_from_row(row)
+        except _DAMAGED as exc:
+            raise _damaged(f"record of run {run_id}", exc) from None
 
     def _write_run(self, conn: sqlite3.Connection, run: RunRecord) -> None:
         conn.execute(
@@ -220,7 +252,7 @@ class SqliteRunStore(RunStore):
         params = (kind, status, limit, offset, backend, notebook, like)
         with self._db.read() as conn:
             rows = conn.execute(_LIST_RUNS_BY[sort], params).fetchall()
-        return [_run_from_row(row) for row in rows]
+        return _parsed(rows, _run_from_row, "run")
 
     def delete_run(self, run_id: str) -> None:
         """Delete a run with everything recorded about it (rows cascade) and its files."""
@@ -254,7 +286,8 @@ class SqliteRunStore(RunStore):
         with self._db.write() as conn:
             for run_id, (pid, start) in sorted(dead.items()):
                 row = conn.execute(_SELECT_RUN, (run_id,)).fetchone()
-                run = None if row is None else _run_from_row(row)
+                found = _parsed([row] if row is not None else [], _run_from_row, "run")
+                run = found[0] if found else None
                 if (
                     run is None
                     or run.status not in ACTIVE_RUN_STATUSES
@@ -304,7 +337,7 @@ class SqliteRunStore(RunStore):
             rows = conn.execute(_SELECT_STEPS, (run_id,)).fetchall()
             if not rows:
                 self._require_runs(conn, [run_id])
-        return [_step_from_row(row) for row in rows]
+        return _parsed(rows, _step_from_row, "step")
 
     def add_event(self, event: EventRecord) -> EventRecord:
         """Store an event and return it with its new id."""
@@ -325,10 +358,13 @@ class SqliteRunStore(RunStore):
         with self._db.read() as conn:
             page = -1 if limit is None else min(limit, _SQL_INT_MAX)
             rows = conn.execute(_LIST_EVENTS, (min(since_id, _SQL_INT_MAX), run_id, page)).fetchall()
-        return [
-            EventRecord(id=i, run_id=r, step=s, ts=ts, type=t, payload=json.loads(p))
-            for i, r, s, ts, t, p in rows
-        ]
+        return _parsed(
+            rows,
+            lambda row: EventRecord(
+                id=row[0], run_id=row[1], step=row[2], ts=row[3], type=row[4], payload=json.loads(row[5])
+            ),
+            "event",
+        )
 
     def add_metrics(self, metrics: Sequence[MetricRecord]) -> None:
         """Append metric values in one transaction (NaN is stored as NULL and read back as NaN)."""
@@ -350,10 +386,18 @@ class SqliteRunStore(RunStore):
             rows = conn.execute(_LIST_METRICS, (run_id, name)).fetchall()
             if not rows:
                 self._require_runs(conn, [run_id])
-        return [
-            MetricRecord(run_id=r, step=s, name=n, value=math.nan if v is None else v, index=i, ts=ts)
-            for r, s, n, v, i, ts in rows
-        ]
+        return _parsed(
+            rows,
+            lambda row: MetricRecord(
+                run_id=row[0],
+                step=row[1],
+                name=row[2],
+                value=math.nan if row[3] is None else row[3],
+                index=row[4],
+                ts=row[5],
+            ),
+            "metric",
+        )
 
     def add_artifact(self, artifact: ArtifactRecord) -> None:
         """Store an artifact, replacing one with the same run, step and name."""
@@ -369,7 +413,7 @@ class SqliteRunStore(RunStore):
             rows = conn.execute(_LIST_ARTIFACTS, (run_id, step)).fetchall()
             if not rows:
                 self._require_runs(conn, [run_id])
-        return [_artifact_from_row(row) for row in rows]
+        return _parsed(rows, _artifact_from_row, "artifact")
 
     def get_artifact(self, run_id: str, step: str, name: str) -> ArtifactRecord:
         """Return one artifact; raise ``NotFound`` if there is none."""
@@ -380,7 +424,10 @@ class SqliteRunStore(RunStore):
                 raise NotFound(
                     f"Run {run_id} has no artifact {name!r} from step {step!r}.", reason="artifact_not_found"
                 )
-        return _artifact_from_row(row)
+        try:
+            return _artifact_from_row(row)
+        except _DAMAGED as exc:
+            raise _damaged(f"record of artifact {name!r} of run {run_id}", exc) from None
 
     def put_cache(self, entry: CacheEntry) -> None:
         """Store a cache entry, replacing any with the same key."""

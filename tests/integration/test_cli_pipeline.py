@@ -136,7 +136,7 @@ def test_unreadable_store_is_one_clear_line(tmp_path: Path, home: Path) -> None:
     home.mkdir(parents=True)
     (home / "runs.db").write_bytes(b"this is not a database" * 100)
     done = kf(home, "runs", "list")
-    assert done.returncode == 2 and "Traceback" not in done.stderr and "runs.db" in done.stderr
+    assert done.returncode == 74 and "Traceback" not in done.stderr and "runs.db" in done.stderr
 
 
 def test_kill_9_then_resume_finishes_with_the_cache(tmp_path: Path, home: Path) -> None:

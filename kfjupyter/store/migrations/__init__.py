@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from kfjupyter.errors import InvalidInput
+from kfjupyter.errors import StorageFault
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _VERSION_TABLE = (
@@ -80,7 +80,7 @@ def _apply(conn: sqlite3.Connection, db_path: str, step: Migration) -> None:
         for statement in split_statements(step.sql):
             conn.execute(statement)
     except sqlite3.OperationalError as exc:
-        raise InvalidInput(
+        raise StorageFault(
             f"Could not upgrade run store {db_path} to schema version {step.version} ({step.name}): {exc}; "
             "the database was left unchanged.",
             detail=repr(exc),
@@ -88,9 +88,9 @@ def _apply(conn: sqlite3.Connection, db_path: str, step: Migration) -> None:
         ) from None
 
 
-def too_new(db_path: str, found: int, known: int) -> InvalidInput:
+def too_new(db_path: str, found: int, known: int) -> StorageFault:
     """Return the error for a database written by a newer kfjupyter."""
-    return InvalidInput(
+    return StorageFault(
         f"Run store {db_path} has schema version {found}, but this kfjupyter knows only up to {known}; "
         "upgrade kfjupyter (pip install -U kfjupyter) or set KFJUPYTER_HOME to another directory.",
         reason="store_too_new",
@@ -102,7 +102,7 @@ def migrate(conn: sqlite3.Connection, db_path: str, migrations: Sequence[Migrati
 
     ``conn`` must be in autocommit mode (``isolation_level=None``). Migrations run under
     ``BEGIN IMMEDIATE`` so two processes opening a new store at once apply each exactly once.
-    Raises :class:`InvalidInput` for a database from a newer release, leaving it untouched.
+    Raises :class:`StorageFault` for a database from a newer release, leaving it untouched.
     """
     steps = load_migrations() if migrations is None else migrations
     latest = steps[-1].version if steps else 0
@@ -112,7 +112,7 @@ def migrate(conn: sqlite3.Connection, db_path: str, migrations: Sequence[Migrati
     if version == latest:
         return latest
     if version == 0 and conn.execute(_FOREIGN_TABLES).fetchone() is not None:
-        raise InvalidInput(
+        raise StorageFault(
             f"{db_path} is an SQLite database but not a kfjupyter run store; "
             "move it aside or set KFJUPYTER_HOME to another directory.",
             reason="store_foreign",

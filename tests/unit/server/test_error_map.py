@@ -17,6 +17,8 @@ from kfjupyter.server.errors import to_http_error
         (errors.NotFound("gone"), 404),
         (errors.Conflict("busy"), 409),
         (errors.Unavailable("later"), 503),
+        (errors.StorageFault("store broken"), 503),
+        (errors.InsufficientStorage("disk full"), 507),
         (errors.StepFailed("boom"), 500),
     ],
 )
@@ -40,3 +42,30 @@ def test_validation_errors_name_the_field() -> None:
 
 def test_bugs_are_not_mapped() -> None:
     assert to_http_error(ZeroDivisionError()) is None
+
+
+def test_a_full_disk_is_507_not_a_bug() -> None:
+    import errno
+
+    for code in (errno.ENOSPC, errno.EDQUOT):
+        http = to_http_error(OSError(code, "No space left on device"))
+        assert http is not None and http.status_code == 507
+        assert "disk is full" in (http.log_message or "")
+    assert to_http_error(OSError(errno.EIO, "I/O error")) is None  # anything else stays a logged 500
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (2, errors.InvalidInput),
+        (73, errors.InsufficientStorage),
+        (74, errors.StorageFault),
+        (75, errors.Unavailable),
+        (1, errors.InvalidInput),
+    ],
+)
+def test_exit_statuses_name_the_kind_back(status: int, kind: type[errors.KfJupyterError]) -> None:
+    error = errors.error_for_exit_status(status, "m")
+    assert type(error) is kind and error.message == "m"
+    if status >= 73:
+        assert kind.exit_status == status

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kfjupyter.errors import InvalidInput
+from kfjupyter.errors import StorageFault
 from kfjupyter.store import RunUpdate, SqliteRunStore
 from kfjupyter.store.migrations import Migration, current_version, load_migrations, split_statements
 
@@ -71,7 +71,7 @@ def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
     with SqliteRunStore(tmp_path):
         pass
     with pytest.raises(
-        InvalidInput, match=rf"to schema version {NEXT} \(broken\): no such table: nope"
+        StorageFault, match=rf"to schema version {NEXT} \(broken\): no such table: nope"
     ) as exc:
         SqliteRunStore(tmp_path, migrations=[*load_migrations(), broken])
     assert exc.value.reason == "store_migration_failed"
@@ -84,7 +84,7 @@ def test_database_from_the_future_is_refused(tmp_path: Path) -> None:
     with SqliteRunStore(tmp_path, migrations=[*load_migrations(), ADD_PRIORITY]):
         pass
     before = (tmp_path / "runs.db").read_bytes()
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(StorageFault) as exc:
         SqliteRunStore(tmp_path)
     message = str(exc.value)
     assert f"schema version {NEXT}" in message and f"only up to {SHIPPED}" in message

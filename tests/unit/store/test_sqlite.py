@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kfjupyter.errors import Conflict, InvalidInput, Unavailable
+from kfjupyter.errors import Conflict, StorageFault, Unavailable
 from kfjupyter.store import CacheEntry, EventRecord, RunUpdate, SqliteRunStore, default_home, open_store
 from kfjupyter.store.migrations import load_migrations
 
@@ -64,7 +64,7 @@ def _assert_one_clear_line(exc: pytest.ExceptionInfo[Exception], path: Path) -> 
 def test_corrupt_file_is_refused_clearly(tmp_path: Path, content: bytes) -> None:
     db = tmp_path / "runs.db"
     db.write_bytes(content)
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(StorageFault) as exc:
         SqliteRunStore(tmp_path)
     _assert_one_clear_line(exc, db)
     assert "move it aside" in str(exc.value)
@@ -76,7 +76,7 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
     conn.execute("CREATE TABLE something_else (x)")
     conn.commit()
     conn.close()
-    with pytest.raises(InvalidInput, match="not a kfjupyter run store") as exc:
+    with pytest.raises(StorageFault, match="not a kfjupyter run store") as exc:
         SqliteRunStore(tmp_path)
     _assert_one_clear_line(exc, tmp_path / "runs.db")
 
@@ -84,13 +84,13 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
 def test_uncreatable_home_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(InvalidInput, match="KFJUPYTER_HOME"):
+    with pytest.raises(StorageFault, match="KFJUPYTER_HOME"):
         SqliteRunStore(blocker / "home")
 
 
 def test_database_path_that_is_a_directory(tmp_path: Path) -> None:
     (tmp_path / "runs.db").mkdir()
-    with pytest.raises(InvalidInput, match="Cannot open run store") as exc:
+    with pytest.raises(StorageFault, match="Cannot open run store") as exc:
         SqliteRunStore(tmp_path)
     _assert_one_clear_line(exc, tmp_path / "runs.db")
 
