@@ -55,7 +55,7 @@ class MetricsChart(LiveView):
         self.picker = widgets.Dropdown(
             description="metric",
             options=[metric] if metric else [],
-            value=metric,
+            value=metric or None,
             style={"description_width": "initial"},
         )
         self.picker.layout.width = "260px"
