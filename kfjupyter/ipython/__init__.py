@@ -32,8 +32,10 @@ def step(line: str, cell: str, shell: Any) -> None:
 def load_ipython_extension(ipython: Any) -> None:
     """Register kfjupyter's magics on ``ipython``."""
     from kfjupyter.ipython.kf_magic import kf
+    from kfjupyter.ipython.save_first import greet
 
     ipython.register_magic_function(
         lambda line, cell: step(line, cell, ipython), magic_kind="cell", magic_name="step"
     )
-    ipython.register_magic_function(kf, magic_kind="line", magic_name="kf")
+    ipython.register_magic_function(lambda line: kf(line, ipython), magic_kind="line", magic_name="kf")
+    greet()  # JupyterLab's extension answers once this cell ends: %kf run can then ask it to save

@@ -2,7 +2,8 @@
 
 ``%kf run [-p NAME=VALUE]... [--no-cache] [--widget] [--notebook PATH]`` runs the notebook this
 kernel belongs to (JupyterLab tells kernels their notebook's path) or the one given, here or with
-``--backend kfp [--host URL]`` on Kubeflow Pipelines; ``%kf runs`` shows the live runs table;
+``--backend kfp [--host URL]`` on Kubeflow Pipelines (the notebook is saved first, see
+:mod:`kfjupyter.ipython.save_first`); ``%kf runs`` shows the live runs table;
 ``%kf logs RUN [STEP]`` prints logs; ``%kf metrics RUN [METRIC]`` charts a run's metrics;
 ``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]`` starts a training job. ``%kf --help`` (or
 ``%kf COMMAND --help``) explains the options. Arguments are split like a shell line but never
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from kfjupyter.errors import InvalidInput, KfJupyterError
+from kfjupyter.ipython import save_first
 
 
 class _HelpShown(Exception):
@@ -81,6 +83,14 @@ def current_notebook() -> Path:
     return Path(session)
 
 
+def _is_this_kernels(notebook: Path) -> bool:
+    """Whether ``notebook`` is the one this kernel runs for (the one the front end would save)."""
+    try:
+        return notebook.resolve() == current_notebook().resolve()
+    except (InvalidInput, OSError, RuntimeError):
+        return False
+
+
 def _display(obj: Any) -> None:
     from IPython.display import display
 
@@ -92,6 +102,10 @@ def _run(args: argparse.Namespace) -> None:
 
     kfp_run.check_backend_options(args)
     notebook = Path(args.notebook) if args.notebook else current_notebook()
+    if _is_this_kernels(notebook):
+        save_first.before_run(notebook, args.shell)
+    elif not os.environ.get("JPY_SESSION_NAME"):  # no notebook front end: compare with what ran here
+        save_first.warn_unsaved(notebook, args.shell)
     if args.backend == "kfp":
         kfp_run.submit(notebook, args)
         return
@@ -194,8 +208,8 @@ def _metrics(args: argparse.Namespace) -> None:
 _COMMANDS = {"run": _run, "runs": _runs, "logs": _logs, "metrics": _metrics, "train": _train}
 
 
-def kf(line: str) -> None:
-    """Body of ``%kf``; errors are printed as one line, never a traceback."""
+def kf(line: str, shell: Any = None) -> None:
+    """Body of ``%kf`` in ``shell``; errors are printed as one line, never a traceback."""
     try:
         words = shlex.split(line)
     except ValueError as error:  # unbalanced quotes
@@ -214,6 +228,7 @@ def kf(line: str) -> None:
         if rest and args.verb != "train":
             raise InvalidInput(f"%kf {args.verb}: arguments after '--' are for %kf train only")
         args.script_args = rest
+        args.shell = shell
         _COMMANDS[args.verb](args)
     except _HelpShown:
         pass

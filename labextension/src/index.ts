@@ -9,6 +9,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { addCommands } from './commands';
 import { addLaunchCommands } from './launchCommands';
 import { NotebookLinters, addStepCommands } from './notebookSteps';
+import { answerSaveRequests } from './saveOnRequest';
 import { KubeflowSidebar } from './widgets/sidebar';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -27,7 +28,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
 const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'kfjupyter:notebook-steps',
-  description: 'Live pipeline lint, step badges and step commands for open notebooks.',
+  description:
+    'Live pipeline lint, step badges and step commands for open notebooks; saves a notebook when its %kf run asks.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette],
@@ -37,6 +39,7 @@ const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ): void => {
     addStepCommands(app, tracker, new NotebookLinters(tracker), palette);
+    answerSaveRequests(tracker);
   }
 };
 

@@ -115,3 +115,29 @@ def test_kf_train_runs_a_script_and_follows_its_logs(
     out = capsys.readouterr().out
     assert "rank 0 of 2 ['--lr', '0.1']" in out and "rank 1 of 2 ['--lr', '0.1']" in out
     assert out.rstrip().endswith("Complete")
+
+
+def test_kf_run_without_a_front_end_names_the_step_cells_that_differ_from_the_saved_file(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    nb = write_notebook(
+        tmp_path / "edited.ipynb",
+        [
+            cell("%%step calc\nx = 1\nprint('x is', x)"),
+            cell("total = 10", "step:tagged"),
+            cell("%%step other\ny = 5"),
+        ],
+    )
+    shell.run_cell("%%step calc\nx = 1\nprint('x is', x)", store_history=True)  # as saved
+    shell.run_cell("total = 10", store_history=True)
+    shell.run_line_magic("kf", f"run --notebook {nb}")
+    assert "differ from the saved" not in capsys.readouterr().out
+    shell.run_cell("%%step calc\nx = 2\nprint('x is', x)", store_history=True)  # edited, not saved
+    shell.run_cell("total = 10 + 1", store_history=True)
+    shell.run_line_magic("kf", f"run --notebook {nb}")
+    out = capsys.readouterr().out
+    assert "warning: step(s) 'calc', 'tagged' differ from the saved edited.ipynb" in out
+    assert "'other'" not in out.split("warning:", 1)[1].split("\n", 1)[0]
+    assert out.index("warning:") < out.index("calc: ")  # said before the run starts
