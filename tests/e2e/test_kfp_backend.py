@@ -1,10 +1,12 @@
-"""Kubeflow Pipelines from JupyterLab in real Chromium: "Compile to KFP" writes the YAML, and the run
+"""Kubeflow Pipelines from JupyterLab in real Chromium: "Compile to KFP" writes the YAML, the run
 dialog offers Kubeflow Pipelines only on a server configured with ``kfp_host`` (here the KFP API
-stand-in of :mod:`tests.support.kfp_standin`)."""
+stand-in of :mod:`tests.support.kfp_standin`), and a KFP run cancelled from its panel, which a
+KFP 2.x server ends FAILED after CANCELING, shows cancelled in the panel and the runs list."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_notebook_steps import open_notebook, shot
+from tests.e2e.test_run_detail_views import open_run, shoot
 from tests.support.jupyter import LabServer, running_lab
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
@@ -159,3 +162,46 @@ def test_submit_to_kfp_from_the_run_dialog(
     assert link.get_attribute("href") == body["external_url"]
     assert (body["external_url"] or "").startswith("http"), body
     shot(kfp_page, output_path, "kfp-submitted.png")
+
+
+def test_a_kfp_run_cancelled_from_the_sidebar_shows_cancelled(
+    kfp_page: Page, kfp_lab: LabServer, standin: KfpStandIn, output_path: str
+) -> None:
+    """Cancel asks KFP to terminate; KFP reports CANCELING then FAILED, and the Lab shows cancelled."""
+    path = pipeline_notebook(kfp_lab.root, "to-cancel")
+    status, body = kfp_lab.request(
+        "/kfjupyter/api/notebooks/submit", token=kfp_lab.token, method="POST", body={"path": path}
+    )
+    assert status == 202, body
+    run_id, kfp_id = str(body["run_id"]), str(body["kfp_run_id"])
+    standin.start_run(kfp_id)
+    standin.run_task(kfp_id, "step-make", exits=(None,))
+    detail = open_run(kfp_page, run_id)
+    badge = detail.locator(".jp-kfjupyter-run-detail-header .jp-kfjupyter-badge")
+    expect(badge).to_have_text("running", timeout=30_000)
+    make = detail.locator('g.jp-kfjupyter-dag-node[data-step="make"]')
+    expect(make).to_have_attribute("data-status", "running", timeout=30_000)
+    button = detail.locator("button.jp-kfjupyter-cancel")
+    expect(button).to_be_visible()
+    button.click()
+    kfp_page.locator(".jp-Dialog button.jp-mod-warn").click()
+    expect(kfp_page.locator(".jp-Dialog")).to_have_count(0)
+    deadline = time.monotonic() + 30
+    while standin.runs[kfp_id].state != "CANCELING":
+        assert time.monotonic() < deadline, standin.runs[kfp_id].state
+        time.sleep(0.2)
+    assert standin.terminated == [kfp_id]
+
+    assert standin.finish_run(kfp_id) == "FAILED"  # how a KFP 2.x server ends a terminated run
+    expect(badge).to_have_text("cancelled", timeout=30_000)
+    expect(make).to_have_attribute("data-status", "cancelled")
+    expect(detail.locator('g.jp-kfjupyter-dag-node[data-step="total"]')).to_have_attribute(
+        "data-status", "cancelled"
+    )
+    expect(button).to_be_hidden()
+    shoot(kfp_page, output_path, "kfp-run-cancelled.png")
+    kfp_page.locator('.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]').click()
+    item = kfp_page.locator(f'li.jp-kfjupyter-run[data-run-id="{run_id}"]')
+    expect(item).to_contain_text("cancelled", timeout=15_000)
+    shoot(kfp_page, output_path, "kfp-run-cancelled-sidebar.png")
+    assert standin.terminated == [kfp_id] and standin.errors == []

@@ -14,10 +14,11 @@ import pytest
 
 from kfjupyter.cli import main as cli_main
 from kfjupyter.cli.main import main
-from kfjupyter.errors import InvalidInput
+from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
+from kfjupyter.kfp.terminate import terminate_run
 from kfjupyter.store import RunStore
 from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model
 from tests.support.notebooks import cell, write_notebook
@@ -169,3 +170,34 @@ def test_the_standin_rejects_bodies_outside_the_published_models() -> None:
     assert parse_model(b'{"display_name": "x", "experiment_id": "e"}', "V2beta1Run").display_name == "x"
     with pytest.raises(ContractError, match="pipelineSpec"):
         parse_model(b'{"display_name": "x", "pipelineSpec": {}}', "V2beta1Run")
+
+
+def test_a_run_terminated_on_kfp_shows_cancelled_in_the_cli(
+    standin: KfpStandIn, notebook: Path, home: Path, capsys: pytest.CaptureFixture[str], store: RunStore
+) -> None:
+    done = submit_notebook(notebook, KfpConnection(host=standin.url), store=store, image=IMAGE)
+    standin.start_run(done.kfp_run_id)
+    standin.run_task(done.kfp_run_id, "step-make", exits=(None,))
+    conn = KfpConnection(host=standin.url)
+    assert terminate_run(store.get_run(done.record.id), conn) == done.kfp_run_id
+    assert standin.runs[done.kfp_run_id].state == "CANCELING"
+    assert terminate_run(store.get_run(done.record.id), conn) == done.kfp_run_id  # canceling: not asked again
+    assert standin.terminated == [done.kfp_run_id]
+
+    assert main(["runs", "list", "--json"]) == 0  # the list's refresh sees CANCELING
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["status"] == "running"
+    assert standin.finish_run(done.kfp_run_id) == "FAILED"
+    assert main(["runs", "show", done.record.id]) == 0
+    out = capsys.readouterr().out
+    assert f"run {done.record.id}  cancelled" in out
+    assert [
+        line.split()[:2]
+        for line in out.splitlines()
+        if line.startswith("  make") or line.startswith("  train")
+    ] == [
+        ["make", "cancelled"],
+        ["train", "cancelled"],
+    ]
+    with pytest.raises(Conflict, match="cancelled"):
+        terminate_run(store.get_run(done.record.id), conn)
