@@ -18,7 +18,7 @@ KF006   info      Kale tags that are ignored (next to a role tag, on a bare step
 KF007   warning   a notebook-level Kale setting that is not applied (Katib, snapshots, unknown field)
 KF008   info      notebook-level Kale settings with nothing to do in kfjupyter (experiment, marshal...)
 KF009   warning   the notebook's docker_image: it must contain kfjupyter
-KF010   error     a volume kind that is refused (pv, clone, snapshot), with the reason
+KF010   error     a volume kind that is refused (pv, clone, snapshot), with the reason (a warning locally)
 KF011   info      a shell-only cell before the first marked cell is not run in the steps
 KF012   info      pip install lines become the step's packages (installed on a cluster, not run locally)
 KF013   warning   pip options that are not carried to the step's container (-r FILE, -i URL...)
@@ -83,6 +83,15 @@ def compile_notebook(
     pipeline, metric_findings = with_metrics(pipeline)
     diagnostics = [*layout.diagnostics, *diagnostics, *metric_findings]
     if target == "local":
+        # a volume is not mounted locally, so one kfjupyter cannot create only stops a cluster run
+        diagnostics = [
+            d.model_copy(
+                update={"severity": "warning", "message": d.message + " (Volumes are not used locally.)"}
+            )
+            if d.code == "KF010"
+            else d
+            for d in diagnostics
+        ]
         diagnostics.extend(local_run_diagnostics(pipeline))
     else:
         diagnostics.extend(cluster_diagnostics(pipeline))

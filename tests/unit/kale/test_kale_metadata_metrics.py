@@ -88,8 +88,17 @@ def test_pvc_and_new_pvc_volumes_are_mounted_and_a_new_one_is_created_first() ->
 
 
 def test_clone_and_snapshot_volumes_are_refused_with_the_reason() -> None:
+    metadata = {
+        "volumes": [
+            {"name": "ws", "mount_point": "/home/jovyan", "type": "clone"},
+            {"name": "d", "mount_point": "/d", "type": "pvc", "snapshot": True},
+        ]
+    }
+    _, local = build(code("a = 1", "step:load"), kubeflow_notebook=metadata)
+    assert [d.severity for d in local if d.code == "KF010"] == ["warning", "warning"]  # not mounted locally
     _, diags = build(
         code("a = 1", "step:load"),
+        target="cluster",
         kubeflow_notebook={
             "volumes": [
                 {"name": "ws", "mount_point": "/home/jovyan", "type": "clone"},
