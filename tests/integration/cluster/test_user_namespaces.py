@@ -91,7 +91,9 @@ def run(coro: Any) -> Any:
     return result.get("value")
 
 
-def make_spawner(kubeconfig: Path, hub_ns: str, user: str, port: int, profiles: Path) -> KfJupyterSpawner:
+def make_spawner(
+    kubeconfig: Path, hub_ns: str, user: str, port: int, profiles: Path, *, user_namespaces: bool = True
+) -> KfJupyterSpawner:
     c = Config()
     c.KfJupyterSpawner.namespace = hub_ns
     c.KfJupyterSpawner.kubeconfig = str(kubeconfig)
@@ -99,7 +101,7 @@ def make_spawner(kubeconfig: Path, hub_ns: str, user: str, port: int, profiles: 
     c.KfJupyterSpawner.cmd = ["sleep"]
     c.KfJupyterSpawner.args = ["600"]
     c.KfJupyterSpawner.port = port
-    c.KfJupyterSpawner.user_namespaces = True
+    c.KfJupyterSpawner.user_namespaces = user_namespaces
     mock_user = SimpleNamespace(
         name=user, id=1, url=f"/user/{user}/", groups=[], escaped_name=user, orm_user=None, server=None
     )

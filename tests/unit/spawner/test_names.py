@@ -11,7 +11,7 @@ import itertools
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from kfjupyter_spawner.names import label_value, name_part, pod_name, pvc_name
 from kfjupyter_spawner.namespaces import UserNamespaces
@@ -90,7 +90,6 @@ def _with_lookalikes(names: list[str], volumes: list[str], *, joins: bool = True
     return sorted(out)
 
 
-@settings(max_examples=200)
 @given(users=st.lists(_names, min_size=1, max_size=5), servers=st.lists(_names, max_size=3))
 def test_no_two_servers_share_a_pod_and_every_pod_name_is_valid(users: list[str], servers: list[str]) -> None:
     users = _with_lookalikes(users, [])
@@ -102,7 +101,6 @@ def test_no_two_servers_share_a_pod_and_every_pod_name_is_valid(users: list[str]
         assert seen.setdefault(name, (user, server)) == (user, server), name
 
 
-@settings(max_examples=200)
 @given(users=st.lists(_names, min_size=1, max_size=5), volumes=st.lists(_volumes, min_size=1, max_size=3))
 def test_no_two_user_volumes_share_a_claim_and_every_claim_name_is_valid(
     users: list[str], volumes: list[str]
@@ -115,7 +113,6 @@ def test_no_two_user_volumes_share_a_claim_and_every_claim_name_is_valid(
         assert seen.setdefault(name, (user, volume)) == (user, volume), name
 
 
-@settings(max_examples=200)
 @given(users=st.lists(_names, min_size=1, max_size=8))
 def test_no_two_users_share_a_namespace_or_a_quota_label(users: list[str]) -> None:
     users = _with_lookalikes(users, ["home"])
