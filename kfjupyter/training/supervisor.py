@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from kfjupyter.store.liveness import process_start
 from kfjupyter.training.launch import LaunchPlan, free_port, rank_env, read_plan, worker_command
 from kfjupyter.training.metrics import MetricCounter, parse_metric_line
 
@@ -35,6 +36,15 @@ _POLL_S = 0.02
 _FLUSH_S = 0.25
 _TAIL_LINES = 60
 _INDEX_NAMES = ("step", "global_step", "iteration", "iter", "epoch")
+
+
+def worker_entries(pids: list[int]) -> list[dict[str, object]]:
+    """What :data:`WORKERS_FILE` records of each worker: its pid and when it started.
+
+    Whoever stops orphaned workers later signals a pid only while it still names that process
+    (see :func:`kfjupyter.store.liveness.same_process`), never a process that reused the pid.
+    """
+    return [{"pid": pid, "start": process_start(pid)} for pid in pids]
 
 
 def _signal_name(number: int) -> str:
@@ -108,8 +118,8 @@ class Supervisor:
                 start_new_session=True,
             )
             self.ranks.append(_Rank(rank, process, step_dir))
-        pids = [r.process.pid for r in self.ranks]
-        (self.run_dir / WORKERS_FILE).write_text(json.dumps(pids), encoding="utf-8")
+        entries = worker_entries([r.process.pid for r in self.ranks])
+        (self.run_dir / WORKERS_FILE).write_text(json.dumps(entries), encoding="utf-8")
 
     def start_readers(self, store: RunStore) -> None:
         """Copy each rank's stdout and stderr, timestamped, into its log file."""

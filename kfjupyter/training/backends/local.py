@@ -26,7 +26,7 @@ from pathlib import Path
 
 from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, NotFound, Unavailable
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord
-from kfjupyter.store.liveness import owner_alive, process_start, this_host
+from kfjupyter.store.liveness import owner_alive, process_start, same_process, this_host
 from kfjupyter.training.backends.base import TrainingBackend
 from kfjupyter.training.job import MetricPoint, TrainJob, job_from_records, points_from_records, step_name
 from kfjupyter.training.launch import PAYLOAD_FILE, LaunchPlan, write_plan
@@ -276,8 +276,17 @@ class LocalBackend(TrainingBackend):
         return self.get_job(job_id)
 
     def _kill_workers(self, job_id: str) -> None:
+        """Kill the process group of each recorded worker that is still the process recorded.
+
+        A pid whose start time differs from the recorded one now names another process: never
+        signalled. (A bare pid, as older versions recorded, has no start time to compare.)
+        """
         path = self.store.run_dir(job_id) / WORKERS_FILE
-        with contextlib.suppress(OSError, ValueError):
-            for pid in json.loads(path.read_text(encoding="utf-8")):
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            for entry in json.loads(path.read_text(encoding="utf-8")):
+                pid, start = (entry["pid"], entry.get("start")) if isinstance(entry, dict) else (entry, None)
+                pid = int(pid)
+                if pid <= 0 or not same_process(pid, start if isinstance(start, str) else None):
+                    continue
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(int(pid), signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)

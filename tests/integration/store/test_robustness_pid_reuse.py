@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from kfjupyter.server.cancel import cancel_local_run
 from kfjupyter.store import RunRecord, RunStore, SqliteRunStore
 from kfjupyter.store.liveness import owner_alive, process_start, this_host
 from kfjupyter.training.backends.local import LocalBackend
+from kfjupyter.training.supervisor import WORKERS_FILE, worker_entries
 
 pytestmark = [
     pytest.mark.integration,
@@ -103,3 +106,42 @@ def test_a_training_job_with_a_reused_supervisor_pid_is_over_and_not_signalled(
     assert backend.cancel(run.id).finished
     with pytest.raises(subprocess.TimeoutExpired):
         unrelated.wait(timeout=0.5)
+
+
+@pytest.fixture
+def group_leader() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process leading its own process group, as a training rank does."""
+    proc = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _workers(store: RunStore, run_id: str, entries: object) -> None:
+    store.run_dir(run_id, create=True).joinpath(WORKERS_FILE).write_text(json.dumps(entries))
+
+
+def test_a_dead_jobs_reused_worker_pid_is_not_signalled(
+    store: RunStore, unrelated: subprocess.Popen[bytes], group_leader: subprocess.Popen[bytes]
+) -> None:
+    # The job's supervisor is gone and so is its rank; the rank's pid now names another process.
+    run = _claim(store, unrelated.pid, _wrong_start(unrelated.pid), kind="training")
+    _workers(store, run.id, [{"pid": group_leader.pid, "start": _wrong_start(group_leader.pid)}])
+    assert LocalBackend(store).get_job(run.id).finished
+    with pytest.raises(subprocess.TimeoutExpired):
+        group_leader.wait(timeout=0.5)  # not killed: still sleeping
+
+
+def test_a_dead_jobs_own_orphaned_worker_is_killed(
+    store: RunStore, unrelated: subprocess.Popen[bytes], group_leader: subprocess.Popen[bytes]
+) -> None:
+    run = _claim(store, unrelated.pid, _wrong_start(unrelated.pid), kind="training")
+    _workers(store, run.id, [{"pid": group_leader.pid, "start": process_start(group_leader.pid)}])
+    assert LocalBackend(store).get_job(run.id).finished
+    assert group_leader.wait(timeout=10) == -9
+
+
+def test_the_supervisor_records_each_worker_with_its_start_time(tmp_path: Path) -> None:
+    assert worker_entries([os.getpid()]) == [{"pid": os.getpid(), "start": process_start(os.getpid())}]

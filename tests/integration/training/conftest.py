@@ -55,7 +55,7 @@ def no_stray_processes(store: RunStore) -> Iterator[None]:
     yield
     for run in store.list_runs(kind="training", limit=1000):
         workers = store.run_dir(run.id) / "workers.json"
-        pids = json.loads(workers.read_text()) if workers.exists() else []
+        pids = [w["pid"] for w in json.loads(workers.read_text())] if workers.exists() else []
         if run.owner_pid is not None:
             pids.append(run.owner_pid)
         alive = [pid for pid in pids if not gone(pid)]

@@ -148,7 +148,7 @@ def test_cancel_stops_every_rank_and_what_they_started(store: RunStore) -> None:
         time.sleep(0.1)
     assert len(ready) == 2, ready
     grandchildren = [int(line.rsplit(" ", 1)[1]) for line in ready]
-    workers = json.loads((store.run_dir(job.id) / "workers.json").read_text())
+    workers = [w["pid"] for w in json.loads((store.run_dir(job.id) / "workers.json").read_text())]
     final = job.cancel()
     assert final.status == "Failed" and final.reason == "Cancelled"
     assert {s.status for s in final.steps} == {"Failed"}
