@@ -48,6 +48,9 @@ class StepPod(BaseModel):
     phase: str = Field("", description="Pod phase: Pending, Running, Succeeded, Failed or Unknown.")
     started: bool = Field(False, description="Whether the main container has started (so it has a log).")
     exit_code: int | None = Field(None, description="Exit code of the main container once it terminated.")
+    reason: str = Field(
+        "", description="Why the main container terminated (e.g. OOMKilled), as the kubelet says."
+    )
     message: str = Field("", description="Termination message of the main container, if it left one.")
 
     @property
@@ -117,7 +120,7 @@ def log_tail(text: str, lines: int = TAIL_LINES) -> str:
 
 
 def failure_message(pod: StepPod | None, tail: str) -> str:
-    """Why a step failed: its last pod's exit code, termination message, else its log tail."""
+    """Why a step failed: its last pod's exit code and kubelet reason, termination message or log tail."""
     detail = pod.message.strip() if pod is not None else ""
     detail = detail or tail.strip()
     if len(detail) > _MESSAGE_CHARS:
@@ -125,6 +128,8 @@ def failure_message(pod: StepPod | None, tail: str) -> str:
     head = "the step failed"
     if pod is not None and pod.exit_code is not None:
         head = f"the step's container exited with code {pod.exit_code}"
+        if pod.reason not in ("", "Error", "Completed"):
+            head += f" ({pod.reason})"
     elif pod is None:
         head = "the step failed on Kubeflow Pipelines (no pod of it was found)"
     return f"{head}: {detail}" if detail else head
@@ -146,6 +151,7 @@ def _step_pod(item: object) -> StepPod:
         phase=str(getattr(status, "phase", "") or ""),
         started=started,
         exit_code=None if terminated is None else terminated.exit_code,
+        reason=(getattr(terminated, "reason", None) or "") if terminated is not None else "",
         message=(getattr(terminated, "message", None) or "") if terminated is not None else "",
     )
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kfjupyter.cli.main import main
+from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.podlogs import KubernetesPodLogs, PodTask, persist_pod_logs
@@ -21,6 +23,7 @@ from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.store import RunRecord, StepRecord, open_store
 from tests.integration.cluster.kube_helpers import phase, pod, wait_for
+from tests.integration.test_kfp_api import CELLS, IMAGE, TOKEN, configured_lab, post
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 
@@ -115,3 +118,39 @@ def test_a_kfp_run_tracked_end_to_end_from_its_step_pods(
 def strip(text: str) -> list[str]:
     """Log lines without their RFC 3339 timestamps."""
     return [line.split(" ", 1)[1] for line in text.splitlines()]
+
+
+def test_the_lab_shows_a_failed_kfp_steps_message_and_keeps_its_log(
+    kube: Kube, cluster: ClusterState, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Jupyter server reads the run's pods through its kubeconfig while it refreshes the run."""
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
+    settings = {"kfp_host": "", "kfp_token": TOKEN, "kfp_image": IMAGE, "kfp_namespace": namespace}
+    with KfpStandIn(token=TOKEN, kube=kube, namespace=namespace) as standin:
+        settings["kfp_host"] = standin.url
+        with configured_lab(tmp_path / "lab", settings) as lab:
+            write_notebook(lab.root / "nb.ipynb", CELLS)
+            status, body = post(lab, "/kfjupyter/api/notebooks/submit", {"path": "nb.ipynb"})
+            assert status == 202, body
+            run_id, kfp_id = body["run_id"], body["kfp_run_id"]
+            standin.start_run(kfp_id)
+            standin.run_task(kfp_id, "step-make", logs=("made the data",))
+            standin.run_task(
+                kfp_id, "step-train", exits=(1,), logs=("Traceback...\nZeroDivisionError: division by zero",)
+            )
+            assert standin.finish_run(kfp_id) == "FAILED"
+
+            def detail() -> dict[str, Any]:
+                code, reply = lab.request(f"/kfjupyter/api/runs/{run_id}", token=lab.token)
+                assert code == 200, reply
+                return dict(reply)
+
+            body = wait_for(lambda: (b := detail())["run"]["status"] == "failed" and b, 60, "the failed run")
+            steps = {s["name"]: s for s in body["steps"]}
+            assert steps["train"]["error"] == (
+                "the step's container exited with code 1: Traceback...\nZeroDivisionError: division by zero"
+            )
+            assert body["run"]["error"] == f"step 'train' failed: {steps['train']['error']}"
+            code, log = lab.request(f"/kfjupyter/api/runs/{run_id}/logs/make", token=lab.token)
+            assert code == 200 and "made the data" in str(log), log
+    assert standin.errors == []

@@ -339,6 +339,10 @@ def test_log_tail_and_failure_message_shapes() -> None:
     )
     pod = StepPod(name="p", node_name="n", phase="Failed", started=True, exit_code=137)
     assert failure_message(pod, "") == "the step's container exited with code 137"
+    killed = pod.model_copy(update={"reason": "OOMKilled"})
+    assert (
+        failure_message(killed, "epoch 3") == "the step's container exited with code 137 (OOMKilled): epoch 3"
+    )
     assert failure_message(None, "") == "the step failed on Kubeflow Pipelines (no pod of it was found)"
     assert failure_message(pod, "x" * 2000).endswith("x" * 1000)
 
