@@ -70,7 +70,7 @@ def _list(args: argparse.Namespace) -> int:
         _auto_sync(store, None)
         runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
-        print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
+        print(json.dumps({"runs": [r.model_dump(mode="json") for r in runs]}, indent=2))
         return 0
     print(f"{'RUN':<20} {'STATUS':<12} {'BACKEND':<8} {'CREATED':<20} NAME")
     for r in runs:
@@ -191,7 +191,7 @@ def _artifacts(args: argparse.Namespace) -> int:
             row = a.model_dump(mode="json")
             row["path"] = str(home / a.path)
             rows.append(row)
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"artifacts": rows}, indent=2))
         return 0
     print(f"{'STEP':<20} {'NAME':<20} {'KIND':<8} {'SIZE':>10}  PREVIEW")
     for a in artifacts:

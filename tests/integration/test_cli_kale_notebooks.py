@@ -64,6 +64,7 @@ def test_with_json_every_command_prints_exactly_one_object_also_when_it_refuses(
         ("graph", str(good)),
         ("compile", str(good), "-o", out, "--image", "img:1"),
         ("run", str(good)),
+        ("runs", "list"),
     ):
         done = kf(home, *args, "--json")
         assert done.returncode == 0, (args, done.stderr)

@@ -53,7 +53,7 @@ def test_run_json_is_one_object_with_the_documented_shape(tmp_path: Path, home: 
     assert step["finished_at"] >= step["started_at"] > 0
     shown = json.loads(kf(home, "runs", "show", body["run_id"], "--json").stdout)
     assert shown["parameters"]["msg"] == tricky
-    arts = json.loads(kf(home, "runs", "artifacts", body["run_id"], "--json").stdout)
+    arts = json.loads(kf(home, "runs", "artifacts", body["run_id"], "--json").stdout)["artifacts"]
     log = next(a for a in arts if a["kind"] == "log")
     assert Path(log["path"]).exists() and log["step"] == "echo"
 
@@ -162,7 +162,7 @@ def test_kill_9_then_resume_finishes_with_the_cache(tmp_path: Path, home: Path) 
     deadline = time.monotonic() + 60
     run_id = None
     while time.monotonic() < deadline:
-        listed = json.loads(kf(home, "runs", "list", "--json").stdout or "[]")
+        listed = json.loads(kf(home, "runs", "list", "--json").stdout or '{"runs": []}')["runs"]
         if listed:
             run_id = listed[0]["id"]
             steps = {
@@ -261,7 +261,7 @@ def test_logs_follow_prints_until_the_run_ends(tmp_path: Path, home: Path) -> No
     deadline = time.monotonic() + 30
     listed: list[dict[str, object]] = []
     while not listed and time.monotonic() < deadline:
-        listed = json.loads(kf(home, "runs", "list", "--json").stdout or "[]")
+        listed = json.loads(kf(home, "runs", "list", "--json").stdout or '{"runs": []}')["runs"]
         time.sleep(0.1)
     follow = kf(home, "runs", "logs", str(listed[0]["id"]), "slow", "--follow")
     out, _ = runner.communicate(timeout=60)

@@ -6,6 +6,7 @@ notebook path that is a symlink loop) and a real IPython shell with the extensio
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def test_undecodable_arguments_are_named(tmp_path: Path) -> None:
 def test_huge_limit_lists_every_run(tmp_path: Path) -> None:
     done = kf(tmp_path / "home", "runs", "list", "--limit", str(10**23), "--json")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().startswith("[")
+    assert isinstance(json.loads(done.stdout)["runs"], list)
 
 
 def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:

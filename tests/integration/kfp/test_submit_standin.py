@@ -147,7 +147,7 @@ def test_the_cli_submits_and_runs_list_and_show_sync(
     standin.start_run(body["kfp_run_id"])
     standin.run_task(body["kfp_run_id"], "step-make", exits=(None,))
     assert main(["runs", "list", "--json"]) == 0
-    (listed,) = json.loads(capsys.readouterr().out)
+    (listed,) = json.loads(capsys.readouterr().out)["runs"]
     assert (listed["id"], listed["backend"], listed["status"]) == (body["run_id"], "kfp", "running")
 
     standin.complete_task(body["kfp_run_id"], "step-make")
@@ -185,7 +185,7 @@ def test_a_run_terminated_on_kfp_shows_cancelled_in_the_cli(
     assert standin.terminated == [done.kfp_run_id]
 
     assert main(["runs", "list", "--json"]) == 0  # the list's refresh sees CANCELING
-    (listed,) = json.loads(capsys.readouterr().out)
+    (listed,) = json.loads(capsys.readouterr().out)["runs"]
     assert listed["status"] == "running"
     assert standin.finish_run(done.kfp_run_id) == "FAILED"
     assert main(["runs", "show", done.record.id]) == 0
