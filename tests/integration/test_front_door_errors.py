@@ -142,3 +142,13 @@ def test_step_magic_refuses_a_malformed_name(
     assert "ran" not in shell.user_ns
     out = capsys.readouterr().out
     assert out.startswith("%%step: step name") and "Traceback" not in out, out
+
+
+def test_a_deeply_nested_parameter_is_one_clear_line(tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "nb.ipynb", [cell("n = [1]", "pipeline-parameters"), cell("x = n", "step:a")]
+    )
+    deep = "[" * 5000 + "]" * 5000
+    one_clear_line(
+        kf(tmp_path / "home", "run", str(nb), "-p", f"n={deep}"), "'n'", "nested more than 32 levels"
+    )

@@ -330,3 +330,10 @@ def test_step_cells(shell: Any, rest: list[str]) -> None:
     assert result.error_before_exec is None and result.error_in_exec is None, (line, out.getvalue())
     assert "Traceback" not in out.getvalue(), (line, out.getvalue())
     assert shell.user_ns.get("ran") or out.getvalue().startswith("%%step:"), (line, out.getvalue())
+
+
+def test_compile_with_a_deeply_nested_parameter_is_400(lab: LabServer) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    body = {"path": "ok.ipynb", "parameters": {"n": deep}}
+    status, reply = lab.request(f"{API}/notebooks/compile", token=lab.token, method="POST", body=body)
+    assert status == 400 and "nested more than 32 levels" in reply["message"], (status, reply)
