@@ -23,8 +23,9 @@ KF011   info      a shell-only cell before the first marked cell is not run in t
 KF012   info      pip install lines become the step's packages (installed on a cluster, not run locally)
 KF013   warning   pip options that are not carried to the step's container (-r FILE, -i URL...)
 KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
-KF102   warning   a step only changes an upstream object in place; later steps will not see it
+KF102   warning   a step changes a module's state (``os.environ``, a seed) and a later step uses the module
 KF103   error     syntax error
+KF104   info      a step may change an object it receives (effects unknown): readers after it take it from it
 KF201   error     invalid step name
 KF202   warning   the same step name is declared again (the cell joins that step, as in Kale)
 KF203   error     prev:/after names a step that does not exist

@@ -23,7 +23,7 @@ from typing import Any
 
 FULL_BYTES = 8 << 20
 """Buffers up to this size are hashed whole."""
-SAMPLES = 1024
+SAMPLES = 256
 SLICE_BYTES = 4096
 
 
