@@ -61,6 +61,25 @@ export function statusBadge(status: string): HTMLElement {
   return badge;
 }
 
+/**
+ * A short form of a run id that tells runs of one notebook apart: its last dash-separated part
+ * (`261202-175701-81p3` -> `81p3`), or the first 8 characters of an id without dashes.
+ */
+export function shortRunId(runId: string): string {
+  const parts = runId.split('-').filter(Boolean);
+  return parts.length > 1 ? parts[parts.length - 1] : runId.slice(0, 8);
+}
+
+/** The clock time of a Unix time in seconds, `17:57`; with the date when not today. */
+export function formatClock(unixSeconds: number, nowMs: number = Date.now()): string {
+  const when = new Date(unixSeconds * 1000);
+  const time = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const today = new Date(nowMs).toDateString() === when.toDateString();
+  return today
+    ? time
+    : `${when.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+}
+
 /** The last `parts` segments of a path (`/home/me/work/a/b.ipynb` -> `a/b.ipynb`). */
 export function shortPath(path: string, parts = 2): string {
   const segments = path.split('/').filter(Boolean);

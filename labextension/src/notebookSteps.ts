@@ -17,6 +17,8 @@ import {
 import { Cell } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import { ILintResult } from './lintTypes';
+
 import { kubeflowIcon } from './icons';
 import { launchPipeline, pipelineBackends } from './launchCommands';
 import { NotebookLinter } from './models/notebookLinter';
@@ -31,10 +33,25 @@ import {
   tagsWithKind
 } from './models/stepMetadata';
 import { CommandIDs } from './tokens';
-import { renderCellMarkers } from './widgets/cellBadges';
+import { goToCell, renderCellMarkers } from './widgets/cellBadges';
 import { LintBanner } from './widgets/lintBanner';
 import { IRunChoice, RunForm } from './widgets/runDialog';
 import { StepForm } from './widgets/stepDialog';
+
+/**
+ * What the notebook shows of `result`. Until a cell is marked as a step the notebook is not a
+ * pipeline yet: only errors are shown on cells, no set-up badges, and "no steps" (KF001) is a
+ * neutral hint rather than a warning.
+ */
+export function quietUntilMarked(result: ILintResult | null): ILintResult | null {
+  if (result === null || result.graph.nodes.length > 0) {
+    return result;
+  }
+  const diagnostics = result.diagnostics
+    .filter(d => d.severity === 'error' || d.code === 'KF001')
+    .map(d => (d.code === 'KF001' ? { ...d, severity: 'info' as const } : d));
+  return { diagnostics, graph: { ...result.graph, setup_cells: [] } };
+}
 
 /** The notebook linters, one per open notebook panel. */
 export class NotebookLinters {
@@ -54,11 +71,12 @@ export class NotebookLinters {
     }
     panel.addClass('jp-kfjupyter-linted');
     const linter = new NotebookLinter(panel);
-    const banner = new LintBanner();
+    const banner = new LintBanner(goToCell(panel.content));
     panel.contentHeader.addWidget(banner);
     linter.changed.connect((_, result) => {
-      renderCellMarkers(panel.content, result);
-      banner.setResult(result);
+      const shown = quietUntilMarked(result);
+      renderCellMarkers(panel.content, shown);
+      banner.setResult(shown);
     });
     this._linters.set(panel, linter);
     panel.disposed.connect(() => this._linters.delete(panel));
@@ -141,7 +159,12 @@ export function addStepCommands(
       }
       const linter = linters.get(panel);
       const result = linter?.result ?? (await linter?.lintNow()) ?? null;
-      const steps = (result?.graph.nodes ?? []).filter(n => n.kind === 'step').map(n => n.name);
+      // Only steps that start above this cell: a later one would make a cycle.
+      const here = panel.content.activeCellIndex;
+      const steps = (result?.graph.nodes ?? [])
+        .filter(n => n.kind === 'step' && n.cells.length > 0)
+        .filter(n => n.cells[0] < here && !n.cells.includes(here))
+        .map(n => n.name);
       const current = readStepSettings(cell.model.getMetadata(METADATA_KEY), tagsOf(cell));
       const chosen = await askStepSettings(current, steps);
       if (chosen === null || cell.isDisposed) {

@@ -41,7 +41,7 @@ def test_a_notebook_without_steps_shows_a_banner_until_a_step_is_marked(
     panel = open_notebook(lab_page, lab_server, "e2e/no-steps.ipynb")
     banner = panel.locator(".jp-kfjupyter-lint-banner")
     expect(banner).to_be_visible(timeout=15_000)
-    expect(banner).to_have_attribute("data-severity", "warning")
+    expect(banner).to_have_attribute("data-severity", "info")
     finding = banner.locator('.jp-kfjupyter-lint-banner-item[data-code="KF001"]')
     expect(finding).to_contain_text("KF001: the notebook has no steps")
     expect(finding.locator(".jp-kfjupyter-lint-banner-hint")).to_contain_text("Mark a cell as a step")

@@ -2,6 +2,10 @@
  * Markers inside notebook cells: a step badge on the cell that starts a step and one marker per
  * lint diagnostic of the cell. Each cell gets one `CellMarkers` strip above its input, kept up to
  * date by `renderCellMarkers` after every lint answer.
+ *
+ * The server counts cells from 0; JupyterLab shows them from 1 ("Cell 2/5" in the status bar). A
+ * finding's "cell N" is written as JupyterLab counts, as a link that scrolls to the cell ("this
+ * cell" on the cell itself).
  */
 import { Cell } from '@jupyterlab/cells';
 import { Notebook } from '@jupyterlab/notebook';
@@ -10,6 +14,57 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 import { IDiagnostic, IGraphNode, ILintResult } from '../lintTypes';
 
 const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };
+
+/** Moves the notebook to the cell at a 0-based index. */
+export type GoToCell = (index: number) => void;
+
+/**
+ * `text` as nodes, each "cell N" (0-based, as the server writes it) replaced: "this cell" when N
+ * is `here`, else a link "cell N+1" that calls `go(N)`.
+ */
+export function linkCells(text: string, here: number | null, go: GoToCell | null): Node[] {
+  const nodes: Node[] = [];
+  let last = 0;
+  for (const match of text.matchAll(/\b([Cc])ell (\d+)\b/g)) {
+    const index = Number(match[2]);
+    nodes.push(document.createTextNode(text.slice(last, match.index)));
+    last = (match.index ?? 0) + match[0].length;
+    if (index === here) {
+      nodes.push(document.createTextNode(`${match[1] === 'C' ? 'This' : 'this'} cell`));
+      continue;
+    }
+    const label = `${match[1]}ell ${index + 1}`;
+    if (go === null) {
+      nodes.push(document.createTextNode(label));
+      continue;
+    }
+    const link = document.createElement('a');
+    link.className = 'jp-kfjupyter-cell-link';
+    link.href = '#';
+    link.dataset.cell = String(index);
+    link.textContent = label;
+    link.title = `Go to cell ${index + 1}`;
+    link.addEventListener('click', event => {
+      event.preventDefault();
+      event.stopPropagation();
+      go(index);
+    });
+    nodes.push(link);
+  }
+  nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
+/** Make `notebook`'s cell at `index` the active one and scroll it into view. */
+export function goToCell(notebook: Notebook): GoToCell {
+  return index => {
+    if (index < 0 || index >= notebook.widgets.length) {
+      return;
+    }
+    notebook.activeCellIndex = index;
+    void notebook.scrollToItem(index, 'smart');
+  };
+}
 
 /** The strip of markers shown above one cell's input. */
 export class CellMarkers extends Widget {
@@ -22,7 +77,13 @@ export class CellMarkers extends Widget {
    * Show the step `node` starts (if any), a set-up badge for shared set-up cells, and the cell's
    * `diagnostics`; the strip is hidden when there is nothing to show.
    */
-  setMarkers(node: IGraphNode | null, setup: boolean, diagnostics: IDiagnostic[]): void {
+  setMarkers(
+    node: IGraphNode | null,
+    setup: boolean,
+    diagnostics: IDiagnostic[],
+    here: number | null = null,
+    go: GoToCell | null = null
+  ): void {
     const items: HTMLElement[] = [];
     if (node !== null) {
       items.push(stepBadge(node));
@@ -31,7 +92,7 @@ export class CellMarkers extends Widget {
       items.push(setupBadge());
     }
     for (const diagnostic of diagnostics) {
-      items.push(diagnosticMarker(diagnostic));
+      items.push(diagnosticMarker(diagnostic, here, go));
     }
     this.node.replaceChildren(...items);
     this.setHidden(items.length === 0);
@@ -45,7 +106,10 @@ function stepBadge(node: IGraphNode): HTMLElement {
   badge.dataset.kind = node.kind;
   badge.textContent = node.kind === 'metrics' ? `metrics · ${node.name}` : `step · ${node.name}`;
   const inputs = Object.entries(node.inputs).map(([name, from]) => `${name} from ${from}`);
-  const lines = [`Pipeline step '${node.name}' (cells ${node.cells.join(', ')})`];
+  const cells = node.cells.map(cell => cell + 1).join(', ');
+  const lines = [
+    `Pipeline step '${node.name}' (cell${node.cells.length === 1 ? '' : 's'} ${cells})`
+  ];
   if (inputs.length > 0) {
     lines.push(`Reads: ${inputs.join(', ')}`);
   }
@@ -65,14 +129,26 @@ function setupBadge(): HTMLElement {
   return badge;
 }
 
-function diagnosticMarker(diagnostic: IDiagnostic): HTMLElement {
+function diagnosticMarker(
+  diagnostic: IDiagnostic,
+  here: number | null,
+  go: GoToCell | null
+): HTMLElement {
   const marker = document.createElement('span');
   marker.className = 'jp-kfjupyter-diagnostic';
   marker.dataset.severity = diagnostic.severity;
   marker.dataset.code = diagnostic.code;
   const where = diagnostic.line === null ? '' : ` line ${diagnostic.line}`;
-  marker.textContent = `${SEVERITY_ICON[diagnostic.severity] ?? ''} ${diagnostic.code}${where}: ${diagnostic.message}`;
-  marker.title = diagnostic.hint ? `${diagnostic.message}\n${diagnostic.hint}` : diagnostic.message;
+  marker.append(
+    `${SEVERITY_ICON[diagnostic.severity] ?? ''} ${diagnostic.code}${where}: `,
+    ...linkCells(diagnostic.message, here, go)
+  );
+  const plain = (text: string): string =>
+    linkCells(text, here, null)
+      .map(node => node.textContent)
+      .join('');
+  const message = plain(diagnostic.message);
+  marker.title = diagnostic.hint ? `${message}\n${plain(diagnostic.hint)}` : message;
   return marker;
 }
 
@@ -112,6 +188,6 @@ export function renderCellMarkers(notebook: Notebook, result: ILintResult | null
     if (node === null && !setup.has(index) && diagnostics.length === 0 && !markersOf.has(cell)) {
       return;
     }
-    markersFor(cell).setMarkers(node, setup.has(index), diagnostics);
+    markersFor(cell).setMarkers(node, setup.has(index), diagnostics, index, goToCell(notebook));
   });
 }

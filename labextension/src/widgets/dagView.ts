@@ -96,7 +96,8 @@ export class DagView extends Widget {
     for (const node of layout.nodes) {
       root.append(this._node(node, statuses.get(node.name) ?? 'pending'));
     }
-    this.node.replaceChildren(root);
+    const failed = steps.some(s => s.status === 'failed' || s.status === 'upstream_failed');
+    this.node.replaceChildren(root, ...(failed ? [failureLegend()] : []));
   }
 
   private _node(node: IDagNode, status: string): SVGGElement {
@@ -134,4 +135,22 @@ export class DagView extends Widget {
   private _key = '';
   private readonly _markerId: string;
   private readonly _stepSelected = new Signal<this, string>(this);
+}
+
+/** What the two red styles mean: the step that failed, and the steps it kept from running. */
+function failureLegend(): HTMLElement {
+  const list = document.createElement('ul');
+  list.className = 'jp-kfjupyter-dag-legend';
+  for (const [status, text] of [
+    ['failed', 'failed: the step that broke (see its log)'],
+    ['upstream_failed', 'upstream failed: not run, because an earlier step failed']
+  ]) {
+    const item = document.createElement('li');
+    item.dataset.status = status;
+    const swatch = document.createElement('span');
+    swatch.className = 'jp-kfjupyter-dag-legend-swatch';
+    item.append(swatch, document.createTextNode(text));
+    list.append(item);
+  }
+  return list;
 }

@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
 import { IDiagnostic, ILintResult } from '../lintTypes';
+import { GoToCell, linkCells } from './cellBadges';
 
 const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };
 
@@ -20,7 +21,8 @@ export function notebookFindings(result: ILintResult | null): IDiagnostic[] {
 }
 
 export class LintBanner extends Widget {
-  constructor() {
+  /** `go` moves the notebook to a cell a finding names (its "cell N" links). */
+  constructor(private readonly _go: GoToCell | null = null) {
     super();
     this.addClass('jp-kfjupyter-lint-banner');
     this.node.setAttribute('role', 'status');
@@ -89,11 +91,14 @@ export class LintBanner extends Widget {
     const head = element(
       'span',
       'jp-kfjupyter-lint-banner-message',
-      `${SEVERITY_ICON[finding.severity] ?? ''} ${finding.code}: ${finding.message}`
+      `${SEVERITY_ICON[finding.severity] ?? ''} ${finding.code}: `
     );
+    head.append(...linkCells(finding.message, null, this._go));
     item.append(head);
     if (finding.hint) {
-      item.append(element('span', 'jp-kfjupyter-lint-banner-hint', finding.hint));
+      const hint = element('span', 'jp-kfjupyter-lint-banner-hint');
+      hint.append(...linkCells(finding.hint, null, this._go));
+      item.append(hint);
     }
     return item;
   }

@@ -12,9 +12,11 @@ import {
   element,
   elapsed,
   formatAgo,
+  formatClock,
   formatDuration,
   formatNumber,
   kindBadge,
+  shortRunId,
   statusBadge,
   trainingFacts
 } from '../format';
@@ -204,8 +206,8 @@ export class RunDetailPanel extends PollingWidget {
 
   private _render(detail: IRunDetail): void {
     const { run } = detail;
-    this.title.label = `Run ${run.name}`;
-    this.title.caption = `${run.name} (${run.id}): ${run.status}`;
+    this.title.label = `Run ${run.name} #${shortRunId(run.id)}`;
+    this.title.caption = `${run.name} (${run.id}, started ${formatClock(run.created_at)}): ${run.status}`;
     this.node.dataset.status = run.status;
     const changed = this._status !== run.status || this._notebookPath !== detail.notebook_path;
     this._status = run.status;
@@ -241,7 +243,7 @@ export class RunDetailPanel extends PollingWidget {
         ? trainingFacts(detail.parameters)
         : [['Notebook', run.notebook ?? '—'] as [string, string]]),
       ['Backend', run.backend],
-      ['Started', formatAgo(run.created_at, now)],
+      ['Started', `${formatAgo(run.created_at, now)} (${formatClock(run.created_at, now)})`],
       ['Duration', formatDuration(elapsed(run.started_at, run.finished_at, run.duration_s, now))]
     ];
     const params = Object.entries(detail.parameters);

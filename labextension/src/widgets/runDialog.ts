@@ -26,9 +26,18 @@ export interface IRunChoice {
   experiment: string;
 }
 
-/** The text form of a parameter value: strings as they are, anything else as JSON. */
+/**
+ * The text form of a parameter value: strings as they are, anything else as JSON; a whole float
+ * keeps its point (`2.0`, as the notebook wrote it: JSON reads it back as the number 2).
+ */
 export function parameterText(value: unknown, type: string): string {
-  return type === 'str' && typeof value === 'string' ? value : JSON.stringify(value);
+  if (type === 'str' && typeof value === 'string') {
+    return value;
+  }
+  if (type === 'float' && typeof value === 'number' && Number.isInteger(value)) {
+    return value.toFixed(1);
+  }
+  return JSON.stringify(value);
 }
 
 export class RunForm extends Widget {

@@ -13,9 +13,11 @@ import {
   element,
   elapsed,
   formatAgo,
+  formatClock,
   formatDuration,
   kindBadge,
   shortPath,
+  shortRunId,
   statusBadge
 } from '../format';
 import { IRunList, IRunSummary } from '../validate';
@@ -192,14 +194,21 @@ export class RunsList extends PollingWidget {
       this._toggle(run.id, item, box);
     });
     const top = element('div', 'jp-kfjupyter-run-top');
-    top.append(box, element('span', 'jp-kfjupyter-run-name', run.name), statusBadge(run.status));
+    const short = element('span', 'jp-kfjupyter-run-short-id', `#${shortRunId(run.id)}`);
+    short.title = `Run id ${run.id}`;
+    top.append(
+      box,
+      element('span', 'jp-kfjupyter-run-name', run.name),
+      short,
+      statusBadge(run.status)
+    );
     const duration = elapsed(run.started_at, run.finished_at, run.duration_s, now);
     const where = run.notebook === null ? run.id : shortPath(run.notebook);
     const meta = element('div', 'jp-kfjupyter-run-meta');
     const text = element(
       'span',
       'jp-kfjupyter-run-meta-text',
-      `${formatDuration(duration)} · ${formatAgo(run.created_at, now)} · ${where} · ${run.backend}`
+      `${formatDuration(duration)} · ${formatAgo(run.created_at, now)} (${formatClock(run.created_at, now)}) · ${where} · ${run.backend}`
     );
     meta.append(kindBadge(run.kind), text);
     item.append(top, meta);

@@ -15,7 +15,7 @@ function numberOrNull(input: HTMLInputElement): number | null {
 export class StepForm extends Widget {
   /**
    * @param settings the values to start with
-   * @param steps names of the notebook's other steps, offered for "after"
+   * @param steps names of the steps above this cell, offered for "after"
    * @param problem a message to show at once (why the last attempt was not saved)
    */
   constructor(settings: IStepSettings, steps: readonly string[], problem = '') {
@@ -35,6 +35,12 @@ export class StepForm extends Widget {
     this._after.size = Math.min(Math.max(choices.length, 2), 5);
     this._after.disabled = choices.length === 0;
     this._row('After (runs when these finish)', this._after);
+    const afterNote = document.createElement('div');
+    afterNote.className = 'jp-kfjupyter-form-note jp-kfjupyter-after-note';
+    afterNote.textContent = choices.length
+      ? 'Steps above this cell. Ctrl-click (⌘-click on a Mac) to pick several or to clear one.'
+      : 'No step starts above this cell, so there is nothing to run after.';
+    this.node.append(afterNote);
     this._gpu = this._input(
       'gpu',
       'GPUs',
