@@ -162,8 +162,7 @@ export function addStepCommands(
       // Only steps that start above this cell: a later one would make a cycle.
       const here = panel.content.activeCellIndex;
       const steps = (result?.graph.nodes ?? [])
-        .filter(n => n.kind === 'step' && n.cells.length > 0)
-        .filter(n => n.cells[0] < here && !n.cells.includes(here))
+        .filter(n => n.kind === 'step' && n.cells.length > 0 && n.cells[0] < here)
         .map(n => n.name);
       const current = readStepSettings(cell.model.getMetadata(METADATA_KEY), tagsOf(cell));
       const chosen = await askStepSettings(current, steps);
