@@ -104,3 +104,34 @@ def test_run_shows_lint_warnings_and_never_runs_pip_lines(tmp_path: Path, home: 
     body = _one_object(kf(home, "run", str(nb), "--json").stdout)
     assert body["status"] == "succeeded"
     assert "KF407" in [d["code"] for d in body["diagnostics"]]  # type: ignore[union-attr]
+
+
+def test_a_kale_style_notebook_gives_the_answers_of_a_top_to_bottom_run(tmp_path: Path, home: Path) -> None:
+    cells = [
+        cell("!pip install kfjupyter-no-such-package-4244", "skip"),
+        cell("import math", "imports"),
+        cell("N = 6\nDEPTH = 2", "pipeline-parameters"),
+        cell("xs = [math.sqrt(i) for i in range(N)]", "step:load_transform_data", "report:disabled"),
+        cell("train, test = xs[:4], xs[4:]"),
+        cell("debug = xs.copy()", "skip"),
+        cell("scale = DEPTH * sum(train)"),
+        cell("model = {'scale': scale}", "prev:load_transform_data", "step:train_model"),
+        cell("preds = [model['scale'] * t for t in test]", "step:evaluate_model", "prev:train_model"),
+        cell("accuracy = sum(preds) / len(preds)"),
+        cell("print(accuracy)\nprint(N)", "pipeline-metrics"),
+    ]
+    nb = write_notebook(tmp_path / "kale.ipynb", cells)
+    namespace: dict[str, object] = {}
+    for c in cells:  # what Jupyter computes running the cells Kale keeps, top to bottom
+        if "skip" not in c.metadata["tags"] and "pipeline-metrics" not in c.metadata["tags"]:
+            exec(c.source, namespace)  # the test's own fixed code
+    done = kf(home, "run", str(nb), "--json")
+    assert done.returncode == 0, done.stderr
+    assert _one_object(done.stdout)["metrics"] == {"accuracy": namespace["accuracy"], "N": 6}
+    graph = _one_object(kf(home, "graph", str(nb), "--json").stdout)
+    assert {n["name"]: n["cells"] for n in graph["nodes"]} == {  # type: ignore[union-attr]
+        "load_transform_data": [3, 4, 6],
+        "train_model": [7],
+        "evaluate_model": [8, 9],
+        "pipeline_metrics": [10],
+    }
