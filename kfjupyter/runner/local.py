@@ -30,7 +30,7 @@ from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.runner.recording import Recorder, now
 from kfjupyter.runner.scratch import Persister, scratch_root
 from kfjupyter.runner.state import Scheduler
-from kfjupyter.runner.stepfiles import checked_metrics, own_file, read_result, verify_output
+from kfjupyter.runner.stepfiles import checked_metrics, own_file, read_result
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate
 from kfjupyter.store.liveness import process_start
 
@@ -100,8 +100,7 @@ class LocalRun:
         )
         self._attempts: dict[str, _Attempt] = {}  # by job path
         self._keys: dict[str, str] = {}  # step -> cache key of its successful attempt
-        root = scratch_root()
-        self._persister = Persister(root, lambda m: self._events.put(m)) if root is not None else None
+        self._persister = Persister(scratch_root(), lambda m: self._events.put(m))
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._by_pid: dict[int, str] = {}
         self._ended: dict[str, float] = {}  # step -> when it ended, while its outputs are persisted
@@ -138,8 +137,7 @@ class LocalRun:
         finally:
             if self._server is None:
                 server.close()
-            if self._persister is not None:
-                self._persister.remove_run(self.run.id)
+            self._persister.remove_run(self.run.id)
         outcome = self.scheduler.outcome
         if outcome == "succeeded" and self._late_failures:
             outcome = "failed"
@@ -161,7 +159,7 @@ class LocalRun:
             self._wait_one(server)
 
     def _persisting(self) -> bool:
-        return self._persister is not None and self._persister.pending > 0
+        return self._persister.pending > 0
 
     def _launch_ready(self, server: ForkServer, server_ready: bool) -> bool:
         launched = False
@@ -210,11 +208,11 @@ class LocalRun:
             step_dir=step_dir,
             log_path=log_path,
         )
-        if self._persister is not None:
+        if self._persister.root is not None:
             job.scratch_dir = str(self._persister.root / self.run.id / name)
         job.track_reads = self.options.track_reads
         job.private_dirs = [str(self.store.run_dir(self.run.id).parent)]
-        if self._persister is not None:
+        if self._persister.root is not None:
             job.private_dirs.append(str(self._persister.root))
         job_path = step_dir / "job.json"
         job_path.write_text(job.to_json())
@@ -329,24 +327,19 @@ class LocalRun:
             self._mark_upstream_failed()
 
     def _succeed(self, name: str, attempt: _Attempt, result: StepResult, step_dir: Path) -> None:
-        """A step ended well: check its outputs, then let its dependents start and record it.
+        """A step ended well: let its dependents start, and record it once its outputs are checked.
 
-        Outputs on disk are checked (size and sha256) now; outputs in scratch are checked once
-        their copy in the run folder is (see :class:`Persister`): until then the step's record
-        stays ``running`` while its dependents may already read the scratch copies.
+        Its outputs are copied out of scratch and every output is checked (size and sha256) in the
+        background (see :class:`Persister`); until then the step's record stays ``running``.
         """
-        scratch = self._persister is not None and self._persister.holds(result)
-        for out in result.outputs:
-            if not (scratch and self._persister is not None and self._persister.in_scratch(out)):
-                verify_output(out)
         self.produced[name] = {o.name: o for o in result.outputs}
         self.scheduler.succeed(name)
         self._keys[name] = attempt.key
         self._ended[name] = now()
-        if scratch and self._persister is not None:
+        if result.outputs:
             self._persister.submit(name, result, step_dir / "outputs")
-            return
-        self._kept(name, result)
+        else:
+            self._kept(name, result)
 
     def _kept(self, name: str, result: StepResult) -> None:
         """Record a step whose outputs are all on disk and checked: succeeded, its artifacts, its cache entry."""

@@ -61,9 +61,12 @@ def stat_is_private_dir(info: os.stat_result) -> bool:
 
 
 class Persister:
-    """Copies outputs out of scratch in background threads and reports each step when done."""
+    """Copies outputs out of scratch (if any) and checks every output, in background threads.
 
-    def __init__(self, root: Path, notify: Callable[[dict[str, Any]], None]) -> None:
+    It reports each step when done; ``root`` is the scratch folder, ``None`` without one.
+    """
+
+    def __init__(self, root: Path | None, notify: Callable[[dict[str, Any]], None]) -> None:
         self.root = root
         self._notify = notify
         self._lock = threading.Lock()
@@ -71,7 +74,7 @@ class Persister:
 
     def in_scratch(self, output: SavedOutput) -> bool:
         """Whether ``output`` lies in scratch (else the step wrote it to disk itself)."""
-        return Path(output.path).is_relative_to(self.root)
+        return self.root is not None and Path(output.path).is_relative_to(self.root)
 
     def holds(self, result: StepResult) -> bool:
         """Whether any of ``result``'s outputs lie in scratch."""
@@ -80,8 +83,9 @@ class Persister:
     def submit(self, step: str, result: StepResult, destination: Path) -> None:
         """Copy ``result``'s scratch outputs into ``destination``, then notify ``{"persisted": step}``.
 
-        The message carries the result with the copies' paths, each copy checked against the size
-        and sha256 the step reported, or an ``error`` ("disk full" and the path, or what differs).
+        The message carries the result with the copies' paths, every output on disk checked against
+        the size and sha256 the step reported, or an ``error`` ("disk full" and the path, or what
+        differs).
         """
         with self._lock:
             self.pending += 1
@@ -100,8 +104,8 @@ class Persister:
                     target = destination / Path(out.path).name
                     shutil.copyfile(out.path, target)
                     out = replace(out, path=str(target))
-                    verify_output(out)
-                    target = None
+                verify_output(out)
+                target = None
                 outputs.append(out)
             message["result"] = replace(result, outputs=outputs)
         except OSError as error:
@@ -118,4 +122,5 @@ class Persister:
 
     def remove_run(self, run_id: str) -> None:
         """Delete the run's scratch folder."""
-        shutil.rmtree(self.root / run_id, ignore_errors=True)
+        if self.root is not None:
+            shutil.rmtree(self.root / run_id, ignore_errors=True)

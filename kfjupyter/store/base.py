@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, TypeVar, get_args
 
-from kfjupyter.errors import InvalidInput, Unavailable
+from kfjupyter.errors import InsufficientStorage, InvalidInput, StorageFault, Unavailable
 from kfjupyter.store import files
 from kfjupyter.store.models import (
     ArtifactRecord,
@@ -100,7 +100,7 @@ def mark_interrupted_for_reading(store: RunStore) -> str | None:
     """
     try:
         store.mark_interrupted()
-    except Unavailable as error:
+    except (Unavailable, InsufficientStorage, StorageFault) as error:  # a full disk, a read-only store
         return f"runs whose process died could not be marked interrupted: {error.message}"
     return None
 
