@@ -205,8 +205,8 @@ def _resolve(
         if producer is not None:
             fact.inputs[name] = producer.segment.name
             producer.outputs.add(name)
-            if name not in producer.defines and not producer.changes[name].sure:
-                _tell_unsure(producer, name, fact, diags)
+            if name not in producer.defines:
+                _tell_change(producer, name, fact, diags)
         elif name in param_names:
             fact.parameters.add(name)
         elif name in setup.defines or name in params.names:
@@ -261,13 +261,31 @@ def _later_hint(name: str, cell: int, segment: StepSegment, later: _StepFacts) -
     )
 
 
-def _tell_unsure(producer: _StepFacts, name: str, reader: _StepFacts, diags: list[Diagnostic]) -> None:
-    """KF104: a step is taken to change an object because its analysis cannot be sure it does not."""
-    if name in producer.told:
+def _tell_change(producer: _StepFacts, name: str, reader: _StepFacts, diags: list[Diagnostic]) -> None:
+    """KF104: a step is taken to change an object because the analysis cannot be sure it does not.
+
+    KF105: a step declared pure surely changes an object a later step reads (the change is passed on).
+    """
+    change = producer.changes[name]
+    if name in producer.told or (change.sure and not producer.segment.settings.pure):
         return
     producer.told.add(name)
-    change = producer.changes[name]
     step = producer.segment.name
+    if change.sure:
+        diags.append(
+            _diag(
+                "warning",
+                "KF105",
+                change.cell,
+                change.line,
+                f"step {step!r} is declared pure but changes {name!r} ({name!r} {change.why}, cell "
+                f"{change.cell}, line {change.line}); step {reader.segment.name!r} takes {name!r} from "
+                f"{step!r}, as in the notebook.",
+                f"Remove the pure declaration of {step!r}, or change a copy of {name!r}.",
+                step=step,
+            )
+        )
+        return
     diags.append(
         _diag(
             "info",

@@ -26,6 +26,7 @@ KF101   error     a name is read but nothing upstream, in set-up or parameters d
 KF102   warning   a step changes a module's state (``os.environ``, a seed) and a later step uses the module
 KF103   error     syntax error
 KF104   info      a step may change an object it receives (effects unknown): readers after it take it from it
+KF105   warning   a step declared pure changes an object that a later step reads (the change is passed on)
 KF201   error     invalid step name
 KF202   warning   the same step name is declared again (the cell joins that step, as in Kale)
 KF203   error     prev:/after names a step that does not exist

@@ -7,7 +7,8 @@ notebook. The step process fingerprints each such input right after loading it a
 step's code ran; a difference fails the step with a message naming the step, the variable and the fix.
 
 Fingerprints are content hashes (sha256), computed in the step process itself: arrays from their
-memory, other values from their pickle (protocol 5, so array buffers inside data frames and other
+memory, pandas objects column by column (their block layout may change when they are only read),
+other values from their pickle (protocol 5, so array buffers inside data frames and other
 containers are hashed in place, not copied). Buffers up to :data:`FULL_BYTES` are hashed whole; larger
 ones are sampled (:data:`SAMPLES` slices of :data:`SLICE_BYTES`, evenly spread, plus their size), which
 keeps the check to a few milliseconds for a gigabyte array. NumPy is used only when already imported.
@@ -57,13 +58,39 @@ def _array_fingerprint(array: Any, digest: Any) -> None:
         digest.update(array.reshape(-1)[picks].tobytes() if array.ndim else array.tobytes())
 
 
-def fingerprint(value: object) -> str | None:
-    """A content hash of ``value`` (sampled for large buffers); None when it cannot be computed."""
-    digest = hashlib.sha256()
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and isinstance(value, numpy.ndarray) and not value.dtype.hasobject:
-        _array_fingerprint(value, digest)
-        return digest.hexdigest()
+def _column_fingerprint(series: Any, digest: Any) -> bool:
+    """Hash one pandas column's values; False when they cannot be pickled."""
+    numpy = sys.modules["numpy"]
+    values = series.array
+    data = getattr(values, "_ndarray", None)  # NumPy-backed extension arrays hold their data here
+    if isinstance(values, numpy.ndarray):
+        data = values
+    if isinstance(data, numpy.ndarray) and not data.dtype.hasobject:
+        digest.update(str(series.dtype).encode())
+        _array_fingerprint(data, digest)
+        return True
+    return _pickled(values, digest)
+
+
+def _frame_fingerprint(value: Any, digest: Any) -> bool:
+    """Hash a DataFrame/Series by content (labels, dtypes, values), not by its block layout.
+
+    Pandas may reorganise a frame's internal blocks when it is only read (``df.values``, ``df.T``),
+    which changes its pickle but not its content.
+    """
+    pandas = sys.modules["pandas"]
+    if not _pickled(value.index, digest):
+        return False
+    if isinstance(value, pandas.Series):
+        digest.update(repr(value.name).encode())
+        return _column_fingerprint(value, digest)
+    if not _pickled(value.columns, digest):
+        return False
+    return all(_column_fingerprint(value.iloc[:, i], digest) for i in range(value.shape[1]))
+
+
+def _pickled(value: object, digest: Any) -> bool:
+    """Hash ``value``'s pickle (protocol 5; buffers hashed in place, sampled when large)."""
     buffers: list[pickle.PickleBuffer] = []
     try:
         data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
@@ -74,14 +101,27 @@ def fingerprint(value: object) -> str | None:
 
             data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
         except Exception:
-            return None
+            return False
     digest.update(data)
     for buffer in buffers:
         try:
             _update(digest, buffer.raw())
         except BufferError:  # not contiguous: hash a copy
             digest.update(bytes(buffer))
-    return digest.hexdigest()
+    return True
+
+
+def fingerprint(value: object) -> str | None:
+    """A content hash of ``value`` (sampled for large buffers); None when it cannot be computed."""
+    digest = hashlib.sha256()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray) and not value.dtype.hasobject:
+        _array_fingerprint(value, digest)
+        return digest.hexdigest()
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
+        return digest.hexdigest() if _frame_fingerprint(value, digest) else None
+    return digest.hexdigest() if _pickled(value, digest) else None
 
 
 class InputGuard:

@@ -253,3 +253,18 @@ def test_two_hundred_cells_lint_and_graph_fast() -> None:
     assert len(pipeline.steps) == 66
     assert [d for d in diags if d.severity == "error"] == []
     assert elapsed < 0.5, elapsed
+
+
+def test_kf105_a_pure_step_that_surely_changes_what_a_later_step_reads() -> None:
+    diags = lint(
+        code("rows = []", "step:load"),
+        code("%%step add --pure\nrows.append(1)"),
+        code("n = len(rows)", "step:count"),
+    )
+    d = only(diags, "KF105")
+    assert (d.severity, d.cell, d.line, d.step) == ("warning", 1, 2, "add")
+    assert (
+        "declared pure but changes 'rows'" in d.message
+        and "step 'count' takes 'rows' from 'add'" in d.message
+    )
+    assert lint(code("rows = []", "step:load"), code("%%step add --pure\nrows.append(1)")) == []

@@ -51,3 +51,19 @@ def test_guard_names_step_variable_producer_reader_and_fix() -> None:
     assert message.startswith("step 'clean' changed its input 'df' in place")
     assert "step 'report' reads 'df' as made by step 'load'" in message
     assert "df = df.copy()" in message
+
+
+@pytest.mark.parametrize(
+    "read", ["df.values", "df.T", "df.loc[0]", "df.to_numpy()", "df.describe()", "repr(df)"]
+)
+def test_reading_a_loaded_frame_keeps_its_fingerprint(read: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kfjupyter.serializers import load_value, save_value
+
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": pd.Categorical(["u", "v"]), "f": [1.5, None]})
+    saved = save_value("df", frame, tmp_path, "load")
+    df = load_value(saved.path, saved.serializer)
+    before = fingerprint(df)
+    eval(read)
+    assert fingerprint(df) == before
+    df.loc[1, "f"] = 2.5
+    assert fingerprint(df) != before
