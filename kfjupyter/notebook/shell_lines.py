@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%script", "%%system", "%%capture")
+_SHELL_CELL_MAGICS = ("%%bash", "%%sh", "%%system", "%%script bash", "%%script sh")
 _PIP_LINE = re.compile(
     r"^(?P<indent>\s*)(?:[!%]\s*(?:pip3?|\S*python[0-9.]*\s+-m\s+pip|\{sys\.executable\}\s+-m\s+pip)"
     r"|pip3?)\s+install(?P<args>(?:\s.*)?)$"

@@ -78,6 +78,7 @@ def test_pip_lines_become_the_step_packages_reported_locally_and_installed_on_a_
 def test_shell_line_helpers() -> None:
     assert is_shell_only("!pip install a\n# comment\n!ls")
     assert is_shell_only("%%bash\necho hi")
+    assert not is_shell_only("%%capture\nimport json")  # Python, its output captured
     assert is_shell_only("ls")
     assert not is_shell_only("ls = 3")
     assert not is_shell_only("!pip install a\nimport a")
