@@ -216,7 +216,10 @@ def test_submit_refused_by_kfp_is_a_502_with_the_core_message(
 
 
 def test_submit_checks_the_notebook_before_calling_kfp(kfp_lab: LabServer, standin: KfpStandIn) -> None:
-    write_notebook(kfp_lab.root / "kfp" / "bad.ipynb", [cell("n = 3\nprint(n)", "pipeline-parameters")])
+    write_notebook(
+        kfp_lab.root / "kfp" / "bad.ipynb",
+        [cell("n = 3\nprint(n)", "pipeline-parameters"), cell("x = n", "step:one")],
+    )
     before = len(standin.requests)
     status, body = post(kfp_lab, SUBMIT, {"path": "kfp/bad.ipynb"})
     assert status == 400 and "KF301" in body["message"], body
