@@ -94,8 +94,8 @@ def cancel_seen(remote: Any) -> bool:
 def map_tasks(steps: list[StepRecord], details: list[Any], *, cancelling: bool = False) -> list[StepRecord]:
     """The changed step records for one run's task details (matched by KFP task name).
 
-    With ``cancelling`` (a cancel was asked), a step that fails is recorded ``cancelled``: the
-    server kills running steps when it terminates a run.
+    With ``cancelling`` (a cancel was asked), a step that fails from now on is recorded
+    ``cancelled``: the server kills running steps when it terminates a run.
     """
     nodes: dict[str, Any] = {}
     for detail in details:
@@ -106,8 +106,8 @@ def map_tasks(steps: list[StepRecord], details: list[Any], *, cancelling: bool =
         if detail is None:
             continue
         status = STEP_STATES.get(str(detail.state or ""), "pending")
-        if cancelling and status == "failed":
-            status = "cancelled"
+        if cancelling and status == "failed" and record.status != "failed":
+            status = "cancelled"  # killed by the cancel; a step recorded failed before it stays failed
         new = record.model_copy(
             update={
                 "status": status,

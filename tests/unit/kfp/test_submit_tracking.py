@@ -259,8 +259,9 @@ def test_a_run_seen_canceling_that_ends_failed_is_cancelled(store: RunStore) -> 
 
 
 def test_a_cancel_asked_here_makes_the_failed_end_cancelled(store: RunStore) -> None:
-    record = kfp_run(store, ["make", "train"])
+    record = kfp_run(store, ["broken", "make", "train"])
     wf = workflow()
+    wf.run_task("step-broken", [1], ["boom"], False)
     wf.run_task("step-make", [None], ["working"], False)
     sync_run(store, record.id, Script(remote("RUNNING", wf)))
     mark_cancel_requested(store, record.id)
@@ -268,7 +269,7 @@ def test_a_cancel_asked_here_makes_the_failed_end_cancelled(store: RunStore) -> 
     wf.finish()
     final = sync_run(store, record.id, Script(remote("FAILED", wf, ("PENDING", "RUNNING", "FAILED"))))
     assert final.status == "cancelled"
-    assert [s.status for s in store.get_steps(record.id)] == ["cancelled", "cancelled"]
+    assert [s.status for s in store.get_steps(record.id)] == ["failed", "cancelled", "cancelled"]
 
 
 def test_sync_refuses_local_runs_and_reports_an_unreachable_server(store: RunStore) -> None:
