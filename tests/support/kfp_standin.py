@@ -5,7 +5,8 @@ tracking and cancelling use: healthz, list/upload pipelines, upload versions, li
 experiments, create, get and terminate runs. Its runs behave as a KFP 2.x server's with Argo
 Workflows (each behaviour and its upstream source: :mod:`tests.support.kfp_workflow`, and here):
 
-- a new run is ``PENDING`` with that state in ``state_history``; ``start_run`` makes it
+- a new run is ``PENDING`` with that state in ``state_history`` and storage state ``AVAILABLE``
+  (``backend/src/apiserver/storage/run_store.go``, ``CreateRun``); ``start_run`` makes it
   ``RUNNING`` (``scheduled_at`` set), and ``finish_run`` ends it as its workflow ended, appending
   the state to ``state_history`` and setting ``finished_at`` (unset times are the Unix epoch,
   ``backend/src/apiserver/server/api_converter.go``, ``toApiRun``);
