@@ -46,7 +46,14 @@ class Decision:
 
 def to_tracked(read: CachedRead) -> TrackedRead:
     """A stored read as the runner's dataclass."""
-    return TrackedRead(**read.model_dump())
+    return TrackedRead(
+        kind=read.kind,
+        path=read.path,
+        size=read.size,
+        mtime_ns=read.mtime_ns,
+        sha256=read.sha256,
+        name=read.name,
+    )
 
 
 def to_cached(read: TrackedRead) -> CachedRead:

@@ -104,9 +104,15 @@ def forget_local_modules() -> list[str]:
 
 
 def file_sha256(path: str) -> str:
-    """Hex SHA-256 of a file's content."""
-    with open(path, "rb") as fh:  # noqa: PTH123 (the cheapest way in the step process)
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    """Hex SHA-256 of a file's content (raw descriptor reads: no buffered file object to build)."""
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        while chunk := os.read(fd, _HASH_CHUNK):
+            digest.update(chunk)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
 
 
 def listing_sha256(path: str) -> str:
@@ -143,13 +149,15 @@ class ReadRecorder:
         extra = [os.path.abspath(d).rstrip("/") + "/" for d in private_dirs if d]
         self._skip = tuple(sorted({*installed_roots(), *extra, *(s + "/" for s in _SYSTEM)}))
         self._seen: dict[str, _Seen] = {}
-        self._modules_before: set[str] = set()
+        # Names of modules imported while recording (the "import" event fires only for modules not
+        # yet in sys.modules). Snapshotting sys.modules instead would touch every module object's
+        # reference count, copying hundreds of shared pages into each forked step process.
+        self._imported: set[str] = set()
         self.active = False
         sys.addaudithook(self._hook)
 
     def start(self) -> None:
         """Begin recording (modules imported from now on, files opened from now on)."""
-        self._modules_before = set(sys.modules)
         self.active = True
 
     def _hook(self, event: str, args: tuple[Any, ...]) -> None:
@@ -159,6 +167,9 @@ class ReadRecorder:
             if not _wanted_open(args[1], args[2] if len(args) > 2 else None):
                 return
             kind = "file"
+        elif event == "import":
+            self._imported.add(args[0])
+            return
         elif event in ("os.listdir", "os.scandir"):
             kind = "dir"
         else:
@@ -190,7 +201,7 @@ class ReadRecorder:
         self.active = False
         now_ns = time.time_ns()
         reads: list[TrackedRead] = []
-        modules = local_modules(set(sys.modules) - self._modules_before)
+        modules = local_modules(self._imported)
         module_files: dict[str, str] = {}
         for name, path in sorted(modules.items()):
             module_files.setdefault(path, name)
