@@ -11,19 +11,19 @@ sent. It stops as soon as the client goes away. The browser reads it with ``fetc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 
 from pydantic import BaseModel
 from tornado.iostream import StreamClosedError
 
-from kfjupyter.errors import Forbidden, NotFound, Unavailable
+from kfjupyter.errors import Forbidden, NotFound
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.models_pipelines import LogEnd, LogEvent, LogQuery
 from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.server.runs_handlers import RUN_ID, STEP, parse_query
 from kfjupyter.store import RunStore, open_store
+from kfjupyter.store.base import mark_interrupted_for_reading
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
 #: Seconds between two looks at the log file and the step's status.
@@ -104,8 +104,7 @@ class RunLogStreamHandler(KfJupyterHandler):
         last_write = last_check = time.monotonic()
         while not self._client_gone:
             if time.monotonic() - last_check >= LIVENESS_S:
-                with contextlib.suppress(Unavailable):
-                    store.mark_interrupted()  # a run whose process died ends its stream
+                mark_interrupted_for_reading(store)  # a run whose process died ends its stream
                 last_check = time.monotonic()
             try:
                 final = step_state(store, run_id, step)  # before reading: all of a finished log is read
