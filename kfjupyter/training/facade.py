@@ -120,11 +120,6 @@ def _entrypoint(
         if bad:
             raise InvalidInput(f"Script arguments must be strings or numbers, got {bad!r}.")
         text_args = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args]
-        nul = [i for i, a in enumerate(text_args) if "\x00" in a]
-        if nul:
-            raise InvalidInput(
-                f"Script argument(s) {nul!r} contain a NUL character, which no process can take."
-            )
         return ScriptEntrypoint(path=str(path), args=text_args), None, path.stem
     raise InvalidInput(f"train() needs a function or a script path, got {type(target).__name__}.")
 

@@ -186,7 +186,16 @@ def test_rest_queries(lab: LabServer, path: str, query: list[tuple[str, str]]) -
 
 @given(
     segment=texts,
-    where=st.sampled_from(["/runs/{}", "/runs/{}/logs/a", f"/runs/{RUN_ID}/logs/{{}}", "/training/{}"]),
+    where=st.sampled_from(
+        [
+            "/runs/{}",
+            "/runs/{}/logs/a",
+            f"/runs/{RUN_ID}/logs/{{}}",
+            f"/runs/{RUN_ID}/artifacts/a/{{}}/download",
+            "/training/{}",
+            "/training/{}/logs/0",
+        ]
+    ),
 )
 def test_rest_path_segments(lab: LabServer, segment: str, where: str) -> None:
     from urllib.parse import quote
