@@ -19,13 +19,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kfjupyter.api import load_run
-from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError, NotFound
+from kfjupyter.errors import InvalidInput, KfJupyterError, NotFound
 from kfjupyter.kfp.tracking import LINK_LABEL
 from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.kfp_live import KfpRefresher, live_kfp_runs
-from kfjupyter.server.launch import confine, relative_to_root, start_run
+from kfjupyter.server.launch import confine, confine_file, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
@@ -140,20 +140,21 @@ def _recorded_source(run: RunRecord) -> str | None:
     return recorded if recorded and Path(recorded).is_absolute() else None
 
 
-def openable_path(root_dir: str, run: RunRecord) -> str | None:
-    """The run's notebook or script relative to ``root_dir``, when it is a file inside it; else None.
+def openable_path(root_dir: str, run: RunRecord, *, allow_hidden: bool = False) -> str | None:
+    """The run's notebook or script relative to ``root_dir``, when Jupyter can open it; else None.
 
-    Symbolic links are followed: a link inside the root to a file outside it is not offered.
+    Symbolic links are followed: a link inside the root to a file outside it is not offered, nor
+    a hidden file unless ``allow_hidden`` (Jupyter's file API would not open it).
     """
     recorded = _recorded_source(run)
     if recorded is None:
         return None
     try:
         relative = relative_to_root(root_dir, recorded)
-        is_file = (Path(root_dir).expanduser().resolve() / relative).is_file()
-    except (Forbidden, NotFound, OSError, ValueError):
+        confine_file(root_dir, relative, suffixes=(".ipynb", ".py"), kind="file", allow_hidden=allow_hidden)
+    except (KfJupyterError, OSError, ValueError):
         return None
-    return relative if is_file else None
+    return relative
 
 
 class RunsHandler(KfJupyterHandler):
@@ -212,7 +213,9 @@ class RunHandler(KfJupyterHandler):
                 parameters=dict(run.record.parameters),
                 steps=[step_summary(s) for s in run.steps],
                 metrics=run.last_metrics(),
-                notebook_path=openable_path(self.serverapp.root_dir, run.record),
+                notebook_path=openable_path(
+                    self.serverapp.root_dir, run.record, allow_hidden=self.allow_hidden
+                ),
                 external_id=run.record.external_id,
                 external_url=external_link(run.record.labels),
             )

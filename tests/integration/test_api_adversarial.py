@@ -457,3 +457,10 @@ def test_a_hidden_output_is_never_written(lab: LabServer) -> None:
     )
     assert reply.status == 403, reply.raw[:300]
     assert not (lab.root / ".bashrc.yaml").exists()
+
+
+def test_a_hidden_notebook_is_not_offered_to_open(lab: LabServer) -> None:
+    reply = send(lab, "GET", f"{API}/runs/r-hidden")
+    assert reply.status == 200, reply.raw[:300]
+    assert reply.json()["notebook_path"] is None
+    assert send(lab, "GET", f"{API}/runs/r-done").json()["notebook_path"] == "ok.ipynb"
