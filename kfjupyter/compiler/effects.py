@@ -133,6 +133,9 @@ class Effects:
     """Names bound in the block that may be (parts of) free objects at its end."""
     bound: frozenset[str] = frozenset()
     functions: tuple[tuple[str, FunctionEffects], ...] = ()
+    links: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Names bound at top level to a list/tuple/dict display of names (``combine = [a, b]``), alive at
+    the end of the block: the container holds those very objects, whichever step made them."""
 
 
 NO_EFFECTS = Effects()
@@ -148,6 +151,7 @@ def scan_effects(tree: ast.Module) -> Effects:
         aliases=tuple((n, tuple(sorted(r.items()))) for n, r in sorted(walker.alias.items()) if r),
         bound=frozenset(walker.bound),
         functions=tuple(walker.functions.items()),
+        links=tuple(sorted(walker.links.items())),
     )
 
 
@@ -168,6 +172,7 @@ class _EffectsWalker(ast.NodeVisitor):
         self.changes: list[Change] = []
         self.calls: list[Call] = []
         self.functions: dict[str, FunctionEffects] = {}
+        self.links: dict[str, tuple[str, ...]] = {}
         self.offset = 0
 
     def run(self, body: Sequence[ast.stmt], offset: int) -> None:
@@ -252,6 +257,7 @@ class _EffectsWalker(ast.NodeVisitor):
 
     def _bind(self, target: ast.expr, roots: Roots) -> None:
         if isinstance(target, ast.Name):
+            self.links.pop(target.id, None)
             self.bound.add(target.id)
             if roots:
                 self.alias[target.id] = dict(roots)
@@ -274,6 +280,9 @@ class _EffectsWalker(ast.NodeVisitor):
         roots = self.roots(node.value)
         for target in node.targets:
             self._bind(target, roots)
+        members = _display_names(node.value)
+        if members and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self.links[node.targets[0].id] = members
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -286,8 +295,8 @@ class _EffectsWalker(ast.NodeVisitor):
         line = self._line(node)
         if isinstance(target, ast.Name):
             aliased = target.id in self.alias
+            # Not a new binding: for a mutable object the name still holds the same object.
             self._change(target, line, not aliased, f"is changed with '{_op(node.op)}='")
-            self.bound.add(target.id)
         else:
             self.visit(target)
             self._change(target.value, line, True, f"has {_describe(target)} changed with '{_op(node.op)}='")
@@ -475,6 +484,19 @@ def summarize_function(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
         calls=tuple(walker.calls),
         locals=locals_ - set(params),
     )
+
+
+def _display_names(node: ast.expr) -> tuple[str, ...]:
+    """The names listed in a list/tuple/dict display (``[a, b]``, ``{'k': a}``); empty for anything else."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = node.elts
+    elif isinstance(node, ast.Dict):
+        items = [v for v in node.values if v is not None]
+    else:
+        return ()
+    if not items or not all(isinstance(i, ast.Name) for i in items):
+        return ()
+    return tuple(i.id for i in items)  # type: ignore[attr-defined]
 
 
 def _describe(target: ast.expr) -> str:

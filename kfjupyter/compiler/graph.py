@@ -51,6 +51,7 @@ class _StepFacts:
     """Received objects the step changes in place (or may change), by name."""
     module_changes: dict[str, StepChange] = field(default_factory=dict)
     told: set[str] = field(default_factory=set)
+    relink: dict[str, list[str]] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     parameters: set[str] = field(default_factory=set)
     outputs: set[str] = field(default_factory=set)
@@ -68,8 +69,10 @@ def build_pipeline(layout: Layout) -> tuple[Pipeline, list[Diagnostic]]:
     facts = [_step_facts(seg, i, diags) for i, seg in enumerate(layout.steps)]
     param_names = {p.name for p in params.parameters}
     functions = dict(setup.effects)
+    links: dict[str, tuple[str, ...]] = {}
     for fact in facts:
         _note_changes(fact, setup, functions)
+        _follow_links(fact, links)
     for i, fact in enumerate(facts):
         _resolve(fact, facts[:i], facts[i + 1 :], setup, param_names, params, diags)
     for i, fact in enumerate(facts):
@@ -187,6 +190,36 @@ def _note_changes(fact: _StepFacts, setup: _Setup, functions: dict[str, Function
         elif change.sure or not pure:
             fact.changes[name] = change
             fact.reads.setdefault(name, (change.cell, change.line, None))
+
+
+def _follow_links(fact: _StepFacts, live: dict[str, tuple[str, ...]]) -> None:
+    """A container made by an earlier step from named objects (``combine = [a, b]``) shares them.
+
+    Steps receive copies, so a step that changes the container or one of those objects changes the
+    whole group: it reads all of them, re-links them after loading (``Step.relink``) and hands all on.
+    ``live`` holds the links made so far; rebinding the container ends its link, rebinding a member
+    leaves its slot unnamed.
+    """
+    rebound = {n for _, info in fact.infos for n in (info.effects or NO_EFFECTS).bound}
+    for container, members in list(live.items()):
+        group = (container, *(m for m in members if m))
+        source = next((fact.changes[n] for n in group if n in fact.changes), None)
+        if source is None:
+            continue
+        for name in group:
+            if name not in fact.changes and name not in rebound:
+                why = f"shares objects with {container!r} ({', '.join(group[1:])}), which the step changes"
+                fact.changes[name] = StepChange(source.cell, source.line, source.sure, why)
+                fact.reads.setdefault(name, (source.cell, source.line, None))
+        fact.relink[container] = list(members)
+    for container, members in list(live.items()):
+        kept = tuple("" if m in rebound else m for m in members)  # "": a slot whose object lost its name
+        if container in rebound or not any(kept):
+            del live[container]
+        else:
+            live[container] = kept
+    for _, info in fact.infos:
+        live.update((info.effects or NO_EFFECTS).links)
 
 
 def _resolve(
@@ -425,6 +458,7 @@ def _to_step(fact: _StepFacts, setup: _Setup, declared: list[str], layout: Layou
         outputs=sorted(fact.outputs),
         parameters=[p for p in declared if p in wanted],
         changes=sorted(fact.changes),
+        relink={k: list(v) for k, v in sorted(fact.relink.items())},
         setup=list(setup.cells),
         settings=step_settings(seg.settings, layout),
     )

@@ -124,6 +124,11 @@ class Step(_Frozen):
     metrics: list[str] = Field(
         default_factory=list, description="Names a metrics step records (its print(name) lines)."
     )
+    relink: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Containers this step receives that hold, in the notebook, the very objects named here "
+        "(combine = [a, b]); the step re-links them after loading, so changes through one reach the other.",
+    )
     setup: list[int] = Field(
         default_factory=list, description="Cells of shared set-up (imports/functions) this step needs."
     )

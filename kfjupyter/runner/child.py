@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kfjupyter.errors import KfJupyterError
-from kfjupyter.runner.guard import InputGuard
+from kfjupyter.runner.guard import InputGuard, relink
 from kfjupyter.runner.job import SavedOutput, Source, StepJob, StepResult
 from kfjupyter.runner.tracking import ReadRecorder
 
@@ -147,6 +147,8 @@ def run_job(job: StepJob, shell: Any) -> StepResult:
         guard = InputGuard(job.step, job.unchanged)
         for name, ref in job.inputs.items():
             namespace[name] = load_value(Path(ref.path), ref.serializer or None)
+        relink(namespace, job.relink)
+        for name in job.inputs:
             guard.watch(name, namespace[name])
         for source in job.code:
             _run_source(shell, source, step=job.step)

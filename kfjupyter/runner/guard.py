@@ -124,6 +124,54 @@ def fingerprint(value: object) -> str | None:
     return digest.hexdigest() if _pickled(value, digest) else None
 
 
+def relink(namespace: dict[str, Any], links: Mapping[str, Sequence[str]]) -> None:
+    """Make containers hold the loaded objects they held in the notebook (matched by content).
+
+    ``combine = [a, b]`` made in one step and saved with ``a`` and ``b`` arrives as three separate
+    copies; each element of ``combine`` whose fingerprint equals that of a linked name, taken in
+    order, is replaced by that name's object, so a change through one is seen through the other.
+    """
+    for name, members in links.items():
+        container = namespace.get(name)
+        if isinstance(container, (list, tuple)):
+            keys: list[Any] = list(range(len(container)))
+        elif isinstance(container, dict):
+            keys = list(container)
+        else:
+            continue
+        items = list(container) if isinstance(container, tuple) else container
+        prints = {key: fingerprint(container[key]) for key in keys}
+        wanted = {m: fingerprint(namespace[m]) for m in members if m and m in namespace}
+        used: set[Any] = set()
+        left: list[str] = []
+        for position, member in enumerate(members):  # first where the display put it: [a, b]
+            key = keys[position] if isinstance(container, (list, tuple)) and position < len(keys) else None
+            if (
+                key is not None
+                and member in wanted
+                and wanted[member] is not None
+                and prints[key] == wanted[member]
+            ):
+                used.add(key)
+                items[key] = namespace[member]
+            elif member in wanted:
+                left.append(member)
+        for member in left:  # moved since: the first equal element not taken
+            key = next(
+                (
+                    k
+                    for k in keys
+                    if k not in used and wanted[member] is not None and prints[k] == wanted[member]
+                ),
+                None,
+            )
+            if key is not None:
+                used.add(key)
+                items[key] = namespace[member]
+        if isinstance(container, tuple):
+            namespace[name] = type(container)(items) if type(container) is tuple else container
+
+
 class InputGuard:
     """Fingerprints a step's unchanged-assumed inputs after loading and checks them after the step."""
 

@@ -91,6 +91,7 @@ class StepJob(_Json):
     scratch_dir: str | None = None  # RAM-backed place to save outputs first (None: step_dir/outputs)
     track_reads: bool = True  # record the local modules and files the step reads (for the cache)
     private_dirs: list[str] = field(default_factory=list)  # the run's own folders: reads not recorded
+    relink: dict[str, list[str]] = field(default_factory=dict)  # container -> objects it holds (guard.relink)
     unchanged: dict[str, list[str]] = field(
         default_factory=dict
     )  # input taken as only read -> [producer, later reader]

@@ -112,6 +112,7 @@ def build_job(
         workdir=str(workdir),
         step_dir=str(step_dir),
         log_path=str(log_path),
+        relink={k: list(v) for k, v in step.relink.items()},
         unchanged=unchanged_inputs(pipeline, step),
     )
 

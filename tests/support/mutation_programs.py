@@ -1,7 +1,7 @@
 """Generated notebooks of assignments, in-place changes and aliases across steps (for property tests).
 
-A *program* is a list of steps over three lists ``<p>a``, ``<p>b``, ``<p>c``: the first step makes
-them, each middle step holds one to three statements drawn from a small grammar (in-place changes
+A *program* is a list of steps over three lists ``<p>a``, ``<p>b``, ``<p>c`` and a list ``<p>g``
+holding ``<p>a`` and ``<p>b`` themselves: the first step makes them, each middle step holds one to three statements drawn from a small grammar (in-place changes
 direct, through aliases, loops and the notebook's own functions; rebinding; copies; reads whose
 value is kept), and the last step prints every variable as JSON. Several programs with distinct
 prefixes go into one notebook, so one pipeline run checks many of them.
@@ -26,7 +26,7 @@ FUNCTIONS = (
 )
 KINDS = (
     "append", "augadd", "setitem", "extend", "sort", "alias", "loop", "call", "call_all",
-    "rebind", "copy", "fresh", "read", "nested", "keyword_call",
+    "rebind", "copy", "fresh", "read", "nested", "keyword_call", "via_group", "group_item",
 )  # fmt: skip
 
 Statement = tuple[str, str, str, int]
@@ -59,6 +59,8 @@ def _render(kind: str, v: str, w: str, i: int, p: str, read: str) -> str:
         "fresh": f"{v} = [{i}]",
         "read": f"{read} = sum({v}) * 10 + len({w})",
         "nested": f"{p}box = {{'k': {v}}}\n{p}box['k'].append({i})",
+        "via_group": f"for {p}d in {p}g:\n    {p}d.append({i})",
+        "group_item": f"{p}g[{i % 2}].append({i})",
     }[kind]
 
 
@@ -68,7 +70,7 @@ def notebook_cells(progs: list[Program]) -> list[tuple[str, str]]:
     for n, program in enumerate(progs):
         p = f"p{n}_"
         reads: list[str] = []
-        cells.append((f"{p}a = [0]\n{p}b = [0]\n{p}c = [0]", f"step:{p}make"))
+        cells.append((f"{p}a = [0]\n{p}b = [0]\n{p}c = [0]\n{p}g = [{p}a, {p}b]", f"step:{p}make"))
         for s, statements in enumerate(program):
             lines = []
             for kind, v, w, i in statements:
@@ -77,7 +79,7 @@ def notebook_cells(progs: list[Program]) -> list[tuple[str, str]]:
                     reads.append(read)
                 lines.append(_render(kind, v, w, i, p, read))
             cells.append(("\n".join(lines), f"step:{p}s{s}"))
-        shown = ", ".join(f"'{x}': {x}" for x in (*(p + v for v in "abc"), *reads))
+        shown = ", ".join(f"'{x}': {x}" for x in (*(p + v for v in "abcg"), *reads))
         cells.append((f"print('{p}=' + json.dumps({{{shown}}}))", f"step:{p}show"))
     return cells
 

@@ -119,3 +119,25 @@ def test_a_step_declared_pure_that_changes_an_input_fails(tmp_path: Path, store:
     look = next(s for s in run.steps if s.name == "look")
     assert look.status == "failed" and "changed its input 'box'" in (look.error or "")
     assert next(s for s in run.steps if s.name == "count").status == "succeeded"
+
+
+def test_a_container_of_named_objects_made_in_one_step_and_changed_in_another(
+    tmp_path: Path, store: RunStore
+) -> None:
+    nb = write_notebook(
+        tmp_path / "combine.ipynb",
+        [
+            cell("import json", "imports"),
+            cell("train = {'sex': 'male'}\ntest = {'sex': 'female'}\ncombine = [train, test]", "step:load"),
+            cell(
+                "for dataset in combine:\n    dataset['sex'] = 1 if dataset['sex'] == 'female' else 0",
+                "step:encode",
+            ),
+            cell("train['age'] = 30", "step:fill"),
+            cell("print(json.dumps([train, test, combine], sort_keys=True))", "step:report"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert run.status == "succeeded", run.to_json()
+    train, test = {"age": 30, "sex": 0}, {"sex": 1}
+    assert final_value(store, run.id, "report") == [train, test, [train, test]]

@@ -163,3 +163,29 @@ def test_calling_something_computed_from_an_object_may_change_it() -> None:
         code("out = d", "step:read"),
     )
     assert p.step("read").inputs == {"d": "change"}
+
+
+def test_a_container_of_named_objects_links_them_in_later_steps() -> None:
+    p, _ = build(
+        code("train = {}\ntest = {}\ncombine = [train, test]", "step:load"),
+        code("for d in combine:\n    d['x'] = 1", "step:encode"),
+        code("train['y'] = 2", "step:fill"),
+        code("out = (train, test, combine)", "step:read"),
+    )
+    assert p.step("encode").relink == {"combine": ["train", "test"]}
+    assert p.step("encode").changes == ["combine", "test", "train"]
+    assert p.step("fill").inputs == {"combine": "encode", "test": "encode", "train": "encode"}
+    assert p.step("read").inputs == {"combine": "fill", "test": "fill", "train": "fill"}
+
+
+def test_rebinding_a_member_unlinks_only_that_member() -> None:
+    p, _ = build(
+        code("a = []\nb = []\ng = [a, b]", "step:load"),
+        code("a = [9]", "step:rebind"),
+        code("a.append(1)", "step:grow_a"),
+        code("b.append(1)", "step:grow_b"),
+        code("out = (a, b, g)", "step:read"),
+    )
+    assert p.step("grow_a").relink == {}
+    assert p.step("grow_b").relink == {"g": ["", "b"]}
+    assert p.step("read").inputs == {"a": "grow_a", "b": "grow_b", "g": "grow_b"}

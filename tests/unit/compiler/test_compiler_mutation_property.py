@@ -1,7 +1,7 @@
 """Property, many cases: the compiled data flow, run as the local runner runs it, equals top to bottom.
 
 Each step runs in a fresh namespace: set-up code, then deep copies of its inputs from the steps that
-produce them, then its cells; it keeps what later steps read. (The real runner does the same with
+produce them (containers re-linked to the objects they hold), then its cells; it keeps what later steps read. (The real runner does the same with
 processes and serialized values; tests/integration/runner/test_mutation_property.py runs it.)
 """
 
@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kfjupyter.compiler.lint import compile_notebook
+from kfjupyter.runner.guard import relink
 from tests.support.mutation_programs import Program, notebook_cells, parse_printed, programs, top_to_bottom
 
 
@@ -40,6 +41,7 @@ def as_the_runner_would(cells: list[tuple[str, str]]) -> dict[str, Any]:
             exec(compile(block.source, "<setup>", "exec"), namespace)
         for name, producer in step.inputs.items():
             namespace[name] = copy.deepcopy(produced[producer][name])
+        relink(namespace, step.relink)
         with contextlib.redirect_stdout(out):
             for block in step.blocks:
                 exec(compile(block.source, "<cell>", "exec"), namespace)

@@ -67,3 +67,25 @@ def test_reading_a_loaded_frame_keeps_its_fingerprint(read: str, tmp_path) -> No
     assert fingerprint(df) == before
     df.loc[1, "f"] = 2.5
     assert fingerprint(df) != before
+
+
+def test_relink_puts_the_loaded_objects_back_into_their_containers() -> None:
+    from kfjupyter.runner.guard import relink
+
+    same = {"k": 1}
+    namespace = {
+        "a": {"k": 1},
+        "b": {"k": 1},
+        "g": [{"k": 1}, {"k": 1}],
+        "t": ({"k": 1},),
+        "d": {"x": {"k": 1}},
+    }
+    namespace["h"] = same
+    relink(namespace, {"g": ["a", "b"], "t": ["a"], "d": ["b"], "h": ["a"]})
+    assert namespace["g"][0] is namespace["a"] and namespace["g"][1] is namespace["b"]
+    assert namespace["t"][0] is namespace["a"]
+    assert namespace["d"]["x"] is namespace["b"]
+    assert namespace["h"] is same  # not a container: left alone
+    slots = {"b": [2], "g": [[1], [2]]}
+    relink(slots, {"g": ["", "b"]})
+    assert slots["g"][1] is slots["b"] and slots["g"][0] == [1]
