@@ -14,10 +14,11 @@ import {
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { Cell } from '@jupyterlab/cells';
+import { Cell, ICellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { ILintResult } from './lintTypes';
+import { JsonObject, isObject } from './validate';
 
 import { kubeflowIcon } from './icons';
 import { launchPipeline, pipelineBackends } from './launchCommands';
@@ -53,6 +54,48 @@ export function quietUntilMarked(result: ILintResult | null): ILintResult | null
   return { diagnostics, graph: { ...result.graph, setup_cells: [] } };
 }
 
+/**
+ * The property inspector's "Kubeflow step" form fills in an empty "after" list as soon as it
+ * shows a cell, which would write `"kfjupyter": {"after": []}` into every cell looked at. An empty
+ * list says nothing: it is removed again (and `metadata.kfjupyter` with it when nothing is left).
+ */
+export function withoutEmptyAfter(value: unknown): JsonObject | null | undefined {
+  if (!isObject(value) || !Array.isArray(value.after) || value.after.length > 0) {
+    return undefined; // nothing to change
+  }
+  const rest: JsonObject = { ...value };
+  delete rest.after;
+  return Object.keys(rest).length > 0 ? rest : null;
+}
+
+function dropEmptyDefaults(panel: NotebookPanel): void {
+  const watch = (cell: ICellModel): void => {
+    cell.metadataChanged.connect((model, change) => {
+      if (change.key !== METADATA_KEY) {
+        return;
+      }
+      const cleaned = withoutEmptyAfter(model.getMetadata(METADATA_KEY));
+      if (cleaned === null) {
+        model.deleteMetadata(METADATA_KEY);
+      } else if (cleaned !== undefined) {
+        model.setMetadata(METADATA_KEY, cleaned);
+      }
+    });
+  };
+  const model = panel.content.model;
+  if (model === null) {
+    return;
+  }
+  for (const cell of model.cells) {
+    watch(cell);
+  }
+  model.cells.changed.connect((_, change) => {
+    if (change.type === 'add') {
+      change.newValues.forEach(watch);
+    }
+  });
+}
+
 /** The notebook linters, one per open notebook panel. */
 export class NotebookLinters {
   constructor(tracker: INotebookTracker) {
@@ -70,6 +113,7 @@ export class NotebookLinters {
       return;
     }
     panel.addClass('jp-kfjupyter-linted');
+    dropEmptyDefaults(panel);
     const linter = new NotebookLinter(panel);
     const banner = new LintBanner(goToCell(panel.content));
     panel.contentHeader.addWidget(banner);

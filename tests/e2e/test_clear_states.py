@@ -193,3 +193,31 @@ def test_lint_is_quiet_until_a_cell_is_marked_and_links_cells(
     cells.nth(3).locator(".jp-InputPrompt").click()
     again.locator('a.jp-kfjupyter-cell-link[data-cell="1"]').click()
     expect(cells.nth(1)).to_have_class(re.compile(r"\bjp-mod-active\b"))
+
+
+def test_looking_at_a_cell_in_the_property_inspector_writes_nothing(
+    lab_page: Page, lab_server: LabServer, output_path: str
+) -> None:
+    step = cell("y = x + 1")
+    step.metadata["kfjupyter"] = {"step": "train", "after": ["load"]}
+    path = lab_server.root / "states" / "inspect.ipynb"
+    write_notebook(path, [cell("x = 1", "step:load"), step, cell("print(y)")])
+    panel = open_notebook(lab_page, lab_server, "states/inspect.ipynb")
+    cells = cells_of(panel)
+    lab_page.locator('.jp-SideBar.jp-mod-right li[data-id="jp-property-inspector"]').click()
+    section = lab_page.get_by_text("Kubeflow step", exact=True)
+    expect(section).to_be_visible()
+    section.click()
+    inspector = lab_page.locator("#jp-property-inspector")
+    for index in (2, 1, 2):
+        cells.nth(index).locator(".jp-InputPrompt").click()
+        expect(inspector.locator('input[id$="/kfjupyter/step"]')).to_be_visible()
+        lab_page.wait_for_timeout(500)
+    expect(inspector.locator('input[id$="/kfjupyter/step"]')).to_have_value("")
+    shoot(lab_page, output_path, "inspector-plain-cell.png")
+    lab_page.keyboard.press("Control+s")
+    expect(panel.locator(".jp-mod-dirty")).to_have_count(0, timeout=10_000)
+    lab_page.wait_for_timeout(500)
+    saved = json.loads(path.read_text())
+    assert "kfjupyter" not in saved["cells"][2]["metadata"], saved["cells"][2]["metadata"]
+    assert saved["cells"][1]["metadata"]["kfjupyter"] == {"step": "train", "after": ["load"]}
