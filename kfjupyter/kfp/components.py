@@ -59,6 +59,7 @@ def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None)
         inputs=sorted(step.inputs),
         outputs=list(step.outputs),
         metrics=list(step.metrics),
+        relink={k: list(v) for k, v in step.relink.items()},
         modules=modules,
         packages_to_install=list(step.settings.packages),
     )
@@ -70,7 +71,8 @@ def build_component(
     """The container component for ``step``, running in ``image``."""
     payload = step_payload(pipeline, step, source_dir)
     # Without local modules the payload is written as before, so unchanged pipelines keep their specs.
-    text = payload.model_dump_json(exclude=None if payload.modules else {"modules"})
+    empty = {name for name in ("modules", "relink") if not getattr(payload, name)}
+    text = payload.model_dump_json(exclude=empty or None)
     inputs: dict[str, structures.InputSpec] = {
         JOB_INPUT: structures.InputSpec(
             type="String", default=text, optional=True, description="The step's code."

@@ -95,6 +95,7 @@ def build_job(executor_input: dict[str, Any], work: Path) -> tuple[KfpStep, Step
         inputs=refs,
         outputs=step.outputs,
         metrics=step.metrics,
+        relink={k: list(v) for k, v in step.relink.items()},
         workdir=str(Path.cwd()),
         step_dir=str(work),
         log_path=str(work / "step.log"),

@@ -52,6 +52,10 @@ class KfpStep(BaseModel):
         "part of the step's spec, so KFP's cache does not reuse a result after one of them changed.",
     )
     metrics: list[str] = Field(default_factory=list, description="Names a metrics step records.")
+    relink: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Containers holding, in the notebook, the objects named here: re-linked after loading.",
+    )
     packages_to_install: list[str] = Field(
         default_factory=list,
         description="pip packages installed before the step runs (its pip install lines).",

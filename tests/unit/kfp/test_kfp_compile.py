@@ -208,3 +208,21 @@ def test_steps_named_like_workflow_nodes_keep_their_own_task_names() -> None:
         "step-root",
         "step-train-driver",
     ]
+
+
+def test_the_step_payload_carries_container_links_only_where_there_are_some(tmp_path: Path) -> None:
+    from kfjupyter.compiler.lint import compile_notebook
+
+    nb = write_notebook(
+        tmp_path / "combine.ipynb",
+        [
+            cell("train = {}\ntest = {}\ncombine = [train, test]", "step:load"),
+            cell("for d in combine:\n    d['x'] = 1", "step:encode"),
+            cell("out = train", "step:read"),
+        ],
+    )
+    pipeline, _ = compile_notebook(nb, target="cluster")
+    spec = docs(compile_to_yaml(pipeline, image=IMAGE))[0]
+    assert payload(spec, "comp-step-encode").relink == {"combine": ["train", "test"]}
+    load = spec["components"]["comp-step-load"]["inputDefinitions"]["parameters"]["step_job"]["defaultValue"]
+    assert "relink" not in load
