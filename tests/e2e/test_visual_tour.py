@@ -77,6 +77,7 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
                 "import kfjupyter\nfor i in range(epochs):\n"
                 "    kfjupyter.log_metric('loss', 1 / (1 + lr * 10 * i), step=i)\n"
                 "    kfjupyter.log_metric('accuracy', 0.6 + lr * i / 2, step=i)\n"
+                "kfjupyter.log_metric('auc', 0.8 + lr / 10)\n"
                 "print('trained for', epochs, 'epochs at lr', lr)",
                 "step:train_model",
             ),
@@ -93,11 +94,11 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
         [
             cell("rows = [1, 2, 3]", "step:extract"),
             cell(
-                "print('validating', len(rows), 'rows')\n"
+                "print('validating', len(rows), 'rows')\nchecked = list(rows)\n"
                 "raise ValueError('column \"tenure\" has 3 negative values; expected >= 0')",
                 "step:validate",
             ),
-            cell("print('never')", "step:publish"),
+            cell("print('never', checked)", "step:publish"),
         ],
     )
     write_notebook(
@@ -266,6 +267,10 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     camera.shoot("detail-succeeded")
     camera.shoot("detail-succeeded-log", detail.locator("pre.jp-kfjupyter-log"))
     expect(detail.locator("svg.jp-kfjupyter-chart")).to_have_count(2)
+    # A metric logged once is its number, not a chart.
+    expect(
+        detail.locator('.jp-kfjupyter-metric-single[data-metric="auc"] .jp-kfjupyter-metric-value')
+    ).to_have_text("0.81")
     camera.shoot("detail-succeeded-metrics", detail.locator("svg.jp-kfjupyter-chart").last)
     figure = detail.locator("img.jp-kfjupyter-figure")
     expect(figure).to_have_count(1)
@@ -281,6 +286,11 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     expect(detail.locator(".jp-kfjupyter-run-detail-header .jp-kfjupyter-badge")).to_have_text("failed")
     detail.locator('tr.jp-kfjupyter-step[data-step="validate"]').click()
     expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("ValueError")
+    # The step that broke and the one it kept from running look different, with a legend.
+    expect(detail.locator('g.jp-kfjupyter-dag-node[data-step="publish"]')).to_have_attribute(
+        "data-status", "upstream_failed"
+    )
+    expect(detail.locator(".jp-kfjupyter-dag-legend li")).to_have_count(2)
     camera.shoot("detail-failed")
     camera.shoot("detail-failed-log", detail.locator("pre.jp-kfjupyter-log"))
 
