@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +235,8 @@ def test_raise_on_errors() -> None:
         raise_on_errors(lint(code("a = q", "step:a"), code("b = r", "step:b")))
 
 
-def test_two_hundred_cells_lint_and_graph_fast() -> None:
+def test_two_hundred_cells_lint_and_graph() -> None:
+    # The time this takes is measured by bench/mutation.py, not asserted here.
     cells = [code("import math\nimport os", "imports"), code("n = 10\nscale = 1.5", "pipeline-parameters")]
     for i in range(66):
         prev = f"v{i - 1}" if i else "n"
@@ -246,13 +246,10 @@ def test_two_hundred_cells_lint_and_graph_fast() -> None:
         cells.append(code(f"def helper_{i}(a):\n    return math.sqrt(len(a)) + {i}\nw{i} = helper_{i}(v{i})"))
         cells.append(code(f"%time u{i} = sorted(v{i})\nprint(u{i}, w{i})"))
     nb = notebook(*cells)
-    start = time.perf_counter()
     pipeline, diags = compile_notebook(nb)
-    elapsed = time.perf_counter() - start
     assert len(cells) == 200
     assert len(pipeline.steps) == 66
     assert [d for d in diags if d.severity == "error"] == []
-    assert elapsed < 0.5, elapsed
 
 
 def test_kf105_a_pure_step_that_surely_changes_what_a_later_step_reads() -> None:
