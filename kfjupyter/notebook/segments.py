@@ -278,7 +278,7 @@ def _take_pip_lines(
 def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, cell: int) -> StepSegment:
     kind: Literal["step", "metrics"] = "metrics" if mark.role == "metrics" else "step"
     given = METRICS_STEP_NAME if kind == "metrics" else (mark.step or "")
-    name = given[:MAX_STEP_NAME_LENGTH]  # a longer one is refused (KF201) but still a step
+    name = _ir_name(given)  # a longer or undecodable one is refused (KF201) but still a step
     existing = by_name.get(name)
     if existing is not None:
         if kind == "step":
@@ -304,6 +304,11 @@ def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, 
     return segment
 
 
+def _ir_name(given: str) -> str:
+    """The name a step refused by KF201 keeps in the IR: cut to the limit, lone surrogates escaped, never empty."""
+    return given[:MAX_STEP_NAME_LENGTH].encode("utf-8", "backslashreplace").decode("utf-8") or "(empty)"
+
+
 def _bad_step_name(name: str, cell: int) -> Diagnostic:
     """KF201 for a step name that breaks the rule or is too long (a long one is shown cut)."""
     return _diag(
@@ -312,7 +317,7 @@ def _bad_step_name(name: str, cell: int) -> Diagnostic:
         cell,
         f"step name {shown_step_name(name)} {step_name_problem(name)}.",
         f"Rename it, e.g. {suggest_step_name(name)!r}.",
-        step=name[:MAX_STEP_NAME_LENGTH],
+        step=_ir_name(name),
     )
 
 

@@ -68,6 +68,25 @@ HOSTILE_TEXT = [
 ]
 texts = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=40))
 argv_texts = texts.filter(lambda t: "\x00" not in t)  # a real argv can never hold a NUL
+#: The pieces most likely to break a front door: a short list, so that a bounded run tries each often.
+SHARP = [
+    RUN_ID,
+    "ok.ipynb",
+    "loop.ipynb",
+    "bad.ipynb",
+    "\udcff",
+    "s=\udcff",
+    "n=" + "[" * 500 + "]" * 500,
+    str(10**23),
+    "../x",
+    "A-B",
+    "x" * 300,
+    "",
+    "1e10",
+]
+sharp = st.sampled_from(SHARP)
+#: Positional arguments and option values: mostly the sharp pieces (three parts in four), else any text.
+positionals = st.one_of(sharp, sharp, sharp, argv_texts)
 json_values = st.recursive(
     st.one_of(
         st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30), st.floats(), texts
@@ -245,28 +264,43 @@ def cli_argvs(draw: st.DrawFn) -> list[str]:
             ]
         )
     )
-    words = list(verb) + draw(st.lists(argv_texts, max_size=3))
+    # The positionals each verb takes (sometimes one more or one less, for argparse's own refusals).
+    count = {"list": 0, "logs": draw(st.integers(1, 2))}.get(verb[-1], 1)
+    count = max(0, count + draw(st.sampled_from([0, 0, 0, 0, 1, -1])))
+    words = list(verb) + [draw(positionals) for _ in range(count)]
     options = {
         "run": ["-p", "--json", "--max-parallel", "--resume", "--run-id", "--no-cache"],
         "lint": ["--json", "--target"],
         "graph": ["--json", "--dot"],
         "compile": ["-p", "--image"],
-        "runs": ["--json", "--limit", "--status", "--follow"],
-    }[verb[0]]
+        "list": ["--json", "--limit", "--status"],
+        "show": ["--json"],
+        "logs": ["--follow"],
+        "artifacts": ["--json"],
+    }[verb[-1]]
     for _ in range(draw(st.integers(0, 3))):
         option = draw(st.sampled_from(options))
         if option == "--follow":
             continue  # follows a live run until it ends; every run here has ended, but keep it quick
         words.append(option)
-        if option not in ("--json", "--dot", "--no-cache"):
-            words.append(draw(argv_texts))
+        if option in ("--limit", "--max-parallel"):
+            words.append(draw(st.one_of(st.sampled_from(["1", "0", "-1", str(10**23)]), positionals)))
+        elif option == "-p":
+            words.append(
+                draw(
+                    st.one_of(
+                        st.sampled_from(["n=[1]", "s=\udcff", "n=" + "[" * 500 + "]" * 500]), positionals
+                    )
+                )
+            )
+        elif option not in ("--json", "--dot", "--no-cache"):
+            words.append(draw(positionals))
     if verb == ["compile"]:
         words += ["-o", "out.yaml"]  # never a path the fuzz picks: it would write there
     return words
 
 
-@given(argv=cli_argvs())
-def test_cli_arguments(cli_home: Path, argv: list[str]) -> None:
+def check_cli(argv: list[str]) -> None:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -277,6 +311,34 @@ def test_cli_arguments(cli_home: Path, argv: list[str]) -> None:
     assert "Traceback" not in err.getvalue() and "Traceback" not in out.getvalue(), argv
     errors = [line for line in err.getvalue().splitlines() if "error:" in line]
     assert len(errors) <= 1, (argv, errors)
+
+
+@given(argv=cli_argvs())
+def test_cli_arguments(cli_home: Path, argv: list[str]) -> None:
+    check_cli(argv)
+
+
+CLI_TABLE = [
+    *(["run", p] for p in SHARP),
+    *(["run", "ok.ipynb", "-p", p] for p in SHARP),
+    *(["lint", p] for p in SHARP),
+    *(["graph", p, "--json"] for p in SHARP),
+    *(["compile", p, "-o", "out.yaml"] for p in SHARP),
+    *(["runs", "list", "--limit", p] for p in SHARP),
+    *(["runs", verb, p] for verb in ("show", "logs", "artifacts") for p in SHARP),
+    *(["runs", "logs", RUN_ID, p] for p in SHARP),
+]
+
+
+def test_cli_every_verb_with_every_sharp_piece(cli_home: Path) -> None:
+    """The same oracle over the whole small table, so each pairing is tried on every run of the suite."""
+    failures = []
+    for argv in CLI_TABLE:
+        try:
+            check_cli(argv)
+        except Exception as error:  # collect them all: one report names every broken pairing
+            failures.append(f"{argv!a}: {type(error).__name__}: {str(error)[:300]!a}")
+    assert not failures, "\n".join(failures)
 
 
 # -- %kf and %%step in a real IPython shell -----------------------------------------------------
@@ -290,7 +352,7 @@ def shell(cli_home: Path) -> Iterator[Any]:
     sh.cleanup()
 
 
-shell_words = argv_texts.map(lambda t: t.replace("'", ""))
+shell_words = positionals.map(lambda t: t.replace("'", ""))
 
 
 @st.composite
@@ -318,8 +380,7 @@ def kf_lines(draw: st.DrawFn) -> str:
     return " ".join(f"'{w}'" for w in words)
 
 
-@given(line=kf_lines())
-def test_kf_lines(shell: Any, line: str) -> None:
+def check_kf(shell: Any, line: str) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         shell.run_line_magic("kf", line)  # anything raised here fails the test
@@ -329,7 +390,51 @@ def test_kf_lines(shell: Any, line: str) -> None:
     assert len(errors) <= 1, (line, text)
 
 
-@given(rest=st.lists(shell_words, max_size=4))
+@given(line=kf_lines())
+def test_kf_lines(shell: Any, line: str) -> None:
+    check_kf(shell, line)
+
+
+KF_TABLE = [
+    *(f"run --notebook '{p}'" for p in SHARP),
+    *(f"run --notebook ok.ipynb -p '{p}'" for p in SHARP),
+    *(f"runs --limit '{p}'" for p in SHARP),
+    *(f"{verb} '{p}'" for verb in ("logs", "metrics", "train") for p in SHARP),
+    *(f"{verb} {RUN_ID} '{p}'" for verb in ("logs", "metrics") for p in SHARP),
+]
+
+
+def test_kf_every_verb_with_every_sharp_piece(shell: Any) -> None:
+    failures = []
+    for line in KF_TABLE:
+        try:
+            check_kf(shell, line)
+        except Exception as error:
+            failures.append(f"{line!a}: {type(error).__name__}: {str(error)[:300]!a}")
+    assert not failures, "\n".join(failures)
+
+
+def refused_by_lint(source: str) -> bool:
+    """Whether a pipeline would refuse this cell's %%step line (a malformed line or step name)."""
+    from kfjupyter.compiler.lint import lint_notebook
+
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        "cells": [
+            {"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
+        ],
+    }
+    return any(d.code in ("KF003", "KF201") for d in lint_notebook(notebook))
+
+
+step_words = st.one_of(
+    sharp, st.sampled_from(["--retries", "--timeout", "--gpu", "--after", "a", "b_2"]), argv_texts
+)
+
+
+@given(rest=st.lists(step_words.map(lambda t: t.replace("'", "")), max_size=4))
 def test_step_cells(shell: Any, rest: list[str]) -> None:
     shell.user_ns.pop("ran", None)
     out = io.StringIO()
@@ -338,7 +443,10 @@ def test_step_cells(shell: Any, rest: list[str]) -> None:
         result = shell.run_cell(f"%%step {line}\nran = True", store_history=False)
     assert result.error_before_exec is None and result.error_in_exec is None, (line, out.getvalue())
     assert "Traceback" not in out.getvalue(), (line, out.getvalue())
-    assert shell.user_ns.get("ran") or out.getvalue().startswith("%%step:"), (line, out.getvalue())
+    ran = bool(shell.user_ns.get("ran"))
+    assert ran or out.getvalue().startswith("%%step:"), (line, out.getvalue())
+    # The magic runs exactly the cells a pipeline accepts: same parser, same step-name rule.
+    assert ran != refused_by_lint(f"%%step {line}\nran = True"), (line, out.getvalue())
 
 
 def test_compile_with_a_deeply_nested_parameter_is_400(lab: LabServer) -> None:

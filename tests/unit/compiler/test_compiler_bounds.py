@@ -137,3 +137,14 @@ def test_a_deeply_nested_default_is_kf302() -> None:
     )
     assert (d.code, d.cell) == ("KF302", 0)
     assert "nested" in d.message
+
+
+def test_a_step_name_with_undecodable_bytes_is_kf201() -> None:
+    # JSON may spell a lone surrogate ("\udcff"); the name is refused, not a crash of the IR.
+    d = one_error(code("%%step \udcff\nx = 1"))
+    assert (d.code, d.cell) == ("KF201", 0)
+    assert one_error(code("x = 1", "step:a\udcff")).code == "KF201"
+
+
+def test_an_empty_step_name_is_kf201() -> None:
+    assert one_error(code("%%step ''\nx = 1")).code == "KF201"
