@@ -34,7 +34,7 @@ from kfjupyter.kfp.payload import (
     value_input,
     value_output,
 )
-from kfjupyter.runner.job import StepJob, StepResult, ValueRef
+from kfjupyter.runner.job import StepJob, StepResult, TrackedRead, ValueRef
 
 #: Remote URI prefixes and where KFP mounts them in a task's container (kfp.dsl.types.artifact_types).
 _MOUNTS = (("gs://", "/gcs/"), ("minio://", "/minio/"), ("s3://", "/s3/"))
@@ -103,6 +103,17 @@ def build_job(executor_input: dict[str, Any], work: Path) -> tuple[KfpStep, Step
     return step, job
 
 
+def module_mismatches(compiled: dict[str, str], reads: Sequence[TrackedRead] | None) -> list[str]:
+    """Warnings for modules the step imported here whose content differs from the compiled one."""
+    here = {r.name: r for r in reads or [] if r.kind == "module"}
+    return [
+        f"module '{name}' here ({here[name].path}) differs from the one next to the notebook when it "
+        "was compiled: the step ran this one; rebuild the image or compile again"
+        for name, digest in sorted(compiled.items())
+        if name in here and here[name].sha256 != digest
+    ]
+
+
 def publish(executor_input: dict[str, Any], result: StepResult, work: Path) -> None:
     """Copy saved values into their artifacts and write the executor output (metrics)."""
     outputs = executor_input.get("outputs", {})
@@ -166,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["KFJUPYTER_STEP_DIR"] = job.step_dir
         os.environ["KFJUPYTER_STEP"] = job.step
         result = run_job(job, make_shell())
+        for warning in module_mismatches(step.modules, result.reads):
+            sys.stderr.write(f"step {step.step!r}: warning: {warning}\n")
         if not result.ok:
             sys.stderr.write(f"step {step.step!r} failed: {result.error}\n")
             return 1

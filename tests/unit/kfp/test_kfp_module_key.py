@@ -84,3 +84,18 @@ def test_editing_a_module_changes_only_the_importing_steps_spec(tmp_path: Path) 
     # KFP's cache key hashes the task's input parameter values, and this payload is one of them.
     text_before, text_after = (tmp_path / "before.yaml").read_text(), (tmp_path / "after.yaml").read_text()
     assert text_before != text_after
+
+
+def test_a_step_running_another_version_of_a_module_than_compiled_says_so() -> None:
+    from kfjupyter.kfp.entry import module_mismatches
+    from kfjupyter.runner.job import TrackedRead
+
+    ran = [
+        TrackedRead(kind="module", path="/app/helper.py", name="helper", size=1, mtime_ns=1, sha256="b" * 64),
+        TrackedRead(kind="module", path="/app/same.py", name="same", size=1, mtime_ns=1, sha256="c" * 64),
+        TrackedRead(kind="file", path="/app/data.txt", size=1, mtime_ns=1, sha256="d" * 64),
+    ]
+    compiled = {"helper": "a" * 64, "same": "c" * 64, "not_imported_here": "e" * 64}
+    (warning,) = module_mismatches(compiled, ran)
+    assert warning.startswith("module 'helper' here (/app/helper.py) differs")
+    assert module_mismatches(compiled, None) == []
