@@ -112,7 +112,13 @@ def _entrypoint(
         path = Path(target).expanduser().absolute()
         if path.suffix.lower() != ".py":
             raise InvalidInput(f"Training script {str(target)!r} is not a Python script (.py).")
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError as exc:  # a name too long for the file system
+            raise InvalidInput(
+                f"Training script path {str(target)!r} cannot be used: {exc.strerror}."
+            ) from None
+        if not is_file:
             raise InvalidInput(f"Training script {str(target)!r} does not exist (looked at {path}).")
         if kwargs:
             raise InvalidInput("kwargs apply to functions; pass a script's options in args.")
