@@ -132,3 +132,22 @@ def test_a_new_file_in_a_listed_folder_reruns_the_step(tmp_path: Path, store: Ru
     (folder / "b.txt").write_text("10")
     run = same_as_fresh(nb, store)
     assert run.last_metrics() == {"total": 11.0} and cached(run) == {"add_up": False}
+
+
+def test_a_module_imported_only_by_unpickling_an_input_is_tracked(tmp_path: Path, store: RunStore) -> None:
+    # The object travels pickled by reference to its class in shapes.py; the consumer never imports
+    # shapes itself, yet runs its methods.
+    (tmp_path / "shapes.py").write_text("class Square:\n    def area(self):\n        return 4\n")
+    nb = write_notebook(
+        tmp_path / "objects.ipynb",
+        [
+            cell("import shapes\nsq = shapes.Square()", "step:make"),
+            cell("area = sq.area()", "step:use"),
+            cell("area", "pipeline-metrics"),
+        ],
+    )
+    assert run_notebook(nb, store=store).last_metrics() == {"area": 4.0}
+    rewrite(tmp_path / "shapes.py", "class Square:\n    def area(self):\n        return 9\n")
+    run = same_as_fresh(nb, store)
+    assert run.last_metrics() == {"area": 9.0}
+    assert cached(run) == {"make": False, "use": False}
