@@ -65,6 +65,8 @@ READERS = frozenset({
     "mean_squared_error", "mean_absolute_error", "r2_score", "roc_auc_score", "confusion_matrix",
     "classification_report", "dumps", "dump", "deepcopy", "isfinite", "isnan", "nonzero", "tile",
     "repeat", "cumulative_sum", "floor", "ceil", "maximum", "minimum", "matmul", "einsum", "norm",
+    # kfjupyter's own run API: records values, never changes them
+    "log_metric",
 })
 """Methods and module functions that change neither their receiver nor their arguments."""
 VIEWS = frozenset({
@@ -312,7 +314,19 @@ class _EffectsWalker(ast.NodeVisitor):
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        self._bind(node.target, self.roots(node.iter))
+        target, it = node.target, node.iter
+        if (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "enumerate"
+            and isinstance(target, (ast.Tuple, ast.List))
+            and len(target.elts) == 2
+        ):
+            # enumerate's counter is a new int: only the second name walks the iterable's items.
+            self._bind(target.elts[0], {})
+            self._bind(target.elts[1], self.roots(it.args[0]) if it.args else {})
+        else:
+            self._bind(target, self.roots(it))
         for stmt in (*node.body, *node.orelse):
             self.visit(stmt)
 

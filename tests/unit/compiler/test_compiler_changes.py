@@ -34,6 +34,7 @@ def build(*cells: Any) -> tuple[Pipeline, list[Diagnostic]]:
         "with_df = [df]\nwith_df[0]['c'] = 1",
         "v = df.reshape(-1)\nv[0] = 1",
         "if True:\n    df.update(a=1)",
+        "for i, d in enumerate([df, other]):\n    d['c'] = i",
     ],
 )
 def test_direct_and_aliased_changes_make_the_step_the_producer(change: str) -> None:
@@ -59,6 +60,7 @@ def test_direct_and_aliased_changes_make_the_step_the_producer(change: str) -> N
         "t = sorted(df)",
         "df2 = df\ndf2 = {}\ndf2['a'] = 1",
         "total = sum(v for v in df)",
+        "import kfjupyter\nfor i, v in enumerate(df):\n    kfjupyter.log_metric('m', float(len(v)), step=i)",
     ],
 )
 def test_readers_do_not_become_producers(reader: str) -> None:
