@@ -37,6 +37,9 @@ from kfjupyter.notebook.diagnostics import Diagnostic, Severity
 from kfjupyter.notebook.marks import MarkSettings
 from kfjupyter.notebook.segments import Layout, Source, StepSegment
 
+SCALAR_TYPES = frozenset({"int", "float", "str", "bool"})
+"""Parameter types whose values are immutable."""
+
 
 @dataclass
 class _StepFacts:
@@ -68,10 +71,14 @@ def build_pipeline(layout: Layout) -> tuple[Pipeline, list[Diagnostic]]:
     setup = _Setup.build(layout, params, diags)
     facts = [_step_facts(seg, i, diags) for i, seg in enumerate(layout.steps)]
     param_names = {p.name for p in params.parameters}
+    # A scalar parameter that nothing rebinds is an int, float, str or bool everywhere: no call can
+    # change it, so passing it to an unknown function is no reason to order its readers.
+    rebound = setup.defines.union(*(f.defines for f in facts))
+    scalars = {p.name for p in params.parameters if p.type in SCALAR_TYPES} - rebound
     functions = dict(setup.effects)
     links: dict[str, tuple[str, ...]] = {}
     for fact in facts:
-        _note_changes(fact, setup, functions)
+        _note_changes(fact, setup, functions, scalars)
         _follow_links(fact, links)
     for i, fact in enumerate(facts):
         _resolve(fact, facts[:i], facts[i + 1 :], setup, param_names, params, diags)
@@ -180,10 +187,14 @@ def _step_facts(segment: StepSegment, order: int, diags: list[Diagnostic]) -> _S
     return fact
 
 
-def _note_changes(fact: _StepFacts, setup: _Setup, functions: dict[str, FunctionEffects]) -> None:
+def _note_changes(
+    fact: _StepFacts, setup: _Setup, functions: dict[str, FunctionEffects], scalars: set[str]
+) -> None:
     """Record what ``fact`` changes among the objects it receives (modules apart: they cannot travel)."""
     pure = bool(fact.segment.settings.pure)
     for name, change in step_changes(fact.infos, functions).items():
+        if name in scalars and not change.sure:
+            continue
         if name in setup.imports:
             if change.sure:
                 fact.module_changes[name] = change

@@ -191,3 +191,15 @@ def test_rebinding_a_member_unlinks_only_that_member() -> None:
     assert p.step("grow_a").relink == {}
     assert p.step("grow_b").relink == {"g": ["", "b"]}
     assert p.step("read").inputs == {"a": "grow_a", "b": "grow_b", "g": "grow_b"}
+
+
+def test_a_scalar_parameter_passed_to_an_unknown_function_is_not_a_change() -> None:
+    p, diags = build(
+        code("CANDIES = 5\nNAMES = ['a']", "pipeline-parameters"),
+        code("import random\nkid = random.randint(0, CANDIES)\npick = random.choices(NAMES)", "step:kid1"),
+        code("total = CANDIES * 2\nnames = NAMES", "step:count"),
+    )
+    assert [d.code for d in diags if d.code == "KF104"] == ["KF104"]  # NAMES, a list, may change
+    assert "CANDIES" not in p.step("kid1").changes
+    assert "NAMES" in p.step("kid1").changes
+    assert p.step("count").inputs == {"NAMES": "kid1"}
