@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,3 +36,25 @@ def lab_page(page: Page, lab_server: LabServer) -> Page:
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     return page
+
+
+THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
+
+
+@pytest.fixture(params=["light", "dark"])
+def theme(request: pytest.FixtureRequest, lab_server: LabServer) -> Iterator[str]:
+    """Runs the test in JupyterLab Light and in JupyterLab Dark; Light is restored afterwards.
+
+    It uses the ``lab_server`` of the test's module, so a module with a lab of its own gets that one.
+    """
+
+    def set_theme(name: str) -> None:
+        raw = json.dumps({"theme": name})
+        status, body = lab_server.request(THEMES, token=lab_server.token, method="PUT", body={"raw": raw})
+        assert status in (200, 204), body
+
+    set_theme("JupyterLab Dark" if request.param == "dark" else "JupyterLab Light")
+    try:
+        yield str(request.param)
+    finally:
+        set_theme("JupyterLab Light")

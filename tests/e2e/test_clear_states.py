@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,7 @@ from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import start_notebook_run, wait_until_ended
 
-THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
-
-
-@pytest.fixture(params=["light", "dark"])
-def theme(request: pytest.FixtureRequest, lab_server: LabServer) -> Iterator[str]:
-    def set_theme(name: str) -> None:
-        raw = json.dumps({"theme": name})
-        status, body = lab_server.request(THEMES, token=lab_server.token, method="PUT", body={"raw": raw})
-        assert status in (200, 204), body
-
-    set_theme("JupyterLab Dark" if request.param == "dark" else "JupyterLab Light")
-    try:
-        yield str(request.param)
-    finally:
-        set_theme("JupyterLab Light")
 
 
 @pytest.fixture(scope="module")

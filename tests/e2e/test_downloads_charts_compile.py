@@ -3,9 +3,7 @@ steps, in real JupyterLab and real Chromium, in the light and the dark theme."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +16,6 @@ from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import start_notebook_run, wait_until_ended
 
-THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
 #: A compact tick label: `0`, `0.25`, `-1.5k`, `3.34M`.
 TICK = re.compile(r"^-?\d+(\.\d+)?[kMGT]?$")
@@ -54,20 +51,6 @@ def runs(lab_server: LabServer) -> Runs:
     second = start_notebook_run(lab_server, "dl/revenue.ipynb", parameters={"base": "3005998.6666666665"})
     assert wait_until_ended(lab_server, second) == "succeeded"
     return Runs(first, second)
-
-
-@pytest.fixture(params=["light", "dark"])
-def theme(request: pytest.FixtureRequest, lab_server: LabServer) -> Iterator[str]:
-    def set_theme(name: str) -> None:
-        raw = json.dumps({"theme": name})
-        status, body = lab_server.request(THEMES, token=lab_server.token, method="PUT", body={"raw": raw})
-        assert status in (200, 204), body
-
-    set_theme("JupyterLab Dark" if request.param == "dark" else "JupyterLab Light")
-    try:
-        yield str(request.param)
-    finally:
-        set_theme("JupyterLab Light")
 
 
 def shoot(page: Page, output_path: str, name: str, section: Locator | None = None) -> None:

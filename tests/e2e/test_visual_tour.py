@@ -24,7 +24,6 @@ from tests.support.jupyter import LabServer, running_lab
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import start_notebook_run, wait_until_ended
 
-THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
 
 TRAIN_SOURCE = """
@@ -162,22 +161,6 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
         yield Tour(succeeded, sweep, cached, failed, running, job.id, kfp.id)
     finally:
         lab_server.request(f"/kfjupyter/api/runs/{running}/cancel", token=lab_server.token, method="POST")
-
-
-@pytest.fixture(params=["light", "dark"])
-def theme(request: pytest.FixtureRequest, lab_server: LabServer) -> Iterator[str]:
-    """The tour's theme; JupyterLab Light is restored afterwards."""
-
-    def set_theme(name: str) -> None:
-        raw = json.dumps({"theme": name})
-        status, body = lab_server.request(THEMES, token=lab_server.token, method="PUT", body={"raw": raw})
-        assert status in (200, 204), body
-
-    set_theme("JupyterLab Dark" if request.param == "dark" else "JupyterLab Light")
-    try:
-        yield str(request.param)
-    finally:
-        set_theme("JupyterLab Light")
 
 
 class Camera:
