@@ -22,6 +22,7 @@ KF010   error     a volume kind that is refused (pv, clone, snapshot), with the 
 KF011   info      a shell-only cell before the first marked cell is not run in the steps
 KF012   info      pip install lines become the step's packages (installed on a cluster, not run locally)
 KF013   warning   pip options that are not carried to the step's container (-r FILE, -i URL...)
+KF014   info      ``%kf`` / ``%load_ext kfjupyter`` lines inside a step or set-up are left out (not step code)
 KF101   error     a name is read but nothing upstream, in set-up or parameters defines it
 KF102   warning   a step changes a module's state (``os.environ``, a seed) and a later step uses the module
 KF103   error     syntax error

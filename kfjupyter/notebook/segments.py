@@ -31,7 +31,7 @@ from kfjupyter.notebook.marks import (
 )
 from kfjupyter.notebook.nb_settings import Volume, merge_settings, read_notebook_settings
 from kfjupyter.notebook.reader import Cell, Notebook
-from kfjupyter.notebook.shell_lines import extract_pip, is_shell_only
+from kfjupyter.notebook.shell_lines import extract_kf_lines, extract_pip, is_shell_only
 from kfjupyter.notebook.step_magic import has_step_magic, parse_step_line, split_step_magic
 
 SetupKind = Literal["imports", "functions", "prelude"]
@@ -150,14 +150,16 @@ def segment_notebook(nb: Notebook) -> Layout:
     layout.diagnostics.extend(settings.diagnostics)
     by_name: dict[str, StepSegment] = {}
     group: StepSegment | Literal["imports", "functions", "parameters"] | None = None
+    left_out: list[int] = []  # cells whose %kf / %load_ext kfjupyter lines were taken out of a group
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         mark, diags = read_mark(cell)
         layout.diagnostics.extend(diags)
         if mark is None:
-            if cell.source.strip():
-                _add_code(layout, group, Source(cell.index, cell.source))
+            code = _without_kf_lines(Source(cell.index, cell.source), group, left_out)
+            if code.source.strip():
+                _add_code(layout, group, code)
             continue
         if mark.first_line == 2:
             code = Source(cell.index, split_step_magic(cell.source)[1], 2)
@@ -169,7 +171,11 @@ def segment_notebook(nb: Notebook) -> Layout:
             group = _open_step(layout, by_name, mark, cell.index)
         else:
             group = mark.role
-        _add_code(layout, group, code)
+        kept = _without_kf_lines(code, group, left_out)
+        if kept is code or kept.source.strip() or mark.role in ("step", "metrics"):
+            _add_code(layout, group, kept)
+    if left_out:
+        layout.diagnostics.append(_kf_lines_left_out(left_out))
     for segment in layout.steps:
         own = segment.settings.model_copy(update={"packages": (*layout.packages, *segment.packages)})
         segment.settings = merge_settings(settings.step_defaults, own)
@@ -187,6 +193,34 @@ def segment_notebook(nb: Notebook) -> Layout:
             )
         )
     return layout
+
+
+def _without_kf_lines(
+    code: Source,
+    group: StepSegment | Literal["imports", "functions", "parameters"] | None,
+    left_out: list[int],
+) -> Source:
+    """``code`` without its ``%kf`` / ``%load_ext kfjupyter`` lines; noted in ``left_out`` inside a group."""
+    source, taken = extract_kf_lines(code.source)
+    if not taken:
+        return code
+    if group is not None:
+        left_out.append(code.cell)
+    return Source(code.cell, source, code.first_line)
+
+
+def _kf_lines_left_out(cells: list[int]) -> Diagnostic:
+    """One quiet finding for every cell whose kfjupyter magics were left out of the steps."""
+    others = ", ".join(f"cell {c}" for c in cells[1:])
+    also = f" (also in {others})" if others else ""
+    return _diag(
+        "info",
+        "KF014",
+        cells[0],
+        f"cell {cells[0]}: %kf and %load_ext kfjupyter lines are not step code; they are left out of "
+        f"the pipeline{also}.",
+        "They drive kfjupyter from this notebook; a step never runs them.",
+    )
 
 
 _MARKER_HINT = "Fix the cell's marker; see the cell-marker reference (Kale tags, metadata.kfjupyter, %%step)."

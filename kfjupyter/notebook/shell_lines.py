@@ -8,7 +8,10 @@ Two questions the cell grouping asks of them:
 * which lines are ``pip install`` (``!pip``, ``%pip``, ``!python -m pip``, ``!{sys.executable} -m
   pip``, or automagic ``pip install`` alone in a cell)? They become the step's packages: each line
   is replaced by ``pass`` (its indentation kept) so it never runs unannounced, and the packages are
-  installed in the step's container on a cluster.
+  installed in the step's container on a cluster;
+* which lines drive kfjupyter itself (``%kf ...``, ``%load_ext kfjupyter``)? They are never step code:
+  a ``%kf run`` inside a step would start the pipeline from within itself. They are taken out of
+  the cell (kept as a comment) wherever they stand.
 
 Which names are magics comes from IPython itself (:func:`automagic_names`).
 """
@@ -30,6 +33,7 @@ _VALUE_OPTIONS = frozenset(
     {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url",
      "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--src", "--upgrade-strategy"}
 )  # fmt: skip
+_KF_LINE = re.compile(r"^(?P<indent>\s*)%(?:kf\b|(?:re)?load_ext\s+kfjupyter\b)")
 _CARRIED_FLAGS = frozenset({"-q", "--quiet", "-U", "--upgrade", "--user", "--no-cache-dir", "-y", "--yes"})
 
 
@@ -116,3 +120,26 @@ def extract_pip(source: str) -> PipLines:
         out.lines.append(index + 1)
     out.source = "\n".join(lines)
     return out
+
+
+def extract_kf_lines(source: str) -> tuple[str, list[int]]:
+    """Take the lines that drive kfjupyter (``%kf``, ``%load_ext kfjupyter``) out of a cell.
+
+    Returns the cell with each such line replaced by ``pass`` (its indentation kept, so a block
+    stays valid; a comment at the top level) and the 1-based numbers of the lines taken out. A cell that holds nothing else
+    comes back blank.
+    """
+    lines = source.split("\n")
+    taken = [n for n, line in enumerate(lines) if _KF_LINE.match(line)]
+    if not taken:
+        return source, []
+    others = [line for n, line in enumerate(lines) if n not in taken and line.strip()]
+    if all(line.lstrip().startswith("#") for line in others):
+        return "", [n + 1 for n in taken]
+    for n in taken:
+        match = _KF_LINE.match(lines[n])
+        indent = match.group("indent") if match else ""
+        # a comment where it may stand alone (a parameters cell stays literal assignments), else pass
+        keep = f"pass  # {lines[n].strip()}" if indent else f"# {lines[n].strip()}"
+        lines[n] = f"{indent}{keep}  (kfjupyter: not step code)"
+    return "\n".join(lines), [n + 1 for n in taken]
