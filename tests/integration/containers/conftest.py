@@ -1,0 +1,23 @@
+"""Fixtures for real containers: the project's docker daemon, started (never skipped) on first use."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from kfjupyter.cluster import dockerd
+
+
+@pytest.fixture(scope="session")
+def docker_env() -> dict[str, str]:
+    """The environment of a docker client pointed at the project's daemon (started when down)."""
+    dockerd.start()
+    return dockerd.client_env()
+
+
+def docker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run Debian's docker CLI against the project's daemon."""
+    return subprocess.run(
+        ["/usr/bin/docker", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
