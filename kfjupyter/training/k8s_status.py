@@ -5,11 +5,13 @@ key of ConfigMap ``kubeflow-system/kubeflow-trainer-public`` (what the Kubeflow 
 the TrainJob CRD's schema (``runtimePatches`` -> v2.2+, ``podTemplateOverrides`` -> v2.1,
 ``podSpecOverrides`` -> v2.0), else its ``app.kubernetes.io/version`` label, else the newest.
 :func:`job_state` maps a TrainJob's or PyTorchJob's conditions and its pods onto the shared
-status vocabulary (Created, Running, Complete, Failed) and a status per node.
+status vocabulary (Created, Running, Complete, Failed) and a status per node, with when each
+node's trainer container started and ended (the ranks' durations).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Literal
 
@@ -87,6 +89,8 @@ class NodePod(_Model):
     finished: bool = Field(description="Whether the pod's containers have ended.")
     exit_code: int | None = Field(None, description="Exit code of the trainer container, once ended.")
     error: str | None = Field(None, description="Why the pod failed or waits, if it says.")
+    started_at: float | None = Field(None, description="When the trainer container started (Unix seconds).")
+    finished_at: float | None = Field(None, description="When the trainer container ended (Unix seconds).")
 
 
 class JobState(_Model):
@@ -120,22 +124,38 @@ def node_rank(kind: CrKind, pod: dict[str, Any]) -> int | None:
     return int(index) if index.isdigit() else None
 
 
+def _timestamp(text: object) -> float | None:
+    """Unix seconds of an RFC 3339 time as the API writes it (``2026-11-25T17:26:14Z``), else None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def _pod_state(node: int, pod: dict[str, Any], container: str) -> NodePod:
     status = pod.get("status") or {}
     phase = status.get("phase", "Pending")
     exit_code, error, started = None, None, False
+    started_at = finished_at = None
     for item in status.get("containerStatuses") or []:
         if item.get("name") != container:
             continue
         state = item.get("state") or {}
         started = "running" in state or "terminated" in state
+        current = state.get("running") or state.get("terminated") or {}
+        started_at = _timestamp(current.get("startedAt"))
         if "terminated" in state:
+            finished_at = _timestamp(state["terminated"].get("finishedAt"))
             exit_code = state["terminated"].get("exitCode")
             if exit_code:
                 error = f"exit code {exit_code}: {state['terminated'].get('reason', '')}".strip(": ")
         elif "waiting" in state and state["waiting"].get("reason") not in (None, "ContainerCreating"):
             error = f"{state['waiting'].get('reason')}: {state['waiting'].get('message', '')}".strip(": ")
     mapped = _PHASE.get(phase, "Created")
+    if mapped == "Created" and started and exit_code is None:
+        mapped = "Running"  # the trainer runs (it writes its log) while e.g. a sidecar still starts
     return NodePod(
         node=node,
         name=pod["metadata"]["name"],
@@ -144,6 +164,8 @@ def _pod_state(node: int, pod: dict[str, Any], container: str) -> NodePod:
         finished=phase in ("Succeeded", "Failed"),
         exit_code=exit_code,
         error=error,
+        started_at=started_at,
+        finished_at=finished_at,
     )
 
 
@@ -155,7 +177,10 @@ def _condition(obj: dict[str, Any], *types: str) -> dict[str, Any] | None:
 
 
 def job_state(kind: CrKind, obj: dict[str, Any], pods: list[dict[str, Any]], num_nodes: int) -> JobState:
-    """Map a job's conditions and pods: terminal conditions win; else all nodes up means Running."""
+    """Map a job's conditions and pods: terminal conditions win; else Running or Created.
+
+    All nodes up, or any node's trainer started (its log streams), means Running.
+    """
     container = "node" if kind == "TrainJob" else "pytorch"
     nodes: dict[int, NodePod] = {}
     for pod in pods:
@@ -175,5 +200,6 @@ def job_state(kind: CrKind, obj: dict[str, Any], pods: list[dict[str, Any]], num
             nodes=ordered,
         )
     up = [n for n in ordered if n.status in ("Running", "Complete")]
-    running = len(up) >= num_nodes or bool(_condition(obj, "Running"))
+    # a node whose trainer has started runs the job's code (its log streams): the job is running
+    running = len(up) >= num_nodes or any(n.started for n in ordered) or bool(_condition(obj, "Running"))
     return JobState(status="Running" if running else "Created", nodes=ordered)

@@ -305,10 +305,12 @@ class KubernetesBackend(TrainingBackend):
             self.store, run.id, [e for e in events if e.get("involvedObject", {}).get("name") in involved]
         )
         by_node = {n.node: n for n in state.nodes}
+        known = {s.name: s for s in self.store.get_steps(run.id)}  # times outlive the pods
         steps = []
         for rank in range(nodes * procs):
             pod = by_node.get(rank // procs)
             status = pod.status if pod else ("Complete" if state.status == "Complete" else "Created")
+            before = known.get(step_name(rank))
             steps.append(
                 StepRecord(
                     run_id=run.id,
@@ -316,6 +318,9 @@ class KubernetesBackend(TrainingBackend):
                     status=_STEP[status],
                     exit_code=pod.exit_code if pod else None,
                     error=pod.error if pod and status == "Failed" else None,
+                    started_at=(pod.started_at if pod else None) or (before.started_at if before else None),
+                    finished_at=(pod.finished_at if pod else None)
+                    or (before.finished_at if before else None),
                 )
             )
         self.store.upsert_steps(steps)
@@ -330,6 +335,9 @@ class KubernetesBackend(TrainingBackend):
             update = RunUpdate(status="failed", error=f"{state.error or state.reason}{detail}", labels=labels)
         else:
             update = RunUpdate(status=_RUN[state.status])
+            starts = [n.started_at for n in state.nodes if n.started_at is not None]
+            if state.status == "Running" and run.started_at is None and starts:
+                update = RunUpdate(status="running", started_at=min(starts))  # when the first node started
         with contextlib.suppress(Conflict):
             return self.store.update_run(run.id, update)
         return self._run(run.id)

@@ -149,6 +149,11 @@ def test_trainjob_runs_reports_and_keeps_logs(kube: Kube, on_cluster: str, store
     for node in (0, 1):
         kube.core.create_namespaced_pod(namespace, node_pod(job, node))
     wait_for(lambda: handle.status == "Running", 60, "the job to be Running")
+    # while the nodes log, the run and its ranks are running, with the times their durations come from
+    wait_for(lambda: all(s.started_at for s in store.get_steps(handle.id)), 60, "both ranks to start")
+    run = store.get_run(handle.id)
+    assert run.status == "running" and run.started_at is not None
+    assert {s.status for s in store.get_steps(handle.id)} <= {"running", "succeeded"}
     wait_for(lambda: len(handle.metrics().get("loss", [])) == 6, 60, "loss lines of both nodes")
 
     def pods_done() -> bool:
@@ -162,6 +167,7 @@ def test_trainjob_runs_reports_and_keeps_logs(kube: Kube, on_cluster: str, store
     set_condition(kube, namespace, "fit-demo", "Complete", TRAINJOB)
     final = handle.wait(timeout=30)
     assert final.status == "Complete" and [s.status for s in final.steps] == ["Complete", "Complete"]
+    assert all(s.started_at and s.finished_at and s.finished_at >= s.started_at for s in final.steps)
 
     for node in (0, 1):
         kube.core.delete_namespaced_pod(f"fit-demo-node-0-{node}", namespace, grace_period_seconds=0)

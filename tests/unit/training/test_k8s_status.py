@@ -112,3 +112,35 @@ def test_log_line_timestamps() -> None:
     ts, text = _stamp("2026-11-25T17:26:14.123456000Z loss=0.5")
     assert text == "loss=0.5" and ts is not None and abs(ts - 1795627574.123456) < 1e-3
     assert _stamp("no stamp here") == (None, "no stamp here")
+
+
+def _started(index: int, phase: str, started: str, finished: str | None = None) -> dict[str, Any]:
+    pod = _node(index, phase)
+    state: dict[str, Any] = {"running": {"startedAt": started}}
+    if finished is not None:
+        state = {"terminated": {"exitCode": 0, "startedAt": started, "finishedAt": finished}}
+    pod["status"]["containerStatuses"] = [{"name": "node", "state": state}]
+    return pod
+
+
+def test_a_node_whose_trainer_started_makes_the_job_and_its_ranks_running_with_times() -> None:
+    # node 0 logs while node 1 still waits for its image: the job runs (it is not "Created")
+    state = job_state(
+        "TrainJob", _cr(), [_started(0, "Running", "2026-11-25T17:26:14Z"), _node(1, "Pending")], 2
+    )
+    assert state.status == "Running"
+    first, second = state.nodes
+    assert (first.status, first.started_at, first.finished_at) == ("Running", 1795627574.0, None)
+    assert (second.status, second.started_at) == ("Created", None)
+    # the trainer container runs while the pod is still Pending (a sidecar or a slow status): Running
+    pending = job_state("TrainJob", _cr(), [_started(0, "Pending", "2026-11-25T17:26:14Z")], 1)
+    assert pending.status == "Running" and pending.nodes[0].status == "Running"
+    done = job_state(
+        "TrainJob",
+        _cr(("Complete", "True")),
+        [_started(0, "Succeeded", "2026-11-25T17:26:14Z", "2026-11-25T17:26:20.5Z")],
+        1,
+    )
+    assert (done.nodes[0].started_at, done.nodes[0].finished_at) == (1795627574.0, 1795627580.5)
+    assert _started(0, "Running", "not a time")["status"]["containerStatuses"]
+    assert job_state("TrainJob", _cr(), [_started(0, "Running", "not a time")], 1).nodes[0].started_at is None
