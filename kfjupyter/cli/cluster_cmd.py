@@ -1,4 +1,4 @@
-"""``kfjupyter cluster up|down|status|kubeconfig``: a local Kubernetes 1.20 with simulated nodes."""
+"""``kfjupyter cluster up|down|status|kubeconfig``: a local Kubernetes 1.20, simulated or real nodes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,22 @@ def add_parser(sub: Any) -> None:
     up.add_argument("--nodes", default=None, metavar="SPEC",
                     help="a JSON/YAML file of nodes, or 'NAME:cpu=8,memory=32Gi,gpu=4,gpu-type=A100;...'")  # fmt: skip
     up.add_argument("--unpullable", default=None, metavar="REGEX", help="images matching this fail to pull")
+    up.add_argument(
+        "--runtime",
+        choices=("process", "docker"),
+        default="process",
+        help="process (default): simulated nodes running pods as host processes; docker: one "
+        "real node (Kubernetes' kubelet) running pods as containers of the docker daemon",
+    )
+    up.add_argument(
+        "--docker-host",
+        default=None,
+        metavar="URL",
+        help="the real node's docker daemon (default: $KFJUPYTER_DOCKER_HOST, else the "
+        "project's own: python -m kfjupyter.cluster.dockerd start)",
+    )
+    up.add_argument("--node-wait", type=float, default=0.0, metavar="SECONDS",
+                    help="wait this long for another cluster's real node to release the docker daemon")  # fmt: skip
     up.set_defaults(handler=_up)
     actions.add_parser("down", help="stop every process the cluster started").set_defaults(handler=_down)
     status = actions.add_parser("status", help="components, API readiness and nodes")
@@ -40,14 +56,24 @@ def _say(message: str) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from kfjupyter.cluster.config import ClusterConfig, KubeletSettings
+    from kfjupyter.cluster.config import ClusterConfig, KubeletSettings, default_real_node
     from kfjupyter.cluster.controlplane import up
+    from kfjupyter.errors import InvalidInput
     from kfjupyter.k8s.nodes import load_nodes
 
     settings = (
         KubeletSettings() if args.unpullable is None else KubeletSettings(unpullable_image=args.unpullable)
     )
-    config = ClusterConfig(state_dir=_state_dir(args), nodes=load_nodes(args.nodes), kubelet=settings)
+    extra: dict[str, Any] = {"docker_host": args.docker_host} if args.docker_host else {}
+    nodes = load_nodes(args.nodes)
+    if args.runtime == "docker":
+        if args.nodes and len(nodes) != 1:
+            raise InvalidInput("--nodes: the docker runtime runs exactly one real node; name one")
+        nodes = nodes if args.nodes else default_real_node()
+    config = ClusterConfig(
+        state_dir=_state_dir(args), nodes=nodes, kubelet=settings, runtime=args.runtime,
+        node_lock_wait_s=args.node_wait, **extra,
+    )  # fmt: skip
     state = up(config, progress=_say)
     print(state.kubeconfig)
     return 0

@@ -5,7 +5,9 @@ the ``kubernetes`` source package (with ``vendor/``), ``golang-go`` and ``etcd-s
 module installs the Debian tools, fetches the source with ``apt-get source`` (deb-src entries kept
 in a private directory, never in the system config), runs the GOPATH ``make`` and caches
 ``kube-apiserver``, ``kube-controller-manager`` and ``kube-scheduler`` under the user's cache dir.
-Run it directly with ``python -m kfjupyter.cluster.build`` (what ``./dev test`` does).
+The ``kubelet`` of the real container node is built from the same tree on request, with its own
+check, so a cache that holds the control plane only compiles the kubelet (a few minutes).
+Run it directly with ``python -m kfjupyter.cluster.build [--kubelet]`` (what ``./dev test`` does).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kfjupyter.errors import Unavailable
 
 K8S_VERSION = "1.20.2"
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+KUBELET = "kubelet"
 APT_PACKAGES = ("golang-go", "etcd-server", "rsync", "openssl")
 _TOOLS = {"go": "golang-go", "etcd": "etcd-server", "rsync": "rsync", "openssl": "openssl"}
 
@@ -52,10 +55,15 @@ def bin_dir(root: Path | None = None) -> Path:
     return (root or cache_root()) / "bin"
 
 
-def is_built(root: Path | None = None) -> bool:
-    """Whether every binary is cached and the host tools are installed."""
+def wanted(kubelet: bool = False) -> tuple[str, ...]:
+    """The binaries to build: the control plane, plus the kubelet when asked."""
+    return (*BINARIES, KUBELET) if kubelet else BINARIES
+
+
+def is_built(root: Path | None = None, *, kubelet: bool = False) -> bool:
+    """Whether every binary (with ``kubelet``, the kubelet too) is cached and the host tools are installed."""
     bins = bin_dir(root)
-    return all((bins / name).is_file() for name in BINARIES) and not _missing_tools()
+    return all((bins / name).is_file() for name in wanted(kubelet)) and not _missing_tools()
 
 
 def _missing_tools() -> list[str]:
@@ -167,8 +175,8 @@ def fetch_source(work: Path, log: Path, progress: Progress) -> Path:
     return tree
 
 
-def compile_binaries(tree: Path, log: Path, progress: Progress) -> None:
-    """Run the GOPATH make for the three control-plane commands (about 6 min on 2 cores)."""
+def compile_binaries(tree: Path, log: Path, progress: Progress, names: Sequence[str] = BINARIES) -> None:
+    """Run the GOPATH make for ``names`` (the control plane: about 6 min on 2 cores; the kubelet: ~4)."""
     gopath = tree / ".go"
     link = gopath / "src" / "k8s.io" / "kubernetes"
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +186,8 @@ def compile_binaries(tree: Path, log: Path, progress: Progress) -> None:
     home.mkdir(exist_ok=True)
     env = {**os.environ, "GOPATH": str(gopath), "HOME": str(home)}
     env.pop("GOFLAGS", None)
-    what = " ".join(f"cmd/{name}" for name in BINARIES)
-    progress("compiling kube-apiserver, kube-controller-manager, kube-scheduler (several minutes)")
+    what = " ".join(f"cmd/{name}" for name in names)
+    progress(f"compiling {', '.join(names)} (several minutes)")
     make = ["nice", "-n", "10", "make", f"WHAT={what}"]
     try:
         _run(make, log, cwd=tree, env=env, progress=progress)
@@ -190,18 +198,18 @@ def compile_binaries(tree: Path, log: Path, progress: Progress) -> None:
         _run(make, log, cwd=tree, env=env, progress=progress)
 
 
-def build(root: Path | None = None, progress: Progress | None = None) -> Path:
-    """Build and cache the binaries unless present; returns their directory."""
+def build(root: Path | None = None, progress: Progress | None = None, *, kubelet: bool = False) -> Path:
+    """Build and cache the binaries (with ``kubelet``, the kubelet too) unless present; returns their directory."""
     root = root or cache_root()
     say = progress or (lambda _msg: None)
-    if is_built(root):
+    if is_built(root, kubelet=kubelet):
         return bin_dir(root)
     root.mkdir(parents=True, exist_ok=True)
     with (root / "build.lock").open("w") as lock:
         if not _try_lock(lock):
             say(f"another build into {root} is running; waiting for it")
             fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build_locked(root, say)
+        return _build_locked(root, say, wanted(kubelet))
 
 
 def _try_lock(lock: IO[str]) -> bool:
@@ -212,8 +220,8 @@ def _try_lock(lock: IO[str]) -> bool:
     return True
 
 
-def _build_locked(root: Path, say: Progress) -> Path:
-    if is_built(root):
+def _build_locked(root: Path, say: Progress, names: tuple[str, ...]) -> Path:
+    if all((bin_dir(root) / name).is_file() for name in names) and not _missing_tools():
         return bin_dir(root)
     started = time.monotonic()
     work = root / "src"
@@ -221,13 +229,14 @@ def _build_locked(root: Path, say: Progress) -> Path:
     log = root / "build.log"
     say(f"building Kubernetes {K8S_VERSION} into {root} (log: {log})")
     install_packages(log, say)
-    if not all((bin_dir(root) / name).is_file() for name in BINARIES):
+    missing = [name for name in names if not (bin_dir(root) / name).is_file()]
+    if missing:
         tree = fetch_source(work, log, say)
         patch_source(tree)
-        compile_binaries(tree, log, say)
+        compile_binaries(tree, log, say, missing)
         target = bin_dir(root)
         target.mkdir(parents=True, exist_ok=True)
-        for name in BINARIES:
+        for name in missing:
             built = tree / "_output" / "bin" / name
             if not built.is_file():
                 raise BuildFailed(f"the build finished without {name}; see {log}")
@@ -243,7 +252,7 @@ def _print(msg: str) -> None:
 
 if __name__ == "__main__":
     try:
-        build(progress=_print)
+        build(progress=_print, kubelet="--kubelet" in sys.argv[1:])
     except BuildFailed as error:
         print(f"kfjupyter cluster: error: {error.message}\n{error.detail or ''}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kfjupyter.cluster.docker_api import default_host
+from kfjupyter.cluster.node_network import NodeNetwork
 from kfjupyter.k8s.nodes import NodeSpec, default_nodes
 
 STATE_FILE = "cluster.json"
@@ -37,6 +40,11 @@ class KubeletSettings(BaseModel):
     backoff_max_s: float = Field(default=300.0, gt=0, description="Longest back-off.")
 
 
+def default_real_node() -> list[NodeSpec]:
+    """The real container node: capacity from the machine, plus two advertised A100 GPUs."""
+    return [NodeSpec(name="node-0", gpus=2, gpu_type="A100")]
+
+
 class ClusterConfig(BaseModel):
     """What ``kfjupyter cluster up`` starts."""
 
@@ -45,9 +53,33 @@ class ClusterConfig(BaseModel):
     state_dir: Path = Field(
         default_factory=default_state_dir, description="Where state, logs and volumes live."
     )
-    nodes: list[NodeSpec] = Field(default_factory=default_nodes, description="The simulated nodes.")
+    runtime: Literal["process", "docker"] = Field(
+        default="process",
+        description="process: simulated nodes whose pods are host processes; docker: one real node "
+        "(Kubernetes' kubelet over the docker daemon) whose pods are containers.",
+    )
+    nodes: list[NodeSpec] = Field(
+        default_factory=default_nodes,
+        description="The simulated nodes; with the docker runtime, the first one names the real node "
+        "and its GPUs and labels (CPU and memory are the machine's).",
+    )
+    docker_host: str = Field(default_factory=default_host, description="The docker daemon of the real node.")
+    node_lock_wait_s: float = Field(
+        default=0.0, ge=0, description="How long to wait for another cluster's real node to free the daemon."
+    )
     kubelet: KubeletSettings = Field(default_factory=KubeletSettings, description="Process kubelet settings.")
     ready_timeout_s: float = Field(default=60.0, gt=0, description="How long `up` waits for a ready cluster.")
+
+
+class RealNode(BaseModel):
+    """The real container node of a cluster: name, docker daemon, network and API token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    docker_host: str
+    network: NodeNetwork
+    token: str
 
 
 class ClusterState(BaseModel):
@@ -62,6 +94,8 @@ class ClusterState(BaseModel):
     token: str
     pids: dict[str, int] = Field(default_factory=dict, description="Component name to process id.")
     nodes: list[str] = Field(default_factory=list)
+    runtime: Literal["process", "docker"] = "process"
+    node: RealNode | None = Field(default=None, description="The real node (docker runtime).")
 
     @property
     def kubeconfig(self) -> Path:

@@ -1,15 +1,18 @@
-"""``up`` / ``down`` / ``status`` of a local cluster: etcd, the real control plane, the process kubelet.
+"""``up`` / ``down`` / ``status`` of a local cluster: etcd, the real control plane, and its nodes.
 
 ``up`` starts etcd, kube-apiserver (RBAC, token auth), kube-controller-manager and kube-scheduler
-on free loopback ports, writes an admin kubeconfig, then starts the process kubelet, which
-registers the simulated nodes and runs their pods. Every pid goes into the state file the moment
-it exists, so ``down`` can stop exactly what was started even after a failed ``up``.
+on free loopback ports, writes an admin kubeconfig, then starts the nodes: by default the process
+kubelet, which registers the simulated nodes and runs their pods as host processes; with the
+docker runtime, the PVC provisioner and one real kubelet whose pods are containers
+(:mod:`kfjupyter.cluster.realnode`). Every pid goes into the state file the moment it exists, so
+``down`` can stop exactly what was started even after a failed ``up``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import socket
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.cluster import build, processes
+from kfjupyter.cluster import build, processes, realnode
 from kfjupyter.cluster.certs import make_certs
 from kfjupyter.cluster.config import ClusterConfig, ClusterState
 from kfjupyter.errors import Unavailable
@@ -30,8 +33,11 @@ from kfjupyter.k8s.volumes import storage_class_manifest
 
 Progress = Callable[[str], None]
 # Stop order: dependents first; the API server before etcd (or it hangs in shutdown).
-COMPONENTS = ("kubelet", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
-_FRESH = ("etcd", "certs", "logs", "pods", "volumes")
+COMPONENTS = ("node-kubelet", "kubelet", "provisioner", "kube-scheduler", "kube-controller-manager",
+              "kube-apiserver", "etcd")  # fmt: skip
+_MARKERS = {"node-kubelet": "kubelet", "kubelet": "kfjupyter.cluster.kubelet",
+            "provisioner": "kfjupyter.cluster.kubelet.provisioner"}  # fmt: skip
+_FRESH = ("etcd", "certs", "logs", "pods", "volumes", "node")
 
 
 class ClusterNotRunning(Unavailable):
@@ -96,8 +102,8 @@ def _tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def _start(state: ClusterState, name: str, cmd: list[str]) -> None:
-    state.pids[name] = processes.spawn(cmd, state.state_dir / "logs" / f"{name}.log")
+def _start(state: ClusterState, name: str, cmd: list[str], pass_fds: tuple[int, ...] = ()) -> None:
+    state.pids[name] = processes.spawn(cmd, state.state_dir / "logs" / f"{name}.log", pass_fds=pass_fds)
     state.save()
 
 
@@ -120,7 +126,9 @@ def _control_plane_commands(state: ClusterState, bins: Path, etcd_peer: int) -> 
                  f"--service-account-signing-key-file={certs / 'sa.key'}",
                  "--service-account-issuer=https://kubernetes.default.svc",
                  "--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=true",
-                 "--kubelet-preferred-address-types=InternalIP", "--event-ttl=1h", "-v=1"],
+                 "--kubelet-preferred-address-types=InternalIP", "--event-ttl=1h", "-v=1",
+                 f"--kubelet-client-certificate={certs / 'server.crt'}",
+                 f"--kubelet-client-key={certs / 'server.key'}"],
         "kube-controller-manager": [str(bins / "kube-controller-manager"), f"--kubeconfig={kc}",
                  f"--service-account-private-key-file={certs / 'sa.key'}", f"--root-ca-file={certs / 'ca.crt'}",
                  "--controllers=*,-nodelifecycle,-cloud-node-lifecycle", "--leader-elect=false",
@@ -133,23 +141,42 @@ def _control_plane_commands(state: ClusterState, bins: Path, etcd_peer: int) -> 
 
 
 def up(config: ClusterConfig, progress: Progress | None = None) -> ClusterState:
-    """Start a fresh cluster from ``config`` (building the binaries first when missing)."""
+    """Start a fresh cluster from ``config`` (building the control plane first when missing)."""
     say = progress or (lambda _msg: None)
     bins = build.build(progress=say)
     current = ClusterState.load(config.state_dir)
-    if current is not None and any(processes.alive(pid) for pid in current.pids.values()):
-        if api_ready(current):
-            say(f"already running at {current.server}")
-            return current
+    running = current is not None and any(processes.alive(pid) for pid in current.pids.values())
+    if running and current is not None and api_ready(current) and current.runtime == config.runtime:
+        say(f"already running at {current.server}")
+        return current
+    if current is not None:
         down(config.state_dir)
+    lock = -1
+    if config.runtime == "docker":
+        problems = realnode.preflight(config)
+        if problems:
+            raise realnode.NodeNotReady(
+                "the real container node cannot start:\n  - " + "\n  - ".join(problems)
+            )
+        lock = realnode.acquire(config.docker_host, config.state_dir, config.node_lock_wait_s)
+    try:
+        return _up(config, bins, say, lock)
+    finally:
+        if lock >= 0:
+            os.close(lock)
+
+
+def _up(config: ClusterConfig, bins: Path, say: Progress, lock: int) -> ClusterState:
     started = time.monotonic()
     deadline = started + config.ready_timeout_s
     d = config.state_dir
     d.mkdir(parents=True, exist_ok=True)
     for name in _FRESH:
         shutil.rmtree(d / name, ignore_errors=True)
+    docker = config.runtime == "docker"
+    names = [realnode.node_spec(config).name] if docker else [node.name for node in config.nodes]
     state = ClusterState(state_dir=d, api_port=free_port(), etcd_port=free_port(), kubelet_port=free_port(),
-                         token=secrets.token_hex(16), nodes=[node.name for node in config.nodes])  # fmt: skip
+                         token=secrets.token_hex(16), nodes=names, runtime=config.runtime)  # fmt: skip
     state.save()
     make_certs(d / "certs")
     (d / "certs" / "tokens.csv").write_text(f"{state.token},admin,admin,system:masters\n", encoding="utf-8")
@@ -158,19 +185,40 @@ def up(config: ClusterConfig, progress: Progress | None = None) -> ClusterState:
     (d / "kubelet.json").write_text(config.model_dump_json(indent=2), encoding="utf-8")
     commands = _control_plane_commands(state, bins, free_port())
     try:
+        if docker:
+            say("creating the node network and importing the pause image")
+            node = realnode.prepare(state, config)
+            realnode.ensure_images(config, say)
         say("starting etcd")
         _start(state, "etcd", commands["etcd"])
         say("starting kube-apiserver")
         _start(state, "kube-apiserver", commands["kube-apiserver"])
         _wait("kube-apiserver /readyz", lambda: api_ready(state), deadline, state, "kube-apiserver")
-        say("starting kube-controller-manager, kube-scheduler and the process kubelet")
+        say(
+            f"starting kube-controller-manager, kube-scheduler and the {'real' if docker else 'process'} kubelet"
+        )
         _start(state, "kube-controller-manager", commands["kube-controller-manager"])
         _start(state, "kube-scheduler", commands["kube-scheduler"])
-        kubelet = [sys.executable, "-m", "kfjupyter.cluster.kubelet", "--state-dir", str(d)]
-        _start(state, "kubelet", kubelet)
+        if docker:
+            spec = realnode.node_spec(config)
+            _start(state, "node-kubelet", realnode.kubelet_command(state, node, spec, bins), (lock,))
+            _start(
+                state, "provisioner", [sys.executable, "-m", _MARKERS["provisioner"], "--state-dir", str(d)]
+            )
+        else:
+            _start(state, "kubelet", [sys.executable, "-m", _MARKERS["kubelet"], "--state-dir", str(d)])
         with Kube(state.kubeconfig) as kube:
             _create_storage_class(kube)
-            _wait("nodes Ready", lambda: _nodes_ready(kube, state.nodes), deadline, state, "kubelet")
+            if docker:
+                _wait(
+                    "the real node Ready",
+                    lambda: realnode.advertise(kube, spec),
+                    deadline,
+                    state,
+                    "node-kubelet",
+                )
+            _wait("nodes Ready", lambda: _nodes_ready(kube, state.nodes), deadline, state,
+                  "node-kubelet" if docker else "kubelet")  # fmt: skip
             _wait("default service account", lambda: _sa_ready(kube, "default"), deadline, state,
                   "kube-controller-manager")  # fmt: skip
     except BaseException:
@@ -216,12 +264,13 @@ def down(state_dir: Path) -> list[str]:
     stopped = []
     for name in COMPONENTS:
         pid = state.pids.get(name)
-        if pid is None:
-            continue
-        marker = "kfjupyter.cluster.kubelet" if name == "kubelet" else name
-        if processes.alive(pid, marker):
-            stopped.append(name)
-        processes.stop(pid, marker, grace_s=15.0 if name == "kubelet" else 10.0)
+        if pid is not None:
+            marker = _MARKERS.get(name, name)
+            if processes.alive(pid, marker):
+                stopped.append(name)
+            processes.stop(pid, marker, grace_s=15.0 if name == "kubelet" else 10.0)
+        if name == "node-kubelet" and state.node is not None:
+            stopped.extend(realnode.teardown(state_dir, state.node))
     for pid_file in (state_dir / "pods").glob("*/*.pid"):
         with contextlib.suppress(ValueError):
             processes.stop(int(pid_file.read_text(encoding="utf-8")), grace_s=2.0)

@@ -15,14 +15,19 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def spawn(
-    cmd: Sequence[str], log: Path, *, env: dict[str, str] | None = None, cwd: Path | None = None
+    cmd: Sequence[str],
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> int:
-    """Start ``cmd`` in its own session with output appended to ``log``; returns its pid."""
+    """Start ``cmd`` in its own session with output appended to ``log`` (and ``pass_fds`` inherited)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
             list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env=env, cwd=cwd, start_new_session=True,
+            env=env, cwd=cwd, start_new_session=True, pass_fds=tuple(pass_fds),
         )  # fmt: skip
     _CHILDREN[proc.pid] = proc
     return proc.pid

@@ -4,6 +4,11 @@ Kubernetes 1.20.2 vendors ``modern-go/reflect2`` v1.0.1, which links to ``reflec
 with the signature Go had before 1.18. Built with Go 1.19, the API server then crashes on the
 first request for a custom resource. reflect2 v1.0.2 fixed it; the same change is applied here
 (idempotently) to the vendored copy.
+
+The kubelet of the real container node would rewrite machine-wide kernel settings at start
+(``vm.overcommit_memory``, ``kernel.panic``, ``kernel.panic_on_oops``...) when they differ from
+its defaults. A local development node has no business changing the host's panic behaviour: the
+patched kubelet only warns about them (Kubernetes' own "warn" behaviour).
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ _MAP_NEW = """	it := new(hiter)
 		hiter:      it,"""
 
 
+KUBELET_CM = Path("pkg/kubelet/cm/container_manager_linux.go")
+_TUNABLES_OLD = """	b := KernelTunableModify
+	if cm.GetNodeConfig().ProtectKernelDefaults {"""
+_TUNABLES_NEW = """	b := KernelTunableWarn
+	if cm.GetNodeConfig().ProtectKernelDefaults {"""
+
+
 class PatchFailed(RuntimeError):
     """The source does not look as expected; the build would produce a crashing API server."""
 
@@ -67,3 +79,4 @@ def patch_source(tree: Path) -> None:
     base = tree / REFLECT2
     _replace(base / "unsafe_link.go", [(_LINK_OLD_DECL, _LINK_NEW_DECL), (_LINK_OLD_HITER, _LINK_NEW_HITER)])
     _replace(base / "unsafe_map.go", [(_MAP_OLD, _MAP_NEW)])
+    _replace(tree / KUBELET_CM, [(_TUNABLES_OLD, _TUNABLES_NEW)])

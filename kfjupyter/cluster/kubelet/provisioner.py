@@ -3,12 +3,17 @@
 For every pending PVC whose class belongs to our provisioner it creates a PV at
 ``<state dir>/volumes/<namespace>/<claim>-<uid>`` pre-bound to the claim; the real PV controller
 in kube-controller-manager then binds the pair. When the claim is deleted, the PV and its
-directory go too.
+directory go too. The directory is writable by every user (as Rancher's local-path provisioner
+makes them): a real kubelet does not apply ``fsGroup`` to host-path volumes, and pods run as
+non-root users. The process kubelet runs it as a thread; with the real container node it runs
+alone: ``python -m kfjupyter.cluster.kubelet.provisioner --state-dir DIR``.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -52,6 +57,7 @@ class Provisioner(threading.Thread):
         ):
             path = self._path(claim)
             path.mkdir(parents=True, exist_ok=True)
+            path.chmod(0o777)
             try:
                 self.kube.core.create_persistent_volume(host_path_pv(claim, str(path)))
             except Exception as error:
@@ -82,3 +88,26 @@ class Provisioner(threading.Thread):
                 if self.stop.is_set():
                     return
                 time.sleep(1)
+
+
+def main() -> int:
+    """Provision volumes for the cluster in ``--state-dir`` until SIGTERM."""
+    from kfjupyter.cluster.config import ClusterState
+
+    parser = argparse.ArgumentParser(prog="kfjupyter-provisioner")
+    parser.add_argument("--state-dir", required=True, type=Path)
+    args = parser.parse_args()
+    state = ClusterState.load(args.state_dir)
+    if state is None:
+        parser.error(f"no cluster state in {args.state_dir}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: stop.set())
+    signal.signal(signal.SIGINT, lambda _sig, _frame: stop.set())
+    with Kube(state.kubeconfig) as kube:
+        Provisioner(kube, args.state_dir / "volumes", stop).start()
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""The reflect2 fix applied to Kubernetes' vendored source before the build."""
+"""The reflect2 and kubelet kernel-tunables fixes applied to Kubernetes' vendored source before the build."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def fake_tree(root: Path) -> Path:
     (base / "unsafe_map.go").write_text(
         "func (type2 *UnsafeMapType) UnsafeIterate(obj unsafe.Pointer) MapIterator {\n" + sp._MAP_OLD + "\n"
     )
+    (root / sp.KUBELET_CM).parent.mkdir(parents=True)
+    (root / sp.KUBELET_CM).write_text(f"func setupNode() error {{\n{sp._TUNABLES_OLD}\n}}\n")
     return root
 
 
@@ -25,6 +27,8 @@ def test_patch_rewrites_the_old_linkname_and_is_idempotent(tmp_path: Path) -> No
     link = (tree / sp.REFLECT2 / "unsafe_link.go").read_text()
     assert "m unsafe.Pointer, it *hiter)" in link and "checkBucket uintptr" in link
     assert "it := new(hiter)" in (tree / sp.REFLECT2 / "unsafe_map.go").read_text()
+    kubelet = (tree / sp.KUBELET_CM).read_text()
+    assert "b := KernelTunableWarn" in kubelet and "KernelTunableModify" not in kubelet
     once = [(tree / sp.REFLECT2 / f).read_text() for f in ("unsafe_link.go", "unsafe_map.go")]
     sp.patch_source(tree)
     assert once == [(tree / sp.REFLECT2 / f).read_text() for f in ("unsafe_link.go", "unsafe_map.go")]

@@ -1,3 +1,0 @@
-def scale(values, factor):
-    """Multiply each value."""
-    return [v * factor for v in values]

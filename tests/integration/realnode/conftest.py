@@ -1,0 +1,98 @@
+"""Fixtures on the real container node: one cluster (``runtime="docker"``) per package.
+
+Everything is started through the project's own code, never skipped: the kubelet is built when
+missing, the project's docker daemon is started, then ``up`` runs the control plane and the real
+node. Only one real node may use the daemon at a time, so the cluster waits for another test run's
+node to go. On a failure the tails of the kubelet and API server logs are attached to the report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfjupyter.cluster import dockerd
+from kfjupyter.cluster.build import build
+from kfjupyter.cluster.config import ClusterConfig, ClusterState, default_real_node
+from kfjupyter.cluster.controlplane import down, up
+from kfjupyter.k8s.client import Kube
+from tests.integration.cluster.kube_helpers import wait_for
+
+_CURRENT: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="package")
+def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterState]:
+    """A cluster whose one node is Kubernetes' kubelet over the project's docker daemon."""
+    build(kubelet=True)
+    host = dockerd.start()
+    config = ClusterConfig(
+        state_dir=tmp_path_factory.mktemp("realk8s"), runtime="docker", nodes=default_real_node(),
+        docker_host=host, node_lock_wait_s=900, ready_timeout_s=120,
+    )  # fmt: skip
+    state = up(config)
+    _CURRENT["state"] = state
+    try:
+        yield state
+    finally:
+        _CURRENT.pop("state", None)
+        down(state.state_dir)
+
+
+@pytest.fixture(scope="package")
+def real_kube(real_cluster: ClusterState) -> Iterator[Kube]:
+    """API clients for the real-node cluster."""
+    with Kube(real_cluster.kubeconfig) as client:
+        yield client
+
+
+@pytest.fixture
+def real_namespace(real_kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace with its default service account; deleted afterwards."""
+    name = f"r-{request.node.name.lower().replace('_', '-')[:40].strip('-')}-{uuid.uuid4().hex[:6]}"
+    name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name)
+    real_kube.core.create_namespace({"metadata": {"name": name}})
+    _CURRENT["namespace"] = name
+
+    def sa_ready() -> bool:
+        accounts = real_kube.core.list_namespaced_service_account(name).items
+        return any(a.metadata.name == "default" and a.secrets for a in accounts)
+
+    wait_for(sa_ready, 30, "default service account")
+    try:
+        yield name
+    finally:
+        real_kube.core.delete_namespace(name)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    if not path.is_file():
+        return "(no log)"
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the kubelet / API server logs and the namespace's events to failed tests."""
+    outcome = yield
+    report = outcome.get_result()
+    state: ClusterState | None = _CURRENT.get("state")
+    if not report.failed or state is None:
+        return
+    for name in ("node-kubelet", "kube-apiserver", "provisioner"):
+        report.sections.append((f"{name} log (tail)", _tail(state.state_dir / "logs" / f"{name}.log")))
+    namespace = _CURRENT.get("namespace")
+    if namespace:
+        try:
+            with Kube(state.kubeconfig) as client:
+                events = client.core.list_namespaced_event(namespace).items
+                text = "\n".join(
+                    f"{e.involved_object.name}: {e.type} {e.reason}: {e.message}" for e in events
+                )
+        except Exception as error:
+            text = f"(could not list events: {error})"
+        report.sections.append((f"events in {namespace}", text))
