@@ -23,8 +23,10 @@ from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.notebook.reader import notebook_path
 from kfjupyter.runner import forkserver, reuse
 from kfjupyter.runner.forkserver import ForkServer
+from kfjupyter.runner.loading import StepValues, describe
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
 from kfjupyter.runner.reuse import PlannedStep
+from kfjupyter.runner.selection import EVERYTHING, Selection, select
 from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
 
 
@@ -102,10 +104,16 @@ def run_notebook(
     store: RunStore | None = None,
     on_event: EventCallback | None = None,
     run_id: str | None = None,
+    from_step: str | None = None,
+    only: str | None = None,
+    reuse_run: str | None = None,
 ) -> Run:
     """Run ``notebook`` as a pipeline on this machine and return the finished run.
 
     ``run_id`` lets a caller (a widget, the server) know the run's id before it starts.
+    ``from_step`` runs that step and all below it again, ``only`` runs one step alone; the steps
+    they need come from the cache or, with ``reuse_run``, from that run (see
+    :mod:`kfjupyter.runner.selection`); one found in neither is an ``InvalidInput`` before anything runs.
     """
     path = notebook_path(notebook)
     # Take a warm step process server (or start one: it warms up while we compile).
@@ -117,6 +125,17 @@ def run_notebook(
         values = resolve_parameters(pipeline, parameters, overrides)
         store = store or open_store()
         store.mark_interrupted()
+        chosen = select(pipeline, from_step=from_step, only=only, reuse=reuse_run, store=store)
+        if chosen.partial:  # refuse before the run exists when a needed step cannot be taken as it is
+            reuse.plan(
+                store,
+                pipeline,
+                values,
+                use_cache=cache,
+                workdir=path.parent,
+                selection=chosen,
+                notebook=str(path),
+            )
         fields: dict[str, Any] = {"id": run_id} if run_id is not None else {}
         try:
             record = RunRecord(
@@ -132,7 +151,9 @@ def run_notebook(
                 f"run id {run_id!r} is not valid: use letters, digits, '.', '_' and '-'"
             ) from None
         store.create_run(record)
-        run = _execute(store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server)
+        run = _execute(
+            store, record, pipeline, values, path.parent, cache, max_parallel, on_event, server, chosen
+        )
         run.diagnostics = diagnostics
         return run
     finally:
@@ -148,10 +169,14 @@ def plan_notebook(
     overrides: Sequence[str] = (),
     cache: bool = True,
     store: RunStore | None = None,
+    from_step: str | None = None,
+    only: str | None = None,
+    reuse_run: str | None = None,
 ) -> list[PlannedStep]:
     """What ``run_notebook`` would do now with each step (run it or reuse its cached outputs), and why.
 
     Runs nothing: the decisions are the runner's own (:func:`kfjupyter.runner.reuse.decide`).
+    Steps ``from_step``/``only`` leave out are not listed.
     """
     path = notebook_path(notebook)
     pipeline, diagnostics = compile_notebook(path)
@@ -160,7 +185,16 @@ def plan_notebook(
     own = store is None
     store = store or open_store()
     try:
-        return reuse.plan(store, pipeline, values, use_cache=cache, workdir=path.parent)
+        chosen = select(pipeline, from_step=from_step, only=only, reuse=reuse_run, store=store)
+        return reuse.plan(
+            store,
+            pipeline,
+            values,
+            use_cache=cache,
+            workdir=path.parent,
+            selection=chosen,
+            notebook=str(path),
+        )
     finally:
         if own:
             store.close()
@@ -210,8 +244,9 @@ def _execute(
     max_parallel: int | None,
     on_event: EventCallback | None,
     server: ForkServer | None = None,
+    selection: Selection = EVERYTHING,
 ) -> Run:
-    options = LocalOptions(use_cache=cache, on_event=on_event)
+    options = LocalOptions(use_cache=cache, on_event=on_event, selection=selection)
     if max_parallel is not None:
         if max_parallel < 1:
             raise InvalidInput(f"--max-parallel must be at least 1, got {max_parallel}")
@@ -220,3 +255,19 @@ def _execute(
         options.max_parallel = os.cpu_count() or 1
     LocalRun(store, record, pipeline, values, workdir, options, server).execute()
     return load_run(store, record.id)
+
+
+def step_values(
+    run_id: str, step: str, *, outputs: bool = False, store: RunStore | None = None
+) -> StepValues:
+    """What ``%kf load RUN STEP`` defines: the step's recorded inputs and parameters (or its outputs).
+
+    ``.load()`` on the result reads the values, memory-mapped where the serializer allows.
+    """
+    own = store is None
+    store = store or open_store()
+    try:
+        return describe(store, run_id, step, outputs=outputs)
+    finally:
+        if own:
+            store.close()

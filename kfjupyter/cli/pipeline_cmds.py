@@ -34,6 +34,20 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="run nothing: say which steps would run and which come from the cache, and why",
     )
+    run.add_argument(
+        "--from",
+        dest="from_step",
+        metavar="STEP",
+        help="run STEP and every step below it again; the steps above come from the cache (or --reuse)",
+    )
+    run.add_argument(
+        "--only", metavar="STEP", help="run STEP alone; the steps above come from the cache (or --reuse)"
+    )
+    run.add_argument(
+        "--reuse",
+        metavar="RUN_ID",
+        help="with --from/--only: take the steps above from this earlier run's outputs",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object with the result")
     run.add_argument("--run-id", default=None, help="id to give the new run (default: generated)")
     run.set_defaults(handler=_run)
@@ -73,8 +87,10 @@ def _run(args: argparse.Namespace) -> int:
     progress = None if args.json else Progress(sys.stderr)
     on_event = progress.on_event if progress else None
     if args.resume:
-        if args.notebook or args.param:
-            raise InvalidInput("--resume RUN_ID takes no notebook or parameters: it reuses the run's own")
+        if args.notebook or args.param or args.from_step or args.only or args.reuse:
+            raise InvalidInput(
+                "--resume RUN_ID takes no notebook, parameters, --from, --only or --reuse: it reuses the run's own"
+            )
         run = resume_run(args.resume, max_parallel=args.max_parallel, on_event=on_event)
     else:
         if not args.notebook:
@@ -86,6 +102,9 @@ def _run(args: argparse.Namespace) -> int:
             max_parallel=args.max_parallel,
             on_event=on_event,
             run_id=args.run_id,
+            from_step=args.from_step,
+            only=args.only,
+            reuse_run=args.reuse,
         )
     if args.json:
         print(json.dumps({**run.to_json(), "diagnostics": diagnostics_json(run.diagnostics)}))
@@ -104,7 +123,14 @@ def _plan(args: argparse.Namespace) -> int:
 
     if args.resume or not args.notebook:
         raise InvalidInput("--plan needs a notebook, e.g. `kfjupyter run train.ipynb --plan` (not --resume)")
-    steps = plan_notebook(args.notebook, overrides=args.param, cache=not args.no_cache)
+    steps = plan_notebook(
+        args.notebook,
+        overrides=args.param,
+        cache=not args.no_cache,
+        from_step=args.from_step,
+        only=args.only,
+        reuse_run=args.reuse,
+    )
     if args.json:
         print(json.dumps({"steps": [s.to_json() for s in steps]}))
         return 0

@@ -4,7 +4,9 @@
 kernel belongs to (JupyterLab tells kernels their notebook's path) or the one given, here or with
 ``--backend kfp [--host URL]`` on Kubeflow Pipelines (the notebook is saved first, see
 :mod:`kfjupyter.ipython.save_first`); ``%kf runs`` shows the live runs table;
-``%kf logs RUN [STEP]`` prints logs; ``%kf metrics RUN [METRIC]`` charts a run's metrics;
+``%kf run --from STEP`` / ``--only STEP`` [``--reuse RUN``] runs part of it again and ``%kf run --plan``
+says what would run; ``%kf load RUN STEP [--outputs]`` defines a step's recorded inputs and
+parameters (or its outputs) in this kernel; ``%kf logs RUN [STEP]`` prints logs; ``%kf metrics RUN [METRIC]`` charts a run's metrics;
 ``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]`` starts a training job. ``%kf --help`` (or
 ``%kf COMMAND --help``) explains the options. Arguments are split like a shell line but never
 given to a shell; a bad line prints one line with the usage, never a traceback.
@@ -48,7 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="run every step again")
     run.add_argument("--notebook", default=None, help="notebook to run (default: this one)")
     run.add_argument("--widget", action="store_true", help="show a live widget and return at once")
+    run.add_argument("--from", dest="from_step", metavar="STEP", help="run STEP and the steps below it again")
+    run.add_argument("--only", metavar="STEP", help="run STEP alone")
+    run.add_argument("--reuse", metavar="RUN", help="with --from/--only: take the steps above from RUN")
+    run.add_argument("--plan", action="store_true", help="run nothing: say what would run, and why")
     kfp_run.add_options(run)
+    load = sub.add_parser("load", help="define a step's recorded inputs and parameters in this kernel")
+    load.add_argument("run_id", metavar="RUN")
+    load.add_argument("step", metavar="STEP")
+    load.add_argument("--outputs", action="store_true", help="load what the step produced instead")
     runs = sub.add_parser("runs", help="live table of recent runs")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--kind", choices=["all", "pipeline", "training"], default="all")
@@ -102,10 +112,18 @@ def _run(args: argparse.Namespace) -> None:
 
     kfp_run.check_backend_options(args)
     notebook = Path(args.notebook) if args.notebook else current_notebook()
+    selected = args.from_step or args.only or args.reuse
+    if args.backend == "kfp" and (selected or args.plan):
+        raise InvalidInput(
+            "%kf run: --from, --only, --reuse and --plan are for local runs (not --backend kfp)"
+        )
     if _is_this_kernels(notebook):
         save_first.before_run(notebook, args.shell)
     elif not os.environ.get("JPY_SESSION_NAME"):  # no notebook front end: compare with what ran here
         save_first.warn_unsaved(notebook, args.shell)
+    if args.plan:
+        _plan(notebook, args)
+        return
     if args.backend == "kfp":
         kfp_run.submit(notebook, args)
         return
@@ -122,7 +140,15 @@ def _run(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-    run = run_notebook(notebook, overrides=args.param, cache=not args.no_cache, on_event=show)
+    run = run_notebook(
+        notebook,
+        overrides=args.param,
+        cache=not args.no_cache,
+        on_event=show,
+        from_step=args.from_step,
+        only=args.only,
+        reuse_run=args.reuse,
+    )
     print(f"run {run.id}: {run.status}")
     for name, value in run.last_metrics().items():
         print(f"  {name} = {value:g}")
@@ -139,7 +165,15 @@ def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
 
     def work() -> None:
         try:
-            run_notebook(notebook, overrides=args.param, cache=not args.no_cache, run_id=run_id)
+            run_notebook(
+                notebook,
+                overrides=args.param,
+                cache=not args.no_cache,
+                run_id=run_id,
+                from_step=args.from_step,
+                only=args.only,
+                reuse_run=args.reuse,
+            )
         except KfJupyterError as error:
             widget.fail(error.message)
 
@@ -147,6 +181,49 @@ def _run_with_widget(notebook: Path, args: argparse.Namespace) -> None:
     _display(widget)
     threading.Thread(target=work, name=f"kfjupyter-run-{run_id}", daemon=True).start()
     widget.follow()
+
+
+def _plan(notebook: Path, args: argparse.Namespace) -> None:
+    from kfjupyter.api import plan_notebook
+
+    steps = plan_notebook(
+        notebook,
+        overrides=args.param,
+        cache=not args.no_cache,
+        from_step=args.from_step,
+        only=args.only,
+        reuse_run=args.reuse,
+    )
+    width = max((len(s.name) for s in steps), default=0)
+    for s in steps:
+        print(f"{s.name:<{width}}  {s.action:<6}  {'; '.join(s.reasons)}")
+
+
+def _load(args: argparse.Namespace) -> None:
+    from kfjupyter.api import step_values
+
+    if args.shell is None:
+        raise InvalidInput("%kf load needs an IPython kernel to define the values in")
+    found = step_values(args.run_id, args.step, outputs=args.outputs)
+    values = found.load()
+    args.shell.user_ns.update(values)
+    what = "outputs" if args.outputs else "inputs and parameters"
+    if not values:
+        print(f"step {args.step!r} of run {args.run_id} has no {what}: nothing to load")
+        return
+    print(f"loaded the {what} of step {args.step!r} (run {args.run_id}): {', '.join(found.names)}")
+    for entry in found.entries:
+        origin = {"parameter": "parameter", "output": "output"}.get(entry.kind, f"from step '{entry.source}'")
+        print(f"  {entry.name}: {_describe(values[entry.name])} ({origin})")
+
+
+def _describe(value: object) -> str:
+    shape = getattr(value, "shape", None)
+    kind = type(value).__name__
+    if isinstance(shape, tuple):
+        return f"{kind} {'x'.join(str(n) for n in shape) or 'scalar'}"
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -205,7 +282,7 @@ def _metrics(args: argparse.Namespace) -> None:
         chart.follow()
 
 
-_COMMANDS = {"run": _run, "runs": _runs, "logs": _logs, "metrics": _metrics, "train": _train}
+_COMMANDS = {"run": _run, "load": _load, "runs": _runs, "logs": _logs, "metrics": _metrics, "train": _train}
 
 
 def kf(line: str, shell: Any = None) -> None:

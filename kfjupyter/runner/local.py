@@ -16,22 +16,23 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.compiler.ir import JsonValue, Pipeline
+from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
 from kfjupyter.context import METRICS_FILE
 from kfjupyter.errors import StepFailed
-from kfjupyter.runner import planning, reuse
+from kfjupyter.runner import planning, reuse, stepinputs
 from kfjupyter.runner.child import RESULT_FILE
 from kfjupyter.runner.forkserver import ForkServer
 from kfjupyter.runner.job import SavedOutput, StepResult
 from kfjupyter.runner.recording import Recorder, now
 from kfjupyter.runner.scratch import Persister, scratch_root
+from kfjupyter.runner.selection import EVERYTHING, Selection
 from kfjupyter.runner.state import Scheduler
 from kfjupyter.runner.stepfiles import checked_metrics, own_file, read_result
-from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate
+from kfjupyter.store import CacheEntry, EventRecord, RunRecord, RunStore, RunUpdate
 from kfjupyter.store.liveness import process_start
 
 EventCallback = Callable[[str, str, str], None]
@@ -45,6 +46,7 @@ class LocalOptions:
     track_reads: bool = field(default_factory=lambda: os.environ.get("KFJUPYTER_TRACK_READS") != "off")
     max_parallel: int = field(default_factory=lambda: os.cpu_count() or 1)
     on_event: EventCallback | None = None
+    selection: Selection = EVERYTHING  # --from / --only / --reuse
 
 
 @dataclass
@@ -93,16 +95,18 @@ class LocalRun:
         self.recorder = Recorder(store, run.id)
         self.produced: dict[str, dict[str, SavedOutput]] = {}
         self.metrics: dict[str, float] = {}
+        skipped = options.selection.skipped
         self.scheduler = Scheduler(
-            planning.dag_of(pipeline),
+            {name: ups for name, ups in planning.dag_of(pipeline).items() if name not in skipped},
             max_parallel=max(1, options.max_parallel),
-            retries={s.name: s.settings.retries for s in pipeline.steps},
+            retries={s.name: s.settings.retries for s in pipeline.steps if s.name not in skipped},
         )
         self._attempts: dict[str, _Attempt] = {}  # by job path
         self._keys: dict[str, str] = {}  # step -> cache key of its successful attempt
         self._persister = Persister(scratch_root(), lambda m: self._events.put(m))
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._by_pid: dict[int, str] = {}
+        self._unrecorded: set[str] = set()  # steps whose outputs are being persisted, not yet recorded
         self._ended: dict[str, float] = {}  # step -> when it ended, while its outputs are persisted
         self._late_failures: list[str] = []  # steps whose outputs could not be kept in the run folder
 
@@ -126,6 +130,9 @@ class LocalRun:
             ),
         )
         self.recorder.init_steps({s.name: s.upstream for s in self.pipeline.steps})
+        for name in self.options.selection.skipped:
+            self.recorder.step(name, "skipped", error=f"not selected ({self.options.selection.option})")
+            self._emit(name, "skipped")
         try:
             self._loop(server)
         except KeyboardInterrupt:
@@ -159,7 +166,8 @@ class LocalRun:
             self._wait_one(server)
 
     def _persisting(self) -> bool:
-        return self._persister.pending > 0
+        """Whether a step's outputs are still being kept: until the driver has handled its message."""
+        return bool(self._unrecorded)
 
     def _launch_ready(self, server: ForkServer, server_ready: bool) -> bool:
         launched = False
@@ -171,7 +179,9 @@ class LocalRun:
                 key = planning.cache_key(
                     self.pipeline, step, self.parameters, self.produced, workdir=self.workdir
                 )
-                decision = reuse.decide(self.store, step, key, use_cache=self.options.use_cache)
+                if self.scheduler.attempt(name) == 0:
+                    self._record_inputs(step)
+                decision = self._decide(step, key)
                 self.scheduler.start(name)
                 if decision.entry is not None:
                     self.produced[name] = {o.name: o for o in decision.outputs}
@@ -181,7 +191,13 @@ class LocalRun:
                     self.recorder.step(
                         name, "cached", cached=True, cache_key=key, started_at=t, finished_at=t
                     )
-                    self._emit(name, "cached")
+                    self._emit(
+                        name, "cached", decision.reasons[0] if name in self.options.selection.pinned else ""
+                    )
+                    progress = True
+                    continue
+                if name in self.options.selection.needed:  # its cache entry went away since the plan
+                    self._refuse(name, decision.reasons)
                     progress = True
                     continue
                 if not server_ready:
@@ -190,6 +206,43 @@ class LocalRun:
                 self._start_attempt(server, name, key, decision.reasons)
                 launched = True
         return launched
+
+    def _decide(self, step: Step, key: str) -> reuse.Decision:
+        """Reuse the step's cached outputs, or the run named by ``--reuse``, or run it (``--from``)."""
+        selection = self.options.selection
+        pinned = selection.pinned.get(step.name)
+        if pinned is not None:
+            entry = CacheEntry(
+                cache_key=key, run_id=selection.reuse_run or self.run.id, step=step.name, reads=[]
+            )
+            return reuse.Decision(key, entry, list(pinned.values()), [reuse.reused_reason(selection)])
+        if step.name in selection.forced:
+            return reuse.Decision(key, reasons=[f"{selection.option}: it runs again"])
+        return reuse.decide(self.store, step, key, use_cache=self.options.use_cache)
+
+    def _record_inputs(self, step: Step) -> None:
+        """Record what the step is given (its parameters, its inputs' files) for ``%kf load`` and the plan."""
+        parts = stepinputs.key_parts(
+            self.pipeline, step, self.parameters, self.produced, workdir=self.workdir
+        )
+        kept: dict[str, dict[str, SavedOutput]] = {}  # where the values stay: the run folder, not scratch
+        steps_dir = self.store.run_dir(self.run.id) / "steps"
+        for producer in set(step.inputs.values()):
+            kept[producer] = {
+                name: replace(out, path=str(steps_dir / producer / "outputs" / Path(out.path).name))
+                if self._persister.in_scratch(out)
+                else out
+                for name, out in self.produced.get(producer, {}).items()
+            }
+        stepinputs.record(self.store, self.run.id, step, self.parameters, kept, parts)
+
+    def _refuse(self, name: str, reasons: list[str]) -> None:
+        """Fail a step the selection needed but that can no longer be taken from the cache."""
+        error = reuse.not_available(self.options.selection, name, reasons).message
+        self.scheduler.fail(name, error)
+        self.recorder.step(name, "failed", finished_at=now(), error=error)
+        self._emit(name, "failed", error)
+        self._mark_upstream_failed()
 
     def _start_attempt(self, server: ForkServer, name: str, key: str, reasons: list[str]) -> None:
         step = self.pipeline.step(name)
@@ -337,6 +390,7 @@ class LocalRun:
         self._keys[name] = attempt.key
         self._ended[name] = now()
         if result.outputs:
+            self._unrecorded.add(name)
             self._persister.submit(name, result, step_dir / "outputs")
         else:
             self._kept(name, result)
@@ -355,6 +409,7 @@ class LocalRun:
 
     def _record_persisted(self, message: dict[str, Any]) -> None:
         name = str(message["persisted"])
+        self._unrecorded.discard(name)
         result = message.get("result")
         if isinstance(result, StepResult):
             self._kept(name, result)

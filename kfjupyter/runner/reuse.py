@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
-from kfjupyter.errors import NotFound
-from kfjupyter.runner import planning
+from kfjupyter.errors import InvalidInput, NotFound
+from kfjupyter.runner import planning, stepinputs
 from kfjupyter.runner.job import SavedOutput, TrackedRead
+from kfjupyter.runner.selection import EVERYTHING, Selection
 from kfjupyter.runner.tracking import check_reads
 from kfjupyter.store import CachedRead, CacheEntry, RunStore
 
@@ -112,33 +113,96 @@ def plan(
     *,
     use_cache: bool,
     workdir: Path,
+    selection: Selection = EVERYTHING,
+    notebook: str | None = None,
 ) -> list[PlannedStep]:
-    """What a run of ``pipeline`` would do now, step by step, decided as the runner decides."""
+    """What a run of ``pipeline`` would do now, step by step, decided as the runner decides.
+
+    Skipped steps (``--only``, ``--from``) are left out. ``notebook``: compare each step that runs
+    with its last recorded run of that notebook to say which cell, input, parameter or environment
+    changed. Raises ``InvalidInput`` when a step the selection needs is neither cached nor reused,
+    as the run would.
+    """
+    before = stepinputs.baseline(store, notebook, [s.name for s in pipeline.steps]) if notebook else {}
     produced: dict[str, dict[str, SavedOutput]] = {}
     planned: list[PlannedStep] = []
     running: set[str] = set()
     for step in pipeline.steps:
-        waiting = sorted({producer for producer in step.inputs.values() if producer in running})
+        if step.name in selection.skipped:
+            continue
+        if step.name in selection.pinned:
+            produced[step.name] = selection.pinned[step.name]
+            planned.append(PlannedStep(step.name, "cached", [reused_reason(selection)]))
+            continue
+        forced = [f"{selection.option}: it runs again"] if step.name in selection.forced else []
+        waiting = {n: p for n, p in step.inputs.items() if p in running}
         if waiting:
-            names = ", ".join(f"'{n}'" for n in waiting)
-            planned.append(
-                PlannedStep(
-                    step.name,
-                    "run",
-                    [
-                        f"upstream step {names} runs first; this step is reused only if the values "
-                        "it takes from there come out unchanged"
-                    ],
-                )
-            )
+            planned.append(PlannedStep(step.name, "run", forced or waiting_reasons(step, waiting)))
             running.add(step.name)
             continue
         key = planning.cache_key(pipeline, step, parameters, produced, workdir=workdir)
+        parts = stepinputs.key_parts(pipeline, step, parameters, produced, workdir=workdir)
+        changes = changed(step.name, before, parts)
+        if forced:
+            running.add(step.name)
+            planned.append(PlannedStep(step.name, "run", forced + changes))
+            continue
         decision = decide(store, step, key, use_cache=use_cache)
         if decision.cached:
             produced[step.name] = {o.name: o for o in decision.outputs}
             planned.append(PlannedStep(step.name, "cached", decision.reasons))
         else:
+            specific = changes if decision.reasons == [NO_ENTRY] and changes else decision.reasons
+            if step.name in selection.needed:
+                raise not_available(selection, step.name, specific)
             running.add(step.name)
-            planned.append(PlannedStep(step.name, "run", decision.reasons))
+            planned.append(PlannedStep(step.name, "run", specific))
     return planned
+
+
+def reused_reason(selection: Selection) -> str:
+    """Why a step is taken from the run named by ``--reuse``."""
+    return f"taken from run {selection.reuse_run} (--reuse {selection.reuse_run})"
+
+
+def waiting_reasons(step: Step, waiting: Mapping[str, str]) -> list[str]:
+    """Why a step whose inputs come from steps that run first runs too."""
+    reasons = []
+    for producer in sorted(set(waiting.values())):
+        names = ", ".join(f"'{n}'" for n, p in sorted(waiting.items()) if p == producer)
+        reasons.append(
+            f"input {names} comes from upstream step '{producer}', which runs first; this step is reused "
+            "only if that value comes out unchanged"
+        )
+    return reasons
+
+
+def changed(
+    name: str, before: Mapping[str, tuple[str, str, stepinputs.StepInputs]], parts: stepinputs.KeyParts
+) -> list[str]:
+    """What changed since step ``name`` last ran (nothing known: no reason), with the run named."""
+    if name not in before:
+        return []
+    run_id, status, given = before[name]
+    found = stepinputs.explain(given.parts, parts)
+    if found:
+        return [f"{r} since run {run_id}" for r in found]
+    if status == "failed":
+        return [f"it failed in run {run_id}; nothing of it was cached"]
+    if status not in ("succeeded", "cached"):
+        return [f"it did not finish in run {run_id} ({status})"]
+    return []
+
+
+def not_available(selection: Selection, name: str, reasons: list[str]) -> InvalidInput:
+    """The error when a step that ``--from``/``--only`` needs cannot be taken as it is."""
+    where = (
+        f"neither run {selection.reuse_run} nor the cache has"
+        if selection.reuse_run
+        else "the cache does not have"
+    )
+    return InvalidInput(
+        f"{selection.option}: upstream step '{name}' is needed, but {where} its outputs "
+        f"({'; '.join(reasons)}); run the whole notebook, or start from '{name}' "
+        "(or name an earlier run that has them with --reuse RUN)"
+    )
