@@ -20,6 +20,13 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument(
         "--image", default=None, help="container image for every step (default: $KFJUPYTER_IMAGE or per step)"
     )
+    cmd.add_argument(
+        "--ship-limit",
+        default=None,
+        metavar="SIZE",
+        help="most bytes of the notebook's modules and files the steps may carry (e.g. 20MB; "
+        "default: $KFJUPYTER_SHIP_LIMIT or 5MB)",
+    )
     cmd.add_argument("--json", action="store_true", help="print one JSON object with the result")
     cmd.set_defaults(handler=_compile)
 
@@ -28,13 +35,19 @@ def _compile(args: argparse.Namespace) -> int:
     from kfjupyter.api import resolve_parameters
     from kfjupyter.cli.main import diagnostics_json
     from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
+    from kfjupyter.compiler.shipping import parse_size
     from kfjupyter.kfp.pipeline import compile_to_yaml
 
-    pipeline, diagnostics = compile_notebook(args.notebook, target="cluster")
+    limit = parse_size(args.ship_limit) if args.ship_limit is not None else None
+    pipeline, diagnostics = compile_notebook(args.notebook, target="cluster", ship_limit=limit)
     raise_on_errors(diagnostics)
     values = resolve_parameters(pipeline, None, args.param)
     text = compile_to_yaml(
-        pipeline, values=values, image=args.image, source_dir=Path(args.notebook).resolve().parent
+        pipeline,
+        values=values,
+        image=args.image,
+        source_dir=Path(args.notebook).resolve().parent,
+        limit=limit,
     )
     Path(args.output).write_text(text, encoding="utf-8")
     if args.json:

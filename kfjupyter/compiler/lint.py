@@ -44,6 +44,8 @@ KF405   info      node selectors and tolerations do not apply locally
 KF406   info      CPU and memory limits are not enforced locally
 KF407   warning   a step's packages (from pip install lines) are not installed when running locally
 KF408   warning   a limit KFP cannot set (other than CPU, memory, GPU) is not applied on a cluster
+KF501   info      the notebook's modules and files a step ships to the cluster (cluster target)
+KF502   error     the shipped files are over the size limit, naming the largest (cluster target)
 ======  ========  ===========================================================================
 """
 
@@ -54,6 +56,7 @@ from typing import Literal
 from kfjupyter.compiler.graph import build_pipeline
 from kfjupyter.compiler.ir import Pipeline, Step
 from kfjupyter.compiler.metrics import with_metrics
+from kfjupyter.compiler.shipping import ship_diagnostics
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from kfjupyter.notebook.reader import NotebookSource, read_notebook
@@ -73,11 +76,13 @@ __all__ = [
 
 
 def compile_notebook(
-    source: NotebookSource, *, target: Target = "local"
+    source: NotebookSource, *, target: Target = "local", ship_limit: int | None = None
 ) -> tuple[Pipeline, list[Diagnostic]]:
     """Compile a notebook (path, JSON dict or read Notebook) to a Pipeline plus sorted diagnostics.
 
-    With ``target="local"`` the diagnostics include the settings a local run ignores. Raises
+    With ``target="local"`` the diagnostics include the settings a local run ignores; with
+    ``"cluster"``, the files each step ships (at most ``ship_limit`` bytes, see
+    :mod:`kfjupyter.compiler.shipping`). Raises
     InvalidInput only when the notebook itself cannot be read; problems in cells are diagnostics.
     """
     notebook = read_notebook(source)
@@ -98,6 +103,8 @@ def compile_notebook(
         diagnostics.extend(local_run_diagnostics(pipeline))
     else:
         diagnostics.extend(cluster_diagnostics(pipeline))
+        if notebook.path is not None:
+            diagnostics.extend(ship_diagnostics(pipeline, notebook.path.parent, ship_limit))
     return pipeline, sort_diagnostics(diagnostics)
 
 

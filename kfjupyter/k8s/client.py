@@ -1,19 +1,27 @@
-"""The one place that turns a kubeconfig into live Kubernetes API clients.
+"""The one place that turns cluster access into live Kubernetes API clients, and reads their errors.
 
-Nothing here runs at import time: callers build a :class:`Kube` from a kubeconfig path when they
-need one and close it when done (it owns a connection pool). Everything else in kfjupyter takes a
-``Kube`` (or plain dicts from the pure builders), so tests never need a kubeconfig to import.
+Nothing here runs at import time: callers build a :class:`Kube` when they need one, from the
+environment (:meth:`Kube.from_environment`: in-cluster service account, then ``$KUBECONFIG``, then
+``~/.kube/config``), a kubeconfig path or a :class:`~kfjupyter.k8s.access.ClusterAccess`, and close
+it when done (it owns a connection pool). Everything else in kfjupyter takes a ``Kube`` (or plain
+dicts from the pure builders), so tests never need a kubeconfig to import.
+
+:func:`ignore_not_found`, :func:`ignore_conflict` and :func:`ignore_status` are the one way to
+let an expected API answer (404 on a delete, 409 on a create) pass.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from kfjupyter.errors import Unavailable
+from kfjupyter.k8s.access import HOST_ENV, PORT_ENV, ClusterAccess, find_access, where_looked
 
 
 class KubeUnavailable(Unavailable):
@@ -25,20 +33,67 @@ class KubeUnavailable(Unavailable):
 class Kube:
     """Typed-enough handles to the API groups we use, sharing one connection pool."""
 
-    def __init__(self, kubeconfig: str | Path, *, pool_size: int = 32) -> None:
+    def __init__(self, source: str | Path | ClusterAccess, *, pool_size: int = 32) -> None:
+        """Connect with ``source``: a kubeconfig path, or an access found by :func:`find_access`."""
         from kubernetes import client, config
+        from kubernetes.config.incluster_config import InClusterConfigLoader
 
+        access = source if isinstance(source, ClusterAccess) else ClusterAccess("kubeconfig", Path(source))
         configuration = client.Configuration()
         try:
-            config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
-        except Exception as error:  # the loader raises many unrelated types
-            raise KubeUnavailable(f"cannot load kubeconfig {kubeconfig}: {error}") from error
+            if access.service_account is not None:
+                account = access.service_account
+                environ = {HOST_ENV: access.host, PORT_ENV: access.port}
+                # the loader re-reads the token file every minute: a rotated token keeps working
+                loader = InClusterConfigLoader(
+                    str(account / "token"), str(account / "ca.crt"), environ=environ
+                )
+                loader.load_and_set(configuration)
+            else:
+                config.load_kube_config(
+                    config_file=str(access.kubeconfig), client_configuration=configuration
+                )
+        except Exception as error:  # the loaders raise many unrelated types
+            raise KubeUnavailable(
+                f"Cannot use the {access.describe()}: {error}", detail=repr(error)
+            ) from error
         configuration.connection_pool_maxsize = pool_size
+        self.access = access
         self.api_client: Any = client.ApiClient(configuration)
         self.core: Any = client.CoreV1Api(self.api_client)
         self.batch: Any = client.BatchV1Api(self.api_client)
         self.storage: Any = client.StorageV1Api(self.api_client)
         self.coordination: Any = client.CoordinationV1Api(self.api_client)
+        self.rbac: Any = client.RbacAuthorizationV1Api(self.api_client)
+        self.custom: Any = client.CustomObjectsApi(self.api_client)
+        self.extensions: Any = client.ApiextensionsV1Api(self.api_client)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 32) -> Kube:
+        """Connect the way :func:`~kfjupyter.k8s.access.find_access` finds; ``KubeUnavailable`` if nowhere."""
+        access = find_access(os.environ if env is None else env)
+        if access is None:
+            raise KubeUnavailable(
+                f"No Kubernetes cluster is configured here: looked for {where_looked(env)}.",
+                reason="no_cluster",
+            )
+        return cls(access, pool_size=pool_size)
+
+    def get_json(self, path: str, *, timeout_s: float | None = None) -> dict[str, Any]:
+        """GET an API path (e.g. ``/apis/trainer.kubeflow.org/v1alpha1``) and return its JSON body."""
+        response = self.api_client.call_api(
+            path,
+            "GET",
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+            _request_timeout=timeout_s,
+        )
+        try:
+            body: dict[str, Any] = json.loads(response.data)
+        finally:
+            response.release_conn()
+        return body
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -58,6 +113,42 @@ def is_status(error: BaseException, *codes: int) -> bool:
     from kubernetes.client.exceptions import ApiException
 
     return isinstance(error, ApiException) and error.status in codes
+
+
+class Ignored:
+    """What an ``ignore_*`` block let pass: falsy when the block ran through."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+
+@contextlib.contextmanager
+def ignore_status(*codes: int) -> Iterator[Ignored]:
+    """Let an API error with one of the HTTP status ``codes`` end the block quietly; re-raise others.
+
+    ``with ignore_status(404, 409) as ignored: ...``; afterwards ``ignored`` is truthy (and
+    ``ignored.error`` set) when an error was let pass.
+    """
+    outcome = Ignored()
+    try:
+        yield outcome
+    except Exception as error:
+        if not is_status(error, *codes):
+            raise
+        outcome.error = error
+
+
+def ignore_not_found() -> contextlib.AbstractContextManager[Ignored]:
+    """``ignore_status(404)``: the object is already gone (or never was)."""
+    return ignore_status(404)
+
+
+def ignore_conflict() -> contextlib.AbstractContextManager[Ignored]:
+    """``ignore_status(409)``: the object already exists (or changed meanwhile)."""
+    return ignore_status(409)
 
 
 def list_json(call: Any, **kwargs: Any) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from kfp.dsl import base_component, structures
 
 from kfjupyter.compiler.ir import ParamType, Pipeline, Step
 from kfjupyter.compiler.local_modules import module_hashes
+from kfjupyter.compiler.shipping import ShippedFile
 from kfjupyter.kfp.names import component_name
+from kfjupyter.kfp.packing import pack
 from kfjupyter.kfp.payload import JOB_INPUT, METRICS_OUTPUT, KfpStep, param_input, value_input, value_output
 from kfjupyter.runner.job import Source
 from kfjupyter.runner.planning import setup_blocks
@@ -42,8 +44,17 @@ class StepComponent(base_component.BaseComponent):  # type: ignore[misc]
         raise NotImplementedError
 
 
-def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None) -> KfpStep:
-    """The payload a step's container runs; ``source_dir``: the notebook's folder, to find its modules."""
+def step_payload(
+    pipeline: Pipeline,
+    step: Step,
+    source_dir: Path | None = None,
+    files: list[ShippedFile] | None = None,
+) -> KfpStep:
+    """The payload a step's container runs.
+
+    ``source_dir``: the notebook's folder, to find its modules; ``files``: what the step carries
+    (see :mod:`kfjupyter.compiler.shipping`).
+    """
     types = {p.name: p.type for p in pipeline.parameters}
     setup = setup_blocks(pipeline, step)
     modules = {}
@@ -61,17 +72,22 @@ def step_payload(pipeline: Pipeline, step: Step, source_dir: Path | None = None)
         metrics=list(step.metrics),
         relink={k: list(v) for k, v in step.relink.items()},
         modules=modules,
+        files=pack(files or []),
         packages_to_install=list(step.settings.packages),
     )
 
 
 def build_component(
-    pipeline: Pipeline, step: Step, image: str, source_dir: Path | None = None
+    pipeline: Pipeline,
+    step: Step,
+    image: str,
+    source_dir: Path | None = None,
+    files: list[ShippedFile] | None = None,
 ) -> StepComponent:
-    """The container component for ``step``, running in ``image``."""
-    payload = step_payload(pipeline, step, source_dir)
+    """The container component for ``step``, running in ``image``, carrying ``files``."""
+    payload = step_payload(pipeline, step, source_dir, files)
     # Without local modules the payload is written as before, so unchanged pipelines keep their specs.
-    empty = {name for name in ("modules", "relink") if not getattr(payload, name)}
+    empty = {name for name in ("modules", "relink", "files") if not getattr(payload, name)}
     text = payload.model_dump_json(exclude=empty or None)
     inputs: dict[str, structures.InputSpec] = {
         JOB_INPUT: structures.InputSpec(

@@ -3,7 +3,9 @@
 It reads the KFP executor input (``{{$}}``), turns it into the local runner's
 :class:`~kfjupyter.runner.job.StepJob`, runs it with the same IPython step runtime
 (:func:`kfjupyter.runner.child.run_job`), copies saved values into the output artifacts with a
-small manifest, and reports logged metrics as the step's KFP ``Metrics`` artifact.
+small manifest, and reports logged metrics as the step's KFP ``Metrics`` artifact. The files the
+step carries (its notebook's modules and data files) are written into a fresh working folder first,
+which becomes the current directory and the head of ``sys.path``.
 
 It does not import ``kfp``: ``import kfp`` costs about half a second (it loads the API client and
 the kubernetes package), paid by every step. :func:`artifact_path` repeats the SDK's URI-to-path
@@ -24,6 +26,7 @@ from typing import Any
 
 from kfjupyter.compiler.ir import JsonValue, ParamType
 from kfjupyter.context import read_metrics
+from kfjupyter.errors import KfJupyterError
 from kfjupyter.kfp.payload import (
     JOB_INPUT,
     MANIFEST,
@@ -35,6 +38,8 @@ from kfjupyter.kfp.payload import (
     value_output,
 )
 from kfjupyter.runner.job import StepJob, StepResult, TrackedRead, ValueRef
+
+FILES_FOLDER = "files"
 
 #: Remote URI prefixes and where KFP mounts them in a task's container (kfp.dsl.types.artifact_types).
 _MOUNTS = (("gs://", "/gcs/"), ("minio://", "/minio/"), ("s3://", "/s3/"))
@@ -158,31 +163,55 @@ def install_packages(packages: Sequence[str]) -> int:
     return subprocess.run(command, check=False).returncode
 
 
+def place_files(step: KfpStep, job: StepJob, work: Path) -> None:
+    """Write the step's files into ``work/files`` and run the step there (cwd and ``sys.path``)."""
+    from kfjupyter.kfp.packing import unpack
+
+    if not step.files:
+        return
+    folder = work / FILES_FOLDER
+    folder.mkdir()
+    unpack(step.files, folder)
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    job.workdir = str(folder)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one step from its executor input; the exit status is 0 only when the step succeeded."""
-    from kfjupyter.runner.child import make_shell, run_job
-
     parser = argparse.ArgumentParser(prog="python -m kfjupyter.kfp.entry")
     parser.add_argument("--executor-input", required=True, help="the KFP executor input JSON ({{$}})")
     args = parser.parse_args(argv)
     executor_input = json.loads(args.executor_input)
+    home = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="kfjupyter-step-") as tmp:
-        work = Path(tmp)
-        step, job = build_job(executor_input, work)
-        if step.packages_to_install and install_packages(step.packages_to_install) != 0:
-            sys.stderr.write(
-                f"step {step.step!r}: pip could not install {' '.join(step.packages_to_install)}\n"
-            )
-            return 1
-        os.environ["KFJUPYTER_STEP_DIR"] = job.step_dir
-        os.environ["KFJUPYTER_STEP"] = job.step
-        result = run_job(job, make_shell())
-        for warning in module_mismatches(step.modules, result.reads):
-            sys.stderr.write(f"step {step.step!r}: warning: {warning}\n")
-        if not result.ok:
-            sys.stderr.write(f"step {step.step!r} failed: {result.error}\n")
-            return 1
-        publish(executor_input, result, work)
+        try:
+            return _run(executor_input, Path(tmp))
+        finally:
+            os.chdir(home)  # out of the step's working folder before it is removed
+
+
+def _run(executor_input: dict[str, Any], work: Path) -> int:
+    from kfjupyter.runner.child import make_shell, run_job
+
+    step, job = build_job(executor_input, work)
+    try:
+        place_files(step, job, work)
+    except KfJupyterError as error:
+        sys.stderr.write(f"step {step.step!r}: {error.message}\n")
+        return 1
+    if step.packages_to_install and install_packages(step.packages_to_install) != 0:
+        sys.stderr.write(f"step {step.step!r}: pip could not install {' '.join(step.packages_to_install)}\n")
+        return 1
+    os.environ["KFJUPYTER_STEP_DIR"] = job.step_dir
+    os.environ["KFJUPYTER_STEP"] = job.step
+    result = run_job(job, make_shell())
+    for warning in module_mismatches(step.modules, result.reads):
+        sys.stderr.write(f"step {step.step!r}: warning: {warning}\n")
+    if not result.ok:
+        sys.stderr.write(f"step {step.step!r} failed: {result.error}\n")
+        return 1
+    publish(executor_input, result, work)
     return 0
 
 

@@ -1,7 +1,8 @@
 """What a compiled step carries: the :class:`KfpStep` payload and the artifact naming rules.
 
 The payload is a JSON string handed to the container as an ordinary input parameter (never spliced
-into code or YAML). It holds the step's code and how its KFP inputs and outputs map to variables.
+into code or YAML). It holds the step's code, how its KFP inputs and outputs map to variables, and
+the files that travel with it (:mod:`kfjupyter.kfp.packing`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def value_output(variable: str) -> str:
     return f"out_{variable}"
 
 
+class PackedFile(BaseModel):
+    """A file the step carries: its path in the step's working folder and its compressed content."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(description="POSIX path relative to the step's working folder (no '..', not absolute).")
+    sha256: str = Field(description="SHA-256 of the file's content, checked when it is written.")
+    data: str = Field(description="The content, zlib-compressed then base64-encoded.")
+
+
 class KfpStep(BaseModel):
     """The step as its container sees it."""
 
@@ -50,6 +61,11 @@ class KfpStep(BaseModel):
         default_factory=dict,
         description="The notebook's own modules the step imports -> SHA-256 of their files when compiled: "
         "part of the step's spec, so KFP's cache does not reuse a result after one of them changed.",
+    )
+    files: list[PackedFile] = Field(
+        default_factory=list,
+        description="The notebook's own modules and the files the step names, written into the step's "
+        "working folder (also put on sys.path) before its code runs.",
     )
     metrics: list[str] = Field(default_factory=list, description="Names a metrics step records.")
     relink: dict[str, list[str]] = Field(

@@ -19,6 +19,7 @@ from kfp import dsl
 from kfp.dsl.types import type_utils
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
+from kfjupyter.compiler.shipping import check_limit, pipeline_files, ship_limit
 from kfjupyter.errors import InvalidInput
 from kfjupyter.kfp.components import build_component
 from kfjupyter.kfp.names import check_task_names
@@ -66,16 +67,21 @@ def build_pipeline(
     values: Mapping[str, JsonValue] | None = None,
     image: str | None = None,
     source_dir: Path | None = None,
+    limit: int | None = None,
 ) -> Any:
     """The ``kfp.dsl`` graph component for ``pipeline`` (parameter defaults from ``values``).
 
-    ``source_dir`` is the notebook's folder: the content of the modules steps import from there joins
-    each step's spec (and so its KFP cache key).
+    ``source_dir`` is the notebook's folder: the modules steps import from there and the files they
+    name travel in each step's payload (so they also join its KFP cache key), at most ``limit``
+    bytes in all (default: :func:`~kfjupyter.compiler.shipping.ship_limit`).
     """
     values = dict(values or {})
     check_task_names(s.name for s in pipeline.steps)
+    shipped = pipeline_files(pipeline, source_dir) if source_dir is not None else {}
+    check_limit(shipped, ship_limit(limit))
     components = {
-        s.name: build_component(pipeline, s, resolve_image(s, image), source_dir) for s in pipeline.steps
+        s.name: build_component(pipeline, s, resolve_image(s, image), source_dir, shipped.get(s.name))
+        for s in pipeline.steps
     }
     names = [p.name for p in pipeline.parameters]
 
@@ -112,15 +118,18 @@ def compile_to_yaml(
     values: Mapping[str, JsonValue] | None = None,
     image: str | None = None,
     source_dir: Path | None = None,
+    limit: int | None = None,
 ) -> str:
     """Compile ``pipeline`` to KFP v2 IR YAML text (identical bytes for identical input).
+
+    ``source_dir`` and ``limit``: what travels with the steps (see :func:`build_pipeline`).
 
     The specs come from the kfp compiler (``GraphComponent.pipeline_spec`` / ``platform_spec``) and
     are dumped exactly as ``kfp.compiler.Compiler`` dumps them, minus its ``# Inputs:`` comment
     header: kfp 2.17 writes parameter defaults into that header unescaped, so a default containing
     a newline produces YAML that ``kfp.components.load_component_from_file`` cannot read back.
     """
-    graph = build_pipeline(pipeline, values=values, image=image, source_dir=source_dir)
+    graph = build_pipeline(pipeline, values=values, image=image, source_dir=source_dir, limit=limit)
     with type_utils.TypeCheckManager(enable=True):
         documents = [json_format.MessageToDict(graph.pipeline_spec)]
         if len(graph.platform_spec.platforms) > 0:

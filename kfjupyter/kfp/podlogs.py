@@ -6,9 +6,8 @@ per pod lives in ``<run dir>/kfp-logs.json`` (bytes kept, whether the pod is fin
 sync reads a pod's log once more at most after its task ends, a retried task's new pod is appended
 after the old one, and a log that shrank (rotated) or a pod that is gone never loses what is kept.
 
-:class:`KubernetesPodLogs` is the real source (``CoreV1Api.read_namespaced_pod_log``, container
-``main``, with timestamps so lines start with their time like local step logs); tests pass their
-own source.
+The real source is :class:`kfjupyter.k8s.logs.PodLogs` (container ``main``, with timestamps so
+lines start with their time like local step logs); tests pass their own source.
 """
 
 from __future__ import annotations
@@ -16,19 +15,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kfjupyter.k8s.logs import PodGone
 from kfjupyter.store import RunStore
 
 log = logging.getLogger(__name__)
 STATE_FILE = "kfp-logs.json"
 MAIN_CONTAINER = "main"
-
-
-class PodGone(Exception):
-    """The pod (or its log) no longer exists; what is stored is all there will be."""
 
 
 class PodLogSource(Protocol):
@@ -105,56 +101,3 @@ def persist_pod_logs(
         entry.done = task.finished
     _save_state(state_path, state)
     return appended
-
-
-class KubernetesPodLogs:
-    """:class:`PodLogSource` over the Kubernetes API (in-cluster config, else the kubeconfig)."""
-
-    def __init__(
-        self, core_v1: Any | None = None, container: str = MAIN_CONTAINER, timeout_s: float | None = None
-    ) -> None:
-        """Use ``core_v1`` (a ``kubernetes.client.CoreV1Api``) or build one on first use.
-
-        ``timeout_s`` bounds each request (default: the client's, unbounded).
-        """
-        self._core_v1 = core_v1
-        self._container = container
-        self._timeout = timeout_s
-        self._no_config: Exception | None = None
-
-    def _api(self) -> Any:
-        if self._no_config is not None:
-            raise self._no_config
-        if self._core_v1 is None:
-            from kubernetes import client, config
-
-            try:
-                try:
-                    config.load_incluster_config()
-                except config.ConfigException:
-                    config.load_kube_config()
-            except Exception as exc:  # no cluster configured here: stop trying for this source
-                self._no_config = exc
-                raise
-            self._core_v1 = client.CoreV1Api()
-        return self._core_v1
-
-    def read(self, namespace: str, pod: str) -> bytes:
-        """The pod's main-container log with RFC 3339 timestamps; :class:`PodGone` on 404."""
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            response = self._api().read_namespaced_pod_log(
-                pod,
-                namespace,
-                container=self._container,
-                timestamps=True,
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                raise PodGone(pod) from exc
-            raise
-        data: bytes = response.data
-        return data

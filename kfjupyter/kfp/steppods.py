@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kfjupyter.k8s.client import Kube
+from kfjupyter.k8s.logs import PodLogs
 from kfjupyter.kfp.names import component_name
-from kfjupyter.kfp.podlogs import MAIN_CONTAINER, KubernetesPodLogs, PodTask
+from kfjupyter.kfp.podlogs import MAIN_CONTAINER, PodTask
 
 RUN_ID_LABEL = "pipeline/runid"
 NODE_NAME_ANNOTATION = "workflows.argoproj.io/node-name"
@@ -135,33 +137,35 @@ def failure_message(pod: StepPod | None, tail: str) -> str:
     return f"{head}: {detail}" if detail else head
 
 
-def _step_pod(item: object) -> StepPod:
-    """A :class:`StepPod` from a ``kubernetes.client.V1Pod``."""
-    meta, status = getattr(item, "metadata", None), getattr(item, "status", None)
-    annotations = getattr(meta, "annotations", None) or {}
-    main = next(
-        (c for c in getattr(status, "container_statuses", None) or [] if c.name == MAIN_CONTAINER), None
+def _step_pod(item: Mapping[str, Any]) -> StepPod:
+    """A :class:`StepPod` from a pod's JSON."""
+    meta, status = item.get("metadata") or {}, item.get("status") or {}
+    annotations = meta.get("annotations") or {}
+    main: Mapping[str, Any] = next(
+        (c for c in status.get("containerStatuses") or [] if c.get("name") == MAIN_CONTAINER), {}
     )
-    state = getattr(main, "state", None)
-    terminated = getattr(state, "terminated", None)
-    started = terminated is not None or getattr(state, "running", None) is not None
+    state = main.get("state") or {}
+    terminated = state.get("terminated")
+    started = terminated is not None or state.get("running") is not None
+    terminated = terminated or {}
     return StepPod(
-        name=str(getattr(meta, "name", "")),
+        name=str(meta.get("name", "")),
         node_name=str(annotations.get(NODE_NAME_ANNOTATION, "")),
-        phase=str(getattr(status, "phase", "") or ""),
+        phase=str(status.get("phase") or ""),
         started=started,
-        exit_code=None if terminated is None else terminated.exit_code,
-        reason=(getattr(terminated, "reason", None) or "") if terminated is not None else "",
-        message=(getattr(terminated, "message", None) or "") if terminated is not None else "",
+        exit_code=terminated.get("exitCode"),
+        reason=terminated.get("reason") or "",
+        message=terminated.get("message") or "",
     )
 
 
-class KubernetesRunPods(KubernetesPodLogs):
+class KubernetesRunPods(PodLogs):
     """Pod logs and the pods of a run, through the Kubernetes API (in-cluster, else the kubeconfig)."""
+
+    def __init__(self, kube: Kube | None = None, timeout_s: float | None = None) -> None:
+        """Use ``kube``, or connect from the environment on first use."""
+        super().__init__(kube, MAIN_CONTAINER, timeout_s)
 
     def list_run_pods(self, namespace: str, run_id: str) -> list[StepPod]:
         """The pods labelled ``pipeline/runid=<run_id>`` in ``namespace``."""
-        listed = self._api().list_namespaced_pod(
-            namespace, label_selector=f"{RUN_ID_LABEL}={run_id}", _request_timeout=self._timeout
-        )
-        return [_step_pod(item) for item in listed.items]
+        return [_step_pod(item) for item in self.list_pods(namespace, f"{RUN_ID_LABEL}={run_id}")]

@@ -18,9 +18,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from kfjupyter.errors import InvalidInput, KfJupyterError, NotFound
+from kfjupyter.k8s.access import find_access
 from kfjupyter.store import RunStore, default_home, open_store
 from kfjupyter.training.backends.base import TrainingBackend
-from kfjupyter.training.backends.kubernetes import kubeconfigs, kubernetes_backend
+from kfjupyter.training.backends.kubernetes import kubernetes_backend
 from kfjupyter.training.backends.local import LocalBackend
 from kfjupyter.training.handle import TrainingJob
 from kfjupyter.training.spec import (
@@ -47,18 +48,18 @@ _clusters: dict[tuple[str, str, Path], TrainingBackend | KfJupyterError] = {}
 
 
 def _cluster_backend(store: RunStore, retry: bool) -> TrainingBackend | KfJupyterError:
-    """The Kubernetes backend, or the error saying why there is none (no kubeconfig, no CRDs...).
+    """The Kubernetes backend, or the error saying why there is none (no cluster access, no CRDs...).
 
-    The answer is kept per kubeconfig, namespace and store for the life of the process, so ``auto``
+    The answer is kept per cluster access, namespace and store for the life of the process, so ``auto``
     asks the cluster once (CRDs installed later are seen after a kernel restart); ``retry`` asks
     again after a failure (an explicit ``backend="kubernetes"``).
     """
-    configs = kubeconfigs(os.environ)
-    key = (configs[0] if configs else "", os.environ.get("KFJUPYTER_NAMESPACE", ""), store.home)
+    access = find_access(os.environ)
+    key = (access.key if access else "", os.environ.get("KFJUPYTER_NAMESPACE", ""), store.home)
     if key not in _clusters or (retry and isinstance(_clusters[key], KfJupyterError)):
         try:
             _clusters[key] = kubernetes_backend(os.environ, store)
-        except KfJupyterError as error:  # no kubeconfig, no CRDs, or the API server is unreachable
+        except KfJupyterError as error:  # no cluster access, no CRDs, or the API server is unreachable
             _clusters[key] = error
     return _clusters[key]
 
@@ -67,10 +68,11 @@ def select_backend(name: BackendName, store: RunStore | None = None) -> Training
     """Return the backend for ``name``.
 
     ``kubernetes`` raises ``BackendNotAvailable`` saying what is missing; ``auto`` is Kubernetes
-    when a kubeconfig is configured and the cluster serves TrainJob or PyTorchJob, else local.
+    when cluster access is configured (in-cluster service account, ``$KUBECONFIG`` or
+    ``~/.kube/config``) and the cluster serves TrainJob or PyTorchJob, else local.
     """
     chosen = _store(store)
-    if name == "local" or (name == "auto" and not kubeconfigs(os.environ)):
+    if name == "local" or (name == "auto" and find_access(os.environ) is None):
         return LocalBackend(chosen)
     cluster = _cluster_backend(chosen, retry=name == "kubernetes")
     if isinstance(cluster, TrainingBackend):
@@ -153,8 +155,9 @@ def train(
     the path of a Python script run as ``python script *args``. Workers get torchrun's variables
     (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...), so ``torch.distributed`` works unchanged.
     ``procs_per_node`` defaults to the visible GPUs, else 1. ``backend="auto"`` runs locally
-    unless a kubeconfig is configured and the cluster serves TrainJob/PyTorchJob (then ``image`` is
-    required); ``"kubernetes"`` insists on the cluster and says what is missing.
+    unless cluster access is found (in-cluster service account, ``KUBECONFIG``, ``~/.kube/config``)
+    and the cluster serves TrainJob/PyTorchJob (then ``image`` is required); ``"kubernetes"``
+    insists on the cluster and says what is missing.
     Raises ``InvalidInput`` for a bad spec before anything starts.
     """
     entrypoint, payload, label = _entrypoint(fn_or_script, args, kwargs)

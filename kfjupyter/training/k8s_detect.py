@@ -1,4 +1,4 @@
-"""Finding a cluster and what it serves for training: kubeconfig, namespace, TrainJob or PyTorchJob.
+"""Finding what a cluster serves for training (TrainJob or PyTorchJob) and where jobs go.
 
 :func:`cluster_access` tells whether this process could reach a cluster; :func:`detect_api` looks
 for the TrainJob CRD (and reads the Trainer version with
@@ -10,39 +10,27 @@ where jobs go.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kfjupyter.k8s.client import Kube, KubeUnavailable, is_status, list_json
+from kfjupyter.k8s.access import find_access
+from kfjupyter.k8s.client import Kube, KubeUnavailable, ignore_not_found, ignore_status, is_status, list_json
 from kfjupyter.training.job import BackendNotAvailable
 from kfjupyter.training.k8s_builders import TrainerVersion
 from kfjupyter.training.k8s_status import CrKind, trainer_version
 
-SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 TRAINJOB_CRD = "trainjobs.trainer.kubeflow.org"
 PYTORCHJOB_CRD = "pytorchjobs.kubeflow.org"
 DETECT_TIMEOUT_S = 5.0
 
 
-def cluster_access(env: Mapping[str, str] | None = None, token: Path = SERVICE_ACCOUNT) -> str | None:
+def cluster_access(env: Mapping[str, str] | None = None) -> str | None:
     """Describe how a cluster could be reached from here, or return ``None`` if it cannot."""
-    env = os.environ if env is None else env
-    if env.get("KUBERNETES_SERVICE_HOST") and token.exists():
-        return "in-cluster service account"
-    found = kubeconfigs(env)
-    return f"kubeconfig {', '.join(found)}" if found else None
-
-
-def kubeconfigs(env: Mapping[str, str]) -> list[str]:
-    """The kubeconfig files that exist (``KUBECONFIG``, else ``~/.kube/config``)."""
-    configs = [Path(p) for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    configs = configs or [Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"]
-    return [str(p) for p in configs if p.is_file()]
+    access = find_access(env)
+    return access.describe() if access is not None else None
 
 
 class TrainingApi(BaseModel):
@@ -59,16 +47,14 @@ class TrainingApi(BaseModel):
 FORBIDDEN: dict[str, Any] = {}
 
 
-def _crd(api_client: Any, name: str) -> dict[str, Any] | None:
+def _crd(kube: Kube, name: str) -> dict[str, Any] | None:
     """The CRD called ``name``; ``None`` if absent, :data:`FORBIDDEN` if we may not read CRDs."""
-    from kubernetes import client
-
+    read = kube.extensions.read_custom_resource_definition
     try:
-        api = client.ApiextensionsV1Api(api_client)
-        return list_json(api.read_custom_resource_definition, name=name, _request_timeout=DETECT_TIMEOUT_S)
+        with ignore_not_found():
+            return list_json(read, name=name, _request_timeout=DETECT_TIMEOUT_S)
+        return None
     except Exception as error:
-        if is_status(error, 404):
-            return None
         if is_status(error, 403):
             return FORBIDDEN
         raise KubeUnavailable(
@@ -76,33 +62,22 @@ def _crd(api_client: Any, name: str) -> dict[str, Any] | None:
         ) from error
 
 
-def _served(api_client: Any, group_version: str, plural: str) -> bool:
+def _served(kube: Kube, group_version: str, plural: str) -> bool:
     """Whether API discovery (readable by every authenticated user) lists ``plural``."""
     try:
-        response = api_client.call_api(
-            f"/apis/{group_version}",
-            "GET",
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _return_http_data_only=True,
-            _request_timeout=DETECT_TIMEOUT_S,
-        )
-        try:
-            body: dict[str, Any] = json.loads(response.data)
-        finally:
-            response.release_conn()
+        with ignore_status(404, 403):
+            body = kube.get_json(f"/apis/{group_version}", timeout_s=DETECT_TIMEOUT_S)
+            return any(r.get("name") == plural for r in body.get("resources", []))
+        return False
     except Exception as error:
-        if is_status(error, 404, 403):
-            return False
         raise KubeUnavailable(
             f"Could not ask the cluster whether it serves {group_version}: {error}", detail=repr(error)
         ) from error
-    return any(r.get("name") == plural for r in body.get("resources", []))
 
 
 def _exists(kube: Kube, crd: dict[str, Any] | None, group_version: str, plural: str) -> bool:
     if crd is FORBIDDEN:
-        return _served(kube.api_client, group_version, plural)
+        return _served(kube, group_version, plural)
     return crd is not None
 
 
@@ -116,7 +91,7 @@ def detect_api(kube: Kube) -> TrainingApi:
     Raises ``BackendNotAvailable`` when neither CRD exists and ``KubeUnavailable`` when the API
     server cannot be asked (within a few seconds).
     """
-    crd = _crd(kube.api_client, TRAINJOB_CRD)
+    crd = _crd(kube, TRAINJOB_CRD)
     if _exists(kube, crd, "trainer.kubeflow.org/v1alpha1", "trainjobs"):
         public = None
         with contextlib.suppress(Exception):
@@ -127,7 +102,7 @@ def detect_api(kube: Kube) -> TrainingApi:
         if crd is FORBIDDEN:
             how = f"API discovery (CRDs not readable here); {how}"
         return TrainingApi(kind="TrainJob", version=version, found_by=how)
-    if _exists(kube, _crd(kube.api_client, PYTORCHJOB_CRD), "kubeflow.org/v1", "pytorchjobs"):
+    if _exists(kube, _crd(kube, PYTORCHJOB_CRD), "kubeflow.org/v1", "pytorchjobs"):
         return TrainingApi(kind="PyTorchJob", found_by=f"CRD {PYTORCHJOB_CRD}")
     raise BackendNotAvailable(
         "This cluster has neither Kubeflow Trainer v2 nor the Training Operator: looked for the CRDs "
@@ -137,17 +112,9 @@ def detect_api(kube: Kube) -> TrainingApi:
 
 
 def default_namespace(env: Mapping[str, str] | None = None) -> str:
-    """``KFJUPYTER_NAMESPACE``, else the in-cluster namespace, else the kubeconfig's, else ``default``."""
+    """``KFJUPYTER_NAMESPACE``, else the namespace the cluster access implies, else ``default``."""
     env = os.environ if env is None else env
     if env.get("KFJUPYTER_NAMESPACE"):
         return env["KFJUPYTER_NAMESPACE"]
-    with contextlib.suppress(OSError):
-        return SERVICE_ACCOUNT.with_name("namespace").read_text(encoding="utf-8").strip() or "default"
-    configs = kubeconfigs(env)
-    if configs:
-        with contextlib.suppress(Exception):  # an unreadable kubeconfig: fall back to "default"
-            from kubernetes import config
-
-            _, context = config.list_kube_config_contexts(config_file=configs[0])
-            return str(context.get("context", {}).get("namespace") or "default")
-    return "default"
+    access = find_access(env)
+    return access.namespace() if access is not None else "default"

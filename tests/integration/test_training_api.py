@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from kfjupyter.k8s.access import find_access
 from kfjupyter.server.models import CancelRequested, LogText, RunDetail
 from kfjupyter.server.models_training import (
     TrainingCancelled,
@@ -16,7 +17,6 @@ from kfjupyter.server.models_training import (
     TrainingList,
     TrainingStarted,
 )
-from kfjupyter.training.k8s_detect import kubeconfigs
 from tests.support.jupyter import LabServer
 
 pytestmark = pytest.mark.integration
@@ -212,8 +212,8 @@ def test_a_symlinked_script_out_of_the_root_is_refused(lab_server: LabServer, tm
 
 
 def test_an_unavailable_kubernetes_backend_is_a_409(lab_server: LabServer, tiny_job: TrainingDetail) -> None:
-    if kubeconfigs(os.environ):
-        pytest.skip("a kubeconfig is configured here")
+    if find_access(os.environ) is not None:
+        pytest.skip("cluster access is configured here")
     body = {"script": "train/tiny.py", "backend": "kubernetes", "image": "python:3.12"}
     status, reply = call(lab_server, "/kfjupyter/api/training", method="POST", body=body)
     assert status == 409, reply

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound
-from kfjupyter.k8s.client import Kube, KubeUnavailable, is_status
+from kfjupyter.k8s.access import find_access, where_looked
+from kfjupyter.k8s.client import Kube, KubeUnavailable, ignore_not_found
 from kfjupyter.k8s.informer import Informer, matching
-from kfjupyter.kfp.podlogs import KubernetesPodLogs
+from kfjupyter.k8s.logs import PodLogs
 from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord, StepStatus
 from kfjupyter.training.backends.base import TrainingBackend
 from kfjupyter.training.job import (
@@ -50,13 +51,7 @@ from kfjupyter.training.k8s_builders import (
     pytorchjob,
     trainjob,
 )
-from kfjupyter.training.k8s_detect import (
-    TrainingApi,
-    cluster_access,
-    default_namespace,
-    detect_api,
-    kubeconfigs,
-)
+from kfjupyter.training.k8s_detect import TrainingApi, cluster_access, default_namespace, detect_api
 from kfjupyter.training.k8s_status import CrKind, NodePod, job_state, pod_selector
 from kfjupyter.training.k8s_sync import node_step, sync_events, sync_logs, sync_metrics
 from kfjupyter.training.logs import RankLogs
@@ -125,18 +120,13 @@ class KubernetesBackend(TrainingBackend):
                 else:
                     group, version, plural = _PLURAL[what]  # type: ignore[index]
                     call = functools.partial(
-                        self._objects().list_namespaced_custom_object, group, version, namespace, plural
+                        self.kube.custom.list_namespaced_custom_object, group, version, namespace, plural
                     )
                 found = Informer(call, name=f"{what}-{namespace}")
                 self._caches[(namespace, what)] = found
         if not found.wait_synced(SYNC_WAIT_S):
             raise KubeUnavailable(f"Could not list {what} in namespace {namespace}: {found.error}")
         return found
-
-    def _objects(self) -> Any:
-        from kubernetes import client
-
-        return client.CustomObjectsApi(self.kube.api_client)
 
     # -- submitting ---------------------------------------------------------------------------
 
@@ -178,7 +168,7 @@ class KubernetesBackend(TrainingBackend):
         code = configmap(options)
         group, version, plural = _PLURAL[self.api.kind]
         try:
-            created = self._objects().create_namespaced_custom_object(
+            created = self.kube.custom.create_namespaced_custom_object(
                 group, version, self.namespace, plural, body
             )
         except Exception as error:
@@ -190,7 +180,7 @@ class KubernetesBackend(TrainingBackend):
             self.kube.core.create_namespaced_config_map(self.namespace, code)
         except Exception as error:  # do not leave a job behind that can never start
             with contextlib.suppress(Exception):
-                self._objects().delete_namespaced_custom_object(
+                self.kube.custom.delete_namespaced_custom_object(
                     group, version, self.namespace, plural, spec.name
                 )
             raise _api_error(
@@ -268,15 +258,12 @@ class KubernetesBackend(TrainingBackend):
             return cached
         # not in the cache: just created (the watch has not delivered it yet) or really gone
         group, version, plural = _PLURAL[kind]  # type: ignore[index]
-        try:
-            obj: dict[str, Any] = self._objects().get_namespaced_custom_object(
+        with ignore_not_found():
+            obj: dict[str, Any] = self.kube.custom.get_namespaced_custom_object(
                 group, version, run.labels["namespace"], plural, run.external_id or run.name
             )
-        except Exception as error:
-            if is_status(error, 404):
-                return None
-            raise
-        return obj
+            return obj
+        return None
 
     def sync(self, job_id: str) -> RunRecord:
         """Bring the store up to date with the cluster: status, steps, logs, metrics, events."""
@@ -295,9 +282,7 @@ class KubernetesBackend(TrainingBackend):
         pods = matching(self._informer(namespace, "pods").items(), pod_selector(kind, name))
         state = job_state(kind, obj or {}, pods, nodes)
         container = TRAINER_CONTAINER if kind == "TrainJob" else PYTORCH_CONTAINER
-        sync_logs(
-            self.store, run.id, state.nodes, procs, KubernetesPodLogs(self.kube.core, container), namespace
-        )
+        sync_logs(self.store, run.id, state.nodes, procs, PodLogs(self.kube, container), namespace)
         sync_metrics(self.store, run.id, [node_step(n, procs) for n in range(nodes)])
         involved = {name, *(n.name for n in state.nodes)}
         events = self._informer(namespace, "events").items()
@@ -403,14 +388,11 @@ class KubernetesBackend(TrainingBackend):
         run = self._run(job_id)
         group, version, plural = _PLURAL[run.labels.get("kind", "TrainJob")]  # type: ignore[index]
         self.sync(job_id)  # keep the logs written so far
-        try:
-            self._objects().delete_namespaced_custom_object(
+        with ignore_not_found():  # already gone
+            self.kube.custom.delete_namespaced_custom_object(
                 group, version, run.labels["namespace"], plural, run.external_id or run.name,
                 body={"propagationPolicy": "Background"},
             )  # fmt: skip
-        except Exception as error:
-            if not is_status(error, 404):
-                raise
         with contextlib.suppress(Conflict):
             self.store.update_run(job_id, RunUpdate(status="cancelled", error="Cancelled by the user."))
         return job_from_records(self._run(job_id), self.store.get_steps(job_id))
@@ -419,21 +401,17 @@ class KubernetesBackend(TrainingBackend):
 def kubernetes_backend(
     env: Mapping[str, str] | None = None, store: RunStore | None = None
 ) -> KubernetesBackend:
-    """Connect with the configured kubeconfig and detect the training API; raise if unusable."""
+    """Connect as the environment allows (in-cluster, ``KUBECONFIG``, ``~/.kube``); raise if unusable."""
     env = os.environ if env is None else env
-    configs = kubeconfigs(env)
-    if not configs:
-        access = cluster_access(env)
-        found = (
-            f"Only {access} was found, and it needs a kubeconfig" if access else "No cluster access was found"
-        )
+    access = find_access(env)
+    if access is None:
         raise BackendNotAvailable(
-            f"The Kubernetes training backend is not available: {found} (KUBECONFIG or ~/.kube/config). "
-            "Use backend='local' to run the job on this machine."
+            f"The Kubernetes training backend is not available: no cluster access was found (looked for "
+            f"{where_looked(env)}). Use backend='local' to run the job on this machine."
         )
     if store is None:
         raise InvalidInput("The Kubernetes training backend needs a run store.")
-    kube = Kube(configs[0])
+    kube = Kube(access)
     try:
         return KubernetesBackend(store, kube, default_namespace(env))
     except BaseException:
@@ -446,6 +424,5 @@ __all__ = [
     "TrainingApi",
     "cluster_access",
     "detect_api",
-    "kubeconfigs",
     "kubernetes_backend",
 ]

@@ -16,8 +16,9 @@ import pytest
 from kfjupyter.cli.main import main
 from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube
+from kfjupyter.k8s.logs import PodLogs
 from kfjupyter.kfp.connection import KfpConnection
-from kfjupyter.kfp.podlogs import KubernetesPodLogs, PodTask, persist_pod_logs
+from kfjupyter.kfp.podlogs import PodTask, persist_pod_logs
 from kfjupyter.kfp.steppods import KubernetesRunPods
 from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
@@ -32,7 +33,7 @@ def test_pod_logs_outlive_the_pod(kube: Kube, namespace: str, tmp_path: Path) ->
     script = "for i in range(3): print('task line', i, flush=True)"
     kube.core.create_namespaced_pod(namespace, pod("task-pod", [sys.executable, "-c", script]))
     wait_for(lambda: phase(kube, namespace, "task-pod") == "Succeeded", 60, "the task pod to finish")
-    source = KubernetesPodLogs(kube.core)
+    source = PodLogs(kube)
     with open_store(tmp_path / "home") as store:
         run = store.create_run(RunRecord(kind="pipeline", name="p", backend="kfp", external_id="kfp-1"))
         store.upsert_step(StepRecord(run_id=run.id, name="task"))
@@ -94,7 +95,7 @@ def test_a_kfp_run_tracked_end_to_end_from_its_step_pods(
         labelled = kube.core.list_namespaced_pod(namespace, label_selector=f"pipeline/runid={kfp_id}").items
         assert len(labelled) == 8  # root driver, three step drivers, four executor attempts
 
-        report_ = sync_kfp_runs(store, [done.record.id], pod_logs=KubernetesRunPods(kube.core))
+        report_ = sync_kfp_runs(store, [done.record.id], pod_logs=KubernetesRunPods(kube))
         assert report_.errors == [] and report_.synced[0].status == "failed"
         steps = {s.name: s for s in store.get_steps(done.record.id)}
         texts = {name: strip(store.read_log(done.record.id, name).text) for name in steps}

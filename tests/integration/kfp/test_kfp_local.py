@@ -10,6 +10,8 @@ between tasks and reads back the executor output (including the Metrics artifact
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,38 @@ def test_a_failing_cell_fails_its_kfp_task(tmp_path: Path, kfp_local: Path) -> N
     package.write_text(compile_to_yaml(pipeline, image="python:3.11-kfjupyter"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="step-bad"):
         components.load_component_from_file(str(package))()
+
+
+def test_the_notebooks_module_and_data_file_travel_with_the_steps(tmp_path: Path, kfp_local: Path) -> None:
+    """The steps run where neither the module nor the file exists: only the shipped copies can serve."""
+    project = tmp_path / "project"
+    (project / "mylib").mkdir(parents=True)
+    (project / "mylib" / "__init__.py").write_text("")
+    (project / "mylib" / "maths.py").write_text("def triple(x):\n    return 3 * x\n")
+    (project / "data").mkdir()
+    (project / "data" / "rows.csv").write_text("7\n8\n")
+    nb = write_notebook(
+        project / "shipped.ipynb",
+        [
+            cell("import os\nfrom mylib.maths import triple", "imports"),
+            cell("rows = [int(v) for v in open('data/rows.csv').read().split()]", "step:read"),
+            cell(
+                "import mylib.maths\ntripled = [triple(r) for r in rows]\nwhere = mylib.maths.__file__",
+                "step:use",
+            ),
+            cell("print(tripled, where)", "step:report"),
+        ],
+    )
+    assert Path.cwd() != project and str(project) not in sys.path
+    pipeline, _ = compile_notebook(nb, target="cluster")
+    package = tmp_path / "pipeline.yaml"
+    package.write_text(
+        compile_to_yaml(pipeline, image="python:3.11-kfjupyter", source_dir=project), encoding="utf-8"
+    )
+    shutil.rmtree(project)  # what the steps need now exists only inside the compiled YAML
+    components.load_component_from_file(str(package))()
+    values, _ = kfp_results(kfp_local)
+    assert values[("read", "rows")] == [7, 8]
+    assert values[("use", "tripled")] == [21, 24]
+    assert values[("use", "where")].endswith("/files/mylib/maths.py")
+    assert not values[("use", "where")].startswith(str(tmp_path))

@@ -1,6 +1,7 @@
 """Golden tests: each tests/golden/kfp/<case>/notebook.ipynb compiles to its expected.yaml.
 
-The image is fixed to ``registry.example/kfjupyter:golden``. After a deliberate change, regenerate
+The notebook's folder is the source of the files steps ship (``shipped-files`` has a module and a
+data file next to its notebook). The image is fixed to ``registry.example/kfjupyter:golden``. After a deliberate change, regenerate
 with ``KFJUPYTER_UPDATE_GOLDEN=1 pytest tests/unit/kfp/test_golden_kfp.py`` and review the diff.
 """
 
@@ -18,12 +19,13 @@ IMAGE = "registry.example/kfjupyter:golden"
 
 
 def render(case: str) -> str:
-    pipeline, _ = compile_notebook(golden.notebook(SUITE, case), target="cluster")
-    return compile_to_yaml(pipeline, image=IMAGE)
+    notebook = golden.notebook(SUITE, case)
+    pipeline, _ = compile_notebook(notebook, target="cluster")
+    return compile_to_yaml(pipeline, image=IMAGE, source_dir=notebook.parent)
 
 
 def test_cases_are_discovered() -> None:
-    assert len(CASES) >= 3
+    assert len(CASES) >= 4
 
 
 @pytest.mark.parametrize("case", CASES)

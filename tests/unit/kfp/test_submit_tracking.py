@@ -15,8 +15,9 @@ import pytest
 from kfp import dsl
 
 from kfjupyter.errors import InvalidInput, Unavailable
+from kfjupyter.k8s.logs import PodGone
 from kfjupyter.kfp.entry import artifact_path
-from kfjupyter.kfp.podlogs import PodGone, PodTask, persist_pod_logs
+from kfjupyter.kfp.podlogs import PodTask, persist_pod_logs
 from kfjupyter.kfp.steppods import StepPod, executor_node, failure_message, log_tail
 from kfjupyter.kfp.terminate import mark_cancel_requested
 from kfjupyter.kfp.tracking import CANCEL_LABEL, RUN_STATES, STEP_STATES, map_tasks, sync_run, watch_run

@@ -23,7 +23,7 @@ def test_auto_is_local_without_a_kubeconfig(tmp_path: Path, monkeypatch: pytest.
     try:
         assert isinstance(facade.select_backend("auto", store), LocalBackend)
         assert isinstance(facade.select_backend("local", store), LocalBackend)
-        with pytest.raises(BackendNotAvailable, match="No cluster access was found") as caught:
+        with pytest.raises(BackendNotAvailable, match="no cluster access was found") as caught:
             facade.select_backend("kubernetes", store)
         assert "backend='local'" in str(caught.value)
     finally:

@@ -1,0 +1,3 @@
+def scale(values, factor):
+    """Multiply each value."""
+    return [v * factor for v in values]
