@@ -8,6 +8,7 @@ ever part of a command line, a Python source or a YAML template.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ PARAM_TYPES: dict[ParamType, str] = {
 }
 
 
+@dataclass(frozen=True)
+class PinnedPackages:
+    """A step's imports pinned (``name==version``): to install before it runs, or to check."""
+
+    install: tuple[str, ...] = ()
+    check: tuple[str, ...] = ()
+
+
 class StepComponent(base_component.BaseComponent):  # type: ignore[misc]
     """A container component whose spec was built in code (executes only on a KFP backend)."""
 
@@ -49,11 +58,12 @@ def step_payload(
     step: Step,
     source_dir: Path | None = None,
     files: list[ShippedFile] | None = None,
+    pins: PinnedPackages | None = None,
 ) -> KfpStep:
     """The payload a step's container runs.
 
     ``source_dir``: the notebook's folder, to find its modules; ``files``: what the step carries
-    (see :mod:`kfjupyter.compiler.shipping`).
+    (see :mod:`kfjupyter.compiler.shipping`); ``pins``: its imports pinned, to install or to check.
     """
     types = {p.name: p.type for p in pipeline.parameters}
     setup = setup_blocks(pipeline, step)
@@ -73,7 +83,8 @@ def step_payload(
         relink={k: list(v) for k, v in step.relink.items()},
         modules=modules,
         files=pack(files or []),
-        packages_to_install=list(step.settings.packages),
+        packages_to_install=[*step.settings.packages, *(pins.install if pins else [])],
+        expected_packages=list(pins.check) if pins else [],
     )
 
 
@@ -83,11 +94,14 @@ def build_component(
     image: str,
     source_dir: Path | None = None,
     files: list[ShippedFile] | None = None,
+    pins: PinnedPackages | None = None,
 ) -> StepComponent:
-    """The container component for ``step``, running in ``image``, carrying ``files``."""
-    payload = step_payload(pipeline, step, source_dir, files)
+    """The container component for ``step``, running in ``image``, carrying ``files`` and ``pins``."""
+    payload = step_payload(pipeline, step, source_dir, files, pins)
     # Without local modules the payload is written as before, so unchanged pipelines keep their specs.
-    empty = {name for name in ("modules", "relink", "files") if not getattr(payload, name)}
+    empty = {
+        name for name in ("modules", "relink", "files", "expected_packages") if not getattr(payload, name)
+    }
     text = payload.model_dump_json(exclude=empty or None)
     inputs: dict[str, structures.InputSpec] = {
         JOB_INPUT: structures.InputSpec(

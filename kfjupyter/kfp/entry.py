@@ -200,6 +200,17 @@ def _run(executor_input: dict[str, Any], work: Path) -> int:
     except KfJupyterError as error:
         sys.stderr.write(f"step {step.step!r}: {error.message}\n")
         return 1
+    if step.expected_packages:
+        from kfjupyter.kfp.requirements import mismatches
+
+        problems = mismatches(step.expected_packages)
+        if problems:
+            sys.stderr.write(
+                f"step {step.step!r}: this image does not have the packages the notebook used: "
+                f"{'; '.join(problems)}. Use an image with these versions, or compile with "
+                "--packages auto to install them.\n"
+            )
+            return 1
     if step.packages_to_install and install_packages(step.packages_to_install) != 0:
         sys.stderr.write(f"step {step.step!r}: pip could not install {' '.join(step.packages_to_install)}\n")
         return 1

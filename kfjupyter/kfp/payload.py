@@ -74,7 +74,13 @@ class KfpStep(BaseModel):
     )
     packages_to_install: list[str] = Field(
         default_factory=list,
-        description="pip packages installed before the step runs (its pip install lines).",
+        description="pip packages installed before the step runs (its pip install lines, and with "
+        "--packages auto its imports pinned at the compiling environment's versions).",
+    )
+    expected_packages: list[str] = Field(
+        default_factory=list,
+        description="'name==version' distributions the image must have (--packages check): checked "
+        "before the step runs, which stops naming every one missing or different.",
     )
 
 

@@ -19,11 +19,12 @@ from kfp import dsl
 from kfp.dsl.types import type_utils
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline, Step
-from kfjupyter.compiler.shipping import check_limit, pipeline_files, ship_limit
+from kfjupyter.compiler.shipping import check_limit, pipeline_files, ship_limit, step_sources
 from kfjupyter.errors import InvalidInput
-from kfjupyter.kfp.components import build_component
+from kfjupyter.kfp.components import PinnedPackages, build_component
 from kfjupyter.kfp.names import check_task_names
 from kfjupyter.kfp.payload import param_input, value_input, value_output
+from kfjupyter.kfp.requirements import PackagesMode, StepRequirements, pipeline_requirements
 from kfjupyter.kfp.settings import apply_settings, create_volumes
 
 IMAGE_ENV = "KFJUPYTER_IMAGE"
@@ -68,19 +69,33 @@ def build_pipeline(
     image: str | None = None,
     source_dir: Path | None = None,
     limit: int | None = None,
+    packages: PackagesMode = "none",
+    requirements: Mapping[str, StepRequirements] | None = None,
 ) -> Any:
     """The ``kfp.dsl`` graph component for ``pipeline`` (parameter defaults from ``values``).
 
     ``source_dir`` is the notebook's folder: the modules steps import from there and the files they
     name travel in each step's payload (so they also join its KFP cache key), at most ``limit``
-    bytes in all (default: :func:`~kfjupyter.compiler.shipping.ship_limit`).
+    bytes in all (default: :func:`~kfjupyter.compiler.shipping.ship_limit`). ``packages``:
+    ``"auto"`` installs each step's imports pinned at this environment's versions, ``"check"`` has
+    the container check them (``requirements``: from :func:`step_requirements_of`, else computed).
     """
     values = dict(values or {})
     check_task_names(s.name for s in pipeline.steps)
     shipped = pipeline_files(pipeline, source_dir) if source_dir is not None else {}
     check_limit(shipped, ship_limit(limit))
+    pins: dict[str, PinnedPackages] = {}
+    if packages != "none":
+        found = requirements if requirements is not None else step_requirements_of(pipeline, source_dir)
+        for name, needs in found.items():
+            pinned = tuple(needs.pins)
+            pins[name] = (
+                PinnedPackages(install=pinned) if packages == "auto" else PinnedPackages(check=pinned)
+            )
     components = {
-        s.name: build_component(pipeline, s, resolve_image(s, image), source_dir, shipped.get(s.name))
+        s.name: build_component(
+            pipeline, s, resolve_image(s, image), source_dir, shipped.get(s.name), pins.get(s.name)
+        )
         for s in pipeline.steps
     }
     names = [p.name for p in pipeline.parameters]
@@ -106,6 +121,15 @@ def build_pipeline(
     return dsl.pipeline(name=pipeline_name(pipeline.name), description=f"Notebook {pipeline.name}")(body)
 
 
+def step_requirements_of(pipeline: Pipeline, source_dir: Path | None) -> dict[str, StepRequirements]:
+    """Each step's third-party imports, pinned at this environment's versions."""
+    steps = {
+        s.name: ([b.source for b in step_sources(pipeline, s)], list(s.settings.packages))
+        for s in pipeline.steps
+    }
+    return pipeline_requirements(steps, source_dir)
+
+
 def pipeline_name(name: str) -> str:
     """The KFP pipeline name: lower case letters, digits and dashes."""
     safe = "".join(c if c.isalnum() and c.isascii() else "-" for c in name.lower()).strip("-")
@@ -119,17 +143,28 @@ def compile_to_yaml(
     image: str | None = None,
     source_dir: Path | None = None,
     limit: int | None = None,
+    packages: PackagesMode = "none",
+    requirements: Mapping[str, StepRequirements] | None = None,
 ) -> str:
     """Compile ``pipeline`` to KFP v2 IR YAML text (identical bytes for identical input).
 
-    ``source_dir`` and ``limit``: what travels with the steps (see :func:`build_pipeline`).
+    ``source_dir``, ``limit``, ``packages``, ``requirements``: what travels with the steps and what
+    they install or check (see :func:`build_pipeline`).
 
     The specs come from the kfp compiler (``GraphComponent.pipeline_spec`` / ``platform_spec``) and
     are dumped exactly as ``kfp.compiler.Compiler`` dumps them, minus its ``# Inputs:`` comment
     header: kfp 2.17 writes parameter defaults into that header unescaped, so a default containing
     a newline produces YAML that ``kfp.components.load_component_from_file`` cannot read back.
     """
-    graph = build_pipeline(pipeline, values=values, image=image, source_dir=source_dir, limit=limit)
+    graph = build_pipeline(
+        pipeline,
+        values=values,
+        image=image,
+        source_dir=source_dir,
+        limit=limit,
+        packages=packages,
+        requirements=requirements,
+    )
     with type_utils.TypeCheckManager(enable=True):
         documents = [json_format.MessageToDict(graph.pipeline_spec)]
         if len(graph.platform_spec.platforms) > 0:

@@ -9,6 +9,7 @@ between tasks and reads back the executor output (including the Metrics artifact
 
 from __future__ import annotations
 
+import importlib.metadata as metadata
 import json
 import shutil
 import sys
@@ -142,3 +143,33 @@ def test_the_notebooks_module_and_data_file_travel_with_the_steps(tmp_path: Path
     assert values[("use", "tripled")] == [21, 24]
     assert values[("use", "where")].endswith("/files/mylib/maths.py")
     assert not values[("use", "where")].startswith(str(tmp_path))
+
+
+def test_pinned_imports_are_checked_or_installed_in_the_step_container(
+    tmp_path: Path, kfp_local: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    nb = write_notebook(
+        tmp_path / "pins.ipynb",
+        [cell("import yaml\ntext = yaml.safe_dump({'a': 1})", "step:dump"), cell("print(text)", "step:show")],
+    )
+    pipeline, _ = compile_notebook(nb, target="cluster")
+    here = metadata.version("PyYAML")
+    for mode in ("check", "auto"):
+        text = compile_to_yaml(pipeline, image="python:3.11-kfjupyter", source_dir=tmp_path, packages=mode)
+        assert f"PyYAML=={here}" in text
+        package = tmp_path / f"{mode}.yaml"
+        package.write_text(text, encoding="utf-8")
+        components.load_component_from_file(str(package))()  # this environment satisfies the pins
+
+    # an image with another PyYAML than the notebook's: the step stops before running, saying why
+    other = tmp_path / "other.yaml"
+    compiled = compile_to_yaml(pipeline, image="python:3.11-kfjupyter", source_dir=tmp_path, packages="check")
+    other.write_text(compiled.replace(f"PyYAML=={here}", "PyYAML==0.0.1"), encoding="utf-8")
+    capfd.readouterr()
+    with pytest.raises(RuntimeError, match="step-dump"):
+        components.load_component_from_file(str(other))()
+    out, err = capfd.readouterr()
+    assert (
+        f"this image does not have the packages the notebook used: PyYAML is {here} here (the notebook has 0.0.1)"
+        in out + err
+    )
