@@ -15,7 +15,8 @@ from kfjupyter.compiler.ir import Pipeline, Step
 def graph_to_json(pipeline: Pipeline) -> dict[str, Any]:
     """Describe the pipeline as ``{"name", "parameters", "setup_cells", "nodes", "edges"}``.
 
-    Nodes carry name, kind, cells, inputs, outputs, parameters and the non-default settings; edges
+    Also ``parameter_cells`` (the cells that define parameters) and ``skipped_cells`` (left out by a
+    ``skip`` marker), so an editor can badge every kind of cell. Nodes carry name, kind, cells, inputs, outputs, parameters and the non-default settings; edges
     carry ``from``/``to``, the variables passed and whether the edge was declared explicitly.
     """
     nodes = [
@@ -34,6 +35,8 @@ def graph_to_json(pipeline: Pipeline) -> dict[str, Any]:
         "name": pipeline.name,
         "parameters": [{"name": p.name, "type": p.type, "default": p.default} for p in pipeline.parameters],
         "setup_cells": [b.cell for b in pipeline.setup],
+        "parameter_cells": sorted({p.cell for p in pipeline.parameters}),
+        "skipped_cells": list(pipeline.skipped_cells),
         "nodes": nodes,
         "edges": graph_edges(pipeline),
     }

@@ -95,6 +95,7 @@ def build_pipeline(layout: Layout) -> tuple[Pipeline, list[Diagnostic]]:
         ],
         parameters=params.parameters,
         steps=steps,
+        skipped_cells=list(layout.skipped),
     )
     return pipeline, diags
 

@@ -147,6 +147,9 @@ class Pipeline(_Frozen):
     setup: list[CodeBlock] = Field(default_factory=list, description="imports/functions and pre-step cells.")
     parameters: list[Parameter] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
+    skipped_cells: list[int] = Field(
+        default_factory=list, description="Code cells left out of the pipeline by a 'skip' marker."
+    )
 
     def step(self, name: str) -> Step:
         """Return the step called ``name``; KeyError when there is none."""

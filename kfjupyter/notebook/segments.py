@@ -79,6 +79,7 @@ class Layout:
     volumes: list[Volume] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
 
 def read_mark(cell: Cell) -> tuple[CellMark | None, list[Diagnostic]]:
@@ -166,6 +167,7 @@ def segment_notebook(nb: Notebook) -> Layout:
         else:
             code = Source(cell.index, cell.source)
         if mark.role == "skip":
+            layout.skipped.append(cell.index)
             continue  # as in Kale: only this cell is skipped, the cells below continue the group above
         if mark.role == "step" or mark.role == "metrics":
             group = _open_step(layout, by_name, mark, cell.index)
@@ -217,8 +219,7 @@ def _kf_lines_left_out(cells: list[int]) -> Diagnostic:
         "info",
         "KF014",
         cells[0],
-        f"cell {cells[0]}: %kf and %load_ext kfjupyter lines are not step code; they are left out of "
-        f"the pipeline{also}.",
+        f"%kf and %load_ext kfjupyter lines are not step code: they are left out of the pipeline{also}.",
         "They drive kfjupyter from this notebook; a step never runs them.",
     )
 

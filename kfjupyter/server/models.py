@@ -277,6 +277,7 @@ class LintResult(_Model):
     diagnostics: list[Diagnostic] = Field(description="Findings ordered by cell, then line.")
     graph: dict[str, JsonValue] = Field(
         description="The pipeline graph: name, parameters (name, type, default), setup_cells, "
+        "parameter_cells, skipped_cells, "
         "nodes (name, kind, cells, inputs, outputs, parameters, settings) and edges "
         "(from, to, variables, explicit)."
     )

@@ -50,6 +50,10 @@ export interface ILintGraph {
   name: string;
   parameters: IGraphParameter[];
   setup_cells: number[];
+  /** Cells that define pipeline parameters. */
+  parameter_cells: number[];
+  /** Code cells left out by a `skip` marker. */
+  skipped_cells: number[];
   nodes: IGraphNode[];
   edges: IGraphEdge[];
 }
@@ -114,6 +118,8 @@ export function isLintGraph(value: unknown): value is ILintGraph {
     isString(value.name) &&
     isArrayOf(value.parameters, isGraphParameter) &&
     isArrayOf(value.setup_cells, isNumber) &&
+    isArrayOf(value.parameter_cells, isNumber) &&
+    isArrayOf(value.skipped_cells, isNumber) &&
     isArrayOf(value.nodes, isGraphNode) &&
     isArrayOf(value.edges, isGraphEdge)
   );

@@ -38,6 +38,17 @@ def fit():
         time.sleep(0.05)
 """
 
+LONG_TRAIN_SOURCE = """
+import os
+import time
+
+def fit():
+    rank = int(os.environ["RANK"])
+    for step in range(1200):
+        print(f"rank {rank} step={step} loss={1 / (step + 1 + rank):.4f}", flush=True)
+        time.sleep(0.5)
+"""
+
 
 @dataclass
 class Tour:
@@ -50,6 +61,7 @@ class Tour:
     running: str
     training: str
     kfp: str
+    training_live: str
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +168,15 @@ def tour(lab_server: LabServer) -> Iterator[Tour]:
                 )
             ]
         )
+        live = train(
+            notebook_function(LONG_TRAIN_SOURCE, "fit"), procs_per_node=2, name="tour-live", store=store
+        )
     running = start_notebook_run(lab_server, "tour/slow.ipynb", no_cache=True)
     try:
-        yield Tour(succeeded, sweep, cached, failed, running, job.id, kfp.id)
+        yield Tour(succeeded, sweep, cached, failed, running, job.id, kfp.id, live.id)
     finally:
-        lab_server.request(f"/kfjupyter/api/runs/{running}/cancel", token=lab_server.token, method="POST")
+        for run_id in (running, live.id):
+            lab_server.request(f"/kfjupyter/api/runs/{run_id}/cancel", token=lab_server.token, method="POST")
 
 
 class Camera:
@@ -304,6 +320,19 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     expect(detail.locator(".jp-kfjupyter-legend-item")).to_have_count(4)  # a line per rank, 2 charts
     camera.shoot("detail-training-metrics", detail.locator("table.jp-kfjupyter-metrics-table"))
 
+    # A training job whose ranks are logging: running, with a duration for the job and each rank.
+    detail = open_detail(page, tour.training_live)
+    expect(detail.locator(".jp-kfjupyter-run-detail-header .jp-kfjupyter-badge")).to_have_text(
+        "running", timeout=30_000
+    )
+    for rank in ("rank-0", "rank-1"):
+        row = detail.locator(f'tr.jp-kfjupyter-step[data-step="{rank}"]')
+        expect(row).to_have_attribute("data-status", "running")
+        expect(row.locator("td").nth(3)).not_to_have_text("—")
+    detail.locator('tr.jp-kfjupyter-step[data-step="rank-1"]').click()
+    expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("rank 1 step=")
+    camera.shoot("detail-training-running")
+
     detail = open_detail(page, tour.kfp)
     expect(detail.locator("g.jp-kfjupyter-dag-node")).to_have_count(3)
     camera.shoot("detail-kfp")
@@ -331,10 +360,13 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
             cell("import math", "imports"),
             cell("values = [1, 2, 3]", "step:load"),
             cell("scores = [v * threshold for v in values]\nresult = undefined_thing + 1", "step:score"),
+            cell("print('a look at the scores', scores)", "skip"),
+            cell("best = max(scores)"),
             cell(
                 "import kfjupyter\nkfjupyter.log_metric('mean', sum(scores) / len(scores))",
                 "pipeline-metrics",
             ),
+            cell("%kf run --widget"),
         ],
     )
     raw = json.loads((lab_server.root / "tour" / f"steps-{theme}.ipynb").read_text())
@@ -343,6 +375,12 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     panel = open_notebook(page, lab_server, f"tour/steps-{theme}.ipynb")
     cells = cells_of(panel)
     expect(cells.nth(2).locator(".jp-kfjupyter-step-badge")).to_have_text("step · load")
+    # every kind of cell has its badge: parameters, set-up, skipped, a cell continuing a step
+    expect(cells.nth(0).locator(".jp-kfjupyter-step-badge")).to_have_text("parameters")
+    expect(cells.nth(1).locator(".jp-kfjupyter-step-badge")).to_have_text("set-up")
+    expect(cells.nth(4).locator(".jp-kfjupyter-step-badge")).to_have_text("skipped")
+    expect(cells.nth(5).locator(".jp-kfjupyter-step-badge")).to_have_text("↳ step · score")
+    expect(cells.nth(7).locator('.jp-kfjupyter-diagnostic[data-code="KF014"]')).to_be_visible()
     expect(cells.nth(3).locator('.jp-kfjupyter-diagnostic[data-severity="error"]')).to_be_visible(
         timeout=15_000
     )

@@ -1,5 +1,6 @@
 /**
- * Markers inside notebook cells: a step badge on the cell that starts a step and one marker per
+ * Markers inside notebook cells: a badge for what each cell is (the start of a step, a cell that
+ * continues the step above, shared set-up, pipeline parameters, a skipped cell) and one marker per
  * lint diagnostic of the cell. Each cell gets one `CellMarkers` strip above its input, kept up to
  * date by `renderCellMarkers` after every lint answer.
  *
@@ -74,22 +75,18 @@ export class CellMarkers extends Widget {
   }
 
   /**
-   * Show the step `node` starts (if any), a set-up badge for shared set-up cells, and the cell's
-   * `diagnostics`; the strip is hidden when there is nothing to show.
+   * Show what the cell is (`role`: the step it starts or continues, set-up, parameters, skipped)
+   * and the cell's `diagnostics`; the strip is hidden when there is nothing to show.
    */
   setMarkers(
-    node: IGraphNode | null,
-    setup: boolean,
+    role: CellRole | null,
     diagnostics: IDiagnostic[],
     here: number | null = null,
     go: GoToCell | null = null
   ): void {
     const items: HTMLElement[] = [];
-    if (node !== null) {
-      items.push(stepBadge(node));
-    }
-    if (setup) {
-      items.push(setupBadge());
+    if (role !== null) {
+      items.push(roleBadge(role, go));
     }
     for (const diagnostic of diagnostics) {
       items.push(diagnosticMarker(diagnostic, here, go));
@@ -120,13 +117,71 @@ function stepBadge(node: IGraphNode): HTMLElement {
   return badge;
 }
 
-function setupBadge(): HTMLElement {
+/** What one cell is in the pipeline, as a badge shows it. */
+export type CellRole =
+  | { kind: 'start'; node: IGraphNode }
+  | { kind: 'continues'; node: IGraphNode }
+  | { kind: 'setup' | 'parameters' | 'skip' };
+
+const PLAIN_BADGES = {
+  setup: ['set-up', 'Shared set-up (imports, functions): runs before every step'],
+  parameters: [
+    'parameters',
+    'Pipeline parameters: each assignment is a parameter the Run dialog lets you change'
+  ],
+  skip: [
+    'skipped',
+    'Left out of the pipeline (marked skip); the cells below continue the step above'
+  ]
+} as const;
+
+function roleBadge(role: CellRole, go: GoToCell | null): HTMLElement {
+  if (role.kind === 'start') {
+    return stepBadge(role.node);
+  }
   const badge = document.createElement('span');
   badge.className = 'jp-kfjupyter-step-badge';
-  badge.dataset.kind = 'setup';
-  badge.textContent = 'set-up';
-  badge.title = 'Shared set-up (imports, functions): runs before every step';
+  if (role.kind === 'continues') {
+    const { node } = role;
+    badge.dataset.kind = 'continues';
+    badge.dataset.step = node.name;
+    badge.textContent = `↳ ${node.kind === 'metrics' ? 'metrics' : 'step'} · ${node.name}`;
+    badge.title = `Part of step '${node.name}', which starts in cell ${node.cells[0] + 1} (click to go there)`;
+    if (go !== null) {
+      badge.classList.add('jp-mod-link');
+      badge.addEventListener('click', () => go(node.cells[0]));
+    }
+    return badge;
+  }
+  const [label, title] = PLAIN_BADGES[role.kind];
+  badge.dataset.kind = role.kind;
+  badge.textContent = label;
+  badge.title = title;
   return badge;
+}
+
+/** The role of every cell `result` gives one, by 0-based cell index. */
+export function cellRoles(result: ILintResult | null): Map<number, CellRole> {
+  const roles = new Map<number, CellRole>();
+  if (result === null) {
+    return roles;
+  }
+  const { graph } = result;
+  for (const cell of graph.setup_cells) {
+    roles.set(cell, { kind: 'setup' });
+  }
+  for (const cell of graph.parameter_cells) {
+    roles.set(cell, { kind: 'parameters' });
+  }
+  for (const cell of graph.skipped_cells) {
+    roles.set(cell, { kind: 'skip' });
+  }
+  for (const node of graph.nodes) {
+    node.cells.forEach((cell, i) => {
+      roles.set(cell, i === 0 ? { kind: 'start', node } : { kind: 'continues', node });
+    });
+  }
+  return roles;
 }
 
 function diagnosticMarker(
@@ -169,25 +224,19 @@ function markersFor(cell: Cell): CellMarkers {
 
 /** Put `result`'s step badges and diagnostics on the cells of `notebook`; null clears them all. */
 export function renderCellMarkers(notebook: Notebook, result: ILintResult | null): void {
-  const starts = new Map<number, IGraphNode>();
+  const roles = cellRoles(result);
   const byCell = new Map<number, IDiagnostic[]>();
-  for (const node of result?.graph.nodes ?? []) {
-    if (node.cells.length > 0) {
-      starts.set(node.cells[0], node);
-    }
-  }
   for (const diagnostic of result?.diagnostics ?? []) {
     if (diagnostic.cell !== null) {
       byCell.set(diagnostic.cell, [...(byCell.get(diagnostic.cell) ?? []), diagnostic]);
     }
   }
-  const setup = new Set(result?.graph.setup_cells ?? []);
   notebook.widgets.forEach((cell, index) => {
-    const node = starts.get(index) ?? null;
+    const role = roles.get(index) ?? null;
     const diagnostics = byCell.get(index) ?? [];
-    if (node === null && !setup.has(index) && diagnostics.length === 0 && !markersOf.has(cell)) {
+    if (role === null && diagnostics.length === 0 && !markersOf.has(cell)) {
       return;
     }
-    markersFor(cell).setMarkers(node, setup.has(index), diagnostics, index, goToCell(notebook));
+    markersFor(cell).setMarkers(role, diagnostics, index, goToCell(notebook));
   });
 }

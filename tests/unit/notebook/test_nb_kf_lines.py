@@ -34,7 +34,7 @@ def test_several_kf_cells_give_one_finding_naming_them_all() -> None:
     )
     left_out = [d for d in diags if d.code == "KF014"]
     assert len(left_out) == 1
-    assert left_out[0].cell == 1 and "cell 3, cell 4" in left_out[0].message
+    assert left_out[0].cell == 1 and "(also in cell 3, cell 4)" in left_out[0].message
     assert cells_per_step(pipeline) == {"load": [2, 3]}
     second = pipeline.step("load").blocks[1].source
     assert second.splitlines() == ["# %kf logs RUN load  (kfjupyter: not step code)", "b = len(a)"]
