@@ -17,12 +17,15 @@ import threading
 from typing import Any
 
 from kfjupyter.k8s.client import Kube
+from kfjupyter.k8s.informer import Informer
 from kfjupyter_spawner.capacity import Capacity, gpu_capacity
 from kfjupyter_spawner.ownership import owned_by
 from kfjupyter_spawner.profiles import Gpu
-from kfjupyter_spawner.watch import EventIndex, SharedWatch
+from kfjupyter_spawner.watch import EventIndex
 
 POD_EVENTS = "involvedObject.kind=Pod"
+#: How long starting a view waits for the first list of each watch.
+START_TIMEOUT_S = 30.0
 _VIEWS: dict[tuple[str, str], ClusterView] = {}
 _LOCK = threading.Lock()
 _START_LOCK = threading.Lock()
@@ -32,21 +35,43 @@ class ClusterView:
     """Kubernetes clients plus live caches of pods (all namespaces), pod events and nodes."""
 
     def __init__(self, kubeconfig: str, namespace: str) -> None:
-        """Start the watches; ``namespace`` ``""`` follows events of every namespace."""
+        """Start the watches; ``namespace`` ``""`` follows events of every namespace.
+
+        ``kubeconfig`` ``""`` connects as the environment allows (in-cluster service account, then
+        ``$KUBECONFIG``, then ``~/.kube/config``): a hub running in a pod needs no kubeconfig.
+        """
         self.namespace = namespace
-        self.kube = Kube(kubeconfig)
+        self.kube = Kube(kubeconfig) if kubeconfig else Kube.from_environment()
         core = self.kube.core
-        self.pods = SharedWatch("pods", core.list_pod_for_all_namespaces)
+        self.pods = Informer(core.list_pod_for_all_namespaces, name="pods", start=False)
         if namespace:
-            self.events = SharedWatch(
-                "events", core.list_namespaced_event, namespace=namespace, field_selector=POD_EVENTS
+            self.events = Informer(
+                core.list_namespaced_event,
+                name="events",
+                start=False,
+                namespace=namespace,
+                field_selector=POD_EVENTS,
             )
         else:
-            self.events = SharedWatch("events", core.list_event_for_all_namespaces, field_selector=POD_EVENTS)
-        self.nodes = SharedWatch("nodes", self.kube.core.list_node)
+            self.events = Informer(
+                core.list_event_for_all_namespaces, name="events", start=False, field_selector=POD_EVENTS
+            )
+        self.nodes = Informer(core.list_node, name="nodes", start=False)
         self.event_index = EventIndex(self.events)
         for watch in (self.pods, self.events, self.nodes):
             watch.start()
+        for watch in (self.pods, self.events, self.nodes):
+            if not watch.wait_synced(START_TIMEOUT_S):
+                self.close()
+                raise TimeoutError(
+                    f"listing {watch.name} took more than {START_TIMEOUT_S:g} s: {watch.error}"
+                )
+
+    def close(self) -> None:
+        """Stop the watches and close the client."""
+        for watch in (self.pods, self.events, self.nodes):
+            watch.stop()
+        self.kube.close()
 
     @classmethod
     async def get(cls, kubeconfig: str, namespace: str) -> ClusterView:
@@ -84,9 +109,7 @@ class ClusterView:
             views = list(_VIEWS.values())
             _VIEWS.clear()
         for view in views:
-            for watch in (view.pods, view.events, view.nodes):
-                watch.stop()
-            view.kube.close()
+            view.close()
 
     def pod(self, name: str, namespace: str = "") -> dict[str, Any] | None:
         """The cached pod ``name`` in ``namespace`` (default: this view's namespace)."""
@@ -99,7 +122,7 @@ class ClusterView:
     def gpus_of_user(self, user: str, *, resource: str, exclude: str = "") -> int:
         """GPUs requested by the user's live server pods (that exact user), other than ``exclude``."""
         total = 0
-        for pod in self.pods.values():
+        for pod in self.pods.items():
             meta = pod.get("metadata", {})
             if self.namespace and meta.get("namespace") != self.namespace:
                 continue
@@ -114,7 +137,7 @@ class ClusterView:
 
     def capacity(self, gpu: Gpu) -> dict[str, Capacity]:
         """Free GPUs per type, from the caches."""
-        return gpu_capacity(gpu, self.nodes.values(), self.pods.values())
+        return gpu_capacity(gpu, self.nodes.items(), self.pods.items())
 
     @property
     def requests(self) -> int:

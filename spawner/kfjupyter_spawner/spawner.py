@@ -10,7 +10,6 @@ is resolved fresh from config + user + options (``options``), objects are built 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -63,7 +62,12 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
     profiles = List(Dict(), config=True, help="Profiles (see the schema); or use profiles_file.")
     profiles_file = Unicode("", config=True, help="YAML file with the profiles.")
     namespace = Unicode("default", config=True, help="Namespace of the server pods.")
-    kubeconfig = Unicode(os.environ.get("KUBECONFIG", ""), config=True, help="Kubeconfig of the cluster.")
+    kubeconfig = Unicode(
+        "",
+        config=True,
+        help="Kubeconfig of the cluster; empty: the hub's in-cluster service account, else the first "
+        "file of $KUBECONFIG, else ~/.kube/config.",
+    )
     fail_fast_grace_s = Float(3.0, config=True, help="How long a terminal problem may last before failing.")
     uid = Int(1000, config=True, help="User id the notebook runs as (never root).")
     fs_group = Int(100, config=True, help="Group owning mounted volumes.")

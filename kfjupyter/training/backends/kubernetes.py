@@ -252,8 +252,8 @@ class KubernetesBackend(TrainingBackend):
 
     def _read_cr(self, run: RunRecord) -> dict[str, Any] | None:
         kind = run.labels.get("kind", "TrainJob")
-        name = run.external_id or run.name
-        cached = self._informer(run.labels["namespace"], kind).get(name)
+        namespace, name = run.labels["namespace"], run.external_id or run.name
+        cached = self._informer(namespace, kind).get(f"{namespace}/{name}")
         if cached is not None:
             return cached
         # not in the cache: just created (the watch has not delivered it yet) or really gone

@@ -25,7 +25,7 @@ class _Cache:
     def __init__(self, objects: list[dict[str, Any]]) -> None:
         self.objects = objects
 
-    def values(self) -> list[dict[str, Any]]:
+    def items(self) -> list[dict[str, Any]]:
         return self.objects
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -107,9 +107,9 @@ def test_user_namespaces_state_survives_a_hub_restart() -> None:
 
 
 def test_a_keyed_waiter_wakes_for_its_object_only() -> None:
-    from kfjupyter_spawner.watch import SharedWatch
+    from kfjupyter.k8s.informer import Informer
 
-    watch = SharedWatch("pods", lambda **_: None)
+    watch = Informer(lambda **_: None, name="pods", start=False)
 
     async def scenario() -> tuple[bool, bool, bool]:
         mine = asyncio.ensure_future(watch.changed(5.0, key="ns/mine"))
