@@ -174,6 +174,13 @@ def _syntax(code: Source, diags: list[Diagnostic]) -> BlockInfo:
 
 def _step_facts(segment: StepSegment, order: int, diags: list[Diagnostic]) -> _StepFacts:
     fact = _StepFacts(segment=segment, order=order)
+    if segment.notebook is not None:
+        # It runs a whole notebook: it reads the parameters passed to it (listed by
+        # kfjupyter.compiler.subnotebooks) and hands on what it declares.
+        sub = segment.notebook
+        fact.reads = {name: (segment.cell, 1, None) for name in sub.parameters or ()}
+        fact.defines = set(sub.outputs)
+        return fact
     fact.infos = [(code, _syntax(code, diags)) for code in segment.blocks]
     for code, info in fact.infos:
         shift = code.first_line - 1
@@ -471,7 +478,7 @@ def _to_step(fact: _StepFacts, setup: _Setup, declared: list[str], layout: Layou
         parameters=[p for p in declared if p in wanted],
         changes=sorted(fact.changes),
         relink={k: list(v) for k, v in sorted(fact.relink.items())},
-        setup=list(setup.cells),
+        setup=[] if seg.notebook is not None else list(setup.cells),
         settings=step_settings(seg.settings, layout),
     )
 

@@ -46,6 +46,11 @@ KF407   warning   a step's packages (from pip install lines) are not installed w
 KF408   warning   a limit KFP cannot set (other than CPU, memory, GPU) is not applied on a cluster
 KF501   info      the notebook's modules and files a step ships to the cluster (cluster target)
 KF502   error     the shipped files are over the size limit, naming the largest (cluster target)
+KF601   error     a step's notebook cannot be read, is outside this notebook's folder, or is this notebook
+KF602   error     a parameter passed to a step's notebook is not a parameter of that notebook (naming both)
+KF603   error     a parameter passed to a step's notebook is not a parameter of this pipeline
+KF604   error     a step's notebook never assigns an output the step declares
+KF605   error     a step that runs a notebook has code of its own in its cells (it would not run)
 ======  ========  ===========================================================================
 """
 
@@ -56,7 +61,9 @@ from typing import Literal
 from kfjupyter.compiler.graph import build_pipeline
 from kfjupyter.compiler.ir import Pipeline, Step
 from kfjupyter.compiler.metrics import with_metrics
+from kfjupyter.compiler.parameters import extract_parameters
 from kfjupyter.compiler.shipping import ship_diagnostics
+from kfjupyter.compiler.subnotebooks import expand_notebook_steps
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from kfjupyter.notebook.reader import NotebookSource, read_notebook
@@ -87,9 +94,11 @@ def compile_notebook(
     """
     notebook = read_notebook(source)
     layout = segment_notebook(notebook)
+    names = extract_parameters(layout.parameters).names
+    notebook_steps = expand_notebook_steps(layout, notebook.path, names)
     pipeline, diagnostics = build_pipeline(layout)
     pipeline, metric_findings = with_metrics(pipeline)
-    diagnostics = [*layout.diagnostics, *diagnostics, *metric_findings]
+    diagnostics = [*layout.diagnostics, *notebook_steps, *diagnostics, *metric_findings]
     if target == "local":
         # a volume is not mounted locally, so one kfjupyter cannot create only stops a cluster run
         diagnostics = [

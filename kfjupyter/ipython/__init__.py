@@ -3,7 +3,9 @@
 Run interactively, ``%%step NAME [--after A B] [--gpu N] ...`` checks its options and then simply
 runs the cell in the notebook's namespace, so a notebook marked with ``%%step`` works the same
 cell by cell and as a pipeline. A malformed line is an error that names the option, not a cell
-that silently runs with other settings than the pipeline would use.
+that silently runs with other settings than the pipeline would use. ``%%step NAME --notebook
+PATH`` runs that notebook's cells here instead, its parameters cell overridden by the kernel's
+values of the parameters passed (``--parameters``, else every one of its parameters defined here).
 """
 
 from __future__ import annotations
@@ -26,7 +28,26 @@ def step(line: str, cell: str, shell: Any) -> None:
     if problem is not None:  # as the pipeline would refuse it (KF201): never run it as if fine
         print(f"%%step: step name {shown_step_name(mark.step or '')} {problem}.")
         return
+    if mark.notebook is not None:
+        _run_notebook(mark.notebook.path, mark.notebook.parameters, shell)
+        return
     shell.run_cell(cell, store_history=False)
+
+
+def _run_notebook(path: str, parameters: tuple[str, ...] | None, shell: Any) -> None:
+    from pathlib import Path
+
+    from kfjupyter.compiler.subnotebooks import interactive_code
+
+    try:
+        code = interactive_code(Path(path), parameters, set(shell.user_ns))
+    except KfJupyterError as error:
+        print(f"%%step: {error.message}")
+        return
+    for source in code:
+        result = shell.run_cell(source, store_history=False)
+        if not result.success:
+            return
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -6,6 +6,7 @@ Example::
                    "resources": {"gpu": 1, "gpu_type": "nvidia.com/gpu", "memory": "8Gi"},
                    "retries": 2, "timeout": 3600, "cache": false, "pure": true}}
     {"kfjupyter": {"role": "imports"}}
+    {"kfjupyter": {"step": "prep", "notebook": "prep.ipynb", "outputs": ["df"], "parameters": ["n"]}}
 
 Unknown fields are errors (a typo must not silently drop a GPU request). The JupyterLab metadata form
 is generated from :class:`KfCellMetadata`'s JSON schema.
@@ -27,6 +28,7 @@ from kfjupyter.notebook.marks import (
     CellMark,
     MarkSettings,
     Role,
+    SubNotebook,
 )
 
 METADATA_KEY = "kfjupyter"
@@ -78,6 +80,19 @@ class KfCellMetadata(BaseModel):
         "(e.g. model.predict(X), plot(df)) are not taken as changes, so the steps reading the same object "
         "can run in parallel. A run fails the step if it does change an input.",
     )
+    notebook: str | None = Field(
+        None,
+        description="Run this notebook (relative to this one) as the step, papermill-style: its "
+        "parameters cell is overridden by the pipeline parameters passed to it.",
+    )
+    outputs: list[str] = Field(
+        default_factory=list, description="With 'notebook': the variables it defines that later steps read."
+    )
+    parameters: list[str] | None = Field(
+        None,
+        description="With 'notebook': the pipeline parameters passed to it (default: every pipeline "
+        "parameter it also declares).",
+    )
     depends_on: list[str] = Field(
         default_factory=list,
         description="Files or glob patterns, relative to the notebook, that the step reads in ways the "
@@ -119,6 +134,10 @@ class KfCellMetadata(BaseModel):
             or self.depends_on
             or self.depends_on_env
         ) or any(v is not None for v in (self.retries, self.cache, self.pure))
+        if (self.outputs or self.parameters is not None) and self.notebook is None:
+            raise ValueError("'outputs' and 'parameters' go with 'notebook' (a step that runs a notebook)")
+        if self.notebook is not None and self.role != "step":
+            raise ValueError("'notebook' is only allowed on a step: set 'step'")
         if self.role not in (None, "step") and has_settings:
             raise ValueError(f"step settings are only allowed on a step, not on role {self.role!r}")
         return self
@@ -158,10 +177,18 @@ def parse_cell_metadata(metadata: Mapping[str, Any], cell: int) -> CellMark | No
         depends_on=tuple(spec.depends_on),
         depends_on_env=tuple(spec.depends_on_env),
     )
+    sub = None
+    if spec.notebook is not None:
+        sub = SubNotebook(
+            path=spec.notebook,
+            outputs=tuple(dict.fromkeys(spec.outputs)),
+            parameters=tuple(dict.fromkeys(spec.parameters)) if spec.parameters is not None else None,
+        )
     return CellMark(
         role=spec.role,
         syntax="metadata",
         step=spec.step,
         after=tuple(dict.fromkeys(spec.after)),
         settings=settings,
+        notebook=sub,
     )

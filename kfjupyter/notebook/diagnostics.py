@@ -4,7 +4,7 @@ A :class:`Diagnostic` points at a cell and line and says what is wrong and how t
 layer reports problems with cell markers (tags, ``metadata.kfjupyter``, ``%%step``); the compiler adds
 name resolution, graph and parameter findings. Codes are stable: ``KF0xx`` notebook structure,
 ``KF1xx`` names and data flow, ``KF2xx`` step graph, ``KF3xx`` parameters, ``KF4xx`` settings that a
-local run ignores, ``KF5xx`` what travels with the steps to a cluster. The full table lives in
+local run ignores, ``KF5xx`` what travels with the steps to a cluster, ``KF6xx`` steps that run notebooks. The full table lives in
 :mod:`kfjupyter.compiler.lint`.
 """
 

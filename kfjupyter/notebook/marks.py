@@ -68,6 +68,18 @@ class MarkSettings(_Frozen):
     )
 
 
+class SubNotebook(_Frozen):
+    """A step that runs another notebook, papermill-style, and hands on the variables it declares."""
+
+    path: str = Field(min_length=1, description="The notebook to run, relative to this notebook's folder.")
+    outputs: tuple[str, ...] = Field((), description="Variables it defines that later steps may read.")
+    parameters: tuple[str, ...] | None = Field(
+        None,
+        description="Pipeline parameters passed to it (they override its parameters cell); None: every "
+        "pipeline parameter it also declares.",
+    )
+
+
 class CellMark(_Frozen):
     """What one cell declares: role, step name, explicit upstream steps and settings."""
 
@@ -79,10 +91,18 @@ class CellMark(_Frozen):
     after: tuple[str, ...] = Field((), description="Explicit upstream steps (Kale prev:, --after, after).")
     settings: MarkSettings = Field(default_factory=MarkSettings, description="Execution settings.")
     first_line: int = Field(1, description="Line where the code starts (2 when a %%step line is removed).")
+    notebook: SubNotebook | None = Field(
+        None, description="For a step: the notebook it runs instead of code."
+    )
 
     def same_meaning(self, other: CellMark) -> bool:
         """Return True when two marks agree on role, step name and upstream steps."""
-        return (self.role, self.step, set(self.after)) == (other.role, other.step, set(other.after))
+        return (self.role, self.step, set(self.after), self.notebook) == (
+            other.role,
+            other.step,
+            set(other.after),
+            other.notebook,
+        )
 
 
 def is_valid_step_name(name: str) -> bool:

@@ -24,6 +24,7 @@ from kfjupyter.notebook.marks import (
     METRICS_STEP_NAME,
     CellMark,
     MarkSettings,
+    SubNotebook,
     is_valid_step_name,
     shown_step_name,
     step_name_problem,
@@ -65,6 +66,7 @@ class StepSegment:
     after: list[str] = field(default_factory=list)
     settings: MarkSettings = field(default_factory=MarkSettings)
     packages: list[str] = field(default_factory=list)
+    notebook: SubNotebook | None = None  # a step that runs another notebook
 
 
 @dataclass
@@ -333,7 +335,14 @@ def _open_step(layout: Layout, by_name: dict[str, StepSegment], mark: CellMark, 
         return existing
     if kind == "step" and not is_valid_step_name(given):
         layout.diagnostics.append(_bad_step_name(given, cell))
-    segment = StepSegment(name=name, kind=kind, cell=cell, after=list(mark.after), settings=mark.settings)
+    segment = StepSegment(
+        name=name,
+        kind=kind,
+        cell=cell,
+        after=list(mark.after),
+        settings=mark.settings,
+        notebook=mark.notebook,
+    )
     by_name[name] = segment
     layout.steps.append(segment)
     return segment

@@ -5,6 +5,10 @@ Syntax (first line of a code cell)::
     %%step NAME [--after A B ...] [--gpu N] [--gpu-type T] [--cpu C] [--memory M]
                 [--image I] [--retries N] [--timeout SECONDS] [--no-cache] [--pure]
                 [--depends-on FILE_OR_GLOB ...] [--depends-on-env VAR ...]
+                [--notebook PATH [--outputs NAME ...] [--parameters NAME ...]]
+
+``--notebook`` makes the step run another notebook (its cell holds no code): ``--outputs`` names
+the variables later steps read from it, ``--parameters`` the pipeline parameters passed to it.
 
 The line is split with :mod:`shlex` and parsed by an argparse parser that raises instead of exiting.
 The IPython magic (front door) and the compiler share :func:`parse_step_line`.
@@ -17,7 +21,14 @@ import shlex
 from typing import NoReturn
 
 from kfjupyter.errors import InvalidInput
-from kfjupyter.notebook.marks import ENV_NAME_RE, MAX_RETRIES, MAX_TIMEOUT_S, CellMark, MarkSettings
+from kfjupyter.notebook.marks import (
+    ENV_NAME_RE,
+    MAX_RETRIES,
+    MAX_TIMEOUT_S,
+    CellMark,
+    MarkSettings,
+    SubNotebook,
+)
 
 MAGIC = "%%step"
 
@@ -46,6 +57,9 @@ def _build_parser() -> _Parser:
     parser.add_argument("--pure", action="store_true")
     parser.add_argument("--depends-on", dest="depends_on", nargs="+", default=[], metavar="FILE")
     parser.add_argument("--depends-on-env", dest="depends_on_env", nargs="+", default=[], metavar="VAR")
+    parser.add_argument("--notebook")
+    parser.add_argument("--outputs", nargs="+", default=[], metavar="NAME")
+    parser.add_argument("--parameters", nargs="*", default=None, metavar="NAME")
     return parser
 
 
@@ -53,7 +67,7 @@ _PARSER = _build_parser()
 USAGE = (
     "%%step NAME [--after A B] [--gpu N] [--gpu-type T] [--cpu C] [--memory M] "
     "[--image I] [--retries N] [--timeout S] [--no-cache] [--pure] [--depends-on FILE_OR_GLOB ...] "
-    "[--depends-on-env VAR ...]"
+    "[--depends-on-env VAR ...] [--notebook PATH [--outputs NAME ...] [--parameters NAME ...]]"
 )
 
 
@@ -99,6 +113,15 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         )
     if any(not p.strip() for p in args.depends_on):
         raise InvalidInput(f"{where}%%step: --depends-on needs a file or glob pattern, not an empty one.")
+    if (args.outputs or args.parameters is not None) and not args.notebook:
+        raise InvalidInput(f"{where}%%step: --outputs and --parameters go with --notebook PATH.")
+    sub = None
+    if args.notebook:
+        sub = SubNotebook(
+            path=args.notebook,
+            outputs=tuple(dict.fromkeys(args.outputs)),
+            parameters=tuple(dict.fromkeys(args.parameters)) if args.parameters is not None else None,
+        )
     settings = MarkSettings(
         cpu=args.cpu,
         memory=args.memory,
@@ -119,6 +142,7 @@ def parse_step_line(line: str, cell: int | None = None) -> CellMark:
         after=tuple(dict.fromkeys(args.after)),
         settings=settings,
         first_line=2,
+        notebook=sub,
     )
 
 

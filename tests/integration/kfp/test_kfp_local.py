@@ -27,6 +27,7 @@ from kfjupyter.kfp.pipeline import compile_to_yaml
 from kfjupyter.serializers import load_value
 from kfjupyter.store import RunStore
 from tests.support.notebooks import cell, write_notebook
+from tests.support.subnotebooks import code, host_notebook, prep_notebook
 
 pytestmark = [
     pytest.mark.integration,
@@ -173,3 +174,21 @@ def test_pinned_imports_are_checked_or_installed_in_the_step_container(
         f"this image does not have the packages the notebook used: PyYAML is {here} here (the notebook has 0.0.1)"
         in out + err
     )
+
+
+def test_a_step_that_runs_another_notebook_compiles_and_runs_on_kfp(tmp_path: Path, kfp_local: Path) -> None:
+    prep_notebook(tmp_path)
+    nb = host_notebook(
+        tmp_path, code("%%step prep --notebook prep.ipynb --outputs rows summary\n# runs prep")
+    )
+    pipeline, diagnostics = compile_notebook(nb, target="cluster")
+    assert not [d for d in diagnostics if d.severity == "error"]
+    package = tmp_path / "pipeline.yaml"
+    package.write_text(
+        compile_to_yaml(pipeline, image="python:3.11-kfjupyter", source_dir=tmp_path), encoding="utf-8"
+    )
+    (tmp_path / "prep.ipynb").unlink()  # its code travels in the compiled step
+    components.load_component_from_file(str(package))(n=4)
+    values, _ = kfp_results(kfp_local)
+    assert values[("prep", "rows")] == [0, 2, 4, 6]
+    assert values[("report", "line")] == "12 sub:12"
