@@ -21,9 +21,14 @@ from kfjupyter.compiler.ir import JsonValue
 
 @functools.lru_cache(maxsize=1)
 def environment_fingerprint() -> str:
-    """Hash of the interpreter, kfjupyter's version and the installed distributions."""
+    """Hash of the interpreter, kfjupyter's version and the installed distributions.
+
+    The interpreter counts by its version and its environment (``sys.prefix``), not by the name it
+    was started by: ``python`` and ``python3`` of one virtual environment (a kernel and the
+    ``kfjupyter`` command, say) are the same environment.
+    """
     digest = hashlib.sha256()
-    digest.update(f"{sys.version}|{sys.executable}|{__version__}".encode())
+    digest.update(f"{sys.version}|{sys.prefix}|{__version__}".encode())
     for entry in sys.path:
         if not entry.endswith("site-packages"):
             continue

@@ -8,6 +8,7 @@ copy-on-write, Arrow files are mapped by Arrow); nothing is copied until used.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,3 +122,15 @@ def status_words(status: str) -> str:
         "running": "is still running",
         "interrupted": "was interrupted",
     }.get(status, f"is {status}")
+
+
+def load_code(run_id: str, step: str, *, outputs: bool = False) -> str:
+    """Python for an IPython kernel that runs ``%kf load`` of the step (the extension loaded first).
+
+    The magic's line is a Python string literal, so no run id or step name can break out of it.
+    """
+    line = f"load {shlex.quote(run_id)} {shlex.quote(step)}" + (" --outputs" if outputs else "")
+    return (
+        'get_ipython().extension_manager.load_extension("kfjupyter")\n'
+        f'get_ipython().run_line_magic("kf", {line!r})\n'
+    )

@@ -169,10 +169,12 @@ def waiting_reasons(step: Step, waiting: Mapping[str, str]) -> list[str]:
     """Why a step whose inputs come from steps that run first runs too."""
     reasons = []
     for producer in sorted(set(waiting.values())):
-        names = ", ".join(f"'{n}'" for n, p in sorted(waiting.items()) if p == producer)
+        names = [f"'{n}'" for n, p in sorted(waiting.items()) if p == producer]
+        what = f"input {names[0]} comes" if len(names) == 1 else f"inputs {', '.join(names)} come"
+        value = "that value comes" if len(names) == 1 else "those values come"
         reasons.append(
-            f"input {names} comes from upstream step '{producer}', which runs first; this step is reused "
-            "only if that value comes out unchanged"
+            f"{what} from upstream step '{producer}', which runs first; this step is reused "
+            f"only if {value} out unchanged"
         )
     return reasons
 

@@ -18,6 +18,7 @@ from kfjupyter.server.log_stream import log_stream_routes
 from kfjupyter.server.models import Backend
 from kfjupyter.server.rerun import rerun_routes
 from kfjupyter.server.runs_handlers import run_routes
+from kfjupyter.server.step_handlers import step_routes
 from kfjupyter.server.training_handlers import training_routes
 
 API = "kfjupyter/api"
@@ -83,6 +84,7 @@ class KfJupyterApp(ExtensionApp):
             *compare_routes(prefix),
             *log_stream_routes(prefix),
             *run_routes(prefix),
+            *step_routes(prefix),
             *rerun_routes(prefix),
             *artifact_routes(prefix),
             *cancel_routes(prefix),

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -152,13 +153,28 @@ def relative_to_root(root_dir: str | Path, path: str | Path) -> str:
     return real.relative_to(root).as_posix()
 
 
-def run_command(notebook: Path, parameters: Mapping[str, str], no_cache: bool, run_id: str) -> list[str]:
+@dataclass(frozen=True)
+class Part:
+    """Which steps a run runs: ``--from STEP``, ``--only STEP``, and ``--reuse RUN`` for the ones above."""
+
+    from_step: str | None = None
+    only: str | None = None
+    reuse: str | None = None
+
+
+def run_command(
+    notebook: Path, parameters: Mapping[str, str], no_cache: bool, run_id: str, part: Part | None = None
+) -> list[str]:
     """The argument list (no shell) that runs ``notebook`` with the CLI as run ``run_id``."""
+    part = part or Part()
     cmd = [sys.executable, "-m", "kfjupyter.cli.main", "run", str(notebook), "--json", f"--run-id={run_id}"]
     # ``--param=NAME=VALUE`` as one token: a value starting with '-' is never taken for an option.
     cmd += [f"--param={name}={value}" for name, value in parameters.items()]
     if no_cache:
         cmd.append("--no-cache")
+    for option, value in (("--from", part.from_step), ("--only", part.only), ("--reuse", part.reuse)):
+        if value is not None:
+            cmd.append(f"{option}={value}")  # one token, like --param
     return cmd
 
 
@@ -231,6 +247,7 @@ async def start_run(
     parameters: Mapping[str, str],
     no_cache: bool,
     timeout_s: float = START_TIMEOUT_S,
+    part: Part | None = None,
 ) -> RunRecord:
     """Start ``notebook`` in a detached process and return the run it created.
 
@@ -242,7 +259,7 @@ async def start_run(
     run_id = mint_run_id(store)
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child writes it; closed below
     try:
-        proc = _spawn(run_command(notebook, parameters, no_cache, run_id), stderr)
+        proc = _spawn(run_command(notebook, parameters, no_cache, run_id, part), stderr)
         # Reap the child when it ends so it never lingers as a zombie that looks alive.
         threading.Thread(target=proc.wait, name=f"kfjupyter-run-{proc.pid}", daemon=True).start()
         deadline = time.monotonic() + timeout_s

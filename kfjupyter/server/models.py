@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from kfjupyter.notebook.diagnostics import Diagnostic
-from kfjupyter.server.models_pipelines import checked_parameters
+from kfjupyter.server.models_pipelines import checked_parameters, checked_step
 from kfjupyter.store.base import RunSort
 
 RunKind = Literal["pipeline", "training"]
@@ -241,11 +241,23 @@ class RunNotebookRequest(_Model):
         default_factory=dict, description="NAME=VALUE overrides of the notebook's parameters."
     )
     no_cache: bool = Field(False, description="Run every step even when cached outputs fit.")
+    from_step: str | None = Field(
+        None, min_length=1, description="Run this step and the steps below it again (--from)."
+    )
+    only: str | None = Field(None, min_length=1, description="Run this step alone (--only).")
+    reuse: str | None = Field(
+        None, min_length=1, description="With from_step/only: take the steps above from this run (--reuse)."
+    )
 
     @field_validator("parameters")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
         return checked_parameters(value)
+
+    @field_validator("from_step", "only", "reuse")
+    @classmethod
+    def _step_fits_a_command_line(cls, value: str | None) -> str | None:
+        return checked_step(value)
 
 
 class RunStarted(_Model):

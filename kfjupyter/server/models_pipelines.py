@@ -5,6 +5,8 @@ Part of the committed JSON schema (``rest-schema.json``) with :mod:`kfjupyter.se
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -34,6 +36,13 @@ def checked_image(value: str | None) -> str | None:
     return value
 
 
+def checked_step(value: str | None) -> str | None:
+    """A step name as a command line takes it: no NUL, no line breaks."""
+    if value is not None and any(c in value for c in "\x00\n\r"):
+        raise ValueError("a step name has no NUL characters or line breaks")
+    return value
+
+
 class RerunRequest(_Model):
     """Body of ``POST /kfjupyter/api/runs/{id}/rerun`` (every field optional)."""
 
@@ -42,6 +51,22 @@ class RerunRequest(_Model):
         default_factory=dict,
         description="NAME=VALUE overrides of the run's recorded parameters (pipeline runs only).",
     )
+    from_step: str | None = Field(
+        None,
+        min_length=1,
+        description="Re-run from this step: it and the steps below it run again, the steps above are "
+        "taken from this run's outputs (or the cache). Local pipeline runs only.",
+    )
+    only: str | None = Field(
+        None,
+        min_length=1,
+        description="Re-run this step alone, the steps above taken from this run's outputs (or the cache).",
+    )
+
+    @field_validator("from_step", "only")
+    @classmethod
+    def _step_fits_a_command_line(cls, value: str | None) -> str | None:
+        return checked_step(value)
 
     @field_validator("parameters")
     @classmethod
@@ -141,6 +166,80 @@ class LogEnd(_Model):
     status: str = Field(description="Final status of the step, e.g. 'succeeded', 'failed', 'cached'.")
 
 
+class PlanRequest(_Model):
+    """Body of ``POST /kfjupyter/api/notebooks/plan``: the run to plan, as ``notebooks/run`` takes it."""
+
+    path: str = Field(min_length=1, description="Notebook path relative to the server's root directory.")
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="NAME=VALUE overrides of the notebook's parameters."
+    )
+    no_cache: bool = Field(False, description="Plan a run that ignores cached outputs.")
+    from_step: str | None = Field(None, min_length=1, description="Plan a run from this step on (--from).")
+    only: str | None = Field(None, min_length=1, description="Plan a run of this step alone (--only).")
+    reuse: str | None = Field(
+        None, min_length=1, description="With from_step/only: take the steps above from this run (--reuse)."
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
+        return checked_parameters(value)
+
+    @field_validator("from_step", "only", "reuse")
+    @classmethod
+    def _step_fits_a_command_line(cls, value: str | None) -> str | None:
+        return checked_step(value)
+
+
+class PlannedStep(_Model):
+    """One step of a plan: whether it runs or comes from the cache, and why."""
+
+    name: str = Field(description="Step name.")
+    action: Literal["run", "cached"] = Field(description="'run', or 'cached' (its outputs are reused).")
+    reasons: list[str] = Field(
+        description="Why: the changed cell, input (and its step), parameter or environment; or where "
+        "the reused outputs come from."
+    )
+
+
+class PlanResult(_Model):
+    """Answer of ``POST /kfjupyter/api/notebooks/plan``, as ``kfjupyter run --plan --json`` prints it."""
+
+    steps: list[PlannedStep] = Field(
+        description="The steps the run would take, in order (skipped ones left out)."
+    )
+
+
+class StepValuesQuery(_Model):
+    """Query of ``GET /kfjupyter/api/runs/{id}/steps/{step}/values``."""
+
+    outputs: bool = Field(False, description="Describe the step's outputs instead of its inputs.")
+
+
+class StepValue(_Model):
+    """One name loading the step defines."""
+
+    name: str = Field(description="The variable name.")
+    kind: Literal["parameter", "input", "output"] = Field(description="What it is.")
+    source: str = Field(description="The step that produced it ('' for a parameter).")
+
+
+class StepValues(_Model):
+    """Answer of ``GET runs/{id}/steps/{step}/values``: what ``%kf load`` of the step defines.
+
+    The values themselves are loaded by running ``code`` in the notebook's kernel (the server never
+    reads them): it defines them in the user's namespace and prints their names.
+    """
+
+    run_id: str = Field(description="Run id.")
+    step: str = Field(description="Step name.")
+    outputs: bool = Field(
+        description="Whether these are the step's outputs (else its inputs and parameters)."
+    )
+    values: list[StepValue] = Field(description="The names it defines, parameters first.")
+    code: str = Field(description="Python for an IPython kernel that loads them (runs %kf load).")
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     RerunRequest,
     CompileRequest,
@@ -150,4 +249,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     LogQuery,
     LogEvent,
     LogEnd,
+    PlanRequest,
+    PlanResult,
+    StepValuesQuery,
+    StepValues,
 )

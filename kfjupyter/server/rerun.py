@@ -23,7 +23,7 @@ from kfjupyter.errors import Conflict, InvalidInput, NotFound
 from kfjupyter.server import models
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.kfp_handlers import KfpOptions, submit
-from kfjupyter.server.launch import confine, confine_file, relative_to_root, start_run
+from kfjupyter.server.launch import Part, confine, confine_file, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import RerunRequest
 from kfjupyter.server.runs_handlers import RUN_ID, opened_store
 from kfjupyter.server.training_handlers import start_script_job
@@ -81,9 +81,15 @@ async def rerun_pipeline(
     pipeline, _ = compile_notebook(notebook)  # lint errors are reported when it starts
     declared = {p.name for p in pipeline.parameters}
     parameters = rerun_parameters(declared, run.parameters, body.parameters)
+    part = Part(body.from_step, body.only, run.id) if body.from_step or body.only else Part()
     if run.backend == KFP_BACKEND:
+        if body.from_step or body.only:
+            raise Conflict(
+                f"run {run.id} ran on Kubeflow Pipelines; re-running from a step is for local runs "
+                "(its upstream outputs are in the cluster's pipeline root)"
+            )
         return await _resubmit(kfp, run, notebook, relative, parameters, body.no_cache)
-    started = await start_run(store, notebook, parameters, body.no_cache)
+    started = await start_run(store, notebook, parameters, body.no_cache, part=part)
     return models.RunStarted(run_id=started.id, notebook=relative)
 
 
@@ -182,7 +188,7 @@ class RunRerunHandler(KfJupyterHandler):
 
     @api("execute")
     async def post(self, run_id: str) -> None:
-        """Start the run again; 404 unknown run or missing notebook, 409 while it is still active."""
+        """Start the run again (from a step: ``from_step``/``only``); 404 unknown run or missing notebook, 409 while active."""
         body = self.parse_body(RerunRequest)
         root_dir = self.serverapp.root_dir
         kfp: KfpOptions = self.settings["kfjupyter_kfp"]
@@ -194,6 +200,8 @@ class RunRerunHandler(KfJupyterHandler):
             if run.status in ACTIVE_RUN_STATUSES:
                 raise Conflict(f"run {run_id} is still {run.status}; wait for it to end or cancel it first")
             if run.kind == "training":
+                if body.from_step or body.only:
+                    raise InvalidInput("from_step: a training job has no steps to re-run from")
                 started = await rerun_training(root_dir, run, body, self.allow_hidden)
             else:
                 started = await rerun_pipeline(store, root_dir, run, body, kfp, self.allow_hidden)

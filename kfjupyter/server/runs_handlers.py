@@ -25,7 +25,7 @@ from kfjupyter.server import models
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.kfp_live import KfpRefresher, live_kfp_runs
-from kfjupyter.server.launch import confine, confine_file, relative_to_root, start_run
+from kfjupyter.server.launch import Part, confine, confine_file, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.run_files import checked_log_path
 from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
@@ -288,7 +288,8 @@ class RunNotebookHandler(KfJupyterHandler):
         confined = partial(confine, allow_hidden=self.allow_hidden)
         notebook = await asyncio.to_thread(confined, self.serverapp.root_dir, body.path)  # reads it
         with opened_store() as store:
-            run = await start_run(store, notebook, body.parameters, body.no_cache)
+            part = Part(body.from_step, body.only, body.reuse)
+            run = await start_run(store, notebook, body.parameters, body.no_cache, part=part)
         self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)
 
 

@@ -46,6 +46,8 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", f"{API}/runs/r-1/rerun", "execute"),
     ("POST", f"{API}/notebooks/run", "execute"),
     ("POST", f"{API}/notebooks/lint", "read"),
+    ("POST", f"{API}/notebooks/plan", "read"),
+    ("GET", f"{API}/runs/r-1/steps/s/values", "read"),
     ("POST", f"{API}/notebooks/compile", "write"),
     ("POST", f"{API}/notebooks/submit", "execute"),
     ("GET", f"{API}/training", "read"),

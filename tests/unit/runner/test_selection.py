@@ -92,3 +92,26 @@ def test_explain_names_the_cell_input_parameter_and_environment() -> None:
         "the environment changed (Python, kfjupyter or installed packages)"
     ]
     assert explain(before, _parts(code=[CellHash(cell=3, sha256="a")])) == ["cells were removed or reordered"]
+
+
+def test_the_environment_is_the_same_whichever_name_started_the_interpreter() -> None:
+    """``python`` and ``python3`` of one environment (a kernel, the CLI) share the cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from kfjupyter.runner.cache import environment_fingerprint as f; print(f())"
+    names = [Path(sys.executable).parent / n for n in ("python", "python3")]
+    assert all(n.exists() for n in names), names
+    seen = set()
+    for exe in names:
+        done = subprocess.run(
+            [str(exe), "-c", code],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+            timeout=60,
+            check=True,
+        )
+        seen.add(done.stdout.strip())
+    assert len(seen) == 1
