@@ -28,7 +28,7 @@ from kfjupyter.cluster import build, processes, realnode
 from kfjupyter.cluster.certs import make_certs
 from kfjupyter.cluster.config import ClusterConfig, ClusterState
 from kfjupyter.errors import Unavailable
-from kfjupyter.k8s.client import Kube, is_status
+from kfjupyter.k8s.client import Kube, ignore_conflict, ignore_not_found
 from kfjupyter.k8s.volumes import storage_class_manifest
 
 Progress = Callable[[str], None]
@@ -229,11 +229,8 @@ def _up(config: ClusterConfig, bins: Path, say: Progress, lock: int) -> ClusterS
 
 
 def _create_storage_class(kube: Kube) -> None:
-    try:
+    with ignore_conflict():  # made by an earlier start
         kube.storage.create_storage_class(storage_class_manifest())
-    except Exception as error:
-        if not is_status(error, 409):
-            raise
 
 
 def _nodes_ready(kube: Kube, names: list[str]) -> bool:
@@ -247,13 +244,10 @@ def _nodes_ready(kube: Kube, names: list[str]) -> bool:
 
 
 def _sa_ready(kube: Kube, namespace: str) -> bool:
-    try:
+    with ignore_not_found():
         account = kube.core.read_namespaced_service_account("default", namespace)
-    except Exception as error:
-        if is_status(error, 404):
-            return False
-        raise
-    return bool(account.secrets)
+        return bool(account.secrets)
+    return False
 
 
 def down(state_dir: Path) -> list[str]:

@@ -22,7 +22,7 @@ from tornado import web
 from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError
-from kfjupyter.k8s.client import is_status, list_json
+from kfjupyter.k8s.client import ignore_not_found, list_json
 from kfjupyter_spawner.cluster_view import ClusterView
 from kfjupyter_spawner.failures import terminal_problem
 from kfjupyter_spawner.form import options_from_form, render_form
@@ -286,11 +286,9 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         namespace = self.pod_namespace
         pod = view.pod(self.pod_name, namespace)
         if pod is None:  # not in the cache (yet): ask the API server
-            try:
+            with ignore_not_found() as gone:
                 pod = list_json(view.kube.core.read_namespaced_pod, name=self.pod_name, namespace=namespace)
-            except Exception as error:
-                if not is_status(error, 404):
-                    raise
+            if gone:
                 return
         if not owned_by(pod, self.user.name, server=self.name):
             self.log.warning(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kfjupyter.errors import Forbidden, Unavailable
-from kfjupyter.k8s.client import Kube, discard, is_status, list_json
+from kfjupyter.k8s.client import Kube, discard, ignore_conflict, ignore_not_found, is_status, list_json
 from kfjupyter_spawner.namespaces import RESERVED, UserNamespaces, build_namespace_objects
 from kfjupyter_spawner.options import SpawnPlan
 from kfjupyter_spawner.ownership import VOLUME_LABEL, describe_owner, owned_by
@@ -151,11 +151,9 @@ def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known, user: str) -> None:
         key = f"{meta['namespace']}/{meta['name']}"
         if key in known.pvcs:  # created by an earlier spawn: one write (the pod) per restart
             continue
-        try:
+        with ignore_conflict() as exists:
             _create_one(kube, body)
-        except Exception as error:
-            if not is_status(error, 409):
-                raise
+        if exists:
             existing = list_json(
                 kube.core.read_namespaced_persistent_volume_claim,
                 name=meta["name"],
@@ -167,7 +165,7 @@ def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known, user: str) -> None:
                     f"The volume claim {meta['name']!r} for your volume {volume!r} already exists and is "
                     "not yours; it was left alone. Ask an admin to check it.",
                     detail=f"PVC {key}: {describe_owner(existing)}",
-                ) from None
+                )
         known.pvcs.add(key)
 
 
@@ -200,14 +198,9 @@ def _create_pod(kube: Kube, objects: ServerObjects, pod_gone: Callable[[], bool]
         # A pod of an earlier spawn of this server may still be there (e.g. the hub lost track of
         # it): replace it. Anyone else's pod of that name stays.
         name = objects.pod["metadata"]["name"]
-        try:
-            existing: Obj | None = list_json(
-                kube.core.read_namespaced_pod, name=name, namespace=objects.namespace
-            )
-        except Exception as error:
-            if not is_status(error, 404):
-                raise
-            existing = None
+        existing: Obj | None = None
+        with ignore_not_found():
+            existing = list_json(kube.core.read_namespaced_pod, name=name, namespace=objects.namespace)
         if existing is not None:
             if not owned_by(existing, objects.user, server=objects.server):
                 raise Forbidden(

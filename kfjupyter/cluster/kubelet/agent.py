@@ -1,8 +1,9 @@
 """The kubelet process: registers the simulated nodes, watches their pods, hands each to a worker.
 
-One process serves every simulated node (they share 127.0.0.1 and one HTTPS port). It lists and
-watches all pods, starts a :class:`PodWorker` for each pod bound to one of its nodes, gives each
-pod a loopback IP 127.0.X.Y, records events on a background thread and serves container logs.
+One process serves every simulated node (they share 127.0.0.1 and one HTTPS port). It follows all
+pods through an :class:`~kfjupyter.k8s.informer.Informer`, starts a :class:`PodWorker` for each
+pod bound to one of its nodes, gives each pod a loopback IP 127.0.X.Y, records events on a
+background thread and serves container logs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from kfjupyter.cluster.kubelet.pod_worker import PodWorker
 from kfjupyter.cluster.kubelet.provisioner import Provisioner
 from kfjupyter.cluster.kubelet.runtime import decode_secret
 from kfjupyter.cluster.kubelet.status import now_iso
-from kfjupyter.k8s.client import Kube, discard, is_status, list_json, watch_json
+from kfjupyter.k8s.client import Kube, discard, ignore_conflict, ignore_not_found
+from kfjupyter.k8s.informer import Informer
 from kfjupyter.k8s.nodes import node_manifest, node_status
 
 
@@ -57,14 +59,11 @@ class Kubelet:
 
     def lookup(self, kind: str, namespace: str, name: str) -> dict[str, str] | None:
         """Data of a secret (decoded) or config map; None when it does not exist."""
-        try:
+        with ignore_not_found():
             if kind == "secret":
                 return decode_secret(self.kube.core.read_namespaced_secret(name, namespace).data)
             return dict(self.kube.core.read_namespaced_config_map(name, namespace).data or {})
-        except Exception as error:
-            if is_status(error, 404):
-                return None
-            raise
+        return None
 
     def event(self, pod: dict[str, Any], reason: str, message: str, kind: str = "Normal",
               container: str | None = None) -> None:  # fmt: skip
@@ -93,11 +92,8 @@ class Kubelet:
     def register_nodes(self) -> None:
         """Create the Node objects, post a Ready status and lift the not-ready taint."""
         for spec in self.nodes.values():
-            try:
+            with ignore_conflict():  # registered by an earlier start
                 self.kube.core.create_node(node_manifest(spec))
-            except Exception as error:
-                if not is_status(error, 409):
-                    raise
             status = node_status(
                 spec, address=self.host_ip, kubelet_port=self.cluster.kubelet_port, now=now_iso()
             )
@@ -159,27 +155,6 @@ class Kubelet:
             return None
         return path, (lambda: not previous and worker.is_running(container))
 
-    def _watch_pods(self) -> None:
-        while not self.stop.is_set():
-            try:
-                listing = list_json(self.kube.core.list_pod_for_all_namespaces)
-                seen = {pod["metadata"]["uid"] for pod in listing["items"]}
-                for pod in listing["items"]:
-                    self.dispatch("ADDED", pod)
-                for worker in list(self.workers.values()):
-                    if worker.uid not in seen:
-                        self.dispatch("DELETED", worker.pod)
-                version = listing["metadata"]["resourceVersion"]
-                for kind, pod in watch_json(self.kube.core.list_pod_for_all_namespaces, resource_version=version,
-                                            timeout_seconds=300, allow_watch_bookmarks=False):  # fmt: skip
-                    if kind == "ERROR" or self.stop.is_set():
-                        break
-                    self.dispatch(kind, pod)
-            except Exception:
-                if self.stop.is_set():
-                    return
-                time.sleep(0.5)
-
     def run(self) -> None:
         """Serve until :meth:`shutdown` is called (SIGTERM)."""
         certs = self.state_dir / "certs"
@@ -189,8 +164,11 @@ class Kubelet:
         threading.Thread(target=self._send_events, daemon=True, name="events").start()
         self.register_nodes()
         Provisioner(self.kube, self.state_dir / "volumes", self.stop).start()
-        threading.Thread(target=self._watch_pods, daemon=True, name="pod-watch").start()
+        pods = Informer(self.kube.core.list_pod_for_all_namespaces, name="kubelet-pods", start=False)
+        pods.add_listener(self.dispatch)
+        pods.start()
         self.stop.wait()
+        pods.stop()
         self.running = False
         for worker in list(self.workers.values()):
             worker.wake.set()

@@ -25,7 +25,7 @@ from kfjupyter.cluster.kubelet.probes import probe
 from kfjupyter.cluster.kubelet.status import ContainerRecord, backoff, now_iso, pod_status
 from kfjupyter.cluster.kubelet.volumes import prepare_volumes
 from kfjupyter.errors import KfJupyterError
-from kfjupyter.k8s.client import Kube, discard, is_status
+from kfjupyter.k8s.client import Kube, discard, ignore_not_found, ignore_status
 
 _POLL_S = 0.3
 
@@ -325,15 +325,13 @@ class PodWorker(threading.Thread):
         if status == self.posted:
             return
         meta = self.pod["metadata"]
-        try:
+        with ignore_not_found() as gone:
             discard(self.host.kube.core.patch_namespaced_pod_status(
                 meta["name"], meta["namespace"], {"status": status}, _preload_content=False
             ))  # fmt: skip
-        except Exception as error:
-            if is_status(error, 404):
-                self.gone.set()
-                return
-            raise
+        if gone:
+            self.gone.set()
+            return
         self.posted = status
 
     def _kill_all(self, grace_s: float) -> None:
@@ -357,14 +355,11 @@ class PodWorker(threading.Thread):
         for name in self.procs:
             self.host.event(self.pod, "Killing", f"Stopping container {name}", "Normal", name)
         self._kill_all(grace_s=float(grace))
-        try:
+        with ignore_status(404, 409):  # gone already, or a new pod took the name
             self.host.kube.core.delete_namespaced_pod(
                 meta["name"],
                 meta["namespace"],
                 grace_period_seconds=0,
                 body={"gracePeriodSeconds": 0, "preconditions": {"uid": self.uid}},
             )
-        except Exception as error:
-            if not is_status(error, 404, 409):
-                raise
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -2,8 +2,9 @@
 
 For every pending PVC whose class belongs to our provisioner it creates a PV at
 ``<state dir>/volumes/<namespace>/<claim>-<uid>`` pre-bound to the claim; the real PV controller
-in kube-controller-manager then binds the pair. When the claim is deleted, the PV and its
-directory go too. The directory is writable by every user (as Rancher's local-path provisioner
+in kube-controller-manager then binds the pair (claims come from an
+:class:`~kfjupyter.k8s.informer.Informer`; pending ones are provisioned on every change, and a
+second after a failed call). When the claim is deleted, the PV and its directory go too. The directory is writable by every user (as Rancher's local-path provisioner
 makes them): a real kubelet does not apply ``fsGroup`` to host-path volumes, and pods run as
 non-root users. The process kubelet runs it as a thread; with the real container node it runs
 alone: ``python -m kfjupyter.cluster.kubelet.provisioner --state-dir DIR``.
@@ -12,15 +13,20 @@ alone: ``python -m kfjupyter.cluster.kubelet.provisioner --state-dir DIR``.
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import signal
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.k8s.client import Kube, is_status, list_json, watch_json
+from kfjupyter.k8s.client import Kube, ignore_conflict, ignore_not_found
+from kfjupyter.k8s.informer import Informer
 from kfjupyter.k8s.volumes import PROVISIONER, host_path_pv
+
+log = logging.getLogger(__name__)
+#: How soon pending claims are tried again after a failed API call.
+RETRY_S = 1.0
 
 
 class Provisioner(threading.Thread):
@@ -34,60 +40,61 @@ class Provisioner(threading.Thread):
         name = (claim.get("spec") or {}).get("storageClassName")
         if not name:
             return False
-        try:
+        with ignore_not_found():
             cls = self.kube.storage.read_storage_class(name)
-        except Exception as error:
-            if is_status(error, 404):
-                return False
-            raise
-        return bool(cls.provisioner == PROVISIONER)
+            return bool(cls.provisioner == PROVISIONER)
+        return False
 
     def _path(self, claim: dict[str, Any]) -> Path:
         meta = claim["metadata"]
         return self.root / str(meta["namespace"]) / f"{meta['name']}-{meta['uid']}"
 
-    def handle(self, kind: str, claim: dict[str, Any]) -> None:
-        """React to one PVC event."""
-        pending = (claim.get("status") or {}).get("phase", "Pending") == "Pending"
-        if (
-            kind in ("ADDED", "MODIFIED")
-            and pending
-            and not claim["spec"].get("volumeName")
-            and self._ours(claim)
-        ):
-            path = self._path(claim)
-            path.mkdir(parents=True, exist_ok=True)
-            path.chmod(0o777)
+    def provision(self, claims: list[dict[str, Any]]) -> bool:
+        """Create a PV for each pending, unbound claim of our class; ``False`` if any call failed."""
+        done = True
+        for claim in claims:
+            pending = (claim.get("status") or {}).get("phase", "Pending") == "Pending"
+            if not pending or claim["spec"].get("volumeName"):
+                continue
             try:
-                self.kube.core.create_persistent_volume(host_path_pv(claim, str(path)))
-            except Exception as error:
-                if not is_status(error, 409):
-                    raise
-        elif kind == "DELETED":
-            try:
-                self.kube.core.delete_persistent_volume(f"pvc-{claim['metadata']['uid']}")
-            except Exception as error:
-                if not is_status(error, 404):
-                    raise
-            shutil.rmtree(self._path(claim), ignore_errors=True)
+                if not self._ours(claim):
+                    continue
+                path = self._path(claim)
+                path.mkdir(parents=True, exist_ok=True)
+                path.chmod(0o777)
+                with ignore_conflict():  # made by an earlier pass
+                    self.kube.core.create_persistent_volume(host_path_pv(claim, str(path)))
+            except Exception as error:  # the API server is busy or restarting: next pass
+                log.info(
+                    "could not provision a volume for claim %s: %s", claim["metadata"].get("name"), error
+                )
+                done = False
+        return done
+
+    def release(self, kind: str, claim: dict[str, Any]) -> None:
+        """Listener on the claims: a deleted claim's PV and directory go too."""
+        if kind != "DELETED":
+            return
+        with ignore_not_found():
+            self.kube.core.delete_persistent_volume(f"pvc-{claim['metadata']['uid']}")
+        shutil.rmtree(self._path(claim), ignore_errors=True)
 
     def run(self) -> None:
-        """List, then watch, forever (until stopped)."""
-        while not self.stop.is_set():
-            try:
-                listing = list_json(self.kube.core.list_persistent_volume_claim_for_all_namespaces)
-                for claim in listing["items"]:
-                    self.handle("ADDED", claim)
-                version = listing["metadata"]["resourceVersion"]
-                for kind, claim in watch_json(self.kube.core.list_persistent_volume_claim_for_all_namespaces,
-                                              resource_version=version, timeout_seconds=120):  # fmt: skip
-                    if kind == "ERROR" or self.stop.is_set():
-                        break
-                    self.handle(kind, claim)
-            except Exception:
-                if self.stop.is_set():
-                    return
-                time.sleep(1)
+        """Follow the claims until stopped; on every change (or a second after a failure) provision."""
+        claims = Informer(
+            self.kube.core.list_persistent_volume_claim_for_all_namespaces, name="provisioner", start=False
+        )
+        claims.add_listener(self.release)
+        claims.start()
+        seen, retry = -1, False
+        try:
+            while not self.stop.is_set():
+                now = claims.wait_changed(seen, RETRY_S)
+                if now != seen or retry:
+                    seen = now
+                    retry = not self.provision(claims.items())
+        finally:
+            claims.stop()
 
 
 def main() -> int:
