@@ -7,7 +7,6 @@ call these same functions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
-from kfjupyter.compiler.parameters import check_nesting, parse_overrides
+from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.notebook.reader import notebook_path
@@ -75,23 +74,6 @@ class Run:
 def load_run(store: RunStore, run_id: str) -> Run:
     """Read a run, its steps and metrics from the store."""
     return Run(store.get_run(run_id), store.get_steps(run_id), store.list_metrics(run_id))
-
-
-def resolve_parameters(
-    pipeline: Pipeline, parameters: Mapping[str, JsonValue] | None, overrides: Sequence[str] = ()
-) -> dict[str, JsonValue]:
-    """Defaults, then ``parameters`` (typed values), then ``NAME=VALUE`` overrides."""
-    values: dict[str, JsonValue] = {p.name: p.default for p in pipeline.parameters}
-    known = {p.name: p for p in pipeline.parameters}
-    for name, value in (parameters or {}).items():
-        if name not in known:
-            raise InvalidInput(
-                f"unknown parameter {name!r}; the notebook's parameters are: {', '.join(sorted(known)) or 'none'}"
-            )
-        check_nesting(name, value)
-        values[name] = value
-    values.update(parse_overrides(pipeline, list(overrides)))
-    return values
 
 
 def run_notebook(
@@ -247,12 +229,10 @@ def _execute(
     selection: Selection = EVERYTHING,
 ) -> Run:
     options = LocalOptions(use_cache=cache, on_event=on_event, selection=selection)
-    if max_parallel is not None:
+    if max_parallel is not None:  # else LocalOptions' default: one step per CPU
         if max_parallel < 1:
             raise InvalidInput(f"--max-parallel must be at least 1, got {max_parallel}")
         options.max_parallel = max_parallel
-    else:
-        options.max_parallel = os.cpu_count() or 1
     LocalRun(store, record, pipeline, values, workdir, options, server).execute()
     return load_run(store, record.id)
 

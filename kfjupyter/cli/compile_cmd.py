@@ -39,9 +39,9 @@ def add_parser(sub: Any) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from kfjupyter.api import resolve_parameters
     from kfjupyter.cli.main import diagnostics_json
     from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
+    from kfjupyter.compiler.parameters import resolve_parameters
     from kfjupyter.compiler.shipping import parse_size
     from kfjupyter.kfp.pipeline import compile_to_yaml, step_requirements_of
 

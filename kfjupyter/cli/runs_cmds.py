@@ -41,7 +41,7 @@ def add_parser(sub: Any) -> None:
     sync.add_argument("run_id", nargs="?", help="one run (default: every unfinished KFP run)")
     sync.add_argument("--watch", action="store_true", help="keep polling (with backoff) until the run ends")
     sync.add_argument("--no-logs", action="store_true", help="do not read pod logs through Kubernetes")
-    add_kfp_options(sync, host_required=False)
+    add_kfp_options(sync, host_help="KFP API base URL to ask instead of each run's recorded one")
     sync.set_defaults(handler=_sync)
 
     arts = verbs.add_parser("artifacts", help="outputs, figures and logs a run produced")
@@ -139,7 +139,7 @@ def _sync(args: argparse.Namespace) -> int:
         report = sync_kfp_runs(
             store,
             [args.run_id] if args.run_id else None,
-            host=args.kfp_host,
+            host=args.kfp_host,  # replaces the recorded hosts only when given
             token=args.token,
             cookie=args.cookie,
             pod_logs=pod_logs,

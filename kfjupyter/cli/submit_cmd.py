@@ -1,57 +1,51 @@
 """``kfjupyter submit``: run a notebook on Kubeflow Pipelines and record it with the local runs.
 
 The KFP options (host, token, cookie, namespace) are shared with ``kfjupyter runs sync`` through
-:func:`add_kfp_options` and :func:`connection_from`.
+:func:`add_kfp_options` and :func:`connection_from`; what they leave out is resolved as for every
+front door (:func:`kfjupyter.kfp.connection.resolve_connection`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kfjupyter.kfp.connection import KfpConnection
 
-HOST_ENV = "KF_PIPELINES_ENDPOINT"
 
-
-def add_kfp_options(cmd: Any, *, host_required: bool) -> None:
+def add_kfp_options(
+    cmd: Any, host_help: str = "KFP API base URL (default $KFJUPYTER_KFP_HOST, else $KF_PIPELINES_ENDPOINT)"
+) -> None:
     """Add --kfp-host, --token, --cookie, --namespace and --ui-host to ``cmd``."""
-    cmd.add_argument(
-        "--kfp-host",
-        default=os.environ.get(HOST_ENV),
-        required=host_required and not os.environ.get(HOST_ENV),
-        metavar="URL",
-        help=f"KFP API base URL (default ${HOST_ENV})",
-    )
+    cmd.add_argument("--kfp-host", default=None, metavar="URL", help=host_help)
     cmd.add_argument(
         "--token", default=None, help="bearer token (default $KF_PIPELINES_TOKEN or the SA token file)"
     )
     cmd.add_argument(
         "--cookie", default=None, help="cookie header for the KFP API (default $KF_PIPELINES_COOKIE)"
     )
-    cmd.add_argument("--namespace", default=None, help="namespace of the runs (multi-user Kubeflow)")
+    cmd.add_argument(
+        "--namespace", default=None, help="namespace of the runs (multi-user Kubeflow; default kubeflow)"
+    )
     cmd.add_argument(
         "--ui-host", default=None, metavar="URL", help="KFP UI base URL for links (default the host)"
     )
 
 
 def connection_from(args: argparse.Namespace, host: str | None = None) -> KfpConnection:
-    """The connection the KFP options describe (``--kfp-host``, else ``host``)."""
-    from kfjupyter.errors import InvalidInput
-    from kfjupyter.kfp.connection import KfpConnection
+    """The connection the KFP options describe (``--kfp-host``, else ``host``, else the environment)."""
+    from kfjupyter.kfp.connection import resolve_connection
 
-    if not (args.kfp_host or host):
-        raise InvalidInput(f"no KFP server: pass --kfp-host or set ${HOST_ENV}")
-    return KfpConnection(
+    return resolve_connection(
         host=args.kfp_host or host,
         token=args.token,
         cookie=args.cookie,
         namespace=args.namespace,
         ui_host=args.ui_host,
+        how="pass --kfp-host",
     )
 
 
@@ -59,7 +53,7 @@ def add_parser(sub: Any) -> None:
     """Register the submit subcommand."""
     cmd = sub.add_parser("submit", help="compile a notebook and start it as a Kubeflow Pipelines run")
     cmd.add_argument("notebook", help="path of the .ipynb file")
-    add_kfp_options(cmd, host_required=True)
+    add_kfp_options(cmd)
     cmd.add_argument(
         "--experiment", default=None, help="KFP experiment (created if missing; default 'Default')"
     )

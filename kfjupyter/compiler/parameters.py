@@ -3,7 +3,8 @@
 A parameter is a top-level assignment of a literal (``n_rows = 1000``, ``lr: float = 1e-3``,
 ``cols = ["a", "b"]``). Its type (int, float, str, bool, list, dict) comes from the literal. Anything
 else in a parameters cell is reported, never executed. Overrides given as ``NAME=VALUE`` text (CLI,
-REST, magics) are parsed to the declared type by :func:`parse_overrides`; a ``str`` parameter keeps
+REST, magics) are parsed to the declared type by :func:`parse_overrides`, and every front door
+resolves a run's values with :func:`resolve_parameters`; a ``str`` parameter keeps
 the text exactly as given, so quotes, newlines and braces reach the step untouched. Lists and dicts
 may nest at most :data:`MAX_PARAMETER_DEPTH` levels deep, in defaults and in overrides alike.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -220,6 +221,26 @@ def _is_json(value: object) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
     return False
+
+
+def resolve_parameters(
+    pipeline: Pipeline, parameters: Mapping[str, JsonValue] | None, overrides: Sequence[str] = ()
+) -> dict[str, JsonValue]:
+    """A run's parameter values: defaults, then ``parameters`` (typed values), then ``NAME=VALUE`` overrides.
+
+    The one resolution for local runs, KFP submissions, compiles and re-runs; an unknown name or a
+    value nested too deep is ``InvalidInput`` naming it.
+    """
+    values: dict[str, JsonValue] = {p.name: p.default for p in pipeline.parameters}
+    for name, value in (parameters or {}).items():
+        if name not in values:
+            raise InvalidInput(
+                f"unknown parameter {name!r}; the notebook's parameters are: {', '.join(sorted(values)) or 'none'}"
+            )
+        check_nesting(name, value)
+        values[name] = value
+    values.update(parse_overrides(pipeline, list(overrides)))
+    return values
 
 
 def parse_overrides(pipeline: Pipeline, overrides: Sequence[str]) -> dict[str, JsonValue]:

@@ -1,16 +1,16 @@
 """``%kf run --backend kfp``: compile the notebook and start it on Kubeflow Pipelines.
 
 The same core as ``kfjupyter submit`` (:func:`kfjupyter.kfp.submit.submit_notebook`): the run is
-recorded in the run store with its KFP run id, and the KFP run id and UI link are printed. The host
-is ``--host``, else ``$KFJUPYTER_KFP_HOST``, else ``$KF_PIPELINES_ENDPOINT`` (the variable the
-command line reads); credentials are ``--token``/``--cookie`` or what
-:class:`~kfjupyter.kfp.connection.KfpConnection` finds in the environment.
+recorded in the run store with its KFP run id, and the KFP run id and UI link are printed. The
+options (``--host``, ``--token``, ``--cookie``, ``--namespace``, ``--ui-host``) come first; what they
+leave out is resolved as for every front door
+(:func:`~kfjupyter.kfp.connection.resolve_connection`: ``$KFJUPYTER_KFP_HOST``, else
+``$KF_PIPELINES_ENDPOINT``; ``$KF_PIPELINES_TOKEN`` or the mounted token; ``$KF_PIPELINES_COOKIE``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,6 @@ from kfjupyter.errors import InvalidInput
 if TYPE_CHECKING:
     from kfjupyter.kfp.submit import Submitted
 
-HOST_ENVS = ("KFJUPYTER_KFP_HOST", "KF_PIPELINES_ENDPOINT")
 #: Options of ``%kf run`` that only mean something for one backend, with the backend.
 KFP_ONLY = ("host", "token", "cookie", "namespace", "ui_host", "experiment", "image")
 LOCAL_ONLY = ("no_cache", "widget")
@@ -36,7 +35,9 @@ def add_options(run: argparse.ArgumentParser) -> None:
     )
     kfp.add_argument("--token", default=None, help="bearer token (default $KF_PIPELINES_TOKEN)")
     kfp.add_argument("--cookie", default=None, help="cookie header (default $KF_PIPELINES_COOKIE)")
-    kfp.add_argument("--namespace", default=None, help="namespace of the run (multi-user Kubeflow)")
+    kfp.add_argument(
+        "--namespace", default=None, help="namespace of the run (multi-user Kubeflow; default kubeflow)"
+    )
     kfp.add_argument("--ui-host", default=None, metavar="URL", help="KFP UI URL for the link")
     kfp.add_argument("--experiment", default=None, help="KFP experiment (default 'Default')")
     kfp.add_argument("--image", default=None, help="container image of every step (default $KFJUPYTER_IMAGE)")
@@ -51,29 +52,23 @@ def check_backend_options(args: argparse.Namespace) -> None:
         raise InvalidInput(f"%kf run: {', '.join(given)} only applies to {where}")
 
 
-def kfp_host(explicit: str | None) -> str:
-    """The KFP host: ``explicit``, else the first set of :data:`HOST_ENVS`."""
-    host = explicit or next((os.environ[name] for name in HOST_ENVS if os.environ.get(name)), None)
-    if not host:
-        raise InvalidInput(
-            "%kf run --backend kfp: no Kubeflow Pipelines host; pass --host URL or set $KFJUPYTER_KFP_HOST"
-        )
-    return host
-
-
 def submit(notebook: Path, args: argparse.Namespace) -> Submitted:
     """Submit ``notebook`` as ``args`` say and print the KFP run id and link."""
-    from kfjupyter.kfp.connection import KfpConnection
+    from kfjupyter.kfp.connection import resolve_connection
     from kfjupyter.kfp.submit import submit_notebook  # imports the kfp SDK: only when submitting
     from kfjupyter.store import open_store
 
-    connection = KfpConnection(
-        host=kfp_host(args.host),
-        token=args.token,
-        cookie=args.cookie,
-        namespace=args.namespace,
-        ui_host=args.ui_host,
-    )
+    try:
+        connection = resolve_connection(
+            host=args.host,
+            token=args.token,
+            cookie=args.cookie,
+            namespace=args.namespace,
+            ui_host=args.ui_host,
+            how="pass --host URL",
+        )
+    except InvalidInput as error:
+        raise InvalidInput(f"%kf run --backend kfp: {error.message}", reason=error.reason) from None
     with open_store() as store:
         submitted = submit_notebook(
             notebook,

@@ -1,10 +1,18 @@
 """How kfjupyter reaches a Kubeflow Pipelines API server: host, credentials and the two clients.
 
-A :class:`KfpConnection` names the host and how to authenticate: an explicit bearer token (or
-``$KF_PIPELINES_TOKEN``), a session cookie (or ``$KF_PIPELINES_COOKIE``), else the projected
-service-account token file that Kubeflow mounts into notebook pods
-(``$KF_PIPELINES_SA_TOKEN_PATH``, default ``/var/run/secrets/kubeflow/pipelines/token``), read
-again on every request so a rotated token keeps working. Submission uses ``kfp.Client``; tracking
+:func:`resolve_connection` is the one place every front door (``kfjupyter submit`` and ``runs
+sync``, ``%kf run --backend kfp``, the server's ``c.KfJupyterApp.kfp_*``) turns its settings into a
+:class:`KfpConnection`, with one precedence for each part:
+
+- host: the front door's own setting (``--kfp-host``, ``%kf run --host``, ``kfp_host``), else
+  ``$KFJUPYTER_KFP_HOST``, else ``$KF_PIPELINES_ENDPOINT``;
+- bearer token: the front door's, else ``$KF_PIPELINES_TOKEN``, else the projected
+  service-account token file that Kubeflow mounts into notebook pods
+  (``$KF_PIPELINES_SA_TOKEN_PATH``, default ``/var/run/secrets/kubeflow/pipelines/token``), read
+  again on every request so a rotated token keeps working;
+- cookie: the front door's, else ``$KF_PIPELINES_COOKIE``;
+- namespace of the runs: the front door's, else :data:`DEFAULT_NAMESPACE`; UI host: the front
+  door's, else the host. Submission uses ``kfp.Client``; tracking
 uses the generated ``kfp_server_api`` run service directly, with a per-request timeout and no
 health-check retries, so ``kfjupyter runs list`` stays quick when a server is away.
 """
@@ -15,7 +23,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,10 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kfjupyter.errors import InvalidInput
 
+HOST_ENVS = ("KFJUPYTER_KFP_HOST", "KF_PIPELINES_ENDPOINT")
 TOKEN_ENV = "KF_PIPELINES_TOKEN"  # noqa: S105 (a variable name)
 COOKIE_ENV = "KF_PIPELINES_COOKIE"
 SA_TOKEN_PATH_ENV = "KF_PIPELINES_SA_TOKEN_PATH"  # noqa: S105 (a variable name)
 SA_TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"  # noqa: S105 (a file path)
+#: The namespace of KFP runs when none is given (single-user Kubeflow Pipelines).
+DEFAULT_NAMESPACE = "kubeflow"
 
 
 class KfpConnection(BaseModel):
@@ -43,22 +54,59 @@ class KfpConnection(BaseModel):
     namespace: str | None = Field(None, description="Kubernetes namespace of the runs (multi-user KFP).")
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one tracking request, in seconds.")
 
-    def resolved(self) -> KfpConnection:
+    def resolved(self, env: Mapping[str, str] | None = None) -> KfpConnection:
         """A copy with the host checked and token/cookie filled from the environment."""
+        env = os.environ if env is None else env
         host = self.host.strip().rstrip("/")
         if not host.startswith(("http://", "https://")):
             raise InvalidInput(f"--kfp-host must start with http:// or https://, got {self.host!r}")
         return self.model_copy(
             update={
                 "host": host,
-                "token": self.token or os.environ.get(TOKEN_ENV) or None,
-                "cookie": self.cookie or os.environ.get(COOKIE_ENV) or None,
+                "token": self.token or env.get(TOKEN_ENV) or None,
+                "cookie": self.cookie or env.get(COOKIE_ENV) or None,
             }
         )
 
     def run_link(self, run_id: str) -> str:
         """The KFP UI page of one run."""
         return f"{(self.ui_host or self.host).rstrip('/')}/#/runs/details/{run_id}"
+
+
+def configured_host(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """The KFP host: ``explicit``, else the first of :data:`HOST_ENVS` that is set, else ``None``."""
+    env = os.environ if env is None else env
+    return explicit or next((env[name] for name in HOST_ENVS if env.get(name)), None)
+
+
+def resolve_connection(
+    *,
+    host: str | None = None,
+    token: str | None = None,
+    cookie: str | None = None,
+    namespace: str | None = None,
+    ui_host: str | None = None,
+    how: str = "pass --kfp-host",
+    env: Mapping[str, str] | None = None,
+) -> KfpConnection:
+    """The connection a front door's settings describe (empty ones fall back as the module says).
+
+    Raises ``InvalidInput`` when no host is found at all, saying to ``how`` (the front door's own
+    way to give one) or to set the variables, and when the host is not an http(s) URL.
+    """
+    found = configured_host(host, env)
+    if not found:
+        raise InvalidInput(
+            f"no Kubeflow Pipelines host; {how} or set ${HOST_ENVS[0]} (or ${HOST_ENVS[1]})",
+            reason="no_kfp_host",
+        )
+    return KfpConnection(
+        host=found,
+        token=token or None,
+        cookie=cookie or None,
+        namespace=namespace or None,
+        ui_host=ui_host or None,
+    ).resolved(env)
 
 
 def sa_token_path() -> Path | None:
@@ -98,7 +146,7 @@ def kfp_client(connection: KfpConnection) -> Any:
             cookies=conn.cookie,
             credentials=credentials,
             ui_host=conn.ui_host,
-            namespace=conn.namespace or "kubeflow",
+            namespace=conn.namespace or DEFAULT_NAMESPACE,
         )
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.compiler.ir import JsonValue, Pipeline
+from kfjupyter.compiler.ir import JsonValue
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
-from kfjupyter.compiler.parameters import parse_overrides
+from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
 from kfjupyter.kfp.pipeline import compile_to_yaml, pipeline_name
@@ -51,20 +51,6 @@ class Submitted:
             "experiment_id": self.experiment_id,
             "status": self.record.status,
         }
-
-
-def _values(
-    pipeline: Pipeline, parameters: Mapping[str, JsonValue] | None, overrides: Sequence[str]
-) -> dict[str, JsonValue]:
-    values: dict[str, JsonValue] = {p.name: p.default for p in pipeline.parameters}
-    for name, value in (parameters or {}).items():
-        if name not in values:
-            raise InvalidInput(
-                f"unknown parameter {name!r}; the notebook's are: {', '.join(values) or 'none'}"
-            )
-        values[name] = value
-    values.update(parse_overrides(pipeline, list(overrides)))
-    return values
 
 
 def _api_error(action: str, host: str, exc: Exception) -> KfJupyterError:
@@ -121,7 +107,7 @@ def submit_notebook(
     conn = connection.resolved()
     pipeline, diagnostics = compile_notebook(path, target="cluster")
     raise_on_errors(diagnostics)
-    values = _values(pipeline, parameters, overrides)
+    values = resolve_parameters(pipeline, parameters, overrides)
     text = compile_to_yaml(pipeline, values=values, image=image, source_dir=path.parent)
     run_id = new_run_id()
     package = store.run_dir(run_id, create=True) / PACKAGE_FILE

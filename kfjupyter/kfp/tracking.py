@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from kfjupyter.errors import InvalidInput, Unavailable
-from kfjupyter.kfp.connection import RunService
+from kfjupyter.kfp.connection import DEFAULT_NAMESPACE, RunService
 from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.podlogs import PodLogSource, persist_pod_logs
 from kfjupyter.kfp.steppods import RunPodLister, StepPod, failure_message, log_tail, log_tasks, step_pods
@@ -46,7 +46,6 @@ BACKEND = "kfp"
 HOST_LABEL, NAMESPACE_LABEL, LINK_LABEL = "kfp_host", "kfp_namespace", "kfp_link"
 #: Set on a run once a cancel was asked or KFP reported it ``CANCELING``.
 CANCEL_LABEL = "kfp_cancel"
-DEFAULT_NAMESPACE = "kubeflow"
 
 RUN_STATES: dict[str, RunStatus] = {
     "RUNTIME_STATE_UNSPECIFIED": "pending",

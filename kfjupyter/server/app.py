@@ -7,6 +7,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Unicode
 
+from kfjupyter.kfp.connection import configured_host
 from kfjupyter.server.artifact_handlers import artifact_routes
 from kfjupyter.server.cancel import cancel_routes
 from kfjupyter.server.compare import compare_routes
@@ -31,7 +32,10 @@ class KfJupyterApp(ExtensionApp):
     load_other_extensions = True
 
     kfp_host = Unicode(
-        "", config=True, help="Kubeflow Pipelines API endpoint; empty means only local pipelines."
+        "",
+        config=True,
+        help="Kubeflow Pipelines API endpoint; empty: $KFJUPYTER_KFP_HOST, else $KF_PIPELINES_ENDPOINT, "
+        "else only local pipelines.",
     )
     kfp_token = Unicode(
         "",
@@ -40,10 +44,12 @@ class KfJupyterApp(ExtensionApp):
         "service-account token file.",
     )
     kfp_cookie = Unicode(
-        "", config=True, help="Cookie header for the KFP API (e.g. 'authservice_session=...'); empty: none."
+        "",
+        config=True,
+        help="Cookie header for the KFP API (e.g. 'authservice_session=...'); empty: $KF_PIPELINES_COOKIE.",
     )
     kfp_namespace = Unicode(
-        "", config=True, help="Kubernetes namespace of submitted runs (multi-user Kubeflow); empty: default."
+        "", config=True, help="Kubernetes namespace of submitted runs (multi-user Kubeflow); empty: kubeflow."
     )
     kfp_ui_host = Unicode("", config=True, help="Base URL of the KFP UI for run links; empty: kfp_host.")
     kfp_image = Unicode(
@@ -59,8 +65,9 @@ class KfJupyterApp(ExtensionApp):
             Backend(name="local", kind="pipelines", available=True, detail="Runs on this server"),
             Backend(name="local", kind="training", available=True, detail="Runs on this server"),
         ]
-        if self.kfp_host:
-            found.append(Backend(name="kfp", kind="pipelines", available=True, detail=self.kfp_host))
+        host = configured_host(self.kfp_host)
+        if host:
+            found.append(Backend(name="kfp", kind="pipelines", available=True, detail=host))
         return found
 
     def initialize_settings(self) -> None:

@@ -20,11 +20,11 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from kfjupyter.api import resolve_parameters
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
+from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError
-from kfjupyter.kfp.connection import KfpConnection
+from kfjupyter.kfp.connection import KfpConnection, configured_host, resolve_connection
 from kfjupyter.kfp.names import check_task_names
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.server.errors import UpstreamFailed
@@ -40,7 +40,8 @@ if TYPE_CHECKING:  # the kfp SDK is imported on first use: it slows down the ser
 _COMPILE_LOCK = threading.Lock()
 NO_HOST = (
     "No Kubeflow Pipelines endpoint is configured: set c.KfJupyterApp.kfp_host to the KFP API URL "
-    "(e.g. http://ml-pipeline-ui.kubeflow) in jupyter_server_config.py and restart the server"
+    "(e.g. http://ml-pipeline-ui.kubeflow) in jupyter_server_config.py, or $KFJUPYTER_KFP_HOST "
+    "(or $KF_PIPELINES_ENDPOINT) in the server's environment, and restart the server"
 )
 
 
@@ -56,17 +57,22 @@ class KfpOptions:
     image: str = ""
 
     def connection(self) -> KfpConnection:
-        """The connection these settings describe; ``Conflict`` when there is no usable host."""
-        if not self.host:
+        """The connection these settings describe; ``Conflict`` when there is no usable host.
+
+        Empty settings fall back as for every front door
+        (:func:`~kfjupyter.kfp.connection.resolve_connection`).
+        """
+        if not configured_host(self.host):
             raise Conflict(NO_HOST, reason="no_kfp_host")
         try:
-            return KfpConnection(
+            return resolve_connection(
                 host=self.host,
-                token=self.token or None,
-                cookie=self.cookie or None,
-                namespace=self.namespace or None,
-                ui_host=self.ui_host or None,
-            ).resolved()
+                token=self.token,
+                cookie=self.cookie,
+                namespace=self.namespace,
+                ui_host=self.ui_host,
+                how="set c.KfJupyterApp.kfp_host",
+            )
         except InvalidInput as error:
             raise Conflict(f"c.KfJupyterApp.kfp_host is not usable: {error.message}") from None
 

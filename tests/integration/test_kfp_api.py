@@ -41,15 +41,28 @@ def post(lab: LabServer, path: str, body: Any) -> tuple[int, Any]:
 
 
 @contextmanager
-def configured_lab(home: Path, settings: dict[str, str]) -> Iterator[LabServer]:
-    """A real lab with ``c.KfJupyterApp`` settings, no user KFP context and no credentials."""
+def configured_lab(
+    home: Path, settings: dict[str, str], environ: dict[str, str] | None = None
+) -> Iterator[LabServer]:
+    """A real lab with ``c.KfJupyterApp`` settings, no user KFP context and no credentials.
+
+    ``environ`` is set in the server's environment (the KFP variables are removed otherwise).
+    """
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "config" / "jupyter_server_config.json").write_text(json.dumps({"KfJupyterApp": settings}))
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HOME", str(home / "user"))
         env.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(home / "no-sa-token"))
-        for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT", "KFJUPYTER_IMAGE"):
+        for name in (
+            "KF_PIPELINES_TOKEN",
+            "KF_PIPELINES_COOKIE",
+            "KF_PIPELINES_ENDPOINT",
+            "KFJUPYTER_KFP_HOST",
+            "KFJUPYTER_IMAGE",
+        ):
             env.delenv(name, raising=False)
+        for name, value in (environ or {}).items():
+            env.setenv(name, value)
         with running_lab(home) as lab:
             yield lab
 
@@ -179,6 +192,23 @@ def test_submit_starts_a_kfp_run_and_records_it(kfp_lab: LabServer, standin: Kfp
     detail = RunDetail.model_validate(detail_body)
     assert (detail.run.backend, detail.run.status) == ("kfp", "pending")
     assert [s.name for s in detail.steps] == ["make", "train"]
+
+
+def test_the_server_finds_kfp_where_the_cli_and_magics_do(
+    tmp_path_factory: pytest.TempPathFactory, standin: KfpStandIn
+) -> None:
+    """No kfp_host/kfp_token settings: $KFJUPYTER_KFP_HOST and $KF_PIPELINES_TOKEN, as everywhere."""
+    home = tmp_path_factory.mktemp("envkfp")
+    environ = {"KFJUPYTER_KFP_HOST": standin.url, "KF_PIPELINES_TOKEN": TOKEN}
+    with configured_lab(home, {"kfp_image": IMAGE}, environ) as lab:
+        status, health = lab.request("/kfjupyter/api/health", token=lab.token)
+        assert status == 200, health
+        kfp = [b for b in health["backends"] if b["name"] == "kfp"]
+        assert [b["detail"] for b in kfp] == [standin.url]
+        write_notebook(lab.root / "nb.ipynb", CELLS)
+        status, body = post(lab, SUBMIT, {"path": "nb.ipynb"})
+    assert status == 202, body
+    assert SubmitResult.model_validate(body).kfp_run_id in standin.runs
 
 
 def test_a_kfp_run_is_rerun_on_kfp_once_it_ended(kfp_lab: LabServer, standin: KfpStandIn) -> None:

@@ -295,7 +295,8 @@ def test_kf_run_backend_kfp_submits_to_kubeflow_pipelines(
     monkeypatch.setenv("JPY_SESSION_NAME", str(nb))
     shell.run_line_magic("kf", "run --backend kfp")
     assert capsys.readouterr().out.strip() == (
-        "kfjupyter: %kf run --backend kfp: no Kubeflow Pipelines host; pass --host URL or set $KFJUPYTER_KFP_HOST"
+        "kfjupyter: %kf run --backend kfp: no Kubeflow Pipelines host; pass --host URL or set "
+        "$KFJUPYTER_KFP_HOST (or $KF_PIPELINES_ENDPOINT)"
     )
 
     with KfpStandIn() as standin:

@@ -31,7 +31,7 @@ IMAGE = "registry.example/kfjupyter:1"
 def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep ~/.config/kfp and real credentials out of the tests."""
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT"):
+    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT", "KFJUPYTER_KFP_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
 
@@ -164,6 +164,26 @@ def test_the_cli_submits_and_runs_list_and_show_sync(
     ]
     assert main(["runs", "sync", body["run_id"], "--no-logs"]) == 0
     assert "succeeded" in capsys.readouterr().out
+
+
+def test_the_cli_finds_the_host_where_the_magics_and_the_server_do(
+    standin: KfpStandIn,
+    notebook: Path,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if "submit_cmd" not in cli_main.COMMANDS:
+        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", "http://127.0.0.1:9")  # second in line: not used
+    monkeypatch.setenv("KFJUPYTER_KFP_HOST", standin.url)
+    assert main(["submit", str(notebook), "--image", IMAGE, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["kfp_run_id"] in standin.runs and body["link"].startswith(standin.url)
+    monkeypatch.delenv("KFJUPYTER_KFP_HOST")
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT")
+    assert main(["submit", str(notebook), "--image", IMAGE]) != 0
+    assert "no Kubeflow Pipelines host; pass --kfp-host or set $KFJUPYTER_KFP_HOST" in capsys.readouterr().err
 
 
 def test_the_standin_rejects_bodies_outside_the_published_models() -> None:

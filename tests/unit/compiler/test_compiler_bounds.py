@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kfjupyter.api import resolve_parameters
 from kfjupyter.compiler.ir import Step, StepSettings
 from kfjupyter.compiler.lint import compile_notebook, lint_notebook
-from kfjupyter.compiler.parameters import MAX_PARAMETER_DEPTH
+from kfjupyter.compiler.parameters import MAX_PARAMETER_DEPTH, resolve_parameters
 from kfjupyter.errors import InvalidInput
 from kfjupyter.notebook.diagnostics import Diagnostic
 from kfjupyter.notebook.marks import MAX_RETRIES, MAX_STEP_NAME_LENGTH, MAX_TIMEOUT_S
