@@ -123,7 +123,17 @@ def plan(
     changed. Raises ``InvalidInput`` when a step the selection needs is neither cached nor reused,
     as the run would.
     """
-    before = stepinputs.baseline(store, notebook, [s.name for s in pipeline.steps]) if notebook else {}
+    found: list[dict[str, tuple[str, str, stepinputs.StepInputs]]] = []
+
+    def changes(step: Step) -> list[str]:
+        """What changed since ``step`` last ran; the earlier runs are read once, when first needed."""
+        if notebook is None:
+            return []
+        if not found:
+            found.append(stepinputs.baseline(store, notebook, [s.name for s in pipeline.steps]))
+        parts = stepinputs.key_parts(pipeline, step, parameters, produced, workdir=workdir)
+        return changed(step.name, found[0], parts)
+
     produced: dict[str, dict[str, SavedOutput]] = {}
     planned: list[PlannedStep] = []
     running: set[str] = set()
@@ -141,18 +151,16 @@ def plan(
             running.add(step.name)
             continue
         key = planning.cache_key(pipeline, step, parameters, produced, workdir=workdir)
-        parts = stepinputs.key_parts(pipeline, step, parameters, produced, workdir=workdir)
-        changes = changed(step.name, before, parts)
         if forced:
             running.add(step.name)
-            planned.append(PlannedStep(step.name, "run", forced + changes))
+            planned.append(PlannedStep(step.name, "run", forced + changes(step)))
             continue
         decision = decide(store, step, key, use_cache=use_cache)
         if decision.cached:
             produced[step.name] = {o.name: o for o in decision.outputs}
             planned.append(PlannedStep(step.name, "cached", decision.reasons))
         else:
-            specific = changes if decision.reasons == [NO_ENTRY] and changes else decision.reasons
+            specific = (changes(step) if decision.reasons == [NO_ENTRY] else []) or decision.reasons
             if step.name in selection.needed:
                 raise not_available(selection, step.name, specific)
             running.add(step.name)
