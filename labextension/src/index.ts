@@ -6,6 +6,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { nameCacheDefault } from './cacheChoice';
 import { addCommands } from './commands';
 import { addLaunchCommands } from './launchCommands';
 import { NotebookLinters, addStepCommands } from './notebookSteps';
@@ -40,6 +41,7 @@ const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     addStepCommands(app, tracker, new NotebookLinters(tracker), palette);
     answerSaveRequests(tracker);
+    void nameCacheDefault(app.restored);
   }
 };
 
