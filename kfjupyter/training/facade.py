@@ -178,7 +178,21 @@ def train(
     except ValidationError as exc:
         raise InvalidInput(_validation_message(exc), detail=str(exc)) from None
     chosen = select_backend(spec.backend, store)
-    return TrainingJob(chosen, chosen.submit(spec, payload))
+    files = {} if isinstance(chosen, LocalBackend) else _shipped(fn_or_script)
+    return TrainingJob(chosen, chosen.submit(spec, payload, files))
+
+
+def _shipped(target: Callable[..., Any] | str | os.PathLike[str]) -> dict[str, bytes]:
+    """The local modules and files a job run elsewhere takes along (relative path -> content)."""
+    from kfjupyter.training.shipping import function_files, script_files
+
+    if callable(target):
+        source = _source(target)
+        found = function_files(target, "".join(source[1]) if source else None, Path.cwd())
+    else:
+        path = Path(target).expanduser().absolute()
+        found = script_files(path, path.read_text(encoding="utf-8"))
+    return {f.path: f.source.read_bytes() for f in found}
 
 
 def get_job(name: str, *, store: RunStore | None = None) -> TrainingJob:

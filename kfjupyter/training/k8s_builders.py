@@ -5,7 +5,11 @@ fills the typed models of :mod:`kfjupyter.training.k8s_models` and returns their
 ready for the API server; nothing here does I/O, so the output is
 golden-tested per Trainer version. The code travels in a ConfigMap mounted as files (a function as
 its cloudpickle payload in base64 next to the launcher :mod:`kfjupyter.training.k8s_entry`, a
-script as its own file), never through a shell. The trainer container runs ``torchrun`` with
+script as its own file), never through a shell. The local modules and files the job needs
+(:mod:`kfjupyter.training.shipping`) travel in the same ConfigMap (text as ``data``, other files as
+``binaryData``), each shown at
+its relative path next to the code; the launcher then copies them into a writable working folder,
+which becomes the current directory and the head of ``sys.path``, and runs the function or script. The trainer container runs ``torchrun`` with
 ``--nnodes``/``--nproc-per-node`` from the spec.
 
 Per-job pod customisation (how the ConfigMap volume reaches the ``node`` container) changed
@@ -16,6 +20,7 @@ between Trainer versions: v2.0 ``podSpecOverrides``, v2.1 ``podTemplateOverrides
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +37,7 @@ from kfjupyter.training.k8s_models import (
     JobSetTemplatePatch,
     JobSpecPatch,
     JobTemplatePatch,
+    KeyToPath,
     ObjectMeta,
     PodPatch,
     PodSpec,
@@ -66,6 +72,7 @@ CODE_DIR = "/opt/kfjupyter/code"
 CODE_VOLUME = "kfjupyter-code"
 LAUNCHER = "launch.py"
 PAYLOAD_KEY = "payload.b64"
+FILES_KEY = "files.json"
 TRAINER_CONTAINER = "node"
 PYTORCH_CONTAINER = "pytorch"
 PATCH_MANAGER = "kfjupyter.io/train"
@@ -90,6 +97,10 @@ class K8sJobOptions(_Model):
     runtime: str = Field("torch-distributed", description="Training runtime of a TrainJob.")
     script_text: str | None = Field(None, description="Contents of the script of a script job.")
     payload: bytes | None = Field(None, description="Cloudpickle payload of a function job.")
+    files: dict[str, bytes] = Field(
+        default_factory=dict,
+        description="Local modules and files that travel with the job: relative path -> content.",
+    )
 
 
 def code_configmap_name(job: str) -> str:
@@ -102,29 +113,81 @@ def _script_key(path: str) -> str:
     return name if _KEY.match(name) and name not in (LAUNCHER, PAYLOAD_KEY) else "script.py"
 
 
-def code_files(options: K8sJobOptions) -> dict[str, str]:
-    """The ConfigMap data: the launcher and payload of a function, or the script of a script job."""
+def _launcher() -> str:
+    return (Path(__file__).with_name("k8s_entry.py")).read_text(encoding="utf-8")
+
+
+def _file_keys(options: K8sJobOptions) -> dict[str, str]:
+    """ConfigMap key -> relative path of each shipped file (``InvalidInput`` for an unsafe path)."""
+    taken = {LAUNCHER, PAYLOAD_KEY, FILES_KEY}
     entry = options.spec.entrypoint
+    if isinstance(entry, ScriptEntrypoint):
+        taken.add(_script_key(entry.path))
+    keys = {}
+    for i, path in enumerate(sorted(options.files)):
+        parts = path.split("/")
+        if path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in path:
+            raise InvalidInput(f"Job {options.spec.name!r}: cannot ship {path!r}: not a plain relative path.")
+        if path in taken:
+            raise InvalidInput(
+                f"Job {options.spec.name!r}: the file {path!r} next to the code has the name kfjupyter gives "
+                "the job's own code; rename it."
+            )
+        keys[f"file-{i:04d}"] = path
+    return keys
+
+
+def code_files(options: K8sJobOptions) -> dict[str, str]:
+    """The ConfigMap data: the launcher and payload of a function, or the script of a script job.
+
+    With shipped files the launcher always comes along (it copies them into a writable working
+    folder first), and ``files.json`` lists them.
+    """
+    entry = options.spec.entrypoint
+    data: dict[str, str]
     if isinstance(entry, ScriptEntrypoint):
         if options.script_text is None:
             raise InvalidInput(f"Script job {options.spec.name!r} needs the script's text.")
-        return {_script_key(entry.path): options.script_text}
-    if options.payload is None:
-        raise InvalidInput(f"Function job {options.spec.name!r} needs its payload.")
-    launcher = (Path(__file__).with_name("k8s_entry.py")).read_text(encoding="utf-8")
-    return {LAUNCHER: launcher, PAYLOAD_KEY: base64.b64encode(options.payload).decode("ascii")}
+        data = {_script_key(entry.path): options.script_text}
+        if options.files:
+            data[LAUNCHER] = _launcher()
+    else:
+        if options.payload is None:
+            raise InvalidInput(f"Function job {options.spec.name!r} needs its payload.")
+        data = {LAUNCHER: _launcher(), PAYLOAD_KEY: base64.b64encode(options.payload).decode("ascii")}
+    if options.files:
+        data[FILES_KEY] = json.dumps(sorted(options.files))
+    return data
+
+
+def shipped_data(options: K8sJobOptions) -> tuple[dict[str, str], dict[str, str]]:
+    """The shipped files as ConfigMap ``data`` (UTF-8 text, readable with kubectl) and ``binaryData``."""
+    text: dict[str, str] = {}
+    binary: dict[str, str] = {}
+    for key, path in _file_keys(options).items():
+        content = options.files[path]
+        try:
+            text[key] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[key] = base64.b64encode(content).decode("ascii")
+    return text, binary
 
 
 def configmap(options: K8sJobOptions) -> dict[str, Any]:
     """The ConfigMap mounted at :data:`CODE_DIR` in every node; ``InvalidInput`` if too large."""
-    data = code_files(options)
-    size = sum(len(k) + len(v) for k, v in data.items())
+    text, binary = shipped_data(options)
+    data = {**code_files(options), **text}
+    size = sum(len(k) + len(v) for k, v in [*data.items(), *binary.items()])
     if size > MAX_CONFIGMAP_BYTES:
+        biggest = sorted(options.files.items(), key=lambda item: (-len(item[1]), item[0]))[:3]
+        named = ", ".join(f"{path} ({len(content)} bytes)" for path, content in biggest)
+        files = f" The largest files shipped with it: {named}; put large data on a volume." if named else ""
         raise InvalidInput(
             f"The code of job {options.spec.name!r} is {size} bytes; a ConfigMap holds at most "
             f"{MAX_CONFIGMAP_BYTES}. Pass large data through storage, not through the function's arguments."
+            + files
         )
-    return {
+    body: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
@@ -134,6 +197,9 @@ def configmap(options: K8sJobOptions) -> dict[str, Any]:
         },
         "data": data,
     }
+    if binary:
+        body["binaryData"] = binary
+    return body
 
 
 def labels(options: K8sJobOptions) -> dict[str, str]:
@@ -152,7 +218,10 @@ def command(options: K8sJobOptions) -> list[str]:
     entry = spec.entrypoint
     base = ["torchrun", f"--nnodes={spec.num_nodes}", f"--nproc-per-node={options.procs_per_node}"]
     if isinstance(entry, ScriptEntrypoint):
-        return [*base, f"{CODE_DIR}/{_script_key(entry.path)}", *map(literal, entry.args)]
+        script = _script_key(entry.path)
+        if options.files:
+            return [*base, f"{CODE_DIR}/{LAUNCHER}", "--script", script, *map(literal, entry.args)]
+        return [*base, f"{CODE_DIR}/{script}", *map(literal, entry.args)]
     return [*base, f"{CODE_DIR}/{LAUNCHER}"]
 
 
@@ -174,7 +243,13 @@ def resources(spec: TrainingSpec) -> Resources | None:
 
 
 def _volume(options: K8sJobOptions) -> Volume:
-    return Volume(name=CODE_VOLUME, config_map=ConfigMapSource(name=code_configmap_name(options.spec.name)))
+    """The code volume; with shipped files, each at its relative path next to the code."""
+    items = None
+    if options.files:
+        own = [KeyToPath(key=key, path=key) for key in sorted(code_files(options))]
+        items = own + [KeyToPath(key=key, path=path) for key, path in _file_keys(options).items()]
+    source = ConfigMapSource(name=code_configmap_name(options.spec.name), items=items)
+    return Volume(name=CODE_VOLUME, config_map=source)
 
 
 def _mount() -> VolumeMount:

@@ -49,10 +49,20 @@ class VolumeMount(K8sModel):
     read_only: bool = Field(True, description="Mounted read-only.")
 
 
+class KeyToPath(K8sModel):
+    """One ConfigMap key shown as a file at a path inside the volume."""
+
+    key: str = Field(description="The ConfigMap key.")
+    path: str = Field(description="Relative path of the file in the volume.")
+
+
 class ConfigMapSource(K8sModel):
     """The ConfigMap a volume shows."""
 
     name: str = Field(description="ConfigMap name.")
+    items: list[KeyToPath] | None = Field(
+        None, description="Keys and their paths (None: every key, by name)."
+    )
 
 
 class Volume(K8sModel):

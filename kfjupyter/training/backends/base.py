@@ -10,7 +10,7 @@ its per-rank logs, its metric history, and cancellation. Backends raise errors f
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from kfjupyter.training.job import MetricPoint, TrainJob
 from kfjupyter.training.spec import TrainingSpec
@@ -23,8 +23,14 @@ class TrainingBackend(ABC):
     name: str = ""
 
     @abstractmethod
-    def submit(self, spec: TrainingSpec, payload: bytes | None) -> TrainJob:
-        """Start a job; ``payload`` is the pickled ``(function, args, kwargs)`` of a function job."""
+    def submit(
+        self, spec: TrainingSpec, payload: bytes | None, files: Mapping[str, bytes] | None = None
+    ) -> TrainJob:
+        """Start a job; ``payload`` is the pickled ``(function, args, kwargs)`` of a function job.
+
+        ``files``: local modules and files to take along (relative path -> content), where the job
+        runs somewhere else than here.
+        """
 
     @abstractmethod
     def get_job(self, job_id: str) -> TrainJob:

@@ -130,8 +130,10 @@ class KubernetesBackend(TrainingBackend):
 
     # -- submitting ---------------------------------------------------------------------------
 
-    def submit(self, spec: TrainingSpec, payload: bytes | None) -> TrainJob:
-        """Create the run record, the custom resource and its code ConfigMap; start following."""
+    def submit(
+        self, spec: TrainingSpec, payload: bytes | None, files: Mapping[str, bytes] | None = None
+    ) -> TrainJob:
+        """Create the run record, the custom resource and its code ConfigMap (with ``files``); start following."""
         script = spec.entrypoint if isinstance(spec.entrypoint, ScriptEntrypoint) else None
         if (script is None) != (payload is not None):
             raise InvalidInput("A function job needs a payload and a script job must not have one.")
@@ -145,6 +147,8 @@ class KubernetesBackend(TrainingBackend):
         parameters.update(
             env_names=sorted(spec.env), layout={"num_nodes": spec.num_nodes, "procs_per_node": procs}
         )
+        if files:
+            parameters["shipped_files"] = sorted(files)
         run = RunRecord(
             kind="training",
             name=spec.name,
@@ -163,6 +167,7 @@ class KubernetesBackend(TrainingBackend):
             runtime=spec.runtime or "torch-distributed",
             script_text=text,
             payload=payload,
+            files=dict(files or {}),
         )
         body = trainjob(options) if self.api.kind == "TrainJob" else pytorchjob(options)
         code = configmap(options)

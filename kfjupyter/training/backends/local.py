@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, NotFound, Unavailable
@@ -77,8 +77,10 @@ class LocalBackend(TrainingBackend):
     def __init__(self, store: RunStore) -> None:
         self.store = store
 
-    def submit(self, spec: TrainingSpec, payload: bytes | None) -> TrainJob:
-        """Record the job, write its plan and payload, and start its supervisor."""
+    def submit(
+        self, spec: TrainingSpec, payload: bytes | None, files: Mapping[str, bytes] | None = None
+    ) -> TrainJob:
+        """Record the job, write its plan and payload, and start its supervisor (``files`` are here)."""
         gpus = visible_gpus()
         if spec.gpus_per_node > gpus:
             raise InvalidInput(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ class FakeBackend(TrainingBackend):
         self.statuses = itertools.chain(statuses, itertools.repeat(statuses[-1]))
         self.cancelled = False
 
-    def submit(self, spec: TrainingSpec, payload: bytes | None) -> TrainJob:
+    def submit(self, spec: TrainingSpec, payload: bytes | None, files: Any = None) -> TrainJob:
         return next(self.statuses)
 
     def get_job(self, job_id: str) -> TrainJob:
