@@ -20,6 +20,13 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument(
         "--image", default=None, help="container image for every step (default: $KFJUPYTER_IMAGE or per step)"
     )
+    add_shipping_options(cmd)
+    cmd.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    cmd.set_defaults(handler=_compile)
+
+
+def add_shipping_options(cmd: Any) -> None:
+    """``--ship-limit`` and ``--packages``: what travels with the steps (compile and submit)."""
     cmd.add_argument(
         "--ship-limit",
         default=None,
@@ -34,8 +41,6 @@ def add_parser(sub: Any) -> None:
         help="each step's third-party imports pinned at this environment's versions: 'auto' installs "
         "them in the step's container, 'check' stops the step when the image has others (default: none)",
     )
-    cmd.add_argument("--json", action="store_true", help="print one JSON object with the result")
-    cmd.set_defaults(handler=_compile)
 
 
 def _compile(args: argparse.Namespace) -> int:

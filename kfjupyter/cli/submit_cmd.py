@@ -12,6 +12,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from kfjupyter.cli.compile_cmd import add_shipping_options
+
 if TYPE_CHECKING:
     from kfjupyter.kfp.connection import KfpConnection
 
@@ -68,12 +70,14 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument(
         "--image", default=None, help="container image for every step (default: $KFJUPYTER_IMAGE or per step)"
     )
+    add_shipping_options(cmd)
     cmd.add_argument("--watch", action="store_true", help="track the run (states and pod logs) until it ends")
     cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     cmd.set_defaults(handler=_submit)
 
 
 def _submit(args: argparse.Namespace) -> int:
+    from kfjupyter.compiler.shipping import parse_size
     from kfjupyter.kfp.connection import run_service
     from kfjupyter.kfp.steppods import KubernetesRunPods
     from kfjupyter.kfp.submit import submit_notebook
@@ -89,6 +93,8 @@ def _submit(args: argparse.Namespace) -> int:
             overrides=args.param,
             experiment=args.experiment,
             image=args.image,
+            ship_limit=parse_size(args.ship_limit) if args.ship_limit is not None else None,
+            packages=args.packages,
         )
         record = submitted.record
         if args.watch:

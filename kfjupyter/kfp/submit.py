@@ -22,6 +22,7 @@ from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
 from kfjupyter.kfp.pipeline import compile_to_yaml, pipeline_name
+from kfjupyter.kfp.requirements import PackagesMode
 from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, LINK_LABEL, NAMESPACE_LABEL
 from kfjupyter.notebook.reader import notebook_path
 from kfjupyter.store import RunRecord, RunStore, StepRecord
@@ -96,19 +97,24 @@ def submit_notebook(
     experiment: str | None = None,
     image: str | None = None,
     client: Any | None = None,
+    ship_limit: int | None = None,
+    packages: PackagesMode = "none",
 ) -> Submitted:
     """Compile ``notebook``, upload it to KFP, start a run and record it; see the module docstring.
 
     ``client`` replaces the ``kfp.Client`` built from ``connection`` (its host still names the
-    run's server in the store). Raises ``InvalidInput`` for a bad notebook, parameter or a request
+    run's server in the store). ``ship_limit`` and ``packages``: what travels with the steps (see
+    :func:`~kfjupyter.kfp.pipeline.compile_to_yaml`). Raises ``InvalidInput`` for a bad notebook, parameter or a request
     KFP refuses, ``Unavailable`` when KFP cannot be reached.
     """
     path = notebook_path(notebook)
     conn = connection.resolved()
-    pipeline, diagnostics = compile_notebook(path, target="cluster")
+    pipeline, diagnostics = compile_notebook(path, target="cluster", ship_limit=ship_limit)
     raise_on_errors(diagnostics)
     values = resolve_parameters(pipeline, parameters, overrides)
-    text = compile_to_yaml(pipeline, values=values, image=image, source_dir=path.parent)
+    text = compile_to_yaml(
+        pipeline, values=values, image=image, source_dir=path.parent, limit=ship_limit, packages=packages
+    )
     run_id = new_run_id()
     package = store.run_dir(run_id, create=True) / PACKAGE_FILE
     package.write_text(text, encoding="utf-8")

@@ -221,3 +221,41 @@ def test_a_run_terminated_on_kfp_shows_cancelled_in_the_cli(
     ]
     with pytest.raises(Conflict, match="cancelled"):
         terminate_run(store.get_run(done.record.id), conn)
+
+
+def test_submit_ships_the_notebooks_files_and_pins_its_imports(
+    standin: KfpStandIn,
+    tmp_path: Path,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    import yaml
+
+    from kfjupyter.kfp.payload import KfpStep
+
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    (folder / "helper.py").write_text("def f():\n    return 1\n")
+    (folder / "big.csv").write_text("1\n" * 600_000)
+    nb = write_notebook(
+        folder / "nb.ipynb",
+        [cell("import yaml\nfrom helper import f\nx = f()\nrows = open('big.csv').read()", "step:make")],
+    )
+    if "submit_cmd" not in cli_main.COMMANDS:
+        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
+    base = ["submit", str(nb), "--kfp-host", standin.url, "--image", IMAGE, "--json"]
+    assert main([*base, "--ship-limit", "1MB"]) != 0  # 1.2 MB of files: within the default 5 MB only
+    err = capsys.readouterr().err
+    assert "big.csv (1.2 MB, step make)" in err and "--ship-limit" in err
+    assert main([*base, "--packages", "check"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    package = yaml.safe_load((home / "runs" / body["run_id"] / "pipeline.yaml").read_text(encoding="utf-8"))
+    default = package["components"]["comp-step-make"]["inputDefinitions"]["parameters"]["step_job"][
+        "defaultValue"
+    ]
+    step = KfpStep.model_validate_json(default)
+    assert [f.path for f in step.files] == ["big.csv", "helper.py"]
+    assert step.expected_packages == [f"PyYAML=={importlib.metadata.version('PyYAML')}"]
