@@ -289,44 +289,6 @@ def info() -> dict[str, object]:
     return value
 
 
-BUSYBOX_IMAGE = "localhost/kfjupyter-busybox:1"
-
-
-def busybox_image(tag: str = BUSYBOX_IMAGE) -> str:
-    """A tiny image of Debian's static busybox whose command sleeps (e.g. a pod sandbox's pause image).
-
-    Imported into the project's daemon once (``docker import``; no registry needed); returns ``tag``.
-    """
-    if _docker("image", "inspect", tag).returncode == 0:
-        return tag
-    busybox = Path("/bin/busybox")
-    if not busybox.is_file():
-        raise DockerUnavailable("/bin/busybox is missing (Debian package `busybox-static`)")
-    root = home() / "busybox-rootfs"
-    shutil.rmtree(root, ignore_errors=True)
-    (root / "bin").mkdir(parents=True)
-    (root / "tmp").mkdir(mode=0o1777)
-    shutil.copy2(busybox, root / "bin" / "busybox")
-    for applet in ("sh", "sleep", "id", "cat", "grep", "ls", "echo", "touch", "env", "hostname"):
-        (root / "bin" / applet).symlink_to("busybox")
-    archive = root.with_suffix(".tar")
-    subprocess.run(["tar", "-C", str(root), "-cf", str(archive), "."], check=True)
-    done = _docker(
-        "import",
-        "--change",
-        'CMD ["/bin/sleep", "2147483647"]',
-        "--change",
-        "ENV PATH=/bin",
-        str(archive),
-        tag,
-    )
-    archive.unlink()
-    shutil.rmtree(root)
-    if done.returncode != 0:
-        raise DockerUnavailable(f"importing {tag} failed: {done.stderr.strip()[-500:]}")
-    return tag
-
-
 def _docker(*args: str) -> subprocess.CompletedProcess[str]:
     """Debian's docker CLI against the project's daemon."""
     return subprocess.run(

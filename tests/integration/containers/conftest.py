@@ -7,6 +7,9 @@ import subprocess
 import pytest
 
 from kfjupyter.cluster import dockerd
+from tests.support.stores import home, store
+
+__all__ = ["docker", "home", "store"]
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +24,12 @@ def docker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
     return subprocess.run(
         ["/usr/bin/docker", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+@pytest.fixture(scope="session")
+def notebook_image(docker_env: dict[str, str]) -> str:
+    """The notebook image, built by the project's build when missing or out of date (cached)."""
+    from kfjupyter.cluster import images
+
+    images.build()
+    return images.notebook_tags()[1]  # the version tag: what a deployment pins

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from kfjupyter.cluster import dockerd
+from kfjupyter.cluster import dockerd, node_images
+from kfjupyter.cluster.docker_api import Docker
 from tests.integration.containers.conftest import docker
 
 pytestmark = pytest.mark.integration
+
+
+def pause_image() -> str:
+    """A tiny busybox image (the real node's pause image), imported when missing."""
+    node_images.ensure_pause_image(Docker())
+    return node_images.PAUSE_IMAGE
 
 
 def test_start_is_idempotent_and_fast_when_running(docker_env: dict[str, str]) -> None:
@@ -32,7 +39,7 @@ def test_daemon_settings(docker_env: dict[str, str]) -> None:
 
 
 def test_a_restricted_container_runs_with_a_negative_oom_score(docker_env: dict[str, str]) -> None:
-    image = dockerd.busybox_image()
+    image = pause_image()
     args = ["--network", "none", "--user", "1000:100", "--cap-drop", "ALL"]
     args += ["--security-opt", "no-new-privileges", "--oom-score-adj", "-998"]
     script = "id -u; grep -E 'CapEff|Seccomp:' /proc/self/status; cat /proc/self/oom_score_adj"
@@ -45,7 +52,7 @@ def test_a_restricted_container_runs_with_a_negative_oom_score(docker_env: dict[
 def test_plain_runc_cannot_set_a_negative_oom_score_here(docker_env: dict[str, str]) -> None:
     # Why the wrapper exists: where root lacks CAP_SYS_RESOURCE, runc fails on what kubelets ask.
     # On a machine where root has it, plain runc succeeds and the wrapper is merely harmless.
-    image = dockerd.busybox_image()
+    image = pause_image()
     done = docker(
         docker_env,
         "run",

@@ -10,11 +10,9 @@ between tasks and reads back the executor output (including the Metrics artifact
 from __future__ import annotations
 
 import importlib.metadata as metadata
-import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kfp import components, local
@@ -22,10 +20,9 @@ from kfp.local import subprocess_task_handler
 
 from kfjupyter.api import run_notebook
 from kfjupyter.compiler.lint import compile_notebook
-from kfjupyter.kfp.payload import MANIFEST, ValueManifest
 from kfjupyter.kfp.pipeline import compile_to_yaml
-from kfjupyter.serializers import load_value
 from kfjupyter.store import RunStore
+from tests.support.kfp_local import kfp_results, local_results
 from tests.support.notebooks import cell, write_notebook
 from tests.support.subnotebooks import code, host_notebook, prep_notebook
 
@@ -44,29 +41,6 @@ def kfp_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "kfp-root"
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     return root
-
-
-def kfp_results(root: Path) -> tuple[dict[tuple[str, str], Any], dict[str, float]]:
-    (run_dir,) = root.iterdir()
-    values: dict[tuple[str, str], Any] = {}
-    metrics: dict[str, float] = {}
-    for manifest_path in run_dir.glob("*/*/" + MANIFEST):
-        manifest = ValueManifest.model_validate_json(manifest_path.read_text(encoding="utf-8"))
-        task = manifest_path.parent.parent.name.removeprefix("step-")
-        values[(task, manifest.name)] = load_value(manifest_path.parent / manifest.file, manifest.serializer)
-    for output in run_dir.glob("*/executor_output.json"):
-        artifacts = json.loads(output.read_text(encoding="utf-8"))["artifacts"]
-        metrics.update(artifacts["metrics"]["artifacts"][0]["metadata"])
-    return values, metrics
-
-
-def local_results(store: RunStore, run_id: str) -> dict[tuple[str, str], Any]:
-    home = store.home
-    return {
-        (a.step, a.name): load_value(Path(home) / a.path, a.serializer)
-        for a in store.list_artifacts(run_id)
-        if a.kind == "value"
-    }
 
 
 def test_compiled_pipeline_matches_the_local_runner(tmp_path: Path, store: RunStore, kfp_local: Path) -> None:
