@@ -104,10 +104,8 @@ def _ensured(scope: str, namespace: str) -> bool:
 
 
 def _create_one(kube: Kube, body: Obj) -> None:
-    from kubernetes.client import RbacAuthorizationV1Api
-
     ns = body["metadata"].get("namespace")
-    rbac = RbacAuthorizationV1Api(kube.api_client)
+    rbac = kube.rbac
     calls: dict[str, Callable[..., Any]] = {
         "Namespace": kube.core.create_namespace,
         "ServiceAccount": kube.core.create_namespaced_service_account,

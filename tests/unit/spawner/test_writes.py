@@ -11,7 +11,7 @@ import pytest
 from kfjupyter_spawner import writes
 from kfjupyter_spawner.options import resolve
 from kfjupyter_spawner.writes import Known, ServerObjects, create_server, server_objects
-from kubernetes.client import ApiClient, CoreV1Api
+from kubernetes.client import ApiClient, CoreV1Api, RbacAuthorizationV1Api
 from kubernetes.client.exceptions import ApiException
 
 from kfjupyter.errors import Forbidden
@@ -61,7 +61,7 @@ class RecordingClient(ApiClient):  # type: ignore[misc]
 
 def fake_kube(answer: Answer | None = None) -> Any:
     client = RecordingClient(answer)
-    return SimpleNamespace(api_client=client, core=CoreV1Api(client))
+    return SimpleNamespace(api_client=client, core=CoreV1Api(client), rbac=RbacAuthorizationV1Api(client))
 
 
 @pytest.fixture(autouse=True)
