@@ -134,4 +134,8 @@ class HealthHandler(KfJupyterHandler):
     def get(self) -> None:
         """Report what this server offers."""
         backends = self.settings.get("kfjupyter_backends", [])
-        self.reply(models.Health(version=__version__, user=self.user_name, backends=backends))
+        kfp = self.settings.get("kfjupyter_kfp")  # a KfpOptions
+        image = kfp.default_image() if kfp is not None else None
+        self.reply(
+            models.Health(version=__version__, user=self.user_name, backends=backends, kfp_image=image)
+        )

@@ -36,6 +36,8 @@ from kfjupyter.server.runs_handlers import opened_store
 if TYPE_CHECKING:  # the kfp SDK is imported on first use: it slows down the server's start
     from kfjupyter.kfp.submit import Submitted
 
+#: The environment variable naming the default step image (as :mod:`kfjupyter.kfp.pipeline` reads it).
+IMAGE_ENV = "KFJUPYTER_IMAGE"
 #: One kfp compile at a time: the SDK keeps the pipeline being built in global state.
 _COMPILE_LOCK = threading.Lock()
 NO_HOST = (
@@ -55,6 +57,10 @@ class KfpOptions:
     namespace: str = ""
     ui_host: str = ""
     image: str = ""
+
+    def default_image(self) -> str | None:
+        """The image every step gets unless a request names one: ``kfp_image``, else ``$KFJUPYTER_IMAGE``."""
+        return self.image or os.environ.get(IMAGE_ENV) or None
 
     def connection(self) -> KfpConnection:
         """The connection these settings describe; ``Conflict`` when there is no usable host.
@@ -78,17 +84,17 @@ class KfpOptions:
 
 
 def check_images(pipeline: Pipeline, image: str | None) -> None:
-    """``InvalidInput`` naming the first step that would have no container image."""
-    from kfjupyter.kfp.pipeline import IMAGE_ENV
-
+    """``InvalidInput`` naming the first step that would have no container image, and where to set one."""
     if image or os.environ.get(IMAGE_ENV):
         return
     for step in pipeline.steps:
         if not step.settings.image:
             raise InvalidInput(
-                f"image: step {step.name!r} has no container image; pass 'image', set "
-                "c.KfJupyterApp.kfp_image on the server, or give the step an image setting. "
-                "The image needs kfjupyter installed."
+                f"image: step {step.name!r} has no container image. Enter one in the Image field of the "
+                "Compile dialog (or send 'image'), set c.KfJupyterApp.kfp_image in jupyter_server_config.py "
+                f"or ${IMAGE_ENV} for the server, or give the step an image in its step settings. "
+                "The image needs kfjupyter installed.",
+                reason="no_image",
             )
 
 

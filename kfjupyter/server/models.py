@@ -41,6 +41,11 @@ class Health(_Model):
     version: str = Field(description="kfjupyter version running on the server.")
     user: str = Field(description="Name of the authenticated user.")
     backends: list[Backend] = Field(description="Configured pipeline and training backends.")
+    kfp_image: str | None = Field(
+        None,
+        description="The container image compiled steps get by default: c.KfJupyterApp.kfp_image, "
+        "else $KFJUPYTER_IMAGE; null when neither is set.",
+    )
 
 
 class ErrorBody(_Model):

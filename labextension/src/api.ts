@@ -278,9 +278,14 @@ export function rerunRun(
 export function compileNotebook(
   path: string,
   parameters: { [name: string]: string } = {},
+  image = '',
   settings?: ServerConnection.ISettings
 ): Promise<ICompiled> {
-  const body = JSON.stringify({ path, parameters });
+  const request: { [key: string]: unknown } = { path, parameters };
+  if (image.trim() !== '') {
+    request.image = image.trim();
+  }
+  const body = JSON.stringify(request);
   return requestAPI('notebooks/compile', isCompiled, { method: 'POST', body }, settings);
 }
 

@@ -22,6 +22,7 @@ import { compileNotebook, getHealth, runNotebook, startTraining, submitNotebook 
 import { kubeflowIcon } from './icons';
 import { ITrainingRequest } from './launchTypes';
 import { CommandIDs } from './tokens';
+import { CompileForm } from './widgets/compileDialog';
 import { IRunChoice, PipelineBackend } from './widgets/runDialog';
 import { ITrainValues, TrainForm, trainingProblems, trainingRequest } from './widgets/trainDialog';
 
@@ -37,6 +38,15 @@ export async function pipelineBackends(): Promise<PipelineBackend[]> {
     return kfp ? ['local', 'kfp'] : ['local'];
   } catch {
     return ['local'];
+  }
+}
+
+/** The image compiled steps get by default on this server, null when it has none (or is away). */
+async function defaultImage(): Promise<string | null> {
+  try {
+    return (await getHealth()).kfp_image ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -168,25 +178,32 @@ export function addLaunchCommands(
       if (panel === null) {
         return;
       }
+      const path = panel.context.path;
+      const image = (await defaultImage()) ?? '';
+      const answer = await showDialog<string>({
+        title: `Compile ${path} to Kubeflow Pipelines`,
+        body: new CompileForm(path.replace(/\.ipynb$/, '') + '.pipeline.yaml', image),
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Compile' })],
+        focusNodeSelector: 'input[name="image"]'
+      });
+      if (!answer.button.accept || answer.value === null) {
+        return;
+      }
       try {
         if (panel.context.model.dirty) {
           await panel.context.save();
         }
-        const compiled = await compileNotebook(panel.context.path);
+        const compiled = await compileNotebook(path, {}, answer.value);
         const steps = Array.isArray(compiled.steps) ? compiled.steps.length : compiled.steps;
-        Notification.success(
-          `Compiled ${panel.context.path} to ${compiled.path} (${steps} steps)`,
-          {
-            autoClose: 8000,
-            actions: [
-              {
-                label: 'Open YAML',
-                callback: () =>
-                  void app.commands.execute('docmanager:open', { path: compiled.path })
-              }
-            ]
-          }
-        );
+        Notification.success(`Compiled ${path} to ${compiled.path} (${steps} steps)`, {
+          autoClose: 8000,
+          actions: [
+            {
+              label: 'Open YAML',
+              callback: () => void app.commands.execute('docmanager:open', { path: compiled.path })
+            }
+          ]
+        });
       } catch (error) {
         await showErrorMessage('Cannot compile the notebook', message(error));
       }

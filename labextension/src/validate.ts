@@ -36,6 +36,8 @@ export interface IHealth {
   version: string;
   user: string;
   backends: IBackend[];
+  /** The image compiled steps get by default (server setting or $KFJUPYTER_IMAGE), if any. */
+  kfp_image?: string | null;
 }
 
 export function isBackend(value: unknown): value is IBackend {
@@ -53,7 +55,8 @@ export function isHealth(value: unknown): value is IHealth {
     isObject(value) &&
     isString(value.version) &&
     isString(value.user) &&
-    isArrayOf(value.backends, isBackend)
+    isArrayOf(value.backends, isBackend) &&
+    (value.kfp_image === undefined || value.kfp_image === null || isString(value.kfp_image))
   );
 }
 

@@ -77,6 +77,9 @@ def test_compile_to_kfp_writes_the_yaml_next_to_the_notebook(
     button = panel.locator('.jp-Toolbar [data-command="kfjupyter:compile-notebook"]')
     expect(button).to_be_visible()
     button.click()
+    dialog = lab_page.locator(".jp-Dialog .jp-kfjupyter-compile-form")
+    expect(dialog.locator('input[name="image"]')).to_have_value("")  # this server sets no default
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Compile").click()
     toast = lab_page.locator(".Toastify__toast", has_text="Compiled")
     expect(toast).to_contain_text("e2e/compile-me.pipeline.yaml", timeout=30_000)
     expect(toast).to_contain_text("2 steps")
@@ -88,13 +91,13 @@ def test_compile_to_kfp_writes_the_yaml_next_to_the_notebook(
 
 
 def test_compile_errors_show_the_server_message(
-    lab_page: Page, lab_server: LabServer, output_path: str
+    theme: str, lab_page: Page, lab_server: LabServer, output_path: str
 ) -> None:
     write_notebook(
-        lab_server.root / "e2e" / "no-image.ipynb",
+        lab_server.root / "e2e" / f"no-image-{theme}.ipynb",
         [cell("x = 1", "step:one")],
     )
-    open_notebook(lab_page, lab_server, "e2e/no-image.ipynb")
+    open_notebook(lab_page, lab_server, f"e2e/no-image-{theme}.ipynb")
     # Through the Kubeflow main menu this time.
     lab_page.locator(".lm-MenuBar-itemLabel", has_text="Kubeflow").click()
     menu = lab_page.locator(".lm-Menu:visible")
@@ -102,14 +105,45 @@ def test_compile_errors_show_the_server_message(
     expect(labels).to_have_text(
         ["Run as Pipeline…", "Compile to KFP", "Train with kfjupyter…", "Focus Runs List", "Refresh Runs"]
     )
-    shot(lab_page, output_path, "kubeflow-menu.png")
+    shot(lab_page, output_path, f"kubeflow-menu-{theme}.png")
     menu.locator(".lm-Menu-item", has_text="Compile to KFP").click()
+    # The compile dialog asks for the image and says where else one can be set.
+    form = lab_page.locator(".jp-Dialog .jp-kfjupyter-compile-form")
+    expect(form.locator('input[name="image"]')).to_have_value("")
+    expect(form).to_contain_text("c.KfJupyterApp.kfp_image")
+    shot(lab_page, output_path, f"compile-dialog-{theme}.png")
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Compile").click()
     dialog = lab_page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("Cannot compile the notebook", timeout=30_000)
     expect(dialog).to_contain_text("no container image")
-    shot(lab_page, output_path, "compile-error.png")
+    expect(dialog).to_contain_text("Image field of the Compile dialog")
+    shot(lab_page, output_path, f"compile-error-{theme}.png")
     dialog.get_by_role("button").last.click()
-    assert not (lab_server.root / "e2e" / "no-image.pipeline.yaml").exists()
+    written = lab_server.root / "e2e" / f"no-image-{theme}.pipeline.yaml"
+    assert not written.exists()
+    # With an image entered, it compiles, and every step runs in that image.
+    lab_page.locator(".lm-MenuBar-itemLabel", has_text="Kubeflow").click()
+    lab_page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Compile to KFP").click()
+    form.locator('input[name="image"]').fill("registry.example/team/nb:2")
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Compile").click()
+    expect(lab_page.locator(".Toastify__toast", has_text="Compiled")).to_be_visible(timeout=30_000)
+    spec = yaml.safe_load(written.read_text())
+    assert spec["deploymentSpec"]["executors"]["exec-step-one"]["container"]["image"] == (
+        "registry.example/team/nb:2"
+    )
+
+
+def test_the_compile_dialog_offers_the_server_default_image(kfp_page: Page, kfp_lab: LabServer) -> None:
+    status, health = kfp_lab.request("/kfjupyter/api/health", token=kfp_lab.token)
+    assert status == 200 and health["kfp_image"] == IMAGE, health
+    write_notebook(kfp_lab.root / "e2e" / "prefill.ipynb", [cell("x = 1", "step:one")])
+    panel = open_notebook(kfp_page, kfp_lab, "e2e/prefill.ipynb")
+    panel.locator('.jp-Toolbar [data-command="kfjupyter:compile-notebook"]').click()
+    form = kfp_page.locator(".jp-Dialog .jp-kfjupyter-compile-form")
+    expect(form.locator('input[name="image"]')).to_have_value(IMAGE)
+    kfp_page.locator(".jp-Dialog").get_by_role("button", name="Cancel").click()
+    expect(kfp_page.locator(".jp-Dialog")).to_have_count(0)
+    assert not (kfp_lab.root / "e2e" / "prefill.pipeline.yaml").exists()
 
 
 def test_the_run_dialog_has_no_kfp_choice_without_kfp_host(lab_page: Page, lab_server: LabServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from kfjupyter import __version__
 from kfjupyter.server.models import Health
 from tests.support.jupyter import LabServer
@@ -14,6 +16,8 @@ def test_health_reports_version_user_and_backends(lab_server: LabServer) -> None
     assert health.version == __version__
     assert health.user  # the token user has a generated name
     assert {(b.kind, b.name) for b in health.backends} >= {("pipelines", "local"), ("training", "local")}
+    # no c.KfJupyterApp.kfp_image here: the default image is $KFJUPYTER_IMAGE, if the server has it
+    assert health.kfp_image == (os.environ.get("KFJUPYTER_IMAGE") or None)
 
 
 def test_health_refuses_anonymous_callers(lab_server: LabServer) -> None:

@@ -1,0 +1,37 @@
+"""The image compiled steps get by default, and the error that says where to set one."""
+
+from __future__ import annotations
+
+import pytest
+
+from kfjupyter.compiler.lint import compile_notebook
+from kfjupyter.errors import InvalidInput
+from kfjupyter.kfp.pipeline import IMAGE_ENV
+from kfjupyter.server import kfp_handlers
+from kfjupyter.server.kfp_handlers import KfpOptions, check_images
+from tests.unit.notebook.nbfactory import code, notebook
+
+
+def test_the_server_reads_the_same_variable_as_the_compiler() -> None:
+    assert kfp_handlers.IMAGE_ENV == IMAGE_ENV
+
+
+def test_default_image_prefers_the_setting_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(IMAGE_ENV, raising=False)
+    assert KfpOptions().default_image() is None
+    monkeypatch.setenv(IMAGE_ENV, "env/image:1")
+    assert KfpOptions().default_image() == "env/image:1"
+    assert KfpOptions(image="setting/image:2").default_image() == "setting/image:2"
+
+
+def test_no_image_names_the_step_and_every_place_to_set_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(IMAGE_ENV, raising=False)
+    pipeline, _ = compile_notebook(notebook(code("x = 1", "step:one")), target="cluster")
+    with pytest.raises(InvalidInput) as raised:
+        check_images(pipeline, None)
+    message = raised.value.message
+    assert "step 'one' has no container image" in message
+    for where in ("Image field of the Compile dialog", "c.KfJupyterApp.kfp_image", "$KFJUPYTER_IMAGE"):
+        assert where in message
+    assert raised.value.reason == "no_image"
+    check_images(pipeline, "given/image:3")  # an image for every step: no error
