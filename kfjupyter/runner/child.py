@@ -9,10 +9,12 @@ becomes a failed result naming the cell, never a crash of the runner.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import io
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -82,15 +84,44 @@ def make_shell() -> Any:
     return InteractiveShell.instance(config=config)
 
 
+#: IPython's name for the code of each cell this process ran (``<ipython-input-1-…>``) -> the cell.
+_CELL_NAMES: dict[str, int] = {}
+_CODE_NAME = re.compile(r"<ipython-input-\d+-[0-9a-f]+>")
+
+
+def _quiet(*_args: Any, **_kwargs: Any) -> None:
+    """Stands in for IPython's own traceback printer: a step's error is reported once, on stderr."""
+
+
+def _named_cells(text: str) -> str:
+    """``text`` with IPython's code names replaced by the cell they came from (``cell 3``)."""
+
+    def name(match: re.Match[str]) -> str:
+        cell = _CELL_NAMES.get(match.group(0))
+        return match.group(0) if cell is None else f"cell {cell}"
+
+    return _CODE_NAME.sub(name, text)
+
+
 def _run_source(shell: Any, source: Source, *, step: str) -> None:
-    result = shell.run_cell(source.code, store_history=False, silent=False)
+    with contextlib.suppress(Exception):  # only a nicer name in tracebacks would be lost
+        code = source.code
+        _CELL_NAMES[shell.compile.get_code_name(code, shell.transform_cell(code), shell.execution_count)] = (
+            source.cell
+        )
+    shell.showtraceback = shell.showsyntaxerror = _quiet
+    try:
+        result = shell.run_cell(source.code, store_history=False, silent=False)
+    finally:
+        del shell.showtraceback, shell.showsyntaxerror
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         lines = traceback.format_exception(type(error), error, error.__traceback__)
         user = [ln for ln in lines if "kfjupyter/runner" not in ln and "IPython/core" not in ln]
         summary = f"{type(error).__name__}: {error}"
         raise CellError(
-            source.cell, f"cell {source.cell} of step '{step}' raised {summary}\n" + "".join(user)
+            source.cell,
+            f"cell {source.cell} of step '{step}' raised {summary}\n" + _named_cells("".join(user)),
         )
 
 

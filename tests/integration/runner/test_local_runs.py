@@ -84,6 +84,31 @@ def test_failure_marks_downstream_and_lets_other_branches_finish(tmp_path: Path,
     assert broken.error is not None and "ZeroDivisionError" in broken.error and "cell 1" in broken.error
 
 
+def test_a_failing_step_logs_its_traceback_once_naming_the_cell_one_way(
+    tmp_path: Path, store: RunStore
+) -> None:
+    nb = write_notebook(
+        tmp_path / "once.ipynb",
+        [
+            cell("rows = [1, 2, 3]", "step:extract"),
+            cell("def check(r):\n    raise ValueError('3 negative values')", "functions"),
+            cell("print('validating', len(rows))\ncheck(rows)", "step:validate"),
+        ],
+    )
+    run = run_notebook(nb, store=store)
+    assert statuses(run)["validate"] == "failed"
+    log = store.read_log(run.id, "validate").text
+    assert log.count("Traceback (most recent call last)") == 1
+    stderr = [line.split(" stderr ", 1)[1] for line in log.splitlines() if " stderr " in line]
+    assert stderr[0] == "cell 2 of step 'validate' raised ValueError: 3 negative values"
+    assert '  File "cell 2", line 2, in <module>' in stderr
+    assert '  File "cell 1", line 2, in check' in stderr  # the set-up cell that defined it
+    assert "ipython-input" not in log and "Cell In[" not in log
+    assert " stdout validating 3" in log and not any(
+        "Traceback" in line for line in log.splitlines() if " stdout " in line
+    )
+
+
 def test_fixing_a_failed_step_reruns_only_what_changed_or_failed(tmp_path: Path, store: RunStore) -> None:
     cells = [
         cell("a = 41", "step:root"),
