@@ -49,6 +49,11 @@ def terminal_problem(
     for status in pod.get("status", {}).get("containerStatuses") or []:
         waiting = (status.get("state") or {}).get("waiting") or {}
         reason = waiting.get("reason")
+        if reason == "ErrImageNeverPull":
+            return (
+                f"Image {plan.image!r} is not on the node, and this profile never pulls images. "
+                "Pick another image or profile, or ask an admin to load the image onto the nodes."
+            )
         if reason in _IMAGE_REASONS:
             return (
                 f"Image {plan.image!r} cannot be pulled ({reason}). "

@@ -68,6 +68,7 @@ class SpawnPlan:
     idle_timeout_s: int | None
     cluster_access: bool
     choices: Mapping[str, str] = field(default_factory=dict)
+    image_pull_policy: str | None = None
 
 
 def allowed(groups_needed: Iterable[str], user: UserInfo) -> bool:
@@ -198,6 +199,7 @@ def resolve(config: SpawnerConfig, user: UserInfo, options: Mapping[str, Any]) -
         idle_timeout_s=profile.idle_timeout_s,
         cluster_access=profile.cluster_access,
         choices=chosen,
+        image_pull_policy=profile.image.pull_policy,
     )
 
 

@@ -146,7 +146,10 @@ def build_pod(plan: SpawnPlan, ctx: PodContext) -> V1Pod:
     container = V1Container(
         name="notebook",
         image=plan.image,
-        command=list(ctx.command),
+        image_pull_policy=plan.image_pull_policy,
+        # Arguments, not the command: the image's entrypoint (e.g. tini, reaping the kernels'
+        # orphans as PID 1) stays in front of the server; an image without one runs them as is.
+        args=list(ctx.command),
         # The pod IP comes first so later values can refer to it as $(KFJUPYTER_POD_IP).
         env=[POD_IP_ENV, *(V1EnvVar(name=k, value=v) for k, v in sorted(env.items()))],
         ports=[V1ContainerPort(name="notebook", container_port=ctx.port)],

@@ -149,6 +149,12 @@ class Image(_Model):
 
     default: str = Field(description="Image used when the user does not choose one.")
     choices: list[str] = Field(default_factory=list, description="Other images users may pick.")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
+        None,
+        description="The containers' imagePullPolicy. Unset: Kubernetes' default (Always for ':latest' "
+        "or untagged images, else IfNotPresent). 'Never' runs only images already on the node, e.g. "
+        "images built on the node itself; a missing one fails the spawn at once, naming the image.",
+    )
     pattern: str | None = Field(
         None,
         description="Full-match regex for free-text images; empty: no free text. It must match in "

@@ -38,7 +38,9 @@ class Hub:
 
 
 @contextmanager
-def running_hub(state: Path, kubeconfig: str, profiles: Path | None = None) -> Iterator[Hub]:
+def running_hub(
+    state: Path, kubeconfig: str, profiles: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[Hub]:
     state.mkdir(parents=True, exist_ok=True)
     extra = state / "test_config.py"
     extra.write_text(
@@ -54,6 +56,7 @@ def running_hub(state: Path, kubeconfig: str, profiles: Path | None = None) -> I
         "KFJUPYTER_HUB_STATE": str(state),
         "KFJUPYTER_HUB_PASSWORD": PASSWORD,
         "KFJUPYTER_PROFILES": str(profiles) if profiles else "",
+        **(env or {}),
     }
     cfg = state / "jupyterhub_config.py"
     cfg.write_text(f"load_subconfig({str(CONFIG)!r})\nload_subconfig({str(extra)!r})\n")

@@ -7,6 +7,9 @@ Used by ``./dev run`` and the hub tests. Environment:
   KFJUPYTER_HUB_PASSWORD password of the demo users (default: "kfjupyter")
   KFJUPYTER_PROFILES     profiles file (default: profiles.yaml next to this file)
   KFJUPYTER_USER_NAMESPACES  "1": each user's servers run in their own namespace
+  KFJUPYTER_HUB_CONNECT_IP   set for a cluster with a real container node (``kfjupyter cluster up
+                         --runtime docker``): the node's bridge address, where the hub's API listens
+                         so that servers in containers reach it; servers then start from their image
 Users: ``ada`` (group gpu-users: sees GPU profiles) and ``bob`` (CPU only).
 """
 
@@ -42,16 +45,23 @@ c.Authenticator.admin_users = {"ada"}
 c.JupyterHub.load_groups = {"gpu-users": {"users": ["ada"]}}
 c.JupyterHub.allow_named_servers = True
 
-# The process kubelet runs the server in this environment: start it from this venv, as root here.
-singleuser = Path(sys.executable).with_name("jupyterhub-singleuser")
+CONNECT_IP = os.environ.get("KFJUPYTER_HUB_CONNECT_IP")
+if CONNECT_IP:
+    # Servers are containers on the node's bridge: the hub's API listens on the bridge address
+    # (the proxy on this host reaches it there too), and the image's own jupyterhub-singleuser runs.
+    c.JupyterHub.hub_ip = CONNECT_IP
+    command: dict[str, list[str]] = {"cmd": ["jupyterhub-singleuser"], "args": []}
+else:
+    # The process kubelet runs the server in this environment: start it from this venv, as root here.
+    singleuser = Path(sys.executable).with_name("jupyterhub-singleuser")
+    command = {"cmd": [str(singleuser)], "args": ["--allow-root", "--ServerApp.root_dir=/home/jovyan"]}
 configure(
     c,
     profiles_file=os.environ.get("KFJUPYTER_PROFILES") or str(HERE / "profiles.yaml"),
     kubeconfig=os.environ["KFJUPYTER_KUBECONFIG"],
     namespace="default",
     user_namespaces=os.environ.get("KFJUPYTER_USER_NAMESPACES") == "1",
-    cmd=[str(singleuser)],
-    args=["--allow-root", "--ServerApp.root_dir=/home/jovyan"],
     start_timeout=120,
     http_timeout=60,
+    **command,
 )

@@ -46,6 +46,8 @@ def test_unpullable_image_and_crash_loop() -> None:
         terminal_problem(pod("ImagePullBackOff"), [], CPU_PLAN, {}) or ""
     )
     assert "keeps crashing" in (terminal_problem(pod("CrashLoopBackOff"), [], CPU_PLAN, {}) or "")
+    never = terminal_problem(pod("ErrImageNeverPull"), [], CPU_PLAN, {}) or ""
+    assert f"Image {CPU_PLAN.image!r} is not on the node" in never and "never pulls" in never
 
 
 def test_a_pod_that_is_just_starting_is_fine() -> None:

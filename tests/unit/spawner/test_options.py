@@ -93,3 +93,16 @@ def test_a_long_free_text_image_is_refused_before_any_pattern_runs() -> None:
         resolve(config, user, {"image": "a" * 100_000 + ":12345"})
     with pytest.raises(InvalidInput, match="only contain printable ASCII characters without spaces"):
         resolve(config, user, {"image": "img:2\n"})
+
+
+def test_a_profiles_pull_policy_is_part_of_the_plan() -> None:
+    from kfjupyter_spawner.profiles import load_config
+
+    image = {"default": "localhost/nb:latest", "pull_policy": "Never"}
+    config = load_config([{"slug": "local", "display_name": "Local", "image": image}])
+    assert resolve(config, UserInfo("ada"), {}).image_pull_policy == "Never"
+    assert resolve(CONFIG, UserInfo("ada"), {}).image_pull_policy is None
+    with pytest.raises(InvalidInput, match="pull_policy"):
+        load_config(
+            [{"slug": "x", "display_name": "X", "image": {"default": "a:1", "pull_policy": "Sometimes"}}]
+        )

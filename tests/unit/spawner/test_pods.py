@@ -104,3 +104,18 @@ def test_the_server_is_probed_while_it_starts_only() -> None:
         "failureThreshold": 150,
     }
     assert "readinessProbe" not in container and "livenessProbe" not in container
+
+
+def test_the_server_command_runs_behind_the_images_entrypoint() -> None:
+    container = as_dict(build_pod(resolve(CONFIG, GPU_USER, {"profile": "cpu"}), CTX))["spec"]["containers"][
+        0
+    ]
+    assert "command" not in container
+    assert container["args"] == ["jupyterhub-singleuser"]
+
+
+def test_the_profiles_pull_policy_reaches_the_container() -> None:
+    plan = resolve(CONFIG, GPU_USER, {"profile": "cpu"})
+    assert "imagePullPolicy" not in as_dict(build_pod(plan, CTX))["spec"]["containers"][0]
+    never = dataclasses.replace(plan, image_pull_policy="Never")
+    assert as_dict(build_pod(never, CTX))["spec"]["containers"][0]["imagePullPolicy"] == "Never"
