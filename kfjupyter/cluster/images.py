@@ -315,6 +315,7 @@ def _build_locked(root: Path, work: Path, say: Progress, hub: bool) -> list[str]
     if hub:
         _build_image(root, "hub", base, hub_tags(), context, log)
     stamp.write_text(f"{key} {' '.join(str(image_id(tag)) for tag in tags)}", encoding="utf-8")
+    _docker("image", "prune", "--force")  # the previous builds' untagged images (the build cache stays)
     say(f"images ready in {time.monotonic() - started:.0f}s")
     return tags
 
