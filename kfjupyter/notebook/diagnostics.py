@@ -21,7 +21,8 @@ Severity = Literal["error", "warning", "info"]
 class Diagnostic(BaseModel):
     """One finding about a notebook, located by cell and line."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Serialized with every field, defaults included: the REST schema lists them all as required.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
 
     severity: Severity = Field(description="'error' blocks a run; 'warning' and 'info' do not.")
     code: str = Field(description="Stable code, e.g. 'KF101'.")

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from kfjupyter.notebook.diagnostics import Diagnostic
+from kfjupyter.server.models_graph import LintGraph
 from kfjupyter.server.models_pipelines import checked_parameters, checked_step
 from kfjupyter.store.base import RunSort
 
@@ -26,7 +27,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Backend(_Model):
+class _Response(_Model):
+    """A response: every field is sent, defaults included, so the schema lists them all as required."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class Backend(_Response):
     """An execution backend the server is configured with."""
 
     name: str = Field(description="Backend name, e.g. 'local' or 'kfp'.")
@@ -35,7 +42,7 @@ class Backend(_Model):
     detail: str = Field("", description="Endpoint or reason it is unavailable.")
 
 
-class Health(_Model):
+class Health(_Response):
     """Response of ``GET /kfjupyter/api/health``."""
 
     version: str = Field(description="kfjupyter version running on the server.")
@@ -48,7 +55,7 @@ class Health(_Model):
     )
 
 
-class ErrorBody(_Model):
+class ErrorBody(_Response):
     """Body of every error response."""
 
     message: str = Field(description="What went wrong and what to do, safe to show to the user.")
@@ -124,7 +131,7 @@ class StepSummary(_Model):
     upstream: list[str] = Field(description="Names of the steps this one waits for (the DAG edges).")
 
 
-class RunDetail(_Model):
+class RunDetail(_Response):
     """Response of ``GET /kfjupyter/api/runs/{id}``."""
 
     run: RunSummary = Field(description="The run.")
@@ -292,12 +299,7 @@ class LintResult(_Model):
     """Response of ``POST /kfjupyter/api/notebooks/lint``: findings and the step graph."""
 
     diagnostics: list[Diagnostic] = Field(description="Findings ordered by cell, then line.")
-    graph: dict[str, JsonValue] = Field(
-        description="The pipeline graph: name, parameters (name, type, default), setup_cells, "
-        "parameter_cells, skipped_cells, "
-        "nodes (name, kind, cells, inputs, outputs, parameters, settings) and edges "
-        "(from, to, variables, explicit)."
-    )
+    graph: LintGraph = Field(description="The pipeline graph: parameters, steps and the edges between them.")
 
 
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (

@@ -2,44 +2,50 @@
  * REST client for the kfjupyter server extension.
  *
  * Every call goes through `requestAPI`, which adds the server's auth (token / XSRF) through
- * `ServerConnection`, checks the status code, and validates the body with a guard from
- * `validate.ts`.
+ * `ServerConnection`, checks the status code, and validates the body with a guard generated from
+ * the server's REST schema (`generated/restGuards.ts`).
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IRunComparison, isRunComparison } from './compareTypes';
 import {
-  ICompiled,
-  IRerunStarted,
-  ISubmitted,
-  ITrainingRequest,
-  ITrainingStarted,
-  isCompiled,
-  isRerunStarted,
-  isSubmitted,
+  isArtifactList,
+  isCancelRequested,
+  isCompileResult,
+  isHealth,
+  isLintResult,
+  isLogText,
+  isMetricHistory,
+  isRunComparison,
+  isRunDetail,
+  isRunList,
+  isRunStarted,
+  isSubmitResult,
   isTrainingStarted
-} from './launchTypes';
-import { ILintResult, isLintResult } from './lintTypes';
+} from './generated/restGuards';
 import {
   IArtifactList,
   ICancelRequested,
+  ICompileRequest,
+  ICompileResult,
   IHealth,
+  ILintRequest,
+  ILintResult,
   ILogText,
   IMetricHistory,
+  IRunComparison,
   IRunDetail,
+  IRerunRequest,
   IRunList,
+  IRunListQuery,
+  IRunNotebookRequest,
   IRunStarted,
-  isArtifactList,
-  isCancelRequested,
-  isHealth,
-  isLogText,
-  isMetricHistory,
-  isObject,
-  isRunDetail,
-  isRunList,
-  isRunStarted
-} from './validate';
+  ISubmitRequest,
+  ISubmitResult,
+  ITrainingRequest,
+  ITrainingStarted
+} from './generated/restTypes';
+import { IGuard, describeMismatch, isObject } from './validate';
 
 /** An error from the kfjupyter API, carrying the server's user-facing message. */
 export class ApiError extends Error {
@@ -73,7 +79,7 @@ export async function readError(response: Response): Promise<string> {
 /** Call `path` under `<base>/kfjupyter/api/` and validate the JSON body with `guard`. */
 export async function requestAPI<T>(
   path: string,
-  guard: (value: unknown) => value is T,
+  guard: IGuard<T>,
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
@@ -90,7 +96,8 @@ export async function requestAPI<T>(
   const body: unknown = response.status === 204 ? null : await response.json();
   if (!guard(body)) {
     throw new ApiError(
-      `Unexpected response from ${path}: the server and extension versions may differ`,
+      `Unexpected response from ${path}: ${describeMismatch(guard)}; ` +
+        'the server and extension versions may differ',
       response.status
     );
   }
@@ -102,9 +109,10 @@ export function getHealth(settings?: ServerConnection.ISettings): Promise<IHealt
   return requestAPI('health', isHealth, {}, settings);
 }
 
-/** Orders of `GET /kfjupyter/api/runs` (the server's `RunListQuery.sort` says what each means). */
-export const RUN_SORTS = ['newest', 'oldest', 'name', 'status', 'duration'] as const;
-export type RunSort = (typeof RUN_SORTS)[number];
+/** An order of `GET /kfjupyter/api/runs` (the server's `RunListQuery.sort` says what each means). */
+export type RunSort = NonNullable<IRunListQuery['sort']>;
+/** Every order, in the order the filter bar offers them. */
+export const RUN_SORTS: readonly RunSort[] = ['newest', 'oldest', 'name', 'status', 'duration'];
 
 /** Filters, order and page of `GET /kfjupyter/api/runs`. */
 export interface IRunQuery {
@@ -137,6 +145,9 @@ export function listRuns(
   return requestAPI(search ? `runs?${search}` : 'runs', isRunList, {}, settings);
 }
 
+/** Most runs one comparison takes (the server refuses more). */
+export const MAX_COMPARED = 50;
+
 /** `GET /kfjupyter/api/runs/compare?ids=a,b,c`: 2 to 50 runs side by side. */
 export function compareRuns(
   runIds: readonly string[],
@@ -162,9 +173,7 @@ export function getStepLog(
   return requestAPI(path, isLogText, {}, settings);
 }
 
-function isNull(value: unknown): value is null {
-  return value === null;
-}
+const isNull: IGuard<null> = (value: unknown): value is null => value === null;
 
 /** `DELETE /kfjupyter/api/runs/{id}`: delete a finished run and its files. */
 export async function deleteRun(
@@ -181,14 +190,15 @@ export function runNotebook(
   noCache = false,
   settings?: ServerConnection.ISettings
 ): Promise<IRunStarted> {
-  const body = JSON.stringify({ path, parameters, no_cache: noCache });
+  const request: IRunNotebookRequest = { path, parameters, no_cache: noCache };
+  const body = JSON.stringify(request);
   return requestAPI('notebooks/run', isRunStarted, { method: 'POST', body }, settings);
 }
 
 /** `POST /kfjupyter/api/notebooks/lint`: diagnostics and step graph of an (unsaved) notebook. */
 export function lintNotebook(
   notebook: unknown,
-  target: 'local' | 'cluster' = 'local',
+  target: ILintRequest['target'] = 'local',
   settings?: ServerConnection.ISettings
 ): Promise<ILintResult> {
   const body = JSON.stringify({ notebook, target });
@@ -268,10 +278,11 @@ export function rerunRun(
   runId: string,
   noCache = false,
   settings?: ServerConnection.ISettings
-): Promise<IRerunStarted> {
+): Promise<IRunStarted> {
   const path = `runs/${encodeURIComponent(runId)}/rerun`;
-  const body = JSON.stringify({ no_cache: noCache });
-  return requestAPI(path, isRerunStarted, { method: 'POST', body }, settings);
+  const request: IRerunRequest = { no_cache: noCache };
+  const body = JSON.stringify(request);
+  return requestAPI(path, isRunStarted, { method: 'POST', body }, settings);
 }
 
 /** `POST /kfjupyter/api/notebooks/compile`: write `<stem>.pipeline.yaml` next to the notebook. */
@@ -280,13 +291,13 @@ export function compileNotebook(
   parameters: { [name: string]: string } = {},
   image = '',
   settings?: ServerConnection.ISettings
-): Promise<ICompiled> {
-  const request: { [key: string]: unknown } = { path, parameters };
+): Promise<ICompileResult> {
+  const request: ICompileRequest = { path, parameters };
   if (image.trim() !== '') {
     request.image = image.trim();
   }
   const body = JSON.stringify(request);
-  return requestAPI('notebooks/compile', isCompiled, { method: 'POST', body }, settings);
+  return requestAPI('notebooks/compile', isCompileResult, { method: 'POST', body }, settings);
 }
 
 /** `POST /kfjupyter/api/notebooks/submit`: run the notebook on Kubeflow Pipelines (tracked). */
@@ -295,13 +306,13 @@ export function submitNotebook(
   parameters: { [name: string]: string } = {},
   experiment = '',
   settings?: ServerConnection.ISettings
-): Promise<ISubmitted> {
-  const request: { [key: string]: unknown } = { path, parameters };
+): Promise<ISubmitResult> {
+  const request: ISubmitRequest = { path, parameters };
   if (experiment !== '') {
     request.experiment = experiment;
   }
   const body = JSON.stringify(request);
-  return requestAPI('notebooks/submit', isSubmitted, { method: 'POST', body }, settings);
+  return requestAPI('notebooks/submit', isSubmitResult, { method: 'POST', body }, settings);
 }
 
 /** `POST /kfjupyter/api/training`: start a training job on a script. */

@@ -20,7 +20,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { compileNotebook, getHealth, runNotebook, startTraining, submitNotebook } from './api';
 import { kubeflowIcon } from './icons';
-import { ITrainingRequest } from './launchTypes';
+import { ITrainingRequest } from './generated/restTypes';
 import { CommandIDs } from './tokens';
 import { CompileForm } from './widgets/compileDialog';
 import { IRunChoice, PipelineBackend } from './widgets/runDialog';

@@ -9,13 +9,8 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ApiError, apiUrl, readError } from './api';
-import { isNumber, isObject, isString } from './validate';
-
-/** One `log` event: new whole lines and the offset to resume from. */
-export interface ILogChunk {
-  text: string;
-  next_offset: number;
-}
+import { isLogEnd, isLogEvent } from './generated/restGuards';
+import { ILogEvent } from './generated/restTypes';
 
 /** One event of a server-sent events stream. */
 export interface IServerEvent {
@@ -70,10 +65,6 @@ export class ServerEventParser {
   private _data: string[] = [];
 }
 
-function isLogChunk(value: unknown): value is ILogChunk {
-  return isObject(value) && isString(value.text) && isNumber(value.next_offset);
-}
-
 /**
  * Follow the log of `step` from byte `offset`, calling `onLog` for every chunk.
  *
@@ -85,7 +76,7 @@ export async function streamStepLog(
   runId: string,
   step: string,
   offset: number,
-  onLog: (chunk: ILogChunk) => void,
+  onLog: (chunk: ILogEvent) => void,
   signal: AbortSignal,
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<string | null> {
@@ -122,10 +113,10 @@ export async function streamStepLog(
       }
       for (const event of parser.push(decoder.decode(value, { stream: true }))) {
         const data: unknown = JSON.parse(event.data);
-        if (event.event === 'log' && isLogChunk(data)) {
+        if (event.event === 'log' && isLogEvent(data)) {
           onLog(data);
         } else if (event.event === 'end') {
-          return isObject(data) && isString(data.status) ? data.status : '';
+          return isLogEnd(data) ? data.status : '';
         }
       }
     }

@@ -17,7 +17,7 @@ import {
 import { Cell, ICellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { ILintResult } from './lintTypes';
+import { ILintResult } from './generated/restTypes';
 import { JsonObject, isObject } from './validate';
 
 import { kubeflowIcon } from './icons';

@@ -10,7 +10,7 @@ import { Debouncer } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { lintNotebook } from '../api';
-import { ILintResult } from '../lintTypes';
+import { ILintResult } from '../generated/restTypes';
 import { isObject } from '../validate';
 
 /** How long the notebook must stay unchanged before it is linted again. */

@@ -8,7 +8,8 @@ import { Widget } from '@lumino/widgets';
 
 import { artifactDownloadUrl, downloadArtifact } from '../api';
 import { element, formatBytes } from '../format';
-import { IArtifactSummary, isArrayOf, isObject, isString, JsonObject } from '../validate';
+import { IArtifactSummary } from '../generated/restTypes';
+import { isArrayOf, isObject, isString, JsonObject } from '../validate';
 
 /** Fetches one artifact's bytes; tests can pass a fake. */
 export type ArtifactLoader = (runId: string, step: string, name: string) => Promise<Blob>;

@@ -12,7 +12,7 @@ import { Cell } from '@jupyterlab/cells';
 import { Notebook } from '@jupyterlab/notebook';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
-import { IDiagnostic, IGraphNode, ILintResult } from '../lintTypes';
+import { IDiagnostic, IGraphNode, ILintResult } from '../generated/restTypes';
 
 const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };
 

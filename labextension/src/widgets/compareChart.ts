@@ -6,7 +6,7 @@
  */
 import { IAxisScale, labelMargin, niceScale, tickLabels } from '../axis';
 import { element, formatNumber } from '../format';
-import { IMetricPoint } from '../validate';
+import { IMetricPoint } from '../generated/restTypes';
 import { scale, svg } from '../svg';
 
 const WIDTH = 360;

@@ -7,7 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IDagNode, layoutDag } from '../dag';
-import { IStepSummary } from '../validate';
+import { IStepSummary } from '../generated/restTypes';
 import { svg } from '../svg';
 
 const LABEL_CHARS = 20;

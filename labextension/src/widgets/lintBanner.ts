@@ -10,7 +10,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
-import { IDiagnostic, ILintResult } from '../lintTypes';
+import { IDiagnostic, ILintResult } from '../generated/restTypes';
 import { GoToCell, linkCells } from './cellBadges';
 
 const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };

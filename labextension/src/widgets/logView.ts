@@ -9,8 +9,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
-import { ILogChunk } from '../logStream';
-import { ILogText } from '../validate';
+import { ILogEvent, ILogText } from '../generated/restTypes';
 
 /** Where the view gets a step's log; `streamStepLog` is optional (polling only without it). */
 export interface ILogSource {
@@ -19,7 +18,7 @@ export interface ILogSource {
     runId: string,
     step: string,
     offset: number,
-    onLog: (chunk: ILogChunk) => void,
+    onLog: (chunk: ILogEvent) => void,
     signal: AbortSignal
   ): Promise<string | null>;
 }
@@ -162,7 +161,7 @@ export class StepLogView extends Widget {
     const controller = new AbortController();
     this._controller = controller;
     this._setMode('stream');
-    const onLog = (chunk: ILogChunk): void => {
+    const onLog = (chunk: ILogEvent): void => {
       if (this._step === step && !controller.signal.aborted) {
         this._append(chunk.text, chunk.next_offset);
       }

@@ -8,7 +8,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { element, formatNumber } from '../format';
-import { IMetricPoint } from '../validate';
+import { IMetricPoint } from '../generated/restTypes';
 import { scale, svg } from '../svg';
 import { IRunLine, legend, runColour, xAxisTitle, yAxisFor, yAxisParts } from './compareChart';
 

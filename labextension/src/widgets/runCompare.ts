@@ -5,7 +5,7 @@
  * While any compared run is active a Lumino `Poll` refreshes it; it stops once all have ended.
  */
 import { compareRuns } from '../api';
-import { IComparedRun, IRunComparison } from '../compareTypes';
+import { IComparedRun, IRunComparison } from '../generated/restTypes';
 import { element, formatNumber, kindBadge, statusBadge } from '../format';
 import { CommandIDs } from '../tokens';
 import { IRunLine, legend, overlayChart, runColour } from './compareChart';

@@ -21,7 +21,7 @@ import {
   trainingFacts
 } from '../format';
 import { CommandIDs } from '../tokens';
-import { IArtifactList, IMetricHistory, IRunDetail, IStepSummary } from '../validate';
+import { IArtifactList, IMetricHistory, IRunDetail, IStepSummary } from '../generated/restTypes';
 import { ArtifactsView } from './artifactsView';
 import { DagView } from './dagView';
 import { ILogSource, StepLogView } from './logView';

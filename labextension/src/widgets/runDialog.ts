@@ -6,7 +6,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IGraphParameter } from '../lintTypes';
+import { IGraphParameter } from '../generated/restTypes';
 
 /** Where a notebook pipeline can run. */
 export type PipelineBackend = 'local' | 'kfp';

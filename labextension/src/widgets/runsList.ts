@@ -7,8 +7,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRunQuery, listRuns } from '../api';
-import { MAX_COMPARED } from '../compareTypes';
+import { IRunQuery, MAX_COMPARED, listRuns } from '../api';
 import {
   element,
   elapsed,
@@ -20,7 +19,7 @@ import {
   shortRunId,
   statusBadge
 } from '../format';
-import { IRunList, IRunSummary } from '../validate';
+import { IRunList, IRunSummary } from '../generated/restTypes';
 import { PollingWidget } from './pollingWidget';
 import { RunFilters, RunsFilterBar } from './runsFilters';
 

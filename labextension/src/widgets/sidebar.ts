@@ -5,7 +5,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { getHealth } from '../api';
 import { kubeflowIcon } from '../icons';
-import { IHealth } from '../validate';
+import { IHealth } from '../generated/restTypes';
 import { RunsList } from './runsList';
 
 export const SIDEBAR_ID = 'jp-kfjupyter-sidebar';

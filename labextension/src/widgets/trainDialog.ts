@@ -6,7 +6,8 @@
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
-import { ITrainingRequest, TRAINING_BACKENDS, TrainingBackend } from '../launchTypes';
+import { ITrainingRequest } from '../generated/restTypes';
+import { TRAINING_BACKENDS, TrainingBackend } from '../launchTypes';
 
 /** A Kubernetes object name (RFC 1035 label), as the server requires for job names. */
 const NAME_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -64,17 +65,17 @@ export function splitArgs(line: string): string[] {
 }
 
 /** What is wrong with `request` ('' when nothing); the server checks again. */
-export function trainingProblems(request: ITrainingRequest): string {
+export function trainingProblems(request: Required<ITrainingRequest>): string {
   if (!request.script.endsWith('.py')) {
     return 'The script must be a .py file.';
   }
-  const counts: [string, number, number][] = [
+  const counts: [string, number | null, number][] = [
     ['Nodes', request.num_nodes, 1],
     ['Processes per node', request.procs_per_node, 1],
     ['GPUs per node', request.gpus_per_node, 0]
   ];
   for (const [label, value, least] of counts) {
-    if (!Number.isInteger(value) || value < least) {
+    if (value === null || !Number.isInteger(value) || value < least) {
       return `${label} must be a whole number of at least ${least}.`;
     }
   }
@@ -174,7 +175,7 @@ export class TrainForm extends Widget {
 }
 
 /** The request body for `values`; throws when the arguments do not parse. */
-export function trainingRequest(values: ITrainValues): ITrainingRequest {
+export function trainingRequest(values: ITrainValues): Required<ITrainingRequest> {
   return {
     script: values.script,
     args: splitArgs(values.args),
