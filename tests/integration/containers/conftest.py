@@ -33,3 +33,12 @@ def notebook_image(docker_env: dict[str, str]) -> str:
 
     images.build()
     return images.notebook_tags()[1]  # the version tag: what a deployment pins
+
+
+@pytest.fixture(scope="session")
+def hub_image(docker_env: dict[str, str]) -> str:
+    """The hub image (built like ``notebook_image``)."""
+    from kfjupyter.cluster import images
+
+    images.build()
+    return images.hub_tags()[1]
