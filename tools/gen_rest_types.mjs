@@ -14,8 +14,8 @@
  * Three files come out, each formatted with the repository's prettier settings:
  * - `restTypes.ts`: one interface per model (`json-schema-to-typescript`), named `I<Model>`, and
  *   `IRestModels`, which maps each model's name to its type;
- * - `restValidators.ts`: Ajv's standalone validation code, one function per model;
- * - `restGuards.ts`: a typed guard `is<Model>` per model over those functions.
+ * - `restValidators.ts`: Ajv's standalone validation code, one typed guard `is<Model>` per model;
+ * - `restGuards.ts`: the guard type `IGuard<T>`, and every guard.
  */
 import {
   mkdtempSync,
@@ -166,31 +166,41 @@ function validatorsModule(schema) {
   if (code.includes('require(')) {
     throw new Error('Ajv emitted a require() the generator does not know how to import');
   }
-  return [`/* eslint-disable */`, `// @ts-nocheck`, `/* ${BANNER} */`, ...imports, code].join('\n');
+  // Each export gets its guard name and type; an export nothing imports is then a plain unused
+  // binding, which the production build drops together with its validation function.
+  const names = new Set(Object.keys(definitions(schema)));
+  code = code.replace(/export const (\w+) = (validate\d+);/g, (_, name, fn) => {
+    names.delete(name);
+    return `export const is${name}: IGuard<IRestModels['${name}']> = ${fn};`;
+  });
+  if (names.size > 0) {
+    throw new Error(`Ajv's output has no validator for ${[...names].join(', ')}`);
+  }
+  return [
+    `/* eslint-disable */`,
+    `// @ts-nocheck`,
+    `/* ${BANNER} */`,
+    `import type { IGuard } from './restGuards';`,
+    `import type { IRestModels } from './restTypes';`,
+    ...imports,
+    code
+  ].join('\n');
 }
 
-function guardsModule(schema) {
-  const lines = [
+function guardsModule() {
+  return [
     `/* ${BANNER} */`,
     `import type { ErrorObject } from 'ajv';`,
-    '',
-    `import type { IRestModels } from './restTypes';`,
-    `import * as validators from './restValidators';`,
     '',
     '/** A response guard: narrows `value` to `T`; when it answers false, `errors` says why. */',
     'export interface IGuard<T> {',
     '  (value: unknown): value is T;',
     '  errors?: ErrorObject[] | null;',
     '}',
-    ''
-  ];
-  for (const name of Object.keys(definitions(schema))) {
-    lines.push(
-      `/** Whether a value is a valid \`${name}\`. */`,
-      `export const is${name} = validators.${name} as IGuard<IRestModels['${name}']>;`
-    );
-  }
-  return lines.join('\n');
+    '',
+    '/** `is<Model>` for every model of the schema, e.g. `isRunList`. */',
+    `export * from './restValidators';`
+  ].join('\n');
 }
 
 async function render(schemaPath) {
@@ -200,7 +210,7 @@ async function render(schemaPath) {
   return {
     'restTypes.ts': await format(await typesModule(schema)),
     'restValidators.ts': await format(validatorsModule(schema)),
-    'restGuards.ts': await format(guardsModule(schema))
+    'restGuards.ts': await format(guardsModule())
   };
 }
 
