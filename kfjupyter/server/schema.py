@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         SCHEMA_FILE.write_text(text)
         return 0
     if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != text:
-        print(f"{SCHEMA_FILE} is stale: run `python -m kfjupyter.server.schema --write` and commit it.")
+        print(
+            f"{SCHEMA_FILE} is stale: run `python -m kfjupyter.server.schema --write`, then "
+            "`jlpm run gen:types` (the lab extension's types and guards), and commit both."
+        )
         return 1
     return 0
 
