@@ -26,7 +26,7 @@ from kfjupyter.runner.loading import StepValues, describe
 from kfjupyter.runner.local import EventCallback, LocalOptions, LocalRun
 from kfjupyter.runner.reuse import PlannedStep
 from kfjupyter.runner.selection import EVERYTHING, Selection, select
-from kfjupyter.store import MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
+from kfjupyter.store import Engine, MetricRecord, RunRecord, RunStore, StepRecord, open_store, pid_alive
 
 
 @dataclass
@@ -124,7 +124,7 @@ def run_notebook(
                 kind="pipeline",
                 name=pipeline.name,
                 notebook=str(path),
-                backend="local",
+                backend=Engine.LOCAL,
                 parameters=values,
                 **fields,
             )

@@ -90,6 +90,22 @@ class StepFailed(KfJupyterError):
     reason = "step_failed"
 
 
+class UpstreamFailed(KfJupyterError):
+    """A service called for the user (Kubeflow Pipelines) failed or refused the request.
+
+    :meth:`of` keeps the cause's message, exit status and whether a retry can help.
+    """
+
+    reason = "upstream_failed"
+
+    @classmethod
+    def of(cls, error: KfJupyterError) -> UpstreamFailed:
+        """The upstream failure that ``error`` (raised while talking to the service) describes."""
+        wrapped = cls(error.message, detail=error.detail)
+        wrapped.exit_status, wrapped.temporary = error.exit_status, error.temporary
+        return wrapped
+
+
 def error_for_exit_status(status: int, message: str, *, detail: str | None = None) -> KfJupyterError:
     """The error a ``kfjupyter`` command that exited with ``status`` reported (``InvalidInput`` for 2)."""
     for kind in (Unavailable, StorageFault, InsufficientStorage):

@@ -64,13 +64,14 @@ def _warn(message: str | None) -> None:
 def _list(args: argparse.Namespace) -> int:
     from kfjupyter.store import open_store
     from kfjupyter.store.base import mark_interrupted_for_reading
+    from kfjupyter.store.details import record_json
 
     with open_store() as store:
         _warn(mark_interrupted_for_reading(store))
         _auto_sync(store, None)
         runs = store.list_runs(status=args.status, limit=args.limit)
     if args.json:
-        print(json.dumps({"runs": [r.model_dump(mode="json") for r in runs]}, indent=2))
+        print(json.dumps({"runs": [record_json(r) for r in runs]}, indent=2))
         return 0
     print(f"{'RUN':<20} {'STATUS':<12} {'BACKEND':<8} {'CREATED':<20} NAME")
     for r in runs:
@@ -113,11 +114,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _auto_sync(store: Any, run_id: str | None) -> None:
     """Refresh unfinished KFP runs (each request bounded); a server that is away is only a note."""
-    active = [
-        r.id
-        for r in store.list_runs(kind="pipeline", limit=200)
-        if r.backend == "kfp" and r.status in ("pending", "running") and run_id in (None, r.id)
-    ]
+    from kfjupyter.kfp.sync import unfinished_kfp_runs
+
+    active = [r.id for r in unfinished_kfp_runs(store) if run_id in (None, r.id)]
     if active:  # imports kfp (slow), so only when there is something to refresh
         from kfjupyter.kfp.steppods import KubernetesRunPods
         from kfjupyter.kfp.sync import sync_kfp_runs
@@ -131,7 +130,7 @@ def _sync(args: argparse.Namespace) -> int:
     from kfjupyter.kfp.connection import run_service
     from kfjupyter.kfp.steppods import KubernetesRunPods
     from kfjupyter.kfp.sync import sync_kfp_runs
-    from kfjupyter.kfp.tracking import HOST_LABEL, watch_run
+    from kfjupyter.kfp.tracking import kfp_details, watch_run
     from kfjupyter.store import open_store
 
     pod_logs = None if args.no_logs else KubernetesRunPods()
@@ -145,7 +144,7 @@ def _sync(args: argparse.Namespace) -> int:
             pod_logs=pod_logs,
         )
         if args.watch and args.run_id and not report.errors:
-            conn = connection_from(args, host=store.get_run(args.run_id).labels.get(HOST_LABEL))
+            conn = connection_from(args, host=kfp_details(store.get_run(args.run_id)).host)
             with run_service(conn) as service:
                 report.synced = [watch_run(store, args.run_id, service, pod_logs=pod_logs)]
     for record in report.synced:

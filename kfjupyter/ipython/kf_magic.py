@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> None:
     kfp_run.check_backend_options(args)
     notebook = Path(args.notebook) if args.notebook else current_notebook()
     selected = args.from_step or args.only or args.reuse
-    if args.backend == "kfp" and (selected or args.plan):
+    if kfp_run.on_kfp_backend(args) and (selected or args.plan):
         raise InvalidInput(
             "%kf run: --from, --only, --reuse and --plan are for local runs (not --backend kfp)"
         )
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.plan:
         _plan(notebook, args)
         return
-    if args.backend == "kfp":
+    if kfp_run.on_kfp_backend(args):
         kfp_run.submit(notebook, args)
         return
     if args.widget:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfjupyter.errors import InvalidInput
+from kfjupyter.store.details import Engine
 
 if TYPE_CHECKING:
     from kfjupyter.kfp.submit import Submitted
@@ -27,7 +28,10 @@ LOCAL_ONLY = ("no_cache", "widget")
 def add_options(run: argparse.ArgumentParser) -> None:
     """Add ``--backend`` and the KFP host, credential and submission options to ``%kf run``."""
     run.add_argument(
-        "--backend", choices=["local", "kfp"], default="local", help="run here (default) or on KFP"
+        "--backend",
+        choices=[Engine.LOCAL.value, Engine.KFP.value],
+        default=Engine.LOCAL.value,
+        help="run here (default) or on KFP",
     )
     kfp = run.add_argument_group("Kubeflow Pipelines (--backend kfp)")
     kfp.add_argument(
@@ -43,12 +47,18 @@ def add_options(run: argparse.ArgumentParser) -> None:
     kfp.add_argument("--image", default=None, help="container image of every step (default $KFJUPYTER_IMAGE)")
 
 
+def on_kfp_backend(args: argparse.Namespace) -> bool:
+    """Whether ``%kf run`` was asked to run on Kubeflow Pipelines (``--backend kfp``)."""
+    return Engine(args.backend) is Engine.KFP
+
+
 def check_backend_options(args: argparse.Namespace) -> None:
     """Refuse options given for the other backend, naming them."""
-    other = LOCAL_ONLY if args.backend == "kfp" else KFP_ONLY
+    on_kfp = on_kfp_backend(args)
+    other = LOCAL_ONLY if on_kfp else KFP_ONLY
     given = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name)]
     if given:
-        where = "a local run" if args.backend == "kfp" else "--backend kfp"
+        where = "a local run" if on_kfp else "--backend kfp"
         raise InvalidInput(f"%kf run: {', '.join(given)} only applies to {where}")
 
 

@@ -23,9 +23,8 @@ from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
 from kfjupyter.kfp.pipeline import compile_to_yaml, pipeline_name
 from kfjupyter.kfp.requirements import PackagesMode
-from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, LINK_LABEL, NAMESPACE_LABEL
 from kfjupyter.notebook.reader import notebook_path
-from kfjupyter.store import RunRecord, RunStore, StepRecord
+from kfjupyter.store import Engine, KfpDetails, RunRecord, RunStore, StepRecord
 from kfjupyter.store.models import new_run_id
 
 DEFAULT_EXPERIMENT = "Default"
@@ -142,19 +141,16 @@ def submit_notebook(
     except Exception as exc:  # kfp_server_api.ApiException, urllib3 and kfp client errors
         raise _api_error(action, conn.host, exc) from exc
     link = conn.run_link(remote.run_id)
-    labels = {HOST_LABEL: conn.host, LINK_LABEL: link}
-    if conn.namespace:
-        labels[NAMESPACE_LABEL] = conn.namespace
     record = store.create_run(
         RunRecord(
             id=run_id,
             kind="pipeline",
             name=pipeline.name,
             notebook=str(path),
-            backend=BACKEND,
+            backend=Engine.KFP,
             parameters=values,
             external_id=remote.run_id,
-            labels=labels,
+            details=KfpDetails(host=conn.host, link=link, namespace=conn.namespace or None),
             created_at=time.time(),
         )
     )

@@ -1,6 +1,6 @@
 """Refresh the store's unfinished Kubeflow Pipelines runs: what ``kfjupyter runs sync`` does.
 
-Each ``kfp`` run remembers its server (the ``kfp_host`` label), never its credentials: those come
+Each ``kfp`` run remembers its server (``KfpDetails.host``), never its credentials: those come
 from the caller's :class:`~kfjupyter.kfp.connection.KfpConnection` template (``--token``,
 ``--cookie``) or the environment, exactly as for ``kfjupyter submit``. A server that cannot be
 reached leaves its runs as they were and is reported in :attr:`SyncReport.errors`.
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from kfjupyter.errors import InvalidInput, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection, RunService, run_service
-from kfjupyter.kfp.tracking import BACKEND, HOST_LABEL, RunPods, sync_run
-from kfjupyter.store import RunRecord, RunStore
+from kfjupyter.kfp.tracking import RunPods, sync_run
+from kfjupyter.store import KfpDetails, RunRecord, RunStore
 from kfjupyter.store.models import TERMINAL_RUN_STATUSES
 
 #: Builds the run service of one connection, e.g. :func:`~kfjupyter.kfp.connection.run_service`.
@@ -35,7 +35,7 @@ def unfinished_kfp_runs(store: RunStore, limit: int = 200) -> list[RunRecord]:
     return [
         r
         for r in store.list_runs(kind="pipeline", limit=limit)
-        if r.backend == BACKEND and r.status not in TERMINAL_RUN_STATUSES
+        if isinstance(r.details, KfpDetails) and r.status not in TERMINAL_RUN_STATUSES
     ]
 
 
@@ -60,9 +60,9 @@ def sync_kfp_runs(
     report = SyncReport()
     by_host: dict[str, list[RunRecord]] = {}
     for record in records:
-        if record.backend != BACKEND:
+        if not isinstance(record.details, KfpDetails):
             raise InvalidInput(f"run {record.id} is a {record.backend} run; only kfp runs are synced")
-        server = host or record.labels.get(HOST_LABEL)
+        server = host or record.details.host
         if not server:
             report.errors.append(f"run {record.id}: no KFP host recorded; pass --kfp-host")
             continue

@@ -15,8 +15,7 @@ from typing import Any
 from kfjupyter.errors import Conflict, KfJupyterError
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
 from kfjupyter.kfp.submit import _api_error
-from kfjupyter.kfp.tracking import BACKEND, CANCEL_LABEL, HOST_LABEL
-from kfjupyter.store import RunRecord, RunStore, RunUpdate
+from kfjupyter.store import KfpDetails, RunRecord, RunStore, RunUpdate
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
 #: The KFP states a run can be terminated from (storage/run_store.go, ``TerminateRun``).
@@ -30,12 +29,12 @@ def terminate_run(record: RunRecord, connection: KfpConnection, client: Any | No
     ``Conflict`` when the run is not an active KFP run, was submitted to another KFP server than
     ``connection``'s or has ended on KFP, and the submit errors (refused, unreachable) otherwise.
     """
-    if record.backend != BACKEND or not record.external_id:
+    if not isinstance(record.details, KfpDetails) or not record.external_id:
         raise Conflict(f"run {record.id} was not submitted to Kubeflow Pipelines")
     if record.status not in ACTIVE_RUN_STATUSES:
         raise Conflict(f"run {record.id} is {record.status}; only a pending or running run can be cancelled")
     conn = connection.resolved()
-    host = record.labels.get(HOST_LABEL, "")
+    host = record.details.host or ""
     if host and host.rstrip("/") != conn.host.rstrip("/"):
         raise Conflict(f"run {record.id} runs on Kubeflow Pipelines at {host}; cancel it there")
     action = "read the run"
@@ -64,6 +63,10 @@ def terminate_run(record: RunRecord, connection: KfpConnection, client: Any | No
 def mark_cancel_requested(store: RunStore, run_id: str) -> RunRecord:
     """Note on the stored run that a cancel was asked, so its ``FAILED`` end reads ``cancelled``."""
     record = store.get_run(run_id)
-    if record.labels.get(CANCEL_LABEL):
+    if not isinstance(record.details, KfpDetails):
+        raise Conflict(f"run {run_id} was not submitted to Kubeflow Pipelines")
+    if record.details.cancel:
         return record
-    return store.update_run(run_id, RunUpdate(labels={**record.labels, CANCEL_LABEL: "requested"}))
+    return store.update_run(
+        run_id, RunUpdate(details=record.details.model_copy(update={"cancel": "requested"}))
+    )

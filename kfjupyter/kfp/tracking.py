@@ -17,7 +17,7 @@ What a KFP 2.x server reports, and how it is read here:
 - A terminated run goes ``CANCELING`` and then ends ``FAILED`` (never ``CANCELED``), and the
   server does not add ``CANCELING`` to ``state_history``. A run is therefore recorded as
   cancelled when it ends failed after a cancel was asked through kfjupyter or after a sync saw it
-  ``CANCELING`` (both leave the :data:`CANCEL_LABEL` label on the run). A run cancelled in the KFP
+  ``CANCELING`` (both leave ``KfpDetails.cancel`` set on the run). A run cancelled in the KFP
   UI and finished before any sync saw it canceling is recorded failed: nothing the server keeps
   tells the two apart.
 - The ``error`` fields only say that the server could not convert a record; a failed step's
@@ -37,15 +37,10 @@ from kfjupyter.kfp.connection import DEFAULT_NAMESPACE, RunService
 from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.podlogs import PodLogSource, persist_pod_logs
 from kfjupyter.kfp.steppods import RunPodLister, StepPod, failure_message, log_tail, log_tasks, step_pods
-from kfjupyter.store import RunRecord, RunStore, RunUpdate, StepRecord
+from kfjupyter.store import KfpDetails, RunRecord, RunStore, RunUpdate, StepRecord
 from kfjupyter.store.models import TERMINAL_RUN_STATUSES, RunStatus, StepStatus
 
 log = logging.getLogger(__name__)
-BACKEND = "kfp"
-#: Labels a KFP run record carries (no credentials).
-HOST_LABEL, NAMESPACE_LABEL, LINK_LABEL = "kfp_host", "kfp_namespace", "kfp_link"
-#: Set on a run once a cancel was asked or KFP reported it ``CANCELING``.
-CANCEL_LABEL = "kfp_cancel"
 
 RUN_STATES: dict[str, RunStatus] = {
     "RUNTIME_STATE_UNSPECIFIED": "pending",
@@ -121,6 +116,13 @@ def map_tasks(steps: list[StepRecord], details: list[Any], *, cancelling: bool =
     return changed
 
 
+def kfp_details(record: RunRecord) -> KfpDetails:
+    """The KFP details of ``record``; ``InvalidInput`` when it is not a Kubeflow Pipelines run."""
+    if not isinstance(record.details, KfpDetails):
+        raise InvalidInput(f"run {record.id} is not a Kubeflow Pipelines run")
+    return record.details
+
+
 def _list_pods(pods: RunPods, namespace: str, run_id: str) -> list[StepPod] | None:
     try:
         return pods.list_run_pods(namespace, run_id)
@@ -133,7 +135,7 @@ def _with_pods(
     store: RunStore, record: RunRecord, steps: list[StepRecord], pods: RunPods | None
 ) -> list[StepRecord]:
     """Keep the step pods' logs; fill attempts and failure messages of ``steps`` from the pods."""
-    namespace = record.labels.get(NAMESPACE_LABEL) or DEFAULT_NAMESPACE
+    namespace = kfp_details(record).namespace or DEFAULT_NAMESPACE
     listed = None if pods is None else _list_pods(pods, namespace, str(record.external_id))
     found = step_pods(listed or [], [s.name for s in store.get_steps(record.id)])
     if pods is not None and found:
@@ -169,22 +171,23 @@ def sync_run(
     messages say that the pods could not be read.
     """
     record = store.get_run(run_id)
-    if record.backend != BACKEND or not record.external_id:
+    if not isinstance(record.details, KfpDetails) or not record.external_id:
         raise InvalidInput(f"run {run_id} is not a Kubeflow Pipelines run; only those can be synced")
+    kfp = record.details
     if record.status in TERMINAL_RUN_STATUSES:
         return record
     try:
         remote = service.get_run(record.external_id)
     except Exception as exc:  # kfp_server_api.ApiException, urllib3 errors: all "try later"
         raise Unavailable(
-            f"could not read KFP run {record.external_id} from {record.labels.get(HOST_LABEL, 'the server')}: "
+            f"could not read KFP run {record.external_id} from {kfp.host or 'the server'}: "
             f"{getattr(exc, 'reason', None) or exc}",
             detail=repr(exc),
         ) from exc
     update: dict[str, Any] = {}
-    if cancel_seen(remote) and CANCEL_LABEL not in record.labels:
-        update["labels"] = {**record.labels, CANCEL_LABEL: "canceling"}
-    cancelling = cancel_seen(remote) or CANCEL_LABEL in record.labels
+    if cancel_seen(remote) and kfp.cancel is None:
+        update["details"] = kfp.model_copy(update={"cancel": "canceling"})
+    cancelling = cancel_seen(remote) or kfp.cancel is not None
     details = list(getattr(remote.run_details, "task_details", None) or [])
     changed = map_tasks(store.get_steps(run_id), details, cancelling=cancelling)
     changed = _with_pods(store, record, changed, pod_logs)

@@ -17,7 +17,7 @@ from kfjupyter.errors import InvalidInput, NotFound
 from kfjupyter.runner import stepinputs
 from kfjupyter.runner.selection import run_outputs
 from kfjupyter.serializers import load_value
-from kfjupyter.store import RunStore
+from kfjupyter.store import Engine, RunStore
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _step_of(store: RunStore, run_id: str, step: str) -> None:
     names = [s.name for s in store.get_steps(run_id)]
     if step not in names:
         raise NotFound(f"run {run_id} has no step {step!r}; its steps are: {', '.join(names) or 'none'}")
-    if run.backend != "local":
+    if run.backend is not Engine.LOCAL:
         raise InvalidInput(KFP_HINT.format(run=run_id))
 
 

@@ -24,7 +24,7 @@ from kfjupyter.errors import NotFound
 from kfjupyter.runner import planning
 from kfjupyter.runner.cache import environment_fingerprint
 from kfjupyter.runner.job import SavedOutput
-from kfjupyter.store import EventRecord, RunStore
+from kfjupyter.store import Engine, EventRecord, RunStore
 
 EVENT = "step_inputs"
 #: How many earlier runs of a notebook the plan looks through for a step's last recorded run.
@@ -138,7 +138,7 @@ def baseline(store: RunStore, notebook: str, steps: Iterable[str]) -> dict[str, 
     wanted = set(steps)
     found: dict[str, tuple[str, str, StepInputs]] = {}
     for run in store.list_runs(kind="pipeline", notebook=notebook, limit=BASELINE_RUNS):
-        if run.backend != "local":
+        if run.backend is not Engine.LOCAL:
             continue
         with contextlib.suppress(NotFound):  # deleted meanwhile
             statuses = {s.name: s.status for s in store.get_steps(run.id)}

@@ -12,8 +12,9 @@ from kfjupyter.server.artifact_handlers import artifact_routes
 from kfjupyter.server.cancel import cancel_routes
 from kfjupyter.server.compare import compare_routes
 from kfjupyter.server.handlers import HealthHandler
-from kfjupyter.server.kfp_handlers import KfpOptions, kfp_routes
+from kfjupyter.server.kfp_handlers import kfp_routes
 from kfjupyter.server.kfp_live import KfpRefresher
+from kfjupyter.server.kfp_options import KfpOptions
 from kfjupyter.server.lint_handlers import lint_routes
 from kfjupyter.server.log_stream import log_stream_routes
 from kfjupyter.server.models import Backend
@@ -21,6 +22,7 @@ from kfjupyter.server.rerun import rerun_routes
 from kfjupyter.server.runs_handlers import run_routes
 from kfjupyter.server.step_handlers import step_routes
 from kfjupyter.server.training_handlers import training_routes
+from kfjupyter.store import Engine
 
 API = "kfjupyter/api"
 
@@ -62,12 +64,12 @@ class KfJupyterApp(ExtensionApp):
     def backends(self) -> list[Backend]:
         """The backends this server is configured with."""
         found = [
-            Backend(name="local", kind="pipelines", available=True, detail="Runs on this server"),
-            Backend(name="local", kind="training", available=True, detail="Runs on this server"),
+            Backend(name=Engine.LOCAL.value, kind="pipelines", available=True, detail="Runs on this server"),
+            Backend(name=Engine.LOCAL.value, kind="training", available=True, detail="Runs on this server"),
         ]
         host = configured_host(self.kfp_host)
         if host:
-            found.append(Backend(name="kfp", kind="pipelines", available=True, detail=host))
+            found.append(Backend(name=Engine.KFP.value, kind="pipelines", available=True, detail=host))
         return found
 
     def initialize_settings(self) -> None:

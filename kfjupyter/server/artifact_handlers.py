@@ -18,8 +18,8 @@ from typing import BinaryIO
 
 from kfjupyter.errors import Forbidden, NotFound
 from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.requests import RUN_ID, STEP, opened_store
 from kfjupyter.server.run_files import inside_run_dir
-from kfjupyter.server.runs_handlers import RUN_ID, STEP, opened_store
 from kfjupyter.store import RunStore
 
 NAME = r"(?P<name>[^/]+)"

@@ -25,15 +25,9 @@ from kfjupyter.errors import (
     NotFound,
     StorageFault,
     Unavailable,
+    UpstreamFailed,
 )
 from kfjupyter.training.job import BackendNotAvailable
-
-
-class UpstreamFailed(KfJupyterError):
-    """A service the server called for the user (Kubeflow Pipelines) failed or refused the request."""
-
-    reason = "upstream_failed"
-
 
 _STATUS: tuple[tuple[type[KfJupyterError], int], ...] = (
     (InvalidInput, 400),

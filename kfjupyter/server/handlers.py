@@ -15,8 +15,11 @@ from tornado import web
 
 from kfjupyter._version import __version__
 from kfjupyter.errors import InvalidInput
+from kfjupyter.runs.backend import RunContext
 from kfjupyter.server import models
 from kfjupyter.server.errors import to_http_error, validation_message
+from kfjupyter.server.requests import run_context
+from kfjupyter.store import RunStore
 
 AUTH_RESOURCE = "kfjupyter"
 #: A JSON escape of half a UTF-16 surrogate pair (``\ud800``-``\udfff``).
@@ -95,6 +98,10 @@ class KfJupyterHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(body.model_dump_json())
+
+    def context_for(self, store: RunStore) -> RunContext:
+        """The run operations' context of this request: ``store``, the server's KFP settings and root."""
+        return run_context(store, self.settings["kfjupyter_kfp"], self.serverapp.root_dir, self.allow_hidden)
 
     @property
     def user_name(self) -> str:

@@ -15,113 +15,19 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
-from kfjupyter.compiler.ir import JsonValue, Pipeline
-from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
-from kfjupyter.compiler.parameters import resolve_parameters
-from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError
-from kfjupyter.kfp.connection import KfpConnection, configured_host, resolve_connection
-from kfjupyter.kfp.names import check_task_names
-from kfjupyter.notebook.diagnostics import Diagnostic
-from kfjupyter.server.errors import UpstreamFailed
+from kfjupyter.errors import Forbidden, InvalidInput
+from kfjupyter.runs.backend import NotebookStart
+from kfjupyter.runs.kfp_submit import COMPILE_LOCK, checked_pipeline
+from kfjupyter.runs.operations import start_run
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine, confine_file, relative_to_root
+from kfjupyter.server.kfp_options import KfpOptions
 from kfjupyter.server.models_pipelines import CompileRequest, CompileResult, SubmitRequest, SubmitResult
-from kfjupyter.server.runs_handlers import opened_store
-
-if TYPE_CHECKING:  # the kfp SDK is imported on first use: it slows down the server's start
-    from kfjupyter.kfp.submit import Submitted
-
-#: The environment variable naming the default step image (as :mod:`kfjupyter.kfp.pipeline` reads it).
-IMAGE_ENV = "KFJUPYTER_IMAGE"
-#: One kfp compile at a time: the SDK keeps the pipeline being built in global state.
-_COMPILE_LOCK = threading.Lock()
-NO_HOST = (
-    "No Kubeflow Pipelines endpoint is configured: set c.KfJupyterApp.kfp_host to the KFP API URL "
-    "(e.g. http://ml-pipeline-ui.kubeflow) in jupyter_server_config.py, or $KFJUPYTER_KFP_HOST "
-    "(or $KF_PIPELINES_ENDPOINT) in the server's environment, and restart the server"
-)
-
-
-@dataclass(frozen=True)
-class KfpOptions:
-    """The server's Kubeflow Pipelines settings (``c.KfJupyterApp.kfp_*``)."""
-
-    host: str = ""
-    token: str = ""
-    cookie: str = ""
-    namespace: str = ""
-    ui_host: str = ""
-    image: str = ""
-
-    def default_image(self) -> str | None:
-        """The image every step gets unless a request names one: ``kfp_image``, else ``$KFJUPYTER_IMAGE``."""
-        return self.image or os.environ.get(IMAGE_ENV) or None
-
-    def connection(self) -> KfpConnection:
-        """The connection these settings describe; ``Conflict`` when there is no usable host.
-
-        Empty settings fall back as for every front door
-        (:func:`~kfjupyter.kfp.connection.resolve_connection`).
-        """
-        if not configured_host(self.host):
-            raise Conflict(NO_HOST, reason="no_kfp_host")
-        try:
-            return resolve_connection(
-                host=self.host,
-                token=self.token,
-                cookie=self.cookie,
-                namespace=self.namespace,
-                ui_host=self.ui_host,
-                how="set c.KfJupyterApp.kfp_host",
-            )
-        except InvalidInput as error:
-            raise Conflict(f"c.KfJupyterApp.kfp_host is not usable: {error.message}") from None
-
-
-def check_images(pipeline: Pipeline, image: str | None) -> None:
-    """``InvalidInput`` naming the first step that would have no container image, and where to set one."""
-    if image or os.environ.get(IMAGE_ENV):
-        return
-    for step in pipeline.steps:
-        if not step.settings.image:
-            raise InvalidInput(
-                f"image: step {step.name!r} has no container image. Enter one in the Image field of the "
-                "Compile dialog (or send 'image'), set c.KfJupyterApp.kfp_image in jupyter_server_config.py "
-                f"or ${IMAGE_ENV} for the server, or give the step an image in its step settings. "
-                "The image needs kfjupyter installed.",
-                reason="no_image",
-            )
-
-
-def no_steps_message(diagnostics: list[Diagnostic]) -> str:
-    """The lint's KF001 finding as one line: an empty pipeline cannot be compiled or submitted."""
-    for diagnostic in diagnostics:
-        if diagnostic.code == "KF001":
-            return f"KF001: {diagnostic.message} {diagnostic.hint}".strip()
-    return "KF001: the notebook has no steps, so the pipeline is empty. Mark a cell as a step."
-
-
-def _overrides(parameters: Mapping[str, str]) -> list[str]:
-    return [f"{name}={value}" for name, value in parameters.items()]
-
-
-def checked_pipeline(
-    notebook: Path, parameters: Mapping[str, str], image: str | None
-) -> tuple[Pipeline, dict[str, JsonValue]]:
-    """Compile ``notebook`` for a cluster and resolve its parameters; ``InvalidInput`` for any problem."""
-    pipeline, diagnostics = compile_notebook(notebook, target="cluster")
-    raise_on_errors(diagnostics)
-    if not pipeline.steps:
-        raise InvalidInput(no_steps_message(diagnostics), reason="no_steps")
-    values = resolve_parameters(pipeline, None, _overrides(parameters))
-    check_task_names(s.name for s in pipeline.steps)
-    check_images(pipeline, image)
-    return pipeline, values
+from kfjupyter.server.paths import confine, confine_file, relative_to_root
+from kfjupyter.server.requests import opened_store, run_context
+from kfjupyter.store import Engine, KfpDetails, RunRecord
 
 
 def compile_file(notebook: Path, output: Path, parameters: Mapping[str, str], image: str | None) -> int:
@@ -129,7 +35,7 @@ def compile_file(notebook: Path, output: Path, parameters: Mapping[str, str], im
     from kfjupyter.kfp.pipeline import compile_to_yaml
 
     pipeline, values = checked_pipeline(notebook, parameters, image)
-    with _COMPILE_LOCK:
+    with COMPILE_LOCK:
         text = compile_to_yaml(pipeline, values=values, image=image, source_dir=notebook.resolve().parent)
     write_whole(output, text)
     return len(pipeline.steps)
@@ -167,28 +73,18 @@ def write_whole(path: Path, text: str, field: str = "output") -> None:
 
 def submit(
     options: KfpOptions,
+    root_dir: str,
     notebook: Path,
     parameters: Mapping[str, str],
     experiment: str | None,
     image: str | None,
-) -> Submitted:
+) -> RunRecord:
     """Submit ``notebook`` to KFP and record the run (blocking); ``UpstreamFailed`` when KFP fails."""
-    from kfjupyter.kfp.submit import submit_notebook
-
-    connection = options.connection()
-    checked_pipeline(notebook, parameters, image)  # a 400 for the user's mistakes, before any upload
-    with opened_store() as store, _COMPILE_LOCK:
-        try:
-            return submit_notebook(
-                notebook,
-                connection,
-                store=store,
-                overrides=_overrides(parameters),
-                experiment=experiment,
-                image=image,
-            )
-        except KfJupyterError as error:
-            raise UpstreamFailed(error.message, detail=error.detail) from error
+    start = NotebookStart(
+        notebook=notebook, parameters=parameters, engine=Engine.KFP, experiment=experiment, image=image
+    )
+    with opened_store() as store:
+        return start_run(run_context(store, options, root_dir, allow_hidden=False), start).wait()
 
 
 def default_output(path: str) -> str:
@@ -235,8 +131,12 @@ class SubmitHandler(KfJupyterHandler):
         confined = partial(confine, allow_hidden=self.allow_hidden)
         notebook = await asyncio.to_thread(confined, self.serverapp.root_dir, body.path)
         image = body.image or options.image or None
-        done = await asyncio.to_thread(submit, options, notebook, body.parameters, body.experiment, image)
-        self.reply(SubmitResult(run_id=done.record.id, kfp_run_id=done.kfp_run_id, url=done.link), status=202)
+        root = self.serverapp.root_dir
+        run = await asyncio.to_thread(
+            submit, options, root, notebook, body.parameters, body.experiment, image
+        )
+        link = run.details.link if isinstance(run.details, KfpDetails) else None
+        self.reply(SubmitResult(run_id=run.id, kfp_run_id=run.external_id or "", url=link or ""), status=202)
 
 
 def kfp_routes(api_prefix: str) -> list[tuple[str, type[KfJupyterHandler]]]:

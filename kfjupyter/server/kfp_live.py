@@ -17,8 +17,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from kfjupyter.kfp.tracking import BACKEND
-from kfjupyter.store import RunRecord, open_store
+from kfjupyter.store import KfpDetails, RunRecord, open_store
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
 #: Seconds between two questions to KFP about the same run.
@@ -31,7 +30,11 @@ log = logging.getLogger(__name__)
 
 def live_kfp_runs(runs: Iterable[RunRecord]) -> list[str]:
     """The ids of the unfinished KFP runs among ``runs``."""
-    return [r.id for r in runs if r.backend == BACKEND and r.external_id and r.status in ACTIVE_RUN_STATUSES]
+    return [
+        r.id
+        for r in runs
+        if isinstance(r.details, KfpDetails) and r.external_id and r.status in ACTIVE_RUN_STATUSES
+    ]
 
 
 class KfpRefresher:

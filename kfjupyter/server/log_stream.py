@@ -20,8 +20,8 @@ from tornado.iostream import StreamClosedError
 from kfjupyter.errors import Forbidden, NotFound
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.models_pipelines import LogEnd, LogEvent, LogQuery
+from kfjupyter.server.requests import RUN_ID, STEP, parse_query
 from kfjupyter.server.run_files import checked_log_path
-from kfjupyter.server.runs_handlers import RUN_ID, STEP, parse_query
 from kfjupyter.store import RunStore, open_store
 from kfjupyter.store.base import mark_interrupted_for_reading
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES

@@ -9,135 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from functools import partial
-from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from kfjupyter.api import load_run
-from kfjupyter.errors import InvalidInput, KfJupyterError, NotFound
-from kfjupyter.kfp.tracking import LINK_LABEL
+from kfjupyter.errors import KfJupyterError, NotFound
+from kfjupyter.runs.backend import NotebookStart, Part
+from kfjupyter.runs.operations import delete_run, start_run
+from kfjupyter.runs.stored import recorded_source
 from kfjupyter.server import models
-from kfjupyter.server.errors import validation_message
 from kfjupyter.server.handlers import KfJupyterHandler, api
 from kfjupyter.server.kfp_live import KfpRefresher, live_kfp_runs
-from kfjupyter.server.launch import Part, confine, confine_file, relative_to_root, start_run
 from kfjupyter.server.models_pipelines import LogQuery
+from kfjupyter.server.paths import confine, confine_file, relative_to_root
+from kfjupyter.server.requests import RUN_ID, STEP, opened_store, parse_query, refresh_liveness
 from kfjupyter.server.run_files import checked_log_path
-from kfjupyter.store import ArtifactRecord, MetricRecord, RunRecord, RunStore, StepRecord, open_store
-from kfjupyter.store.base import mark_interrupted_for_reading
-
-RUN_ID = r"(?P<run_id>[^/]+)"
-STEP = r"(?P<step>[^/]+)"
-#: Query arguments that belong to Jupyter's authentication, not to our queries.
-_AUTH_QUERY_ARGUMENTS = frozenset({"token", "_xsrf"})
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_query(model: type[M], arguments: dict[str, list[bytes]]) -> M:
-    """Validate query ``arguments`` into ``model``; a 400 naming the bad arguments if they do not fit.
-
-    Jupyter's auth arguments and the bare number JupyterLab appends to GETs to defeat caches are
-    ignored; any other unknown argument is an error.
-    """
-    raw = {
-        name: values[-1].decode(errors="replace")
-        for name, values in arguments.items()
-        if name not in _AUTH_QUERY_ARGUMENTS and not name.isdigit()
-    }
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidInput(validation_message(error, model.model_fields, what="query")) from None
-
-
-@contextmanager
-def opened_store() -> Iterator[RunStore]:
-    """The run store of this server (``KFJUPYTER_HOME``), closed when the block ends."""
-    store = open_store()
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def refresh_liveness(store: RunStore, log: logging.Logger) -> None:
-    """Mark runs whose process died interrupted before they are read.
-
-    A store that cannot be written now (a full disk) is still read, with a warning in the server log.
-    """
-    warning = mark_interrupted_for_reading(store)
-    if warning:
-        log.warning("kfjupyter: %s", warning)
-
-
-def _duration(started: float | None, finished: float | None) -> float | None:
-    if started is None or finished is None:
-        return None
-    return max(0.0, finished - started)
-
-
-def run_summary(run: RunRecord) -> models.RunSummary:
-    """The list view of one run."""
-    return models.RunSummary(
-        id=run.id,
-        kind=run.kind,
-        name=run.name,
-        notebook=run.notebook,
-        backend=run.backend,
-        status=run.status,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        duration_s=_duration(run.started_at, run.finished_at),
-        error=run.error,
-    )
-
-
-def step_summary(step: StepRecord) -> models.StepSummary:
-    """The detail view of one step."""
-    return models.StepSummary(
-        name=step.name,
-        status=step.status,
-        cached=step.cached,
-        started_at=step.started_at,
-        finished_at=step.finished_at,
-        duration_s=_duration(step.started_at, step.finished_at),
-        error=step.error,
-        upstream=list(step.upstream),
-    )
-
-
-def metric_point(m: MetricRecord) -> models.MetricPoint:
-    """The REST form of one stored metric value."""
-    return models.MetricPoint(step=m.step, name=m.name, value=m.value, index=m.index, ts=m.ts)
-
-
-def _artifact(a: ArtifactRecord) -> models.ArtifactSummary:
-    return models.ArtifactSummary(
-        step=a.step,
-        name=a.name,
-        kind=a.kind,
-        path=a.path,
-        media_type=a.media_type,
-        size=a.size,
-        created_at=a.created_at,
-        preview=dict(a.preview),
-    )
-
-
-def _recorded_source(run: RunRecord) -> str | None:
-    """The absolute path of the notebook (pipeline) or script (script training job) ``run`` ran."""
-    recorded = run.notebook if run.kind == "pipeline" else None
-    entry = run.parameters.get("entrypoint")
-    if run.kind == "training" and isinstance(entry, dict) and entry.get("kind") == "script":
-        path = entry.get("path")
-        recorded = path if isinstance(path, str) else None
-    return recorded if recorded and Path(recorded).is_absolute() else None
+from kfjupyter.server.views import artifact_summary, external_link, metric_point, run_summary, step_summary
+from kfjupyter.store import RunRecord
 
 
 def openable_path(root_dir: str, run: RunRecord, *, allow_hidden: bool = False) -> str | None:
@@ -146,7 +33,7 @@ def openable_path(root_dir: str, run: RunRecord, *, allow_hidden: bool = False) 
     Symbolic links are followed: a link inside the root to a file outside it is not offered, nor
     a hidden file unless ``allow_hidden`` (Jupyter's file API would not open it).
     """
-    recorded = _recorded_source(run)
+    recorded = recorded_source(run)
     if recorded is None:
         return None
     try:
@@ -186,12 +73,6 @@ class RunsHandler(KfJupyterHandler):
         self.reply(models.RunList(runs=page, limit=query.limit, offset=query.offset, has_more=more))
 
 
-def external_link(labels: Mapping[str, str]) -> str | None:
-    """The recorded link to a run in its engine's UI, if it is an http(s) URL (never ``javascript:``)."""
-    link = labels.get(LINK_LABEL, "")
-    return link if link.startswith(("https://", "http://")) else None
-
-
 class RunHandler(KfJupyterHandler):
     """``GET`` / ``DELETE /kfjupyter/api/runs/{id}``: one run with its steps, last metrics, notebook."""
 
@@ -217,7 +98,7 @@ class RunHandler(KfJupyterHandler):
                     self.serverapp.root_dir, run.record, allow_hidden=self.allow_hidden
                 ),
                 external_id=run.record.external_id,
-                external_url=external_link(run.record.labels),
+                external_url=external_link(run.record),
             )
         )
 
@@ -225,7 +106,7 @@ class RunHandler(KfJupyterHandler):
     def delete(self, run_id: str) -> None:
         """Delete a finished run with its files; 409 while it runs."""
         with opened_store() as store:
-            store.delete_run(run_id)
+            delete_run(self.context_for(store), run_id)
         self.set_status(204)
         self.finish()
 
@@ -275,7 +156,7 @@ class RunArtifactsHandler(KfJupyterHandler):
         with opened_store() as store:
             store.get_run(run_id)
             artifacts = store.list_artifacts(run_id)
-        self.reply(models.ArtifactList(run_id=run_id, artifacts=[_artifact(a) for a in artifacts]))
+        self.reply(models.ArtifactList(run_id=run_id, artifacts=[artifact_summary(a) for a in artifacts]))
 
 
 class RunNotebookHandler(KfJupyterHandler):
@@ -289,7 +170,11 @@ class RunNotebookHandler(KfJupyterHandler):
         notebook = await asyncio.to_thread(confined, self.serverapp.root_dir, body.path)  # reads it
         with opened_store() as store:
             part = Part(body.from_step, body.only, body.reuse)
-            run = await start_run(store, notebook, body.parameters, body.no_cache, part=part)
+            start = NotebookStart(
+                notebook=notebook, parameters=body.parameters, no_cache=body.no_cache, part=part
+            )
+            starting = await asyncio.to_thread(start_run, self.context_for(store), start)  # spawns
+            run = await starting.wait_async()
         self.reply(models.RunStarted(run_id=run.id, notebook=body.path), status=202)
 
 

@@ -14,7 +14,6 @@ from functools import partial
 from kfjupyter.api import plan_notebook, step_values
 from kfjupyter.runner.loading import load_code
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine
 from kfjupyter.server.models_pipelines import (
     PlannedStep,
     PlanRequest,
@@ -23,7 +22,8 @@ from kfjupyter.server.models_pipelines import (
     StepValues,
     StepValuesQuery,
 )
-from kfjupyter.server.runs_handlers import RUN_ID, STEP, opened_store, parse_query
+from kfjupyter.server.paths import confine
+from kfjupyter.server.requests import RUN_ID, STEP, opened_store, parse_query
 
 
 class PlanHandler(KfJupyterHandler):

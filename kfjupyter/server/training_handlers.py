@@ -1,7 +1,8 @@
 """REST handlers of training jobs: start a script job, list, describe, read rank logs, cancel.
 
-Every call goes through the training facade (:func:`kfjupyter.training.train`, ``get_job``,
-``list_jobs``) with its own run store for ``KFJUPYTER_HOME``, in a worker thread: submitting,
+Starting goes through the run operations (:func:`kfjupyter.runs.operations.start_run`); the views
+read the training facade (``get_job``, ``list_jobs``) with its own run store for
+``KFJUPYTER_HOME``. Every call runs in a worker thread: submitting,
 syncing a cluster job and cancelling (which waits for the ranks to stop) may take seconds and must
 not block the server. A script must be a ``.py`` file inside the server's root directory.
 """
@@ -10,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from kfjupyter.errors import InvalidInput, NotFound
+from kfjupyter.runs.backend import ScriptStart
+from kfjupyter.runs.operations import start_run
+from kfjupyter.runs.training import cancel_job
 from kfjupyter.server import models, models_training
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine_file, shown
 from kfjupyter.server.models_pipelines import LogQuery
+from kfjupyter.server.paths import confine_file, shown
+from kfjupyter.server.requests import opened_store, parse_query
 from kfjupyter.server.run_files import checked_log_path
-from kfjupyter.server.runs_handlers import opened_store, parse_query
-from kfjupyter.training.facade import get_job, list_jobs, train
-from kfjupyter.training.job import TrainJob, step_name
-from kfjupyter.training.spec import BackendName
+from kfjupyter.training.facade import get_job, list_jobs
+from kfjupyter.training.job import TrainJob, job_from_records, step_name
 
 JOB_ID = r"(?P<job_id>[^/]+)"
 RANK = r"(?P<rank>[^/]+)"
@@ -49,42 +52,6 @@ def summary(job: TrainJob, parameters: Mapping[str, object]) -> models_training.
         procs_per_node=job.procs_per_node,
         gpus_per_node=_int(parameters.get("gpus_per_node"), 0),
     )
-
-
-def start_script_job(
-    script: str,
-    args: Sequence[str],
-    *,
-    num_nodes: int,
-    procs_per_node: int | None,
-    gpus_per_node: int,
-    cpu: str | None,
-    memory: str | None,
-    image: str | None,
-    env: Mapping[str, str],
-    backend: BackendName,
-    runtime: str | None = None,
-    name: str | None = None,
-) -> TrainJob:
-    """Start ``python script *args`` as a training job and return its first snapshot (blocking).
-
-    Raises ``InvalidInput`` naming the bad field of the spec before anything starts.
-    """
-    handle = train(
-        script,
-        args=list(args),
-        num_nodes=num_nodes,
-        procs_per_node=procs_per_node,
-        gpus_per_node=gpus_per_node,
-        cpu=cpu,
-        memory=memory,
-        image=image,
-        env=dict(env),
-        backend=backend,
-        runtime=runtime,
-        name=name,
-    )
-    return handle.job
 
 
 def _parameters(job_id: str) -> dict[str, object]:
@@ -134,11 +101,6 @@ def _list(limit: int) -> models_training.TrainingList:
     return models_training.TrainingList(jobs=[summary(job, params.get(job.id, {})) for job in jobs])
 
 
-def cancel_job(job_id: str) -> TrainJob:
-    """Stop every rank of a job and return its snapshot (blocking: waits for the ranks to stop)."""
-    return get_job(job_id).cancel()
-
-
 class TrainingHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/training`` (start a script job) and ``GET`` (list jobs, newest first)."""
 
@@ -154,10 +116,9 @@ class TrainingHandler(KfJupyterHandler):
             field="script",
             allow_hidden=self.allow_hidden,
         )
-        job = await asyncio.to_thread(
-            start_script_job,
-            str(script),
-            body.args,
+        start = ScriptStart(
+            script=script,
+            args=body.args,
             num_nodes=body.num_nodes,
             procs_per_node=body.procs_per_node,
             gpus_per_node=body.gpus_per_node,
@@ -165,9 +126,12 @@ class TrainingHandler(KfJupyterHandler):
             memory=body.memory,
             image=body.image,
             env=body.env,
-            backend=body.backend,
+            target=body.backend,
             name=body.name,
         )
+        with opened_store() as store:
+            run = await (await asyncio.to_thread(start_run, self.context_for(store), start)).wait_async()
+            job = job_from_records(run, store.get_steps(run.id))
         self.reply(
             models_training.TrainingStarted(
                 run_id=job.id, name=job.name, backend=job.backend, status=job.status

@@ -8,6 +8,7 @@ real, multi-process implementation; :class:`MemoryRunStore` is for tests. Record
 from __future__ import annotations
 
 from kfjupyter.store.base import AliveCheck, RunStore
+from kfjupyter.store.details import Engine, KfpDetails, KubernetesDetails, LocalDetails, RunDetails
 from kfjupyter.store.factory import default_home, open_store
 from kfjupyter.store.files import LogChunk
 from kfjupyter.store.liveness import current_owner, pid_alive
@@ -35,10 +36,15 @@ __all__ = [
     "CacheEntry",
     "CachedOutput",
     "CachedRead",
+    "Engine",
     "EventRecord",
+    "KfpDetails",
+    "KubernetesDetails",
+    "LocalDetails",
     "LogChunk",
     "MemoryRunStore",
     "MetricRecord",
+    "RunDetails",
     "RunKind",
     "RunRecord",
     "RunStatus",

@@ -12,7 +12,9 @@ import time
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from kfjupyter.store.details import Engine, LocalDetails, RunDetails, empty_details
 
 RunKind = Literal["pipeline", "training"]
 RunStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -83,7 +85,7 @@ class RunRecord(_Record):
     kind: RunKind = Field(description="What was run: a notebook pipeline or a training job.")
     name: str = Field(description="Display name (pipeline or job name).")
     notebook: str | None = Field(None, description="Path of the notebook the run came from, if any.")
-    backend: str = Field(description="Where it runs: 'local', 'kfp', 'k8s', ...")
+    backend: Engine = Field(description="Where it runs: 'local', 'kfp' or 'kubernetes'.")
     status: RunStatus = Field("pending", description="Current status.")
     created_at: float = Field(default_factory=time.time, description="When the run was created.")
     started_at: float | None = Field(None, description="When the run started executing.")
@@ -100,7 +102,28 @@ class RunRecord(_Record):
         "it from a later process given the same pid; None when unknown.",
     )
     external_id: str | None = Field(None, description="Id in the remote backend, e.g. the KFP run id.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels for filtering.")
+    details: RunDetails = Field(
+        default_factory=LocalDetails,  # the empty details of ``backend`` are filled in before validation
+        description="What the engine keeps about the run (its KFP server, Kubernetes namespace...).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_details(cls, data: object) -> object:
+        """Empty details of the run's engine when none are given."""
+        if isinstance(data, dict) and data.get("details") is None and "backend" in data:
+            try:
+                engine = Engine(data["backend"])
+            except ValueError:
+                return data  # the backend field says what is wrong
+            return {**data, "details": empty_details(engine)}
+        return data
+
+    @model_validator(mode="after")
+    def _details_of_backend(self) -> RunRecord:
+        if self.details.backend != self.backend:
+            raise ValueError(f"details of a {self.details.backend} run given for a {self.backend} run")
+        return self
 
 
 class RunUpdate(_Record):
@@ -116,7 +139,7 @@ class RunUpdate(_Record):
         None, description="Start time token of that process; cleared when owner_pid changes without one."
     )
     external_id: str | None = Field(None, description="Id in the remote backend.")
-    labels: dict[str, str] | None = Field(None, description="Replaces all labels.")
+    details: RunDetails | None = Field(None, description="Replaces the details (of the run's own engine).")
 
 
 class StepRecord(_Record):

@@ -24,6 +24,7 @@ from kfjupyter.errors import Conflict, NotFound, StorageFault
 from kfjupyter.store import files
 from kfjupyter.store._sqlite_db import Database
 from kfjupyter.store.base import STATUS_ORDER, AliveCheck, RunSort, RunStore, check_page
+from kfjupyter.store.details import details_from_labels, details_to_labels
 from kfjupyter.store.liveness import pid_alive, same_process, this_host
 from kfjupyter.store.migrations import Migration
 from kfjupyter.store.models import (
@@ -137,7 +138,7 @@ def _dumps(value: object) -> str:
 def _run_from_row(row: Sequence[Any]) -> RunRecord:
     data = dict(zip(_RUN_FIELDS, row, strict=True))
     data["parameters"] = json.loads(data["parameters"])
-    data["labels"] = json.loads(data["labels"])
+    data["details"] = details_from_labels(data["backend"], json.loads(data.pop("labels")))
     return RunRecord.model_validate(data)
 
 
@@ -204,16 +205,17 @@ class SqliteRunStore(RunStore):
                 run.owner_host,
                 run.owner_start,
                 run.external_id,
-                _dumps(run.labels),
+                _dumps(details_to_labels(run.details)),
                 run.id,
             ),
         )
 
     def create_run(self, run: RunRecord) -> RunRecord:
         """Store a new run and return it; raise ``Conflict`` if the id is taken."""
-        values = [getattr(run, field) for field in _RUN_FIELDS]
+        values = [getattr(run, field, None) for field in _RUN_FIELDS]
+        values[_RUN_FIELDS.index("backend")] = run.backend.value
         values[_RUN_FIELDS.index("parameters")] = _dumps(run.parameters)
-        values[_RUN_FIELDS.index("labels")] = _dumps(run.labels)
+        values[_RUN_FIELDS.index("labels")] = _dumps(details_to_labels(run.details))
         with self._db.write() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id=?", (run.id,)).fetchone() is not None:
                 raise Conflict(f"Run {run.id} already exists.", reason="run_exists")

@@ -52,6 +52,10 @@ def apply_run_update(run: RunRecord, update: RunUpdate, now: float) -> RunRecord
                 changes.setdefault("finished_at", now)
     if "owner_pid" in changes and "owner_start" not in changes:
         changes["owner_start"] = None  # a new owner's start time is unknown, never the old owner's
-    if "labels" in changes and changes["labels"] is None:
-        changes["labels"] = {}
+    if changes.get("details", run.details) is None:
+        changes.pop("details")  # details are replaced, never cleared: each engine has its own
+    elif "details" in changes and changes["details"].backend != run.backend:
+        raise Conflict(
+            f"Run {run.id} runs on {run.backend}; it cannot take {changes['details'].backend} details."
+        )
     return run.model_copy(update=changes)

@@ -64,6 +64,10 @@ def _cluster_backend(store: RunStore, retry: bool) -> TrainingBackend | KfJupyte
     return _clusters[key]
 
 
+#: Whether each backend name asks for the cluster: always, never, or when one is there (None).
+_CLUSTER: dict[BackendName, bool | None] = {"kubernetes": True, "local": False, "auto": None}
+
+
 def select_backend(name: BackendName, store: RunStore | None = None) -> TrainingBackend:
     """Return the backend for ``name``.
 
@@ -72,12 +76,13 @@ def select_backend(name: BackendName, store: RunStore | None = None) -> Training
     ``~/.kube/config``) and the cluster serves TrainJob or PyTorchJob, else local.
     """
     chosen = _store(store)
-    if name == "local" or (name == "auto" and find_access(os.environ) is None):
+    wanted = _CLUSTER[name]
+    if wanted is False or (wanted is None and find_access(os.environ) is None):
         return LocalBackend(chosen)
-    cluster = _cluster_backend(chosen, retry=name == "kubernetes")
+    cluster = _cluster_backend(chosen, retry=wanted is True)
     if isinstance(cluster, TrainingBackend):
         return cluster
-    if name == "kubernetes":
+    if wanted is True:
         raise cluster
     return LocalBackend(chosen)
 

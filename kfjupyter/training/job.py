@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kfjupyter.errors import KfJupyterError
-from kfjupyter.store import MetricRecord, RunRecord, RunStatus, StepRecord, StepStatus
+from kfjupyter.store import KfpDetails, MetricRecord, RunRecord, RunStatus, StepRecord, StepStatus
 
 JobStatus = Literal["Created", "Running", "Complete", "Failed"]
 TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({"Complete", "Failed"})
@@ -149,7 +149,8 @@ def job_from_records(run: RunRecord, steps: list[StepRecord]) -> TrainJob:
         procs = procs_value if isinstance(procs_value, int) else 1
     reason = _RUN_REASON.get(run.status)
     if run.status == "failed":
-        reason = run.labels.get("reason", "RankFailed")
+        recorded = None if isinstance(run.details, KfpDetails) else run.details.reason
+        reason = recorded or "RankFailed"
     ranked = sorted((s for s in map(_step, steps) if s is not None), key=lambda s: s.rank)
     return TrainJob(
         id=run.id,

@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kfjupyter.k8s.access import find_access
 from kfjupyter.k8s.client import Kube, KubeUnavailable, ignore_not_found, ignore_status, is_status, list_json
+from kfjupyter.store.details import CrKind
 from kfjupyter.training.job import BackendNotAvailable
 from kfjupyter.training.k8s_builders import TrainerVersion
-from kfjupyter.training.k8s_status import CrKind, trainer_version
+from kfjupyter.training.k8s_status import trainer_version
 
 TRAINJOB_CRD = "trainjobs.trainer.kubeflow.org"
 PYTORCHJOB_CRD = "pytorchjobs.kubeflow.org"

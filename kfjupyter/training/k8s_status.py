@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kfjupyter.store.details import CrKind
 from kfjupyter.training.job import JobStatus
 from kfjupyter.training.k8s_builders import TRAINER_VERSIONS, TrainerVersion
 
-CrKind = Literal["TrainJob", "PyTorchJob"]
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")
 _PHASE: dict[str, JobStatus] = {
     "Pending": "Created",
@@ -62,13 +62,14 @@ def trainer_version(public: dict[str, str] | None, crd: dict[str, Any]) -> tuple
     if found:
         return found, "ConfigMap kubeflow-system/kubeflow-trainer-public"
     fields = _spec_fields(crd)
-    for field, version in (
+    by_field: tuple[tuple[str, TrainerVersion], ...] = (
         ("runtimePatches", "v2.3"),
         ("podTemplateOverrides", "v2.1"),
         ("podSpecOverrides", "v2.0"),
-    ):
+    )
+    for field, version in by_field:
         if field in fields:
-            return version, f"TrainJob CRD schema field spec.{field}"  # type: ignore[return-value]
+            return version, f"TrainJob CRD schema field spec.{field}"
     found = _known((crd.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/version"))
     if found:
         return found, "TrainJob CRD label app.kubernetes.io/version"

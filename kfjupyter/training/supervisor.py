@@ -287,7 +287,7 @@ def _record_start(store: RunStore, sup: Supervisor) -> None:
 
 
 def _record_end(store: RunStore, sup: Supervisor, failed: _Rank | None) -> None:
-    from kfjupyter.store import RunUpdate, StepRecord
+    from kfjupyter.store import LocalDetails, RunUpdate, StepRecord
 
     run_id, now = sup.plan["run_id"], time.time()
     started = {s.name: s.started_at for s in store.get_steps(run_id)}
@@ -318,7 +318,9 @@ def _record_end(store: RunStore, sup: Supervisor, failed: _Rank | None) -> None:
         )
     store.upsert_steps(steps)
     if failed is not None:
-        update = RunUpdate(status="failed", error=sup.failure_text(failed), labels={"reason": "RankFailed"})
+        update = RunUpdate(
+            status="failed", error=sup.failure_text(failed), details=LocalDetails(reason="RankFailed")
+        )
     elif sup.cancelled.is_set():
         update = RunUpdate(status="cancelled", error="Cancelled by the user.")
     else:

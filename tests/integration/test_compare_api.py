@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kfjupyter.server.compare import best_runs, differing, lower_is_better, thin
+from kfjupyter.runs.compare import best_runs, differing, lower_is_better, thin
 from kfjupyter.server.models import RunComparison
 from kfjupyter.store import MetricRecord, RunRecord, SqliteRunStore
 from tests.support.jupyter import LabServer

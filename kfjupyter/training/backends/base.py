@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 
+from kfjupyter.store import Engine
 from kfjupyter.training.job import MetricPoint, TrainJob
 from kfjupyter.training.spec import TrainingSpec
 
@@ -19,8 +20,8 @@ from kfjupyter.training.spec import TrainingSpec
 class TrainingBackend(ABC):
     """Runs training jobs somewhere and reports on them with the shared job model."""
 
-    #: Short name recorded on every job ("local", "kubernetes").
-    name: str = ""
+    #: The engine recorded on every job it runs (local or kubernetes).
+    name: Engine = Engine.LOCAL
 
     @abstractmethod
     def submit(

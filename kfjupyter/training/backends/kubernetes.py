@@ -25,14 +25,24 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kfjupyter.errors import Conflict, Forbidden, InvalidInput, KfJupyterError, NotFound
 from kfjupyter.k8s.access import find_access, where_looked
 from kfjupyter.k8s.client import Kube, KubeUnavailable, ignore_not_found
 from kfjupyter.k8s.informer import Informer, matching
 from kfjupyter.k8s.logs import PodLogs
-from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord, StepStatus
+from kfjupyter.store import (
+    Engine,
+    EventRecord,
+    KubernetesDetails,
+    RunRecord,
+    RunStore,
+    RunUpdate,
+    StepRecord,
+    StepStatus,
+)
+from kfjupyter.store.details import CrKind
 from kfjupyter.training.backends.base import TrainingBackend
 from kfjupyter.training.job import (
     BackendNotAvailable,
@@ -52,11 +62,13 @@ from kfjupyter.training.k8s_builders import (
     trainjob,
 )
 from kfjupyter.training.k8s_detect import TrainingApi, cluster_access, default_namespace, detect_api
-from kfjupyter.training.k8s_status import CrKind, NodePod, job_state, pod_selector
+from kfjupyter.training.k8s_status import NodePod, job_state, pod_selector
 from kfjupyter.training.k8s_sync import node_step, sync_events, sync_logs, sync_metrics
 from kfjupyter.training.logs import RankLogs
 from kfjupyter.training.spec import ScriptEntrypoint, TrainingSpec
 
+#: What a backend keeps a shared cache of: pods, events, or a job resource kind.
+Cached = Literal["pods", "events"] | CrKind
 _PLURAL: dict[CrKind, tuple[str, str, str]] = {
     "TrainJob": ("trainer.kubeflow.org", "v1alpha1", "trainjobs"),
     "PyTorchJob": ("kubeflow.org", "v1", "pytorchjobs"),
@@ -97,7 +109,7 @@ def _api_error(error: Exception, what: str) -> KfJupyterError:
 class KubernetesBackend(TrainingBackend):
     """Runs jobs as TrainJob / PyTorchJob resources and mirrors them into a run store."""
 
-    name = "kubernetes"
+    name = Engine.KUBERNETES
 
     def __init__(self, store: RunStore, kube: Kube, namespace: str, api: TrainingApi | None = None) -> None:
         self.store, self.kube, self.namespace = store, kube, namespace
@@ -108,7 +120,7 @@ class KubernetesBackend(TrainingBackend):
         self._final_seen: dict[str, float] = {}
         self._caches: dict[tuple[str, str], Informer] = {}
 
-    def _informer(self, namespace: str, what: str) -> Informer:
+    def _informer(self, namespace: str, what: Cached) -> Informer:
         """The shared cache of ``what`` ("pods", "events" or a custom resource kind) in ``namespace``."""
         with self._guard:
             found = self._caches.get((namespace, what))
@@ -118,7 +130,7 @@ class KubernetesBackend(TrainingBackend):
                 elif what == "events":
                     call = functools.partial(self.kube.core.list_namespaced_event, namespace)
                 else:
-                    group, version, plural = _PLURAL[what]  # type: ignore[index]
+                    group, version, plural = _PLURAL[what]
                     call = functools.partial(
                         self.kube.custom.list_namespaced_custom_object, group, version, namespace, plural
                     )
@@ -138,11 +150,9 @@ class KubernetesBackend(TrainingBackend):
         if (script is None) != (payload is not None):
             raise InvalidInput("A function job needs a payload and a script job must not have one.")
         procs = spec.procs_per_node or spec.gpus_per_node or 1
-        labels = {
-            "namespace": self.namespace,
-            "kind": self.api.kind,
-            "trainer_version": self.api.version or "",
-        }
+        details = KubernetesDetails(
+            namespace=self.namespace, kind=self.api.kind, trainer_version=self.api.version or ""
+        )
         parameters: dict[str, Any] = spec.model_dump(mode="json", exclude={"env"})
         parameters.update(
             env_names=sorted(spec.env), layout={"num_nodes": spec.num_nodes, "procs_per_node": procs}
@@ -155,7 +165,7 @@ class KubernetesBackend(TrainingBackend):
             backend=self.name,
             parameters=parameters,
             external_id=spec.name,
-            labels=labels,
+            details=details,
         )
         text = Path(script.path).read_text(encoding="utf-8") if script else None
         options = K8sJobOptions(
@@ -212,11 +222,8 @@ class KubernetesBackend(TrainingBackend):
         while not self._stop.is_set():
             wait = FOLLOW_INTERVAL_S
             with contextlib.suppress(Exception):  # a failed sync is retried next time
-                run = self._run(run_id)
-                caches = [
-                    self._informer(run.labels["namespace"], what)
-                    for what in ("pods", run.labels.get("kind", "TrainJob"))
-                ]
+                details = _details(self._run(run_id))
+                caches = [self._informer(details.namespace, what) for what in ("pods", details.kind)]
                 before = [cache.generation for cache in caches]  # read before the sync: no lost wake-up
                 job = self.get_job(run_id)
                 if job.finished:
@@ -256,16 +263,16 @@ class KubernetesBackend(TrainingBackend):
             return self._locks.setdefault(run_id, threading.Lock())
 
     def _read_cr(self, run: RunRecord) -> dict[str, Any] | None:
-        kind = run.labels.get("kind", "TrainJob")
-        namespace, name = run.labels["namespace"], run.external_id or run.name
-        cached = self._informer(namespace, kind).get(f"{namespace}/{name}")
+        details = _details(run)
+        namespace, name = details.namespace, run.external_id or run.name
+        cached = self._informer(namespace, details.kind).get(f"{namespace}/{name}")
         if cached is not None:
             return cached
         # not in the cache: just created (the watch has not delivered it yet) or really gone
-        group, version, plural = _PLURAL[kind]  # type: ignore[index]
+        group, version, plural = _PLURAL[details.kind]
         with ignore_not_found():
             obj: dict[str, Any] = self.kube.custom.get_namespaced_custom_object(
-                group, version, run.labels["namespace"], plural, run.external_id or run.name
+                group, version, namespace, plural, name
             )
             return obj
         return None
@@ -279,8 +286,8 @@ class KubernetesBackend(TrainingBackend):
             return self._sync(self._run(job_id))
 
     def _sync(self, run: RunRecord) -> RunRecord:
-        kind: CrKind = run.labels.get("kind", "TrainJob")  # type: ignore[assignment]
-        namespace, name = run.labels["namespace"], run.external_id or run.name
+        details = _details(run)
+        kind, namespace, name = details.kind, details.namespace, run.external_id or run.name
         layout = job_from_records(run, [])
         nodes, procs = layout.num_nodes, layout.procs_per_node
         obj = self._read_cr(run)
@@ -321,8 +328,10 @@ class KubernetesBackend(TrainingBackend):
         elif state.status == "Failed":
             failing = next((n for n in state.nodes if n.status == "Failed"), None)
             detail = f" (node {failing.node}, pod {failing.name}: {failing.error})" if failing else ""
-            labels = {**run.labels, "reason": state.reason or "Failed"}
-            update = RunUpdate(status="failed", error=f"{state.error or state.reason}{detail}", labels=labels)
+            reason = details.model_copy(update={"reason": state.reason or "Failed"})
+            update = RunUpdate(
+                status="failed", error=f"{state.error or state.reason}{detail}", details=reason
+            )
         else:
             update = RunUpdate(status=_RUN[state.status])
             starts = [n.started_at for n in state.nodes if n.started_at is not None]
@@ -391,16 +400,24 @@ class KubernetesBackend(TrainingBackend):
         if job.finished:
             return job
         run = self._run(job_id)
-        group, version, plural = _PLURAL[run.labels.get("kind", "TrainJob")]  # type: ignore[index]
+        details = _details(run)
+        group, version, plural = _PLURAL[details.kind]
         self.sync(job_id)  # keep the logs written so far
         with ignore_not_found():  # already gone
             self.kube.custom.delete_namespaced_custom_object(
-                group, version, run.labels["namespace"], plural, run.external_id or run.name,
+                group, version, details.namespace, plural, run.external_id or run.name,
                 body={"propagationPolicy": "Background"},
             )  # fmt: skip
         with contextlib.suppress(Conflict):
             self.store.update_run(job_id, RunUpdate(status="cancelled", error="Cancelled by the user."))
         return job_from_records(self._run(job_id), self.store.get_steps(job_id))
+
+
+def _details(run: RunRecord) -> KubernetesDetails:
+    """The Kubernetes details of a job's run (``NotFound`` for a run of another engine)."""
+    if not isinstance(run.details, KubernetesDetails):
+        raise NotFound(f"{run.id!r} is not a Kubernetes training job.")
+    return run.details
 
 
 def kubernetes_backend(

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, NotFound, Unavailable
-from kfjupyter.store import EventRecord, RunRecord, RunStore, RunUpdate, StepRecord
+from kfjupyter.store import Engine, EventRecord, RunRecord, RunStore, RunUpdate, StepRecord
 from kfjupyter.store.liveness import owner_alive, process_start, same_process, this_host
 from kfjupyter.training.backends.base import TrainingBackend
 from kfjupyter.training.job import MetricPoint, TrainJob, job_from_records, points_from_records, step_name
@@ -72,7 +72,7 @@ def _parameters(spec: TrainingSpec, procs: int) -> dict[str, object]:
 class LocalBackend(TrainingBackend):
     """Runs jobs as local processes and keeps them in a run store."""
 
-    name = "local"
+    name = Engine.LOCAL
 
     def __init__(self, store: RunStore) -> None:
         self.store = store

@@ -19,7 +19,7 @@ from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.kfp.terminate import terminate_run
-from kfjupyter.store import RunStore
+from kfjupyter.store import KfpDetails, RunStore
 from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model
 from tests.support.notebooks import cell, write_notebook
 
@@ -79,7 +79,7 @@ def test_submit_uploads_starts_and_records_a_kfp_run(
 
     record = store.get_run(first.record.id)
     assert (record.backend, record.external_id, record.owner_pid) == ("kfp", first.kfp_run_id, None)
-    assert record.labels["kfp_host"] == standin.url
+    assert isinstance(record.details, KfpDetails) and record.details.host == standin.url
     assert first.link == f"{standin.url}/#/runs/details/{first.kfp_run_id}"
     assert [(s.name, s.status) for s in store.get_steps(record.id)] == [
         ("make", "pending"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kfjupyter.errors import Conflict
-from kfjupyter.server.cancel import cancel_local_run
+from kfjupyter.runs.local_cancel import cancel_local_run
 from kfjupyter.store import RunRecord, RunStore, SqliteRunStore
 from kfjupyter.store.liveness import owner_alive, process_start, this_host
 from kfjupyter.training.backends.local import LocalBackend

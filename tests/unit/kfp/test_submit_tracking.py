@@ -20,8 +20,8 @@ from kfjupyter.kfp.entry import artifact_path
 from kfjupyter.kfp.podlogs import PodTask, persist_pod_logs
 from kfjupyter.kfp.steppods import StepPod, executor_node, failure_message, log_tail
 from kfjupyter.kfp.terminate import mark_cancel_requested
-from kfjupyter.kfp.tracking import CANCEL_LABEL, RUN_STATES, STEP_STATES, map_tasks, sync_run, watch_run
-from kfjupyter.store import RunRecord, RunStore, StepRecord
+from kfjupyter.kfp.tracking import RUN_STATES, STEP_STATES, map_tasks, sync_run, watch_run
+from kfjupyter.store import KfpDetails, RunRecord, RunStore, StepRecord
 from kfjupyter.store.memory import MemoryRunStore
 from tests.support.kfp_workflow import START, Workflow
 
@@ -35,7 +35,11 @@ def store(tmp_path: Path) -> Iterator[RunStore]:
 def kfp_run(store: RunStore, steps: list[str]) -> RunRecord:
     record = store.create_run(
         RunRecord(
-            kind="pipeline", name="nb", backend="kfp", external_id="kfp-1", labels={"kfp_namespace": "team"}
+            kind="pipeline",
+            name="nb",
+            backend="kfp",
+            external_id="kfp-1",
+            details=KfpDetails(namespace="team"),
         )
     )
     store.upsert_steps([StepRecord(run_id=record.id, name=s) for s in steps])
@@ -247,7 +251,7 @@ def test_a_run_seen_canceling_that_ends_failed_is_cancelled(store: RunStore) -> 
     wf.run_task("step-make", [0], ["ok"], False)
     wf.run_task("step-train", [None], ["working"], False)
     running = sync_run(store, record.id, Script(remote("CANCELING", wf, ("PENDING", "RUNNING"))))
-    assert running.status == "running" and running.labels[CANCEL_LABEL] == "canceling"
+    assert running.status == "running" and running.details == KfpDetails(namespace="team", cancel="canceling")
     wf.terminated = True
     wf.finish()
     final = sync_run(store, record.id, Script(remote("FAILED", wf, ("PENDING", "RUNNING", "FAILED"))))

@@ -7,13 +7,14 @@ import pytest
 from kfjupyter.compiler.lint import compile_notebook
 from kfjupyter.errors import InvalidInput
 from kfjupyter.kfp.pipeline import IMAGE_ENV
-from kfjupyter.server import kfp_handlers
-from kfjupyter.server.kfp_handlers import KfpOptions, check_images
+from kfjupyter.runs import kfp_submit
+from kfjupyter.runs.kfp_submit import check_images
+from kfjupyter.server.kfp_options import KfpOptions
 from tests.unit.notebook.nbfactory import code, notebook
 
 
 def test_the_server_reads_the_same_variable_as_the_compiler() -> None:
-    assert kfp_handlers.IMAGE_ENV == IMAGE_ENV
+    assert kfp_submit.IMAGE_ENV == IMAGE_ENV
 
 
 def test_default_image_prefers_the_setting_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

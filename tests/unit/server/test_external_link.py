@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kfjupyter.kfp.tracking import LINK_LABEL
-from kfjupyter.server.runs_handlers import external_link
+from kfjupyter.server.views import external_link
+from kfjupyter.store import Engine, KfpDetails, RunRecord
+
+
+def kfp_run(link: str | None) -> RunRecord:
+    return RunRecord(kind="pipeline", name="nb", backend=Engine.KFP, details=KfpDetails(link=link))
 
 
 @pytest.mark.parametrize(
@@ -20,8 +24,9 @@ from kfjupyter.server.runs_handlers import external_link
     ],
 )
 def test_only_http_links_are_passed_on(link: str, shown: str | None) -> None:
-    assert external_link({LINK_LABEL: link}) == shown
+    assert external_link(kfp_run(link)) == shown
 
 
-def test_no_label_no_link() -> None:
-    assert external_link({}) is None
+def test_no_link_recorded_no_link() -> None:
+    assert external_link(kfp_run(None)) is None
+    assert external_link(RunRecord(kind="pipeline", name="nb", backend=Engine.LOCAL)) is None

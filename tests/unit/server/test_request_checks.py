@@ -10,13 +10,14 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kfjupyter.errors import Forbidden, InvalidInput, KfJupyterError, NotFound
+from kfjupyter.runs.launch import spawn as _spawn
 from kfjupyter.server.artifact_handlers import disposition, safe_media_type
 from kfjupyter.server.errors import validation_message
 from kfjupyter.server.kfp_handlers import write_whole
-from kfjupyter.server.launch import _spawn, confine, confine_file, relative_to_root, shown
 from kfjupyter.server.models import RunListQuery, RunNotebookRequest
 from kfjupyter.server.models_pipelines import CompileRequest, LogQuery, RerunRequest, SubmitRequest
 from kfjupyter.server.models_training import TrainingRequest
+from kfjupyter.server.paths import confine, confine_file, relative_to_root, shown
 from kfjupyter.server.run_files import checked_log_path, inside_run_dir, real_run_dir
 from kfjupyter.store import RunRecord, RunStore, open_store
 

@@ -21,6 +21,7 @@ from kfjupyter.store import (
     RunUpdate,
     StepRecord,
 )
+from kfjupyter.store.details import KfpDetails, LocalDetails
 
 from .helpers import make_run, make_steps
 
@@ -31,7 +32,8 @@ def test_create_and_get_round_trip(store: RunStore) -> None:
     run = make_run(
         notebook="nb/demo.ipynb",
         parameters={"lr": 0.1, "layers": [1, 2], "opts": {"deep": None}, "name": "é\"'\n"},
-        labels={"team": "ml"},
+        backend="kfp",
+        details=KfpDetails(host="https://kfp.example", namespace="team", link="https://kfp.example/#/r"),
         owner_pid=123,
         owner_host="h",
         external_id="kfp-1",
@@ -90,7 +92,7 @@ def test_final_status_is_final(store: RunStore, final: str) -> None:
     store.update_run(run.id, RunUpdate.model_validate({"status": final}))
     with pytest.raises(Conflict, match=f"is {final} and cannot become running"):
         store.update_run(run.id, RunUpdate(status="running"))
-    assert store.update_run(run.id, RunUpdate(labels={"k": "v"})).status == final
+    assert store.update_run(run.id, RunUpdate(details=LocalDetails(reason="x"))).status == final
 
 
 def test_resume_interrupted_run(store: RunStore) -> None:
@@ -104,9 +106,14 @@ def test_resume_interrupted_run(store: RunStore) -> None:
 
 
 def test_update_only_touches_given_fields(store: RunStore) -> None:
-    run = store.create_run(make_run(error="old", labels={"a": "1"}, external_id="x"))
-    new = store.update_run(run.id, RunUpdate(labels={"b": "2"}))
-    assert (new.error, new.labels, new.external_id, new.status) == ("old", {"b": "2"}, "x", "pending")
+    run = store.create_run(make_run(error="old", details=LocalDetails(reason="a"), external_id="x"))
+    new = store.update_run(run.id, RunUpdate(details=LocalDetails(reason="b")))
+    assert (new.error, new.details, new.external_id, new.status) == (
+        "old",
+        LocalDetails(reason="b"),
+        "x",
+        "pending",
+    )
 
 
 def test_list_runs_newest_first_with_filters(store: RunStore) -> None:

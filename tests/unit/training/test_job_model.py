@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kfjupyter.store import MetricRecord, RunRecord, StepRecord
+from kfjupyter.store import LocalDetails, MetricRecord, RunRecord, StepRecord
 from kfjupyter.training.backends.kubernetes import kubernetes_backend
 from kfjupyter.training.backends.local import resolve_procs
 from kfjupyter.training.job import (
@@ -57,7 +57,7 @@ def test_steps_are_ranks_in_order() -> None:
         StepRecord(run_id="r1", name="rank-0", status="cancelled", signal=15),
         StepRecord(run_id="r1", name="not-a-rank", status="succeeded"),
     ]
-    job = job_from_records(run("failed", labels={"reason": "RankFailed"}), steps)
+    job = job_from_records(run("failed", details=LocalDetails(reason="RankFailed")), steps)
     assert [(s.rank, s.status) for s in job.steps] == [(0, "Failed"), (2, "Failed"), (10, "Running")]
     assert job.steps[1].error == "boom" and job.steps[0].signal == 15
 
