@@ -1,4 +1,4 @@
-"""``kfjupyter runs list | show | logs | artifacts``: look at what ran."""
+"""``kfjupyter runs list | show | logs | sync | artifacts``: look at what ran (changing verbs: :mod:`kfjupyter.cli.run_verbs`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from kfjupyter.cli.run_verbs import add_verbs
 from kfjupyter.cli.submit_cmd import add_kfp_options, connection_from
 
 #: How long ``runs list`` / ``runs show`` wait for a KFP server when refreshing its runs.
@@ -48,6 +49,8 @@ def add_parser(sub: Any) -> None:
     arts.add_argument("run_id")
     arts.add_argument("--json", action="store_true")
     arts.set_defaults(handler=_artifacts)
+
+    add_verbs(verbs)
 
 
 def _when(ts: float | None) -> str:

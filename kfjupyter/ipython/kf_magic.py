@@ -7,7 +7,9 @@ kernel belongs to (JupyterLab tells kernels their notebook's path) or the one gi
 ``%kf run --from STEP`` / ``--only STEP`` [``--reuse RUN``] runs part of it again and ``%kf run --plan``
 says what would run; ``%kf load RUN STEP [--outputs]`` defines a step's recorded inputs and
 parameters (or its outputs) in this kernel; ``%kf logs RUN [STEP]`` prints logs; ``%kf metrics RUN [METRIC]`` charts a run's metrics;
-``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]`` starts a training job. ``%kf --help`` (or
+``%kf train SCRIPT [--procs N] [--follow] [-- ARGS]`` starts a training job; ``%kf cancel RUN`` stops
+a run and ``%kf rerun RUN [-p NAME=VALUE]... [--no-cache]`` starts one again
+(:mod:`kfjupyter.ipython.run_verbs`). ``%kf --help`` (or
 ``%kf COMMAND --help``) explains the options. Arguments are split like a shell line but never
 given to a shell; a bad line prints one line with the usage, never a traceback.
 """
@@ -41,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from kfjupyter.ipython import kfp_run
+    from kfjupyter.ipython import kfp_run, run_verbs
 
     parser = _Parser(prog="%kf", description="kfjupyter from a notebook cell (%load_ext kfjupyter).")
     sub = parser.add_subparsers(dest="verb", required=True, title="commands")
@@ -82,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--image", default=None)
     train.add_argument("--name", default=None)
     train.add_argument("--follow", action="store_true", help="print the logs until the job ends")
+    run_verbs.add_parsers(sub)
     return parser
 
 
@@ -282,7 +285,28 @@ def _metrics(args: argparse.Namespace) -> None:
         chart.follow()
 
 
-_COMMANDS = {"run": _run, "load": _load, "runs": _runs, "logs": _logs, "metrics": _metrics, "train": _train}
+def _cancel(args: argparse.Namespace) -> None:
+    from kfjupyter.ipython import run_verbs
+
+    run_verbs.cancel(args)
+
+
+def _rerun(args: argparse.Namespace) -> None:
+    from kfjupyter.ipython import run_verbs
+
+    run_verbs.rerun(args)
+
+
+_COMMANDS = {
+    "run": _run,
+    "load": _load,
+    "runs": _runs,
+    "logs": _logs,
+    "metrics": _metrics,
+    "train": _train,
+    "cancel": _cancel,
+    "rerun": _rerun,
+}
 
 
 def kf(line: str, shell: Any = None) -> None:
