@@ -10,8 +10,6 @@ parameters it still declares, overridden by the request's.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kfjupyter.compiler.lint import compile_notebook
 from kfjupyter.errors import Conflict, InvalidInput, KfJupyterError, UpstreamFailed
 from kfjupyter.runs.backend import (
@@ -134,4 +132,4 @@ class KfpPipelines(StoredRuns):
             raise Conflict(
                 f"run {run.id} ran on Kubeflow Pipelines at {host}; this server submits to {configured}"
             )
-        return self.start(ctx, NotebookStart(notebook=Path(start.notebook), parameters=start.parameters))
+        return self.start(ctx, NotebookStart(notebook=start.notebook, parameters=start.parameters))

@@ -77,7 +77,7 @@ def check_recorded(root_dir: str, allow_hidden: bool, run: RunRecord, path: Path
     if not path.is_file():
         raise NotFound(f"the {kind} of run {run.id}, {relative!r}, no longer exists")
     if kind == "notebook":
-        confine(root_dir, relative, allow_hidden=allow_hidden)
+        confine(root_dir, relative, "notebook", allow_hidden=allow_hidden)
     else:
         confine_file(
             root_dir,

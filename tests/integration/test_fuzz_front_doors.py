@@ -328,6 +328,10 @@ CLI_TABLE = [
     *(["runs", "list", "--limit", p] for p in SHARP),
     *(["runs", verb, p] for verb in ("show", "logs", "artifacts") for p in SHARP),
     *(["runs", "logs", RUN_ID, p] for p in SHARP),
+    *(["runs", verb, p, "--json"] for verb in ("cancel", "rerun") for p in SHARP),
+    *(["runs", "delete", p, "--json"] for p in SHARP if p != RUN_ID),  # the seeded run stays
+    *(["runs", "rerun", RUN_ID, "-p", p, "--json"] for p in SHARP),
+    *(["runs", "compare", RUN_ID, p] for p in SHARP),
 ]
 
 
@@ -402,6 +406,8 @@ KF_TABLE = [
     *(f"runs --limit '{p}'" for p in SHARP),
     *(f"{verb} '{p}'" for verb in ("logs", "metrics", "train") for p in SHARP),
     *(f"{verb} {RUN_ID} '{p}'" for verb in ("logs", "metrics") for p in SHARP),
+    *(f"{verb} '{p}'" for verb in ("cancel", "rerun") for p in SHARP),
+    *(f"rerun {RUN_ID} -p '{p}'" for p in SHARP),
 ]
 
 
