@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kfjupyter.store import RunRecord, RunStore
 
 _POLL_S = 0.25
+_HOST_HELP = "KFP API base URL (default: the server the run was submitted to, else $KFJUPYTER_KFP_HOST)"
 
 
 def add_verbs(verbs: Any) -> None:
@@ -28,7 +29,7 @@ def add_verbs(verbs: Any) -> None:
     cancel = verbs.add_parser("cancel", help="stop a pending or running run")
     cancel.add_argument("run_id", metavar="RUN")
     cancel.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    add_kfp_options(cancel, host_required=False)
+    add_kfp_options(cancel, host_help=_HOST_HELP)
     cancel.set_defaults(handler=_cancel)
 
     rerun = verbs.add_parser("rerun", help="start a finished run again (its parameters, or changed ones)")
@@ -37,9 +38,14 @@ def add_verbs(verbs: Any) -> None:
         "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter"
     )
     rerun.add_argument("--no-cache", action="store_true", help="run every step again (local runs)")
+    part = rerun.add_mutually_exclusive_group()
+    part.add_argument(
+        "--from", dest="from_step", metavar="STEP", help="run this step and those below it again"
+    )
+    part.add_argument("--only", metavar="STEP", help="run this step alone again (the others from this run)")
     rerun.add_argument("--wait", action="store_true", help="wait until the new run ends")
     rerun.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    add_kfp_options(rerun, host_required=False)
+    add_kfp_options(rerun, host_help=_HOST_HELP)
     rerun.set_defaults(handler=_rerun)
 
     delete = verbs.add_parser("delete", help="delete a finished run with its logs and outputs")
@@ -64,7 +70,7 @@ def _context(store: RunStore, args: argparse.Namespace, run_id: str | None = Non
         recorded = details.host if isinstance(details, KfpDetails) else None
     return RunContext(
         store=store,
-        kfp=lambda: connection_from(args, host=recorded).resolved(),
+        kfp=lambda: connection_from(args, host=recorded),
         kfp_token=getattr(args, "token", None),
         kfp_cookie=getattr(args, "cookie", None),
     )
@@ -103,7 +109,12 @@ def _rerun(args: argparse.Namespace) -> int:
     from kfjupyter.runs.stored import parameter_overrides
     from kfjupyter.store import open_store
 
-    request = Rerun(parameters=parameter_overrides(args.param), no_cache=args.no_cache)
+    request = Rerun(
+        parameters=parameter_overrides(args.param),
+        no_cache=args.no_cache,
+        from_step=args.from_step,
+        only=args.only,
+    )
     with open_store() as store:
         run = rerun_run(_context(store, args, args.run_id), args.run_id, request).wait()
         if args.wait:

@@ -1,4 +1,4 @@
-"""``%kf cancel RUN`` and ``%kf rerun RUN [-p NAME=VALUE]... [--no-cache] [--widget]`` from a cell.
+"""``%kf cancel RUN`` and ``%kf rerun RUN [-p NAME=VALUE]... [--no-cache] [--from|--only STEP] [--widget]``.
 
 Thin translations over :mod:`kfjupyter.runs.operations`, the core the REST API and the command line
 call. A Kubeflow Pipelines run is reached at the server it was submitted to (credentials from the
@@ -23,19 +23,25 @@ def add_parsers(sub: Any) -> None:
     rerun.add_argument("run_id", metavar="RUN")
     rerun.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     rerun.add_argument("--no-cache", action="store_true", help="run every step again (local runs)")
+    part = rerun.add_mutually_exclusive_group()
+    part.add_argument(
+        "--from", dest="from_step", metavar="STEP", help="run this step and those below it again"
+    )
+    part.add_argument("--only", metavar="STEP", help="run this step alone again (the others from this run)")
     rerun.add_argument("--widget", action="store_true", help="show the new run live")
 
 
 def _context(store: RunStore, run_id: str) -> RunContext:
     """The magics' run context: a KFP run is reached at its recorded server, else ``$KFJUPYTER_KFP_HOST``."""
-    from kfjupyter.ipython.kfp_run import kfp_host
-    from kfjupyter.kfp.connection import KfpConnection
+    from kfjupyter.kfp.connection import resolve_connection
     from kfjupyter.runs.backend import RunContext
     from kfjupyter.store import KfpDetails
 
     details = store.get_run(run_id).details
     recorded = details.host if isinstance(details, KfpDetails) else None
-    return RunContext(store=store, kfp=lambda: KfpConnection(host=recorded or kfp_host(None)).resolved())
+    return RunContext(
+        store=store, kfp=lambda: resolve_connection(host=recorded, how="the run records none; give one")
+    )
 
 
 def cancel(args: argparse.Namespace) -> None:
@@ -56,7 +62,12 @@ def rerun(args: argparse.Namespace) -> None:
     from kfjupyter.runs.stored import parameter_overrides
     from kfjupyter.store import open_store
 
-    request = Rerun(parameters=parameter_overrides(args.param, "%kf rerun -p"), no_cache=args.no_cache)
+    request = Rerun(
+        parameters=parameter_overrides(args.param, "%kf rerun -p"),
+        no_cache=args.no_cache,
+        from_step=args.from_step,
+        only=args.only,
+    )
     with open_store() as store:
         run = rerun_run(_context(store, args.run_id), args.run_id, request).wait()
     print(f"run {run.id} started again from run {args.run_id}: {run.status}")

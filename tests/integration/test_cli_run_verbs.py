@@ -5,6 +5,7 @@ Every verb with ``--json`` prints exactly one JSON object on stdout, an error to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from kfjupyter.errors import NotFound
 from kfjupyter.store import open_store
 from tests.support.notebooks import cell, write_notebook
 
@@ -46,10 +48,14 @@ def printed(home: Path, run_id: str) -> str:
 
 
 def wait_step_running(home: Path, run_id: str, timeout: float = 60) -> None:
+    """Until a step of ``run_id`` runs (the run appears only once its process has compiled the notebook)."""
     deadline = time.monotonic() + timeout
     with open_store(home) as store:
-        while not any(s.status == "running" for s in store.get_steps(run_id)):
-            assert time.monotonic() < deadline, store.get_run(run_id)
+        while True:
+            with contextlib.suppress(NotFound):
+                if any(s.status == "running" for s in store.get_steps(run_id)):
+                    return
+            assert time.monotonic() < deadline, f"no step of {run_id} started in {timeout} s"
             time.sleep(0.1)
 
 
@@ -87,6 +93,9 @@ def test_rerun_compare_and_delete(home: Path, notebook: Path) -> None:
     assert table[0].split() == [first["run_id"], again["run_id"]]
     assert "*n" in table[2] and table[-1].split() == ["metric", "loss", "0.3*", "0.5"]
 
+    only = one_object(kf(home, "runs", "rerun", again["run_id"], "--only", "show", "--wait", "--json"))
+    assert only["status"] == "succeeded" and printed(home, only["run_id"]) == "5"
+
     deleted = one_object(kf(home, "runs", "delete", first["run_id"], "--json"))
     assert deleted == {"run_id": first["run_id"], "deleted": True}
     gone = kf(home, "runs", "show", first["run_id"])
@@ -116,6 +125,7 @@ def test_cancel_stops_a_running_run(home: Path, notebook: Path) -> None:
             assert time.monotonic() < deadline and driver.poll() is None
             time.sleep(0.1)
         wait_step_running(home, "slow-1")
+        assert driver.poll() is None
         still = kf(home, "runs", "rerun", "slow-1", "--json")
         assert still.returncode == 2 and one_object(still)["error"] == {
             "message": "run slow-1 is still running; wait for it to end or cancel it first",

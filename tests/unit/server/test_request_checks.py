@@ -158,7 +158,8 @@ def test_an_unknown_field_is_named_with_the_accepted_ones() -> None:
         RerunRequest.model_validate({"nocache": True})
     message = validation_message(caught.value, RerunRequest.model_fields)
     assert (
-        message == "Invalid request body: nocache: unknown field; remove it (accepted: no_cache, parameters)"
+        message
+        == "Invalid request body: nocache: unknown field; remove it (accepted: from_step, no_cache, only, parameters)"
     )
     assert validation_message(caught.value, what="query").startswith("Invalid query: nocache")
 
