@@ -293,6 +293,12 @@ class LintRequest(_Model):
     target: Literal["local", "cluster"] = Field(
         "local", description="Where it would run: 'local' adds the settings a local run ignores."
     )
+    path: str | None = Field(
+        None,
+        description="Where the notebook is saved, relative to the server's root: the folder in which "
+        "the notebooks its steps run are found. Without it (or outside the root) those steps cannot "
+        "be checked.",
+    )
 
 
 class LintResult(_Model):

@@ -199,9 +199,14 @@ export function runNotebook(
 export function lintNotebook(
   notebook: unknown,
   target: ILintRequest['target'] = 'local',
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  path?: string
 ): Promise<ILintResult> {
-  const body = JSON.stringify({ notebook, target });
+  const request: ILintRequest = { notebook: notebook as ILintRequest['notebook'], target };
+  if (path !== undefined) {
+    request.path = path;
+  }
+  const body = JSON.stringify(request);
   return requestAPI('notebooks/lint', isLintResult, { method: 'POST', body }, settings);
 }
 

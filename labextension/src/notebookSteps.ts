@@ -55,16 +55,24 @@ export function quietUntilMarked(result: ILintResult | null): ILintResult | null
 }
 
 /**
- * The property inspector's "Kubeflow step" form fills in an empty "after" list as soon as it
- * shows a cell, which would write `"kfjupyter": {"after": []}` into every cell looked at. An empty
- * list says nothing: it is removed again (and `metadata.kfjupyter` with it when nothing is left).
+ * The property inspector's "Kubeflow step" form fills in empty lists ("after", "outputs") as soon
+ * as it shows a cell, which would write `"kfjupyter": {"after": []}` into every cell looked at. An
+ * empty list says nothing: it is removed again (and `metadata.kfjupyter` with it when nothing is
+ * left).
  */
 export function withoutEmptyAfter(value: unknown): JsonObject | null | undefined {
-  if (!isObject(value) || !Array.isArray(value.after) || value.after.length > 0) {
+  if (!isObject(value)) {
+    return undefined;
+  }
+  const empty = ['after', 'outputs'].filter(
+    key => Array.isArray(value[key]) && (value[key] as unknown[]).length === 0
+  );
+  if (empty.length === 0) {
     return undefined; // nothing to change
   }
-  const rest: JsonObject = { ...value };
-  delete rest.after;
+  const rest: JsonObject = Object.fromEntries(
+    Object.entries(value).filter(([key]) => !empty.includes(key))
+  );
   return Object.keys(rest).length > 0 ? rest : null;
 }
 
@@ -213,7 +221,10 @@ export function addStepCommands(
       if (chosen === null || cell.isDisposed) {
         return;
       }
-      cell.model.setMetadata(METADATA_KEY, stepMetadata(chosen));
+      cell.model.setMetadata(
+        METADATA_KEY,
+        stepMetadata(chosen, cell.model.getMetadata(METADATA_KEY))
+      );
       setTags(cell, tagsWithKind(tagsOf(cell), null));
     }
   });

@@ -114,3 +114,37 @@ def test_an_unreadable_notebook_is_a_400_with_the_readers_message(
     status, reply = lint(lab_server, {"notebook": doc})
     assert status == 400, reply
     assert words in reply["message"]
+
+
+def test_a_step_that_runs_a_notebook_is_checked_next_to_where_the_notebook_is_saved(
+    lab_server: LabServer,
+) -> None:
+    folder = lab_server.root / "lint-sub"
+    folder.mkdir(exist_ok=True)
+    (folder / "prep.ipynb").write_text(
+        nbformat.writes(nbformat.v4.new_notebook(cells=[cell("n = 3", "parameters")]))
+    )
+    step = nbformat.v4.new_code_cell("# runs prep.ipynb")
+    step.metadata["kfjupyter"] = {"step": "prep", "notebook": "prep.ipynb", "parameters": ["lr"]}
+    doc = notebook(cell("lr = 0.1", "pipeline-parameters"), step)
+
+    def found(body: dict[str, Any]) -> list[tuple[str, str]]:
+        status, answer = lint(lab_server, body)
+        assert status == 200, answer
+        return [
+            (d.code, d.message)
+            for d in LintResult.model_validate(answer).diagnostics
+            if d.severity == "error"
+        ]
+
+    assert found({"notebook": doc, "path": "lint-sub/host.ipynb"}) == [
+        (
+            "KF602",
+            "step 'prep' passes parameter 'lr' to notebook 'prep.ipynb', which has no parameter 'lr' "
+            "(its parameters: n).",
+        )
+    ]
+    # no path, or one that cannot be inside the root: linted all the same, the step said uncheckable
+    for body in ({"notebook": doc}, {"notebook": doc, "path": "../outside/host.ipynb"}):
+        ((code, message),) = found(body)
+        assert code == "KF601" and "not read from a file" in message

@@ -528,6 +528,10 @@ export interface ILintRequest {
     [k: string]: JsonValue;
   };
   /**
+   * Where the notebook is saved, relative to the server's root: the folder in which the notebooks its steps run are found. Without it (or outside the root) those steps cannot be checked.
+   */
+  path?: string | null;
+  /**
    * Where it would run: 'local' adds the settings a local run ignores.
    */
   target?: 'local' | 'cluster';

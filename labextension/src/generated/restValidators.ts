@@ -4325,6 +4325,7 @@ const schema24 = {
   additionalProperties: false,
   properties: {
     notebook: { additionalProperties: { $ref: 'JsonValue' }, type: 'object' },
+    path: { anyOf: [{ type: 'string' }, { type: 'null' }] },
     target: { enum: ['local', 'cluster'], type: 'string' }
   },
   required: ['notebook'],
@@ -4355,7 +4356,7 @@ function validate50(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!(key0 === 'notebook' || key0 === 'target')) {
+          if (!(key0 === 'notebook' || key0 === 'path' || key0 === 'target')) {
             validate50.errors = [
               {
                 instancePath,
@@ -4413,36 +4414,111 @@ function validate50(
             var valid0 = true;
           }
           if (valid0) {
-            if (data.target !== undefined) {
-              let data2 = data.target;
+            if (data.path !== undefined) {
+              let data2 = data.path;
               const _errs6 = errors;
+              const _errs7 = errors;
+              let valid2 = false;
+              const _errs8 = errors;
               if (typeof data2 !== 'string') {
-                validate50.errors = [
-                  {
-                    instancePath: instancePath + '/target',
-                    schemaPath: '#/properties/target/type',
-                    keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string'
-                  }
-                ];
-                return false;
+                const err0 = {
+                  instancePath: instancePath + '/path',
+                  schemaPath: '#/properties/path/anyOf/0/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string'
+                };
+                if (vErrors === null) {
+                  vErrors = [err0];
+                } else {
+                  vErrors.push(err0);
+                }
+                errors++;
               }
-              if (!(data2 === 'local' || data2 === 'cluster')) {
-                validate50.errors = [
-                  {
-                    instancePath: instancePath + '/target',
-                    schemaPath: '#/properties/target/enum',
-                    keyword: 'enum',
-                    params: { allowedValues: schema24.properties.target.enum },
-                    message: 'must be equal to one of the allowed values'
+              var _valid0 = _errs8 === errors;
+              valid2 = valid2 || _valid0;
+              if (!valid2) {
+                const _errs10 = errors;
+                if (data2 !== null) {
+                  const err1 = {
+                    instancePath: instancePath + '/path',
+                    schemaPath: '#/properties/path/anyOf/1/type',
+                    keyword: 'type',
+                    params: { type: 'null' },
+                    message: 'must be null'
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err1];
+                  } else {
+                    vErrors.push(err1);
                   }
-                ];
+                  errors++;
+                }
+                var _valid0 = _errs10 === errors;
+                valid2 = valid2 || _valid0;
+              }
+              if (!valid2) {
+                const err2 = {
+                  instancePath: instancePath + '/path',
+                  schemaPath: '#/properties/path/anyOf',
+                  keyword: 'anyOf',
+                  params: {},
+                  message: 'must match a schema in anyOf'
+                };
+                if (vErrors === null) {
+                  vErrors = [err2];
+                } else {
+                  vErrors.push(err2);
+                }
+                errors++;
+                validate50.errors = vErrors;
                 return false;
+              } else {
+                errors = _errs7;
+                if (vErrors !== null) {
+                  if (_errs7) {
+                    vErrors.length = _errs7;
+                  } else {
+                    vErrors = null;
+                  }
+                }
               }
               var valid0 = _errs6 === errors;
             } else {
               var valid0 = true;
+            }
+            if (valid0) {
+              if (data.target !== undefined) {
+                let data3 = data.target;
+                const _errs12 = errors;
+                if (typeof data3 !== 'string') {
+                  validate50.errors = [
+                    {
+                      instancePath: instancePath + '/target',
+                      schemaPath: '#/properties/target/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string'
+                    }
+                  ];
+                  return false;
+                }
+                if (!(data3 === 'local' || data3 === 'cluster')) {
+                  validate50.errors = [
+                    {
+                      instancePath: instancePath + '/target',
+                      schemaPath: '#/properties/target/enum',
+                      keyword: 'enum',
+                      params: { allowedValues: schema24.properties.target.enum },
+                      message: 'must be equal to one of the allowed values'
+                    }
+                  ];
+                  return false;
+                }
+                var valid0 = _errs12 === errors;
+              } else {
+                var valid0 = true;
+              }
             }
           }
         }

@@ -29,13 +29,17 @@ export function lintView(notebook: unknown): unknown {
   return { ...notebook, cells };
 }
 
-/** Posts a notebook model and answers its lint result (the REST call, replaceable in tests). */
-export type LintFunction = (notebook: unknown) => Promise<ILintResult>;
+/**
+ * Posts a notebook model, with where it is saved (its notebook steps are found next to it), and
+ * answers its lint result (the REST call, replaceable in tests).
+ */
+export type LintFunction = (notebook: unknown, path: string) => Promise<ILintResult>;
 
 export class NotebookLinter {
   constructor(
     readonly panel: NotebookPanel,
-    private readonly _lint: LintFunction = notebook => lintNotebook(notebook)
+    private readonly _lint: LintFunction = (notebook, path) =>
+      lintNotebook(notebook, 'local', undefined, path)
   ) {
     this._debouncer = new Debouncer(() => this.lintNow(false), LINT_DELAY_MS);
     void panel.context.ready.then(() => {
@@ -71,7 +75,8 @@ export class NotebookLinter {
    */
   async lintNow(force = true): Promise<ILintResult | null> {
     const view = lintView(this.panel.context.model.toJSON());
-    const text = JSON.stringify(view);
+    const path = this.panel.context.path;
+    const text = `${path}\n${JSON.stringify(view)}`; // a renamed notebook finds its steps elsewhere
     if (!force && text === this._linted && this._result !== null) {
       return this._result;
     }
@@ -80,7 +85,7 @@ export class NotebookLinter {
     let result: ILintResult | null = null;
     let error = '';
     try {
-      result = await this._lint(view);
+      result = await this._lint(view, path);
     } catch (reason) {
       error = reason instanceof Error ? reason.message : String(reason);
     }

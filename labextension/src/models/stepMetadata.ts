@@ -131,13 +131,34 @@ export function stepSettingsProblems(settings: IStepSettings): string {
   return problems.filter(p => p !== '').join('\n');
 }
 
-/** The `metadata.kfjupyter` object for valid form values; unset fields are left out. */
-export function stepMetadata(settings: IStepSettings): JsonObject {
-  const meta: JsonObject = { step: settings.step };
+/** Fields of `metadata.kfjupyter` the step form sets; every other field is kept as it was. */
+const FORM_FIELDS = ['step', 'after', 'image', 'retries', 'timeout', 'cache', 'role'];
+const FORM_RESOURCES = ['cpu', 'memory', 'gpu'];
+
+/**
+ * The `metadata.kfjupyter` object for valid form values; unset fields are left out. Fields the
+ * form does not show (`notebook`, `outputs`, `parameters`, `pure`, `depends_on`, a GPU type...)
+ * are kept from `existing`, so editing a step never drops what it was told elsewhere.
+ */
+export function stepMetadata(settings: IStepSettings, existing?: unknown): JsonObject {
+  const kept: JsonObject = {};
+  const before = isObject(existing) ? existing : {};
+  for (const [key, value] of Object.entries(before)) {
+    if (!FORM_FIELDS.includes(key) && key !== 'resources' && value !== undefined) {
+      kept[key] = value;
+    }
+  }
+  const meta: JsonObject = { step: settings.step, ...kept };
   if (settings.after.length > 0) {
     meta.after = [...settings.after];
   }
   const resources: JsonObject = {};
+  const oldResources = isObject(before.resources) ? before.resources : {};
+  for (const [key, value] of Object.entries(oldResources)) {
+    if (!FORM_RESOURCES.includes(key) && value !== undefined) {
+      resources[key] = value;
+    }
+  }
   if (settings.cpu.trim()) {
     resources.cpu = settings.cpu.trim();
   }
