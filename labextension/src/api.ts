@@ -16,10 +16,12 @@ import {
   isLintResult,
   isLogText,
   isMetricHistory,
+  isPlanResult,
   isRunComparison,
   isRunDetail,
   isRunList,
   isRunStarted,
+  isStepValues,
   isSubmitResult,
   isTrainingStarted
 } from './generated/restGuards';
@@ -33,6 +35,8 @@ import {
   ILintResult,
   ILogText,
   IMetricHistory,
+  IPlanRequest,
+  IPlanResult,
   IRunComparison,
   IRunDetail,
   IRerunRequest,
@@ -40,6 +44,7 @@ import {
   IRunListQuery,
   IRunNotebookRequest,
   IRunStarted,
+  IStepValues,
   ISubmitRequest,
   ISubmitResult,
   ITrainingRequest,
@@ -327,4 +332,45 @@ export function startTraining(
 ): Promise<ITrainingStarted> {
   const body = JSON.stringify(request);
   return requestAPI('training', isTrainingStarted, { method: 'POST', body }, settings);
+}
+
+/** `POST /kfjupyter/api/notebooks/plan`: what a local run of the saved notebook would do, and why. */
+export function planNotebook(
+  path: string,
+  parameters: { [name: string]: string } = {},
+  noCache = false,
+  settings?: ServerConnection.ISettings
+): Promise<IPlanResult> {
+  const request: IPlanRequest = { path, parameters, no_cache: noCache };
+  const body = JSON.stringify(request);
+  return requestAPI('notebooks/plan', isPlanResult, { method: 'POST', body }, settings);
+}
+
+/**
+ * `GET /kfjupyter/api/runs/{id}/steps/{step}/values`: the names `%kf load` of the step defines
+ * and the code that loads them in a kernel.
+ */
+export function getStepValues(
+  runId: string,
+  step: string,
+  outputs = false,
+  settings?: ServerConnection.ISettings
+): Promise<IStepValues> {
+  const path = `runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(step)}/values`;
+  return requestAPI(outputs ? `${path}?outputs=true` : path, isStepValues, {}, settings);
+}
+
+/**
+ * `POST /kfjupyter/api/runs/{id}/rerun {from_step}`: run `step` and the steps below it again, the
+ * steps above taken from this run.
+ */
+export function rerunFromStep(
+  runId: string,
+  step: string,
+  settings?: ServerConnection.ISettings
+): Promise<IRunStarted> {
+  const path = `runs/${encodeURIComponent(runId)}/rerun`;
+  const request: IRerunRequest = { from_step: step };
+  const body = JSON.stringify(request);
+  return requestAPI(path, isRunStarted, { method: 'POST', body }, settings);
 }

@@ -11,6 +11,7 @@ import { addCommands } from './commands';
 import { addLaunchCommands } from './launchCommands';
 import { NotebookLinters, addStepCommands } from './notebookSteps';
 import { answerSaveRequests } from './saveOnRequest';
+import { addStepRunCommands } from './stepCommands';
 import { KubeflowSidebar } from './widgets/sidebar';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
@@ -47,7 +48,8 @@ const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
 
 const launchPlugin: JupyterFrontEndPlugin<void> = {
   id: 'kfjupyter:launch',
-  description: 'Train a script, compile a notebook to Kubeflow Pipelines YAML; the Kubeflow menu.',
+  description:
+    'Train a script, compile a notebook to Kubeflow Pipelines YAML, re-run from a step, load a step into a kernel; the Kubeflow menu.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [IDefaultFileBrowser, ICommandPalette],
@@ -58,6 +60,7 @@ const launchPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ): void => {
     addLaunchCommands(app, tracker, browser, palette);
+    addStepRunCommands(app, tracker);
   }
 };
 

@@ -20,6 +20,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ILintResult } from './generated/restTypes';
 import { JsonObject, isObject } from './validate';
 
+import { planNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { launchPipeline, pipelineBackends } from './launchCommands';
 import { NotebookLinter } from './models/notebookLinter';
@@ -36,7 +37,7 @@ import {
 import { CommandIDs } from './tokens';
 import { goToCell, renderCellMarkers } from './widgets/cellBadges';
 import { LintBanner } from './widgets/lintBanner';
-import { IRunChoice, RunForm } from './widgets/runDialog';
+import { IRunChoice, Planner, RunForm } from './widgets/runDialog';
 import { StepForm } from './widgets/stepDialog';
 
 /**
@@ -271,15 +272,20 @@ export function addStepCommands(
       if (panel === null) {
         return;
       }
+      if (panel.context.model.dirty) {
+        await panel.context.save(); // the plan in the dialog is of the saved notebook
+      }
       const [result, backends] = await Promise.all([
         linters.get(panel)?.lintNow(),
         pipelineBackends()
       ]);
+      const path = panel.context.path;
+      const planner: Planner = choice => planNotebook(path, choice.parameters, choice.noCache);
       const errors = (result?.diagnostics ?? []).filter(d => d.severity === 'error').length;
       const warning = errors ? `Lint found ${errors} error(s); the run will refuse to start.` : '';
       const answer = await showDialog<IRunChoice>({
         title: `Run ${panel.context.path} as a pipeline`,
-        body: new RunForm(result?.graph.parameters ?? [], warning, backends),
+        body: new RunForm(result?.graph.parameters ?? [], warning, backends, planner),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
       });
       if (!answer.button.accept || answer.value === null) {

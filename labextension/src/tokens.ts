@@ -13,6 +13,8 @@ export const CommandIDs = {
   setCellKind: 'kfjupyter:set-cell-kind',
   runAsPipeline: 'kfjupyter:run-as-pipeline',
   rerunRun: 'kfjupyter:rerun-run',
+  rerunFromStep: 'kfjupyter:rerun-from-step',
+  loadStepInputs: 'kfjupyter:load-step-inputs',
   deleteRun: 'kfjupyter:delete-run',
   train: 'kfjupyter:train',
   compileNotebook: 'kfjupyter:compile-notebook',

@@ -2,7 +2,8 @@
  * The run detail panel (main area): the run's status with its actions (Open notebook, or Open
  * script for a training job, when the server can serve it; Cancel while it is active, Re-run and
  * Delete once it has ended), parameters, step graph, steps, the log of the step the
- * user picks (in the table or the graph), metric charts and artifacts. While the run is active a
+ * user picks (in the table or the graph) with that step's actions (Re-run from here, Load inputs
+ * into kernel; local pipeline runs), metric charts and artifacts. While the run is active a
  * Lumino `Poll` refreshes it and the log view follows the step live; the poll stops once the run
  * has ended.
  */
@@ -43,7 +44,7 @@ export interface IRunSource extends ILogSource {
 
 /** The part of Lumino's `CommandRegistry` the panel uses to run its actions. */
 export interface ICommandRunner {
-  execute(id: string, args: { runId: string }): Promise<unknown>;
+  execute(id: string, args: { runId: string; step?: string; path?: string }): Promise<unknown>;
   notifyCommandChanged(id?: string): void;
 }
 
@@ -89,6 +90,24 @@ export class RunDetailPanel extends PollingWidget {
     this._delete.title = 'Delete this run, its logs and its files';
     this._dag = new DagView();
     this._dag.stepSelected.connect((_, step) => void this.showStep(step));
+    this._stepBar = element('div', 'jp-kfjupyter-step-actions');
+    this._stepBar.hidden = true;
+    this._stepLabel = element('span', 'jp-kfjupyter-step-actions-label');
+    this._rerunFrom = this._stepAction(
+      'jp-kfjupyter-rerun-from',
+      'Re-run from here',
+      CommandIDs.rerunFromStep
+    );
+    this._rerunFrom.title =
+      'Run this step and every step below it again; the steps above are taken from this run';
+    this._loadInputs = this._stepAction(
+      'jp-kfjupyter-load-inputs',
+      'Load inputs into kernel',
+      CommandIDs.loadStepInputs
+    );
+    this._loadInputs.title =
+      "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)";
+    this._stepBar.append(this._stepLabel, this._rerunFrom, this._loadInputs);
     this._metrics = new MetricsChart();
     this._artifacts = new ArtifactsView(runId);
     this._error = element('div', 'jp-kfjupyter-error');
@@ -109,6 +128,7 @@ export class RunDetailPanel extends PollingWidget {
       this._summary,
       element('h3', 'jp-kfjupyter-section-header', 'Graph'),
       this._dag.node,
+      this._stepBar,
       element('h3', 'jp-kfjupyter-section-header', 'Steps'),
       table,
       this._logView.node,
@@ -166,6 +186,8 @@ export class RunDetailPanel extends PollingWidget {
       row.classList.toggle('jp-mod-selected', row.dataset.step === step);
     }
     this._dag.select(step);
+    this._selected = step;
+    this._updateStepBar();
     await this._logView.showStep(step, this._status === null || ACTIVE.has(this._status));
   }
 
@@ -204,6 +226,38 @@ export class RunDetailPanel extends PollingWidget {
     return button;
   }
 
+  private _stepAction(className: string, label: string, command: string): HTMLButtonElement {
+    const button = element('button', `jp-Button jp-mod-styled ${className}`, label);
+    button.addEventListener('click', () => {
+      const step = this._selected;
+      if (step !== null) {
+        const path = this._notebookPath ?? '';
+        void this._commands?.execute(command, { runId: this.runId, step, path });
+      }
+    });
+    return button;
+  }
+
+  /**
+   * The selected step's actions: a local pipeline run that has ended can be re-run from a step,
+   * and any step of a local run that started can have its inputs loaded into a kernel.
+   */
+  private _updateStepBar(): void {
+    const step = this._selected;
+    const local = this._kind === 'pipeline' && this._backend === 'local';
+    this._stepBar.hidden = this._commands === null || step === null || !local;
+    if (step === null) {
+      return;
+    }
+    this._stepLabel.textContent = `Step ${step}:`;
+    const ended = this._status !== null && !ACTIVE.has(this._status);
+    this._rerunFrom.disabled = !ended;
+    this._rerunFrom.title = ended
+      ? `Run ${step} and every step below it again; the steps above are taken from this run`
+      : 'The run is still going: wait for it to end';
+    this._loadInputs.disabled = false;
+  }
+
   private _render(detail: IRunDetail): void {
     const { run } = detail;
     this.title.label = `Run ${run.name} #${shortRunId(run.id)}`;
@@ -212,7 +266,9 @@ export class RunDetailPanel extends PollingWidget {
     const changed = this._status !== run.status || this._notebookPath !== detail.notebook_path;
     this._status = run.status;
     this._kind = run.kind;
+    this._backend = run.backend;
     this._notebookPath = detail.notebook_path;
+    this._updateStepBar();
     const name = element('h2', 'jp-kfjupyter-run-detail-name', run.name);
     name.title = run.name;
     const active = ACTIVE.has(run.status);
@@ -307,6 +363,13 @@ export class RunDetailPanel extends PollingWidget {
   private readonly _artifacts: ArtifactsView;
   private _status: string | null = null;
   private _kind: string | null = null;
+  private _backend: string | null = null;
+  /** The step picked in the graph or the table (its actions are shown). */
+  private _selected: string | null = null;
+  private readonly _stepBar: HTMLElement;
+  private readonly _stepLabel: HTMLElement;
+  private readonly _rerunFrom: HTMLButtonElement;
+  private readonly _loadInputs: HTMLButtonElement;
   private _notebookPath: string | null = null;
   private readonly _error: HTMLElement;
   private readonly _summary: HTMLElement;

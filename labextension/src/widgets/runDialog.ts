@@ -2,11 +2,13 @@
  * The body of the "Run as Pipeline" dialog: where to run it (this server, or Kubeflow Pipelines
  * when the server is configured with one), one input per pipeline parameter, prefilled with its
  * default, and a "run every step" switch (local runs). Only values that differ from the defaults
- * are sent.
+ * are sent. For a local run it shows the plan (which steps run, which come from the cache, and
+ * why), asked again whenever a value or the switch changes.
  */
 import { Widget } from '@lumino/widgets';
 
-import { IGraphParameter } from '../generated/restTypes';
+import { IGraphParameter, IPlanResult } from '../generated/restTypes';
+import { PlanView } from './planView';
 
 /** Where a notebook pipeline can run. */
 export type PipelineBackend = 'local' | 'kfp';
@@ -40,16 +42,24 @@ export function parameterText(value: unknown, type: string): string {
   return JSON.stringify(value);
 }
 
+/** Asks the server for the plan of a local run as the dialog stands. */
+export type Planner = (choice: IRunChoice) => Promise<IPlanResult>;
+
+/** How long the form waits after a change before it asks for the plan again. */
+const PLAN_DELAY_MS = 250;
+
 export class RunForm extends Widget {
   /**
    * @param parameters the notebook's parameters with their defaults
    * @param warning a line shown above the form, e.g. that lint found errors
    * @param backends where it can run; a choice is shown when there is more than one
+   * @param planner asks for the plan of a local run; without it no plan is shown
    */
   constructor(
     private readonly _parameters: readonly IGraphParameter[],
     warning = '',
-    backends: readonly PipelineBackend[] = ['local']
+    backends: readonly PipelineBackend[] = ['local'],
+    private readonly _planner: Planner | null = null
   ) {
     super();
     this.addClass('jp-kfjupyter-run-form');
@@ -110,7 +120,55 @@ export class RunForm extends Widget {
       document.createTextNode(' Run every step (ignore cached outputs)')
     );
     this.node.append(this._noCacheRow);
+    if (_planner !== null) {
+      const header = document.createElement('div');
+      header.className = 'jp-kfjupyter-form-section';
+      header.textContent = 'Plan';
+      this.node.append(header, this._plan.node);
+      this.node.addEventListener('input', () => this._planSoon());
+      this.node.addEventListener('change', () => this._planSoon());
+    }
     this._backendChanged();
+  }
+
+  /** The plan shown (for tests and the e2e checks). */
+  get plan(): PlanView {
+    return this._plan;
+  }
+
+  dispose(): void {
+    window.clearTimeout(this._timer);
+    this._plan.dispose();
+    super.dispose();
+  }
+
+  /** Ask for the plan after a short pause; only the answer to the latest question is shown. */
+  private _planSoon(): void {
+    window.clearTimeout(this._timer);
+    this._timer = window.setTimeout(() => void this._refreshPlan(), PLAN_DELAY_MS);
+  }
+
+  private async _refreshPlan(): Promise<void> {
+    if (this._planner === null || this.isDisposed) {
+      return;
+    }
+    const choice = this.getValue();
+    if (choice.backend !== 'local') {
+      this._plan.showNote("On Kubeflow Pipelines, KFP's own cache decides which steps run.");
+      return;
+    }
+    const asked = ++this._asked;
+    this._plan.showNote('Working out the plan…');
+    try {
+      const plan = await this._planner(choice);
+      if (asked === this._asked && !this.isDisposed) {
+        this._plan.render(plan);
+      }
+    } catch (error) {
+      if (asked === this._asked && !this.isDisposed) {
+        this._plan.showProblem(error instanceof Error ? error.message : String(error));
+      }
+    }
   }
 
   /** The overrides (values changed from the defaults) and the no-cache choice. */
@@ -143,6 +201,7 @@ export class RunForm extends Widget {
     if (this._experimentRow) {
       this._experimentRow.hidden = !kfp;
     }
+    this._planSoon();
   }
 
   private readonly _inputs = new Map<string, HTMLInputElement>();
@@ -151,4 +210,7 @@ export class RunForm extends Widget {
   private readonly _backend: HTMLSelectElement;
   private readonly _experiment: HTMLInputElement;
   private _experimentRow: HTMLElement | null = null;
+  private readonly _plan = new PlanView();
+  private _timer = 0;
+  private _asked = 0;
 }

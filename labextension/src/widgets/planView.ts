@@ -1,0 +1,72 @@
+/**
+ * The plan of a run, as `kfjupyter run --plan` says it: one row per step with "runs" or "cached"
+ * and why (the changed cell, input and its step, parameter or environment). The Run dialog shows
+ * it before Start and asks again when a parameter or the cache switch changes.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { IPlanResult } from '../generated/restTypes';
+
+export class PlanView extends Widget {
+  constructor() {
+    super();
+    this.addClass('jp-kfjupyter-plan');
+    this._status = document.createElement('div');
+    this._status.className = 'jp-kfjupyter-plan-status';
+    this._rows = document.createElement('tbody');
+    const table = document.createElement('table');
+    table.className = 'jp-kfjupyter-plan-steps';
+    table.append(this._rows);
+    this.node.append(this._status, table);
+    this.showNote('Working out the plan…');
+  }
+
+  /** Show `plan`: a summary line and one row per step. */
+  render(plan: IPlanResult): void {
+    const running = plan.steps.filter(s => s.action === 'run').length;
+    const cached = plan.steps.length - running;
+    this._status.textContent =
+      `${running} step${running === 1 ? '' : 's'} will run, ` +
+      `${cached} come${cached === 1 ? 's' : ''} from the cache`;
+    this._status.dataset.kind = 'summary';
+    this._rows.replaceChildren(
+      ...plan.steps.map(step => {
+        const row = document.createElement('tr');
+        row.className = 'jp-kfjupyter-plan-step';
+        row.dataset.step = step.name;
+        row.dataset.action = step.action;
+        const name = document.createElement('td');
+        name.className = 'jp-kfjupyter-plan-name';
+        name.textContent = step.name;
+        const action = document.createElement('td');
+        const badge = document.createElement('span');
+        badge.className = 'jp-kfjupyter-plan-action';
+        badge.dataset.action = step.action;
+        badge.textContent = step.action === 'run' ? 'runs' : 'cached';
+        action.append(badge);
+        const reasons = document.createElement('td');
+        reasons.className = 'jp-kfjupyter-plan-reasons';
+        reasons.textContent = step.reasons.join('; ');
+        row.append(name, action, reasons);
+        return row;
+      })
+    );
+  }
+
+  /** Show a line instead of the plan (working, not applicable). */
+  showNote(text: string): void {
+    this._status.textContent = text;
+    this._status.dataset.kind = 'note';
+    this._rows.replaceChildren();
+  }
+
+  /** Show why there is no plan (the server's message). */
+  showProblem(text: string): void {
+    this._status.textContent = `No plan: ${text}`;
+    this._status.dataset.kind = 'problem';
+    this._rows.replaceChildren();
+  }
+
+  private readonly _status: HTMLElement;
+  private readonly _rows: HTMLTableSectionElement;
+}
