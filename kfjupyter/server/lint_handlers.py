@@ -18,7 +18,7 @@ from kfjupyter.errors import InvalidInput, KfJupyterError
 from kfjupyter.notebook.reader import read_notebook
 from kfjupyter.server import models
 from kfjupyter.server.handlers import KfJupyterHandler, api
-from kfjupyter.server.launch import confine_file
+from kfjupyter.server.paths import confine_file
 
 
 class LintHandler(KfJupyterHandler):
