@@ -178,9 +178,10 @@ def build_base(work: Path, say: Progress) -> str:
         "path-exclude=/usr/share/doc/*",
         "path-exclude=/usr/share/locale/*",
     ]
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]  # mmdebstrap's root mode needs root
     _run(
         [
-            "nice", "-n", "10", "mmdebstrap", "--variant=minbase", "--mode=root", "--format=tar",
+            *sudo, "nice", "-n", "10", "mmdebstrap", "--variant=minbase", "--mode=root", "--format=tar",
             f"--include={','.join(BASE_PACKAGES)}", *(f"--dpkgopt={opt}" for opt in trim),
             "--aptopt=Acquire::Languages \"none\"", release, str(tar), *_apt_sources(),
         ],
