@@ -11,10 +11,12 @@ import {
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
+import { NotebookPanel } from '@jupyterlab/notebook';
 
 import { cancelRun, deleteRun, getRun, rerunRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { CommandIDs } from './tokens';
+import { goToCell } from './widgets/cellBadges';
 import { RunComparePanel } from './widgets/runCompare';
 import { OPEN_RUN_NOTEBOOK, RunDetailPanel } from './widgets/runDetail';
 import { RerunForm } from './widgets/rerunDialog';
@@ -267,7 +269,12 @@ export function addCommands(
         );
         return;
       }
-      await app.commands.execute('docmanager:open', { path });
+      const opened: unknown = await app.commands.execute('docmanager:open', { path });
+      const cell = typeof args.cell === 'number' ? args.cell : null;
+      if (cell !== null && opened instanceof NotebookPanel) {
+        await opened.context.ready;
+        goToCell(opened.content)(cell);
+      }
     }
   });
 

@@ -10,6 +10,8 @@ import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
 import { ILogEvent, ILogText } from '../generated/restTypes';
+import { GoToCell } from './cellBadges';
+import { ILogState, freshLogState, logNodes } from './logLines';
 
 /** Where the view gets a step's log; `streamStepLog` is optional (polling only without it). */
 export interface ILogSource {
@@ -77,6 +79,11 @@ export class StepLogView extends Widget {
     this.node.append(head, this._log);
     this.setFollowing(true);
     this._setMode('idle');
+  }
+
+  /** What a click on a cell the log names does (open the run's notebook at it); null: no links. */
+  set goToCell(go: GoToCell | null) {
+    this._go = go;
   }
 
   /** The step whose log is shown, if any. */
@@ -230,7 +237,7 @@ export class StepLogView extends Widget {
     if (first || this._search.value !== '') {
       this._render();
     } else {
-      this._log.append(document.createTextNode(text));
+      this._log.append(...logNodes(text, this._state, this._go));
       this._scrollToEnd();
     }
   }
@@ -241,7 +248,12 @@ export class StepLogView extends Widget {
     const text = this._text || this._placeholder;
     this._log.classList.toggle('jp-mod-placeholder', this._text === '');
     if (query === '' || this._text === '') {
-      this._log.textContent = text;
+      this._state = freshLogState();
+      if (this._text === '') {
+        this._log.textContent = text;
+      } else {
+        this._log.replaceChildren(...logNodes(text, this._state, this._go));
+      }
       this._count.textContent = '';
       this._matches = [];
       this._scrollToEnd();
@@ -321,4 +333,6 @@ export class StepLogView extends Widget {
   private _complete = false;
   private _matches: HTMLElement[] = [];
   private _current = -1;
+  private _state: ILogState = freshLogState();
+  private _go: GoToCell | null = null;
 }

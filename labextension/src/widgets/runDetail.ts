@@ -24,7 +24,9 @@ import {
 import { CommandIDs } from '../tokens';
 import { IArtifactList, IMetricHistory, IRunDetail, IStepSummary } from '../generated/restTypes';
 import { ArtifactsView } from './artifactsView';
+import { GoToCell } from './cellBadges';
 import { DagView } from './dagView';
+import { errorNodes } from './logLines';
 import { ILogSource, StepLogView } from './logView';
 import { MetricsChart } from './metricsChart';
 import { PollingWidget } from './pollingWidget';
@@ -44,7 +46,10 @@ export interface IRunSource extends ILogSource {
 
 /** The part of Lumino's `CommandRegistry` the panel uses to run its actions. */
 export interface ICommandRunner {
-  execute(id: string, args: { runId: string; step?: string; path?: string }): Promise<unknown>;
+  execute(
+    id: string,
+    args: { runId: string; step?: string; path?: string; cell?: number }
+  ): Promise<unknown>;
   notifyCommandChanged(id?: string): void;
 }
 
@@ -122,6 +127,7 @@ export class RunDetailPanel extends PollingWidget {
     head.append(headRow);
     table.append(head, this._steps);
     this._logView = new StepLogView(runId, _source);
+    this._logView.goToCell = this._goToCell;
     this.node.append(
       this._header,
       this._error,
@@ -215,6 +221,21 @@ export class RunDetailPanel extends PollingWidget {
     if (!active) {
       void this.poll.stop();
     }
+  }
+
+  /** Opens the run's notebook at a cell (0-based); null when the panel has no commands. */
+  private get _goToCell(): GoToCell | null {
+    const commands = this._commands;
+    return commands === null
+      ? null
+      : cell => void commands.execute(OPEN_RUN_NOTEBOOK, { runId: this.runId, cell });
+  }
+
+  /** A step's error, with the cell it names as a link to it. */
+  private _errorCell(error: string | null): HTMLElement {
+    const cell = element('td', 'jp-kfjupyter-step-error');
+    cell.append(...errorNodes(error ?? '', this._goToCell));
+    return cell;
   }
 
   private _action(className: string, label: string, command: string): HTMLButtonElement {
@@ -341,7 +362,7 @@ export class RunDetailPanel extends PollingWidget {
       status,
       element('td', '', step.cached ? 'yes' : 'no'),
       element('td', '', formatDuration(duration)),
-      element('td', 'jp-kfjupyter-step-error', step.error ?? '')
+      this._errorCell(step.error)
     );
     const open = (): void => void this.showStep(step.name);
     row.addEventListener('click', open);
