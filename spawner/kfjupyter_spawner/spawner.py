@@ -32,6 +32,7 @@ from kfjupyter_spawner.options import SpawnPlan, UserInfo, resolve, visible_prof
 from kfjupyter_spawner.ownership import describe_owner, owned_by
 from kfjupyter_spawner.pods import PodContext, idle_args
 from kfjupyter_spawner.profiles import SpawnerConfig, config_errors, load_config, load_config_file
+from kfjupyter_spawner.progress import OBJECTS, STARTING, Progress
 from kfjupyter_spawner.writes import (
     Known,
     ServerObjects,
@@ -186,12 +187,15 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             objects = self.server_objects(plan)
         except KfJupyterError as error:
             raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 400) from None
-        self._messages: list[str] = [f"Starting a {plan.profile} server…"]
+        self._progress = Progress()
+        self._progress.add(STARTING, f"Starting your {plan.profile} server…")
         try:
             done = await off_loop(self._create, view, objects)
         except KfJupyterError as error:
             raise SpawnFailed(error.message, 403 if isinstance(error, Forbidden) else 503) from None
-        self._messages.extend(done)
+        for line in done:
+            self._progress.add(OBJECTS, line)
+        self._progress.add(OBJECTS, "Asked the cluster for your server")
         return await self._wait_ready(view, plan)
 
     def server_objects(self, plan: SpawnPlan) -> ServerObjects:
@@ -211,6 +215,17 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
         """Restore what is known to exist (kept across stops, like the objects themselves)."""
         super().load_state(state)
         self._known = Known(set(state.get("pvcs") or []), str(state.get("namespace") or ""))
+
+    @property
+    def _progress(self) -> Progress:
+        progress: Progress | None = self.__dict__.get("_kfj_progress")
+        if progress is None:
+            progress = self.__dict__["_kfj_progress"] = Progress()
+        return progress
+
+    @_progress.setter
+    def _progress(self, value: Progress) -> None:
+        self.__dict__["_kfj_progress"] = value
 
     @property
     def _known(self) -> Known:
@@ -249,9 +264,9 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
             events = view.pod_events(self.pod_name, namespace)
             for event in events:
                 uid = event.get("metadata", {}).get("uid", "")
-                if uid not in seen and event.get("reason") != "FailedScheduling":
+                if uid not in seen:
                     seen.add(uid)
-                    self._messages.append(str(event.get("message") or event.get("reason")))
+                    self._progress.add_event(event)
             capacity = view.capacity(gpu) if gpu is not None else {}
             problem = terminal_problem(pod, events, plan, capacity)
             if problem is not None:
@@ -263,17 +278,17 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
                 first_problem = None
             if pod is not None and _ready(pod):
                 ip = pod["status"]["podIP"]
-                self._messages.append(f"Server ready at {ip}")
+                self._progress.add(100, "Your server is ready")
                 return ip, self.port
             await view.pods.changed(timeout_s=0.5, key=f"{namespace}/{self.pod_name}")
 
     async def progress(self) -> AsyncIterator[dict[str, Any]]:
-        """Plain-language progress for the hub's spawn page."""
+        """Plain-language progress for the hub's spawn page, with how far along it is (0-100)."""
         sent = 0
         while True:
-            messages = getattr(self, "_messages", [])
-            while sent < len(messages):
-                yield {"message": messages[sent]}
+            steps = self._progress.steps
+            while sent < len(steps):
+                yield {"progress": steps[sent].progress, "message": steps[sent].message}
                 sent += 1
             if self._spawn_future is not None and self._spawn_future.done():
                 return

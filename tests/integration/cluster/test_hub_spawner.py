@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 from kfjupyter.k8s.client import Kube
-from tests.support.hub import Hub
+from tests.support.hub import SERVICE_TOKEN, Hub
 
 
 def wait_server(hub: Hub, user: str, timeout: float = 120) -> dict[str, Any]:
@@ -133,3 +133,39 @@ def test_home_volume_keeps_files_across_restarts(hub: Hub, kube: Kube) -> None:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
                 assert json.load(r)["content"] == "still here"
         stop(hub, "bob")
+
+
+def progress_events(hub: Hub, user: str, timeout: float = 120) -> list[dict[str, Any]]:
+    """The spawn page's events for ``user``'s server (the hub's progress stream), until it ends."""
+    request = urllib.request.Request(
+        f"{hub.base}/hub/api/users/{user}/server/progress",
+        headers={"Authorization": f"token {SERVICE_TOKEN}", "Accept": "text/event-stream"},
+    )
+    events: list[dict[str, Any]] = []
+    with urllib.request.urlopen(request, timeout=timeout) as stream:
+        for raw in stream:
+            line = raw.decode("utf-8").strip()
+            if line.startswith("data:"):
+                events.append(json.loads(line[len("data:") :]))
+                if events[-1].get("ready") or events[-1].get("failed"):
+                    break
+    return events
+
+
+def test_spawn_progress_is_in_plain_words_on_a_bar_that_moves(hub: Hub) -> None:
+    status, _ = hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})
+    assert status in (201, 202)
+    events = progress_events(hub, "bob")
+    stop(hub, "bob")
+    assert events[-1].get("ready") is True, events
+    assert events[0]["message"] == "Server requested"  # the hub's own first line, then ours
+    ours = events[1:-1]
+    messages = [e["message"] for e in ours]
+    assert messages[0] == "Starting your cpu server…", messages
+    assert "The server is starting…" in messages
+    assert any(m.startswith("Found a place for your server") for m in messages), messages
+    bar = [e["progress"] for e in ours if "progress" in e]
+    assert bar and bar == sorted(bar) and min(bar) > 0 and len(set(bar)) >= 4, events
+    assert events[-1]["progress"] == 100
+    for message in messages:  # the cluster's own words stay in the cluster
+        assert "probe failed" not in message and "connection refused" not in message.lower(), message
