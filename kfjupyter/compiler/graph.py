@@ -471,7 +471,10 @@ def _to_step(fact: _StepFacts, setup: _Setup, declared: list[str], layout: Layou
     return Step(
         name=seg.name,
         kind=seg.kind,
-        blocks=[CodeBlock(cell=b.cell, source=b.source, first_line=b.first_line) for b in seg.blocks],
+        blocks=[
+            CodeBlock(cell=b.cell, source=b.source, first_line=b.first_line, origin=b.origin)
+            for b in seg.blocks
+        ],
         after=list(fact.after),
         inputs=dict(sorted(fact.inputs.items())),
         outputs=sorted(fact.outputs),

@@ -87,6 +87,9 @@ class CodeBlock(_Frozen):
     cell: int = Field(description="Index of the cell in the notebook (0-based, all cell types counted).")
     source: str = Field(description="The cell's source text, with any %%step line removed.")
     first_line: int = Field(1, description="Line number in the cell where `source` starts (1-based).")
+    origin: str | None = Field(
+        None, description="Where the code comes from when not from this cell (a step's notebook's cell)."
+    )
 
 
 class Parameter(_Frozen):

@@ -125,7 +125,7 @@ def _expand(segment: StepSegment, host: Path | None, pipeline_parameters: set[st
             )
     good = [name for name in passed if name in pipeline_parameters and name in declared]
     segment.notebook = sub.model_copy(update={"parameters": tuple(good)})
-    blocks = _code(notebook, segment.cell, set(good))
+    blocks = _code(notebook, segment.cell, set(good), sub.path)
     defined: set[str] = set()
     for block in blocks:
         defined |= analyze(block.source).defines
@@ -188,7 +188,7 @@ def _blank_assignments(source: str, names: set[str]) -> str:
     return "\n".join(lines)
 
 
-def _code(notebook: Notebook, cell: int, passed: set[str]) -> list[Source]:
+def _code(notebook: Notebook, cell: int, passed: set[str], label: str = "") -> list[Source]:
     """Every code cell of ``notebook`` as the step's code (parameters cell overridden), in order."""
     parameter_cells = set(_parameter_cells(notebook))
     blocks = []
@@ -199,7 +199,7 @@ def _code(notebook: Notebook, cell: int, passed: set[str]) -> list[Source]:
         if c.index in parameter_cells:
             code = _blank_assignments(code, passed)
         if code.strip():
-            blocks.append(Source(cell, code))
+            blocks.append(Source(cell, code, origin=f"{label or notebook.name} cell {c.index}"))
     return blocks
 
 
@@ -223,4 +223,4 @@ def interactive_code(path: Path, parameters: tuple[str, ...] | None, defined: se
         raise InvalidInput(
             f"{', '.join(map(repr, undefined))} is not defined in this kernel: run its cell first."
         )
-    return [b.source for b in _code(notebook, 0, set(passed))]
+    return [b.source for b in _code(notebook, 0, set(passed), str(path))]

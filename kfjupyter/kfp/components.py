@@ -74,8 +74,10 @@ def step_payload(
         pipeline=pipeline.name,
         step=step.name,
         kind=step.kind,
-        setup=[Source(cell=b.cell, code=b.source, first_line=b.first_line) for b in setup],
-        code=[Source(cell=b.cell, code=b.source, first_line=b.first_line) for b in step.blocks],
+        setup=[Source(cell=b.cell, code=b.source, first_line=b.first_line, origin=b.origin) for b in setup],
+        code=[
+            Source(cell=b.cell, code=b.source, first_line=b.first_line, origin=b.origin) for b in step.blocks
+        ],
         parameters={name: types[name] for name in step.parameters if name in types},
         inputs=sorted(step.inputs),
         outputs=list(step.outputs),
@@ -102,7 +104,8 @@ def build_component(
     empty = {
         name for name in ("modules", "relink", "files", "expected_packages") if not getattr(payload, name)
     }
-    text = payload.model_dump_json(exclude=empty or None)
+    # exclude_none: a cell's origin is only written for code from another notebook
+    text = payload.model_dump_json(exclude=empty or None, exclude_none=True)
     inputs: dict[str, structures.InputSpec] = {
         JOB_INPUT: structures.InputSpec(
             type="String", default=text, optional=True, description="The step's code."

@@ -45,6 +45,7 @@ class Source:
     cell: int
     source: str
     first_line: int = 1
+    origin: str | None = None  # code from another notebook: "prep.ipynb cell 3" (for error messages)
 
 
 @dataclass(frozen=True)

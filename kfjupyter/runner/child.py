@@ -85,7 +85,7 @@ def make_shell() -> Any:
 
 
 #: IPython's name for the code of each cell this process ran (``<ipython-input-1-…>``) -> the cell.
-_CELL_NAMES: dict[str, int] = {}
+_CELL_NAMES: dict[str, str] = {}
 _CODE_NAME = re.compile(r"<ipython-input-\d+-[0-9a-f]+>")
 
 
@@ -97,8 +97,7 @@ def _named_cells(text: str) -> str:
     """``text`` with IPython's code names replaced by the cell they came from (``cell 3``)."""
 
     def name(match: re.Match[str]) -> str:
-        cell = _CELL_NAMES.get(match.group(0))
-        return match.group(0) if cell is None else f"cell {cell}"
+        return _CELL_NAMES.get(match.group(0), match.group(0))
 
     return _CODE_NAME.sub(name, text)
 
@@ -107,7 +106,7 @@ def _run_source(shell: Any, source: Source, *, step: str) -> None:
     with contextlib.suppress(Exception):  # only a nicer name in tracebacks would be lost
         code = source.code
         _CELL_NAMES[shell.compile.get_code_name(code, shell.transform_cell(code), shell.execution_count)] = (
-            source.cell
+            source.origin or f"cell {source.cell}"
         )
     shell.showtraceback = shell.showsyntaxerror = _quiet
     try:
@@ -121,7 +120,8 @@ def _run_source(shell: Any, source: Source, *, step: str) -> None:
         summary = f"{type(error).__name__}: {error}"
         raise CellError(
             source.cell,
-            f"cell {source.cell} of step '{step}' raised {summary}\n" + _named_cells("".join(user)),
+            f"{source.origin or f'cell {source.cell}'} of step '{step}' raised {summary}\n"
+            + _named_cells("".join(user)),
         )
 
 

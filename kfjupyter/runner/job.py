@@ -58,6 +58,7 @@ class Source(_Json):
     cell: int
     code: str
     first_line: int = 1
+    origin: str | None = None  # "prep.ipynb cell 3": code a step runs from another notebook
 
 
 @dataclass

@@ -15,7 +15,7 @@ from kfjupyter.runner.tracking import file_sha256
 
 
 def _source(block: CodeBlock) -> Source:
-    return Source(cell=block.cell, code=block.source, first_line=block.first_line)
+    return Source(cell=block.cell, code=block.source, first_line=block.first_line, origin=block.origin)
 
 
 def setup_blocks(pipeline: Pipeline, step: Step) -> list[CodeBlock]:

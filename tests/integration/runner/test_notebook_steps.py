@@ -16,6 +16,8 @@ from traitlets.config import Config
 from kfjupyter.api import run_notebook
 from kfjupyter.serializers import load_value
 from kfjupyter.store import RunStore
+from kfjupyter.store.files import log_path
+from tests.support.notebooks import cell, write_notebook
 from tests.support.subnotebooks import code, host_notebook, prep_notebook
 
 pytestmark = pytest.mark.integration
@@ -108,3 +110,20 @@ def test_the_magic_runs_it_in_the_kernel_with_the_kernels_values(
         "notebook 'prep.ipynb' has no parameter 'lr' (its parameters: label, n, scale)"
         in capsys.readouterr().out
     )
+
+
+def test_an_error_in_the_notebook_names_its_cell_there(tmp_path: Path, store: RunStore) -> None:
+    write_notebook(
+        tmp_path / "prep.ipynb",
+        [cell("n = 3", "parameters"), cell("rows = [1]\nboom = 1 / (n - n)"), cell("summary = 's'")],
+    )
+    nb = host_notebook(tmp_path, code(STEP))
+    run = run_notebook(nb, store=store)
+    assert run.status == "failed"
+    (prep,) = [s for s in run.steps if s.name == "prep"]
+    assert prep.error is not None
+    assert prep.error.startswith(
+        "prep.ipynb cell 1 of step 'prep' raised ZeroDivisionError: division by zero"
+    )
+    log = log_path(Path(store.home), run.id, "prep").read_text(encoding="utf-8")
+    assert 'File "prep.ipynb cell 1", line 2' in log, log
