@@ -140,8 +140,9 @@ def bench_plan(work: Path, calls: int) -> dict[str, float | int]:
             start = time.perf_counter()
             connection.request("POST", "/kfjupyter/api/notebooks/plan", body=body, headers=headers)
             response = connection.getresponse()
-            data = json.loads(response.read())
-            assert response.status == 200, data
+            raw = response.read()
+            assert response.status == 200, (response.status, raw[:500])
+            data = json.loads(raw)
             return time.perf_counter() - start, data
 
         first, answer = plan()

@@ -58,9 +58,9 @@ class StepValues:
 
 
 KFP_HINT = (
-    "run {run} ran on Kubeflow Pipelines: its values are artifacts in the pipeline root of that "
-    "cluster, which this machine cannot read. Load a local run of the notebook instead "
-    "(`kfjupyter run NB`), or copy the step's artifacts here"
+    "run {run} ran on Kubeflow Pipelines: its values are artifacts in that cluster's pipeline root, "
+    "and kfjupyter loads step values only from runs on this machine (their files are in the run store). "
+    "Run the notebook here (`kfjupyter run NB`) and load the step of that run"
 )
 
 

@@ -109,3 +109,21 @@ def test_fix_the_cell_then_run_from_the_step(
     assert out.rstrip().endswith(": succeeded")
     shell.run_line_magic("kf", "run --only nope")
     assert capsys.readouterr().out.strip().startswith("kfjupyter: --only: the notebook has no step 'nope'")
+
+
+def test_a_kubeflow_pipelines_run_says_what_load_needs(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kfjupyter.store import RunRecord, StepRecord, open_store
+
+    monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
+    with open_store() as store:
+        run = store.create_run(RunRecord(kind="pipeline", name="remote", backend="kfp", external_id="abc"))
+        store.upsert_steps([StepRecord(run_id=run.id, name="train", status="failed")])
+    shell.run_line_magic("kf", f"load {run.id} train")
+    assert capsys.readouterr().out.strip() == (
+        f"kfjupyter: run {run.id} ran on Kubeflow Pipelines: its values are artifacts in that cluster's "
+        "pipeline root, and kfjupyter loads step values only from runs on this machine (their files are "
+        "in the run store). Run the notebook here (`kfjupyter run NB`) and load the step of that run"
+    )
+    assert "train" not in shell.user_ns
