@@ -1,9 +1,11 @@
 """The live metrics chart widget: one metric of a run, one line per pipeline step or training rank.
 
 :class:`MetricsChart` holds a Dropdown of the run's metric names, a line naming the last value and
-the chart itself, inline SVG (:mod:`kfjupyter.ipython.chart_svg`) in a ``widgets.HTML``, drawn in
-JupyterLab's theme colours. While the run is active a daemon thread re-reads the run's metrics
-every half second and redraws; it stops when the run ends. ``%kf metrics RUN [METRIC]`` shows one.
+the chart itself in an ``Output`` widget: the Vega-Lite spec of :mod:`kfjupyter.charts` (the one
+the Lab panel draws too), shown by JupyterLab's Vega renderer, with a text fallback. A metric
+logged at one position only is shown as its number, not as a chart. While the run is active a
+daemon thread re-reads the run's metrics every half second and redraws; it stops when the run
+ends. ``%kf metrics RUN [METRIC]`` shows one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from kfjupyter.ipython.chart_svg import Chart, chart_data, chart_svg, empty_svg, metric_names
+from kfjupyter.charts import Chart, chart_data, metric_names, mime_bundle
+from kfjupyter.charts.vegalite import number_text
 from kfjupyter.ipython.live import Follower, LiveView
 from kfjupyter.ipython.svg import badge, esc, fmt
 from kfjupyter.store import MetricRecord, RunStore, default_home
@@ -34,6 +37,38 @@ def summary_html(chart: Chart) -> str:
     return "last: " + " · ".join(parts) if parts else ""
 
 
+def message_output(message: str) -> dict[str, Any]:
+    """An Output widget output holding one line of muted text."""
+    text = f"<div class='kfjupyter-chart-empty' style='color:var(--jp-ui-font-color2)'>{esc(message)}</div>"
+    return {"output_type": "display_data", "data": {"text/html": text, "text/plain": message}, "metadata": {}}
+
+
+def single_output(chart: Chart) -> dict[str, Any]:
+    """A metric logged at one position: its value (one per step or rank) as a number."""
+    rows = "".join(
+        f"<div class='kfjupyter-metric-single-row jp-kfjupyter-metric-single-row' data-series='{esc(s.label)}'>"
+        + (
+            f"<span style='color:var(--jp-ui-font-color2)'>{esc(s.label)}</span> "
+            if len(chart.series) > 1
+            else ""
+        )
+        + f"<b class='kfjupyter-metric-value jp-kfjupyter-metric-value' title='{esc(s.ys[-1])}' style='font-size:150%'>{number_text(s.ys[-1])}</b></div>"
+        for s in chart.series
+        if s.ys
+    )
+    html = f"<div class='kfjupyter-metric-single jp-kfjupyter-metric-single' data-metric='{esc(chart.metric)}'>{rows}</div>"
+    text = ", ".join(f"{s.label} {s.ys[-1]}" for s in chart.series if s.ys)
+    return {"output_type": "display_data", "data": {"text/html": html, "text/plain": text}, "metadata": {}}
+
+
+def chart_output(chart: Chart, *, width: int, height: int) -> dict[str, Any]:
+    """The chart as an Output widget output: the Vega-Lite bundle, or the number of a single value."""
+    if chart.single:
+        return single_output(chart)
+    data, metadata = mime_bundle(chart, width=width, height=height)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
 class MetricsChart(LiveView):
     """Live chart of a run's metric history; display it in a cell."""
 
@@ -44,8 +79,8 @@ class MetricsChart(LiveView):
         *,
         poll_s: float = 0.5,
         home: Path | None = None,
-        width: int = 560,
-        height: int = 260,
+        width: int = 480,
+        height: int = 220,
     ) -> None:
         self.run_id = run_id
         self.home = home or default_home()
@@ -61,7 +96,8 @@ class MetricsChart(LiveView):
         self.picker.layout.width = "260px"
         self.state = widgets.HTML()
         self.summary = widgets.HTML()
-        self.chart = widgets.HTML(empty_svg("No metrics logged yet (kfjupyter.log_metric)."))
+        self.chart = widgets.Output()
+        self.chart.outputs = (message_output("No metrics logged yet (kfjupyter.log_metric)."),)
         self.box = widgets.VBox([widgets.HBox([self.picker, self.state]), self.summary, self.chart])
         self.box.add_class("kfjupyter-metrics-chart")
         self._metrics: list[MetricRecord] = []
@@ -135,18 +171,21 @@ class MetricsChart(LiveView):
         if metric is None:
             active = self.status in ACTIVE_RUN_STATUSES
             self.summary.value = ""
-            self.chart.value = empty_svg(
-                "No metrics logged yet (kfjupyter.log_metric)." if active else "This run logged no metrics.",
-                width=self.width,
+            self.chart.outputs = (
+                message_output(
+                    "No metrics logged yet (kfjupyter.log_metric)."
+                    if active
+                    else "This run logged no metrics."
+                ),
             )
             return
         chart = chart_data(self._metrics, metric)
         if not chart.series and self.status not in ACTIVE_RUN_STATUSES:
             known = ", ".join(metric_names(self._metrics)) or "none"
             self.summary.value = ""
-            self.chart.value = empty_svg(
-                f"Run {self.run_id} has no metric {metric!r} (it has: {known}).", width=self.width
+            self.chart.outputs = (
+                message_output(f"Run {self.run_id} has no metric {metric!r} (it has: {known})."),
             )
             return
         self.summary.value = summary_html(chart)
-        self.chart.value = chart_svg(chart, width=self.width, height=self.height)
+        self.chart.outputs = (chart_output(chart, width=self.width, height=self.height),)

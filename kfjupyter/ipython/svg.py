@@ -22,22 +22,9 @@ STATUS_COLOURS = {
 }
 NEUTRAL = "var(--jp-layout-color4, #9e9e9e)"
 TEXT = "var(--jp-ui-font-color1, #212121)"
-MUTED = "var(--jp-ui-font-color2, #616161)"
 AXIS = "var(--jp-border-color1, #bdbdbd)"
-GRID = "var(--jp-border-color3, #eeeeee)"
 BACKGROUND = "var(--jp-layout-color1, #ffffff)"
 FONT = "font-family:var(--jp-ui-font-family, sans-serif);font-size:11px"
-#: Line colours of a chart's series, in order (repeated past the end).
-SERIES_COLOURS = (
-    "var(--jp-brand-color1, #1976d2)",
-    "var(--jp-warn-color1, #f57c00)",
-    "var(--jp-success-color1, #388e3c)",
-    "var(--jp-error-color1, #d32f2f)",
-    "var(--jp-accent-color1, #7b1fa2)",
-    "var(--jp-info-color1, #0288d1)",
-    "var(--jp-brand-color3, #90caf9)",
-    "var(--jp-warn-color3, #ffcc80)",
-)
 
 
 def esc(text: object) -> str:

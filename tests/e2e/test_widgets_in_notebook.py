@@ -80,6 +80,31 @@ def same_colour(page: Page, variable: str, selector: str, prop: str) -> list[str
     )
 
 
+def line_strokes(box: Locator) -> list[str]:
+    """The computed stroke of each line a Vega chart in ``box`` draws, in order."""
+    return list(
+        box.locator(".role-mark.mark-line path, .mark-line.role-mark path").evaluate_all(
+            "paths => paths.map(p => getComputedStyle(p).stroke)"
+        )
+    )
+
+
+def unclipped(box: Locator) -> bool:
+    """Whether every text of the Vega chart in ``box`` lies inside its SVG (nothing cut off)."""
+    return bool(
+        box.locator(".jp-RenderedVegaLite svg").first.evaluate(
+            """svg => {
+                const outer = svg.getBoundingClientRect();
+                return [...svg.querySelectorAll('text')].every(t => {
+                    const r = t.getBoundingClientRect();
+                    return r.width === 0 || (r.left >= outer.left - 0.5 && r.right <= outer.right + 0.5
+                        && r.top >= outer.top - 0.5 && r.bottom <= outer.bottom + 0.5);
+                });
+            }"""
+        )
+    )
+
+
 @pytest.fixture
 def light_theme_after(lab_server: LabServer) -> Iterator[None]:
     """Put the Light theme back in the shared server's settings whatever the test did."""
@@ -140,15 +165,27 @@ def test_run_widget_and_metrics_chart_update_in_a_notebook(
     lab_page.keyboard.press("Shift+Enter")
     chart_box = cells.nth(4).locator(".jp-OutputArea .kfjupyter-metrics-chart")
     expect(chart_box).to_be_visible(timeout=30_000)
-    chart = chart_box.locator('svg.kfjupyter-chart[data-metric="loss"]')
-    expect(chart).to_be_visible()
-    expect(chart.locator("path.kfjupyter-chart-line")).to_have_count(2)
-    expect(chart.locator('text.kfjupyter-chart-last[data-series="train"]')).to_have_text("0.2")
-    expect(chart.locator('text.kfjupyter-chart-last[data-series="evaluate"]')).to_have_text("0.3")
-    expect(chart.locator("text.kfjupyter-chart-xtick")).to_have_text(["0", "1", "2", "3", "4"])
+    # the Vega-Lite spec of kfjupyter.charts, drawn as SVG by JupyterLab's own Vega renderer
+    chart = chart_box.locator(".jp-RenderedVegaLite svg").first
+    expect(chart).to_be_visible(timeout=30_000)
+    expect(chart_box.locator(".role-legend-label text")).to_have_text(["train", "evaluate"])
+    expect(chart_box.locator(".role-legend-title text")).to_have_text("pipeline step")
+    expect(chart_box.locator(".role-axis-title text")).to_have_text(["step"])
+    x_ticks = chart_box.locator(".role-axis[aria-label^='X-axis'] .role-axis-label text")
+    expect(x_ticks).to_have_text(["0", "1", "2", "3", "4"])
     expect(chart_box.locator("select")).to_have_value("loss")
-    want, got = same_colour(lab_page, "--jp-brand-color1", "path.kfjupyter-chart-line", "stroke")
+    # one colour per series, in palette order
+    assert line_strokes(chart_box) == ["rgb(76, 120, 168)", "rgb(245, 133, 24)"]
+    assert unclipped(chart_box), "a chart label lies outside the drawing"
+    want, got = same_colour(
+        lab_page, "--jp-ui-font-color2", ".kfjupyter-metrics-chart .role-axis-label text", "fill"
+    )
     assert want == got, (want, got)
+    # a tooltip names the series, the step and the exact value
+    chart_box.locator(".mark-symbol path").first.hover(force=True)
+    expect(lab_page.locator("#vg-tooltip-element")).to_contain_text("train", timeout=5_000)
+    expect(lab_page.locator("#vg-tooltip-element")).to_contain_text("loss")
+    expect(lab_page.locator("#vg-tooltip-element tr")).to_have_count(3)  # series, step, value
     shot(lab_page, output_path, "metrics-chart.png", chart_box)
 
     run_cell(lab_page, cells.nth(5))
@@ -166,9 +203,11 @@ def test_run_widget_and_metrics_chart_update_in_a_notebook(
     shot(lab_page, output_path, "runs-table-opened.png", table)
 
     use_dark_theme(lab_page)
-    text_fill = lab_page.evaluate(
-        "() => getComputedStyle(document.querySelector('text.kfjupyter-chart-xtick')).fill"
+    lab_page.mouse.move(0, 0)
+    want, got = same_colour(
+        lab_page, "--jp-ui-font-color2", ".kfjupyter-metrics-chart .role-axis-label text", "fill"
     )
-    assert text_fill not in ("rgb(0, 0, 0)", "rgb(97, 97, 97)"), text_fill  # follows the theme
+    assert want == got, (want, got)  # follows the theme switch without a redraw
+    assert got not in ("rgb(0, 0, 0)", "rgb(97, 97, 97)", "rgb(136, 136, 136)"), got
     shot(lab_page, output_path, "metrics-chart-dark.png", chart_box)
     shot(lab_page, output_path, "run-widget-dark.png", widget)

@@ -18,9 +18,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from kfjupyter.charts import VEGALITE_MIME
+from kfjupyter.charts.vegalite import number_text
 from kfjupyter.ipython.charts import MetricsChart
 from kfjupyter.ipython.runs_table import RunsTable
-from kfjupyter.ipython.svg import fmt
 from kfjupyter.ipython.widgets import RunWidget
 from kfjupyter.store import RunStore
 from tests.support.kfp_standin import KfpStandIn
@@ -60,17 +61,25 @@ def run_id_of(out: str) -> str:
     return match.group(1)
 
 
-def last_values(svg: str) -> dict[str, str]:
-    root = ET.fromstring(svg)
-    return {
-        e.get("data-series") or "": e.text or ""
-        for e in root.iter()
-        if e.get("class") == "kfjupyter-chart-last"
-    }
+def spec_of(chart: MetricsChart) -> dict[str, Any]:
+    """The Vega-Lite spec the chart's Output widget shows (with its text fallback)."""
+    (output,) = chart.chart.outputs
+    assert output["data"]["text/plain"].startswith(f"{chart.metric}: last ")
+    spec: dict[str, Any] = output["data"][VEGALITE_MIME]
+    return spec
 
 
-def circles(svg: str) -> int:
-    return len(list(ET.fromstring(svg).iter(f"{SVG}circle")))
+def last_values(chart: MetricsChart) -> dict[str, str]:
+    """Each series' value at its highest x, as the chart's tooltip spells it."""
+    last: dict[str, tuple[float, str]] = {}
+    for row in spec_of(chart)["data"]["values"]:
+        if row["series"] not in last or row["x"] >= last[row["series"]][0]:
+            last[row["series"]] = (row["x"], row["value"])
+    return {series: value for series, (_, value) in last.items()}
+
+
+def points(chart: MetricsChart) -> int:
+    return len(spec_of(chart)["data"]["values"])
 
 
 def expected_lasts(store: RunStore, run_id: str, metric: str) -> dict[str, str]:
@@ -79,7 +88,7 @@ def expected_lasts(store: RunStore, run_id: str, metric: str) -> dict[str, str]:
         label = m.step or "run"
         if label not in values or m.index >= values[label][0]:
             values[label] = (m.index, m.value)
-    return {label: fmt(v) for label, (_, v) in values.items()}
+    return {label: number_text(v) for label, (_, v) in values.items()}
 
 
 METRICS_NB = [
@@ -90,7 +99,8 @@ METRICS_NB = [
         "step:train",
     ),
     cell(
-        "import kfjupyter\nfor i in range(3):\n    kfjupyter.log_metric('loss', 0.9 - i * 0.2)\nscore = model",
+        "import kfjupyter\nfor i in range(3):\n    kfjupyter.log_metric('loss', 0.9 - i * 0.2)\n"
+        "kfjupyter.log_metric('f1', 333833.5)\nscore = model",
         "step:evaluate",
     ),
 ]
@@ -111,25 +121,26 @@ def test_metrics_chart_draws_what_the_store_holds(
     shell.run_line_magic("kf", f"metrics {run_id}")
     (chart,) = shown
     assert isinstance(chart, MetricsChart)
-    assert list(chart.picker.options) == ["acc", "loss"] and chart.metric == "acc"
-    assert last_values(chart.chart.value) == expected_lasts(store, run_id, "acc") == {"train": "0.9"}
+    assert list(chart.picker.options) == ["acc", "f1", "loss"] and chart.metric == "acc"
+    assert last_values(chart) == expected_lasts(store, run_id, "acc") == {"train": "0.9"}
 
     chart.picker.value = "loss"  # the Dropdown redraws the chart for the other metric
-    assert (
-        last_values(chart.chart.value)
-        == expected_lasts(store, run_id, "loss")
-        == {"evaluate": "0.5", "train": "0.2"}
-    )
-    assert circles(chart.chart.value) == len(store.list_metrics(run_id, "loss")) == 8
+    assert last_values(chart) == expected_lasts(store, run_id, "loss") == {"evaluate": "0.5", "train": "0.2"}
+    assert points(chart) == len(store.list_metrics(run_id, "loss")) == 8
     assert "train <b class='kfjupyter-chart-last-value'>0.2</b>" in chart.summary.value
     assert str(chart) == f"loss of run {run_id}: last train 0.2, evaluate 0.5"
     assert not chart._follower.running  # the run has ended: nothing polls
+
+    chart.picker.value = "f1"  # logged once: shown as its number, not as a chart
+    (single,) = chart.chart.outputs
+    assert VEGALITE_MIME not in single["data"] and single["data"]["text/plain"] == "evaluate 333833.5"
+    assert "kfjupyter-metric-value" in single["data"]["text/html"]
 
     shell.run_line_magic("kf", f"metrics {run_id} loss")
     assert shown[-1].metric == "loss"
     shell.run_line_magic("kf", f"metrics {run_id} nope")
     assert capsys.readouterr().out.strip() == (
-        f"kfjupyter: run {run_id} has no metric 'nope' (it has: acc, loss)"
+        f"kfjupyter: run {run_id} has no metric 'nope' (it has: acc, f1, loss)"
     )
     shell.run_line_magic("kf", "metrics 260101-000000-none")
     assert "does not exist" in capsys.readouterr().out
@@ -173,12 +184,8 @@ def test_live_widgets_follow_a_run_to_its_end(
         time.sleep(0.2)
     run_widget.wait(timeout=30)
     assert "running" in seen_while_running and chart.status == "succeeded"
-    assert (
-        last_values(chart.chart.value)
-        == expected_lasts(store, run_id, "loss")
-        == {"first": "1", "second": "0.5"}
-    )
-    assert circles(chart.chart.value) == 4
+    assert last_values(chart) == expected_lasts(store, run_id, "loss") == {"first": "1", "second": "0.5"}
+    assert points(chart) == 4
 
     assert (
         'data-status="succeeded"' in run_widget.header.value and str(run_widget) == f"run {run_id}: succeeded"
@@ -256,15 +263,10 @@ def test_runs_table_filters_by_kind_and_status_and_opens_a_run(
     # a training run: one series per rank, x = the epoch printed on the line
     shell.run_line_magic("kf", f"metrics {train_id} loss")
     chart = shown[-1]
-    assert (
-        last_values(chart.chart.value)
-        == expected_lasts(store, train_id, "loss")
-        == {"rank-0": "1", "rank-1": "0.5"}
-    )
-    xticks = [
-        e.text for e in ET.fromstring(chart.chart.value).iter() if e.get("class") == "kfjupyter-chart-xtick"
-    ]
-    assert xticks == ["0", "1", "2"]
+    assert last_values(chart) == expected_lasts(store, train_id, "loss") == {"rank-0": "1", "rank-1": "0.5"}
+    spec = spec_of(chart)
+    assert sorted({row["x"] for row in spec["data"]["values"]}) == [0, 1, 2]
+    assert spec["encoding"]["x"]["axis"]["format"] == "d" and spec["encoding"]["color"]["title"] == "rank"
 
 
 @pytest.fixture
