@@ -126,6 +126,7 @@ def _control_plane_commands(state: ClusterState, bins: Path, etcd_peer: int) -> 
                  f"--service-account-signing-key-file={certs / 'sa.key'}",
                  "--service-account-issuer=https://kubernetes.default.svc",
                  "--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=true",
+                 "--enable-admission-plugins=ExtendedResourceToleration",
                  "--kubelet-preferred-address-types=InternalIP", "--event-ttl=1h", "-v=1",
                  f"--kubelet-client-certificate={certs / 'server.crt'}",
                  f"--kubelet-client-key={certs / 'server.key'}"],

@@ -34,10 +34,16 @@ class NodeSpec(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict, description="Extra node labels.")
 
 
+#: The taint on every GPU node: only pods that request GPUs (or tolerate it) are scheduled there.
+#: Its key is the GPU resource, so the API server's ExtendedResourceToleration admission adds the
+#: toleration to every pod that requests GPUs, as on managed clusters.
+GPU_TAINT = {"key": GPU_RESOURCE, "value": "present", "effect": "NoSchedule"}
+
+
 def default_nodes() -> list[NodeSpec]:
-    """One CPU node and two GPU nodes of different types."""
+    """One CPU node and two GPU nodes of different types (GPU nodes keep CPU-only pods off)."""
     return [
-        NodeSpec(name="cpu-0", cpu="16", memory="64Gi"),
+        NodeSpec(name="cpu-0", cpu="32", memory="128Gi"),
         NodeSpec(name="gpu-a100-0", cpu="32", memory="256Gi", gpus=4, gpu_type="A100"),
         NodeSpec(name="gpu-h100-0", cpu="32", memory="256Gi", gpus=2, gpu_type="H100"),
     ]
@@ -133,7 +139,7 @@ def node_manifest(spec: NodeSpec) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": spec.name, "labels": node_labels(spec)},
-        "spec": {},
+        "spec": {"taints": [dict(GPU_TAINT)]} if spec.gpus else {},
     }
 
 

@@ -90,7 +90,7 @@ class Kubelet:
                 time.sleep(0.01)
 
     def register_nodes(self) -> None:
-        """Create the Node objects, post a Ready status and lift the not-ready taint."""
+        """Create the Node objects, post a Ready status, lift the not-ready taint and keep the GPU one."""
         for spec in self.nodes.values():
             with ignore_conflict():  # registered by an earlier start
                 self.kube.core.create_node(node_manifest(spec))
@@ -99,8 +99,11 @@ class Kubelet:
             )
             self.kube.core.patch_node_status(spec.name, {"status": status})
             node = self.kube.core.read_node(spec.name)
-            taints = [
-                t.to_dict() for t in (node.spec.taints or []) if not t.key.startswith("node.kubernetes.io/")
+            wanted: list[dict[str, str]] = node_manifest(spec)["spec"].get("taints", [])
+            taints = wanted + [
+                {"key": t.key, "value": t.value or "", "effect": t.effect}
+                for t in (node.spec.taints or [])
+                if not t.key.startswith("node.kubernetes.io/") and t.key not in {w["key"] for w in wanted}
             ]
             self.kube.core.patch_node(spec.name, {"spec": {"taints": taints or None}})
 

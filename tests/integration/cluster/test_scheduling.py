@@ -16,7 +16,21 @@ def test_default_nodes_are_ready_with_gpu_capacity(kube: Kube) -> None:
     assert set(nodes) == {"cpu-0", "gpu-a100-0", "gpu-h100-0"}
     assert nodes["gpu-a100-0"].status.capacity["nvidia.com/gpu"] == "4"
     assert nodes["gpu-h100-0"].metadata.labels["nvidia.com/gpu.product"] == "H100"
-    assert all(not n.spec.taints for n in nodes.values())
+    assert not nodes["cpu-0"].spec.taints
+    for name in ("gpu-a100-0", "gpu-h100-0"):  # GPU nodes are kept for pods that request GPUs
+        assert [(t.key, t.effect) for t in nodes[name].spec.taints] == [("nvidia.com/gpu", "NoSchedule")]
+
+
+def test_a_cpu_pod_never_lands_on_a_gpu_node(kube: Kube, namespace: str) -> None:
+    for i in range(4):
+        kube.core.create_namespaced_pod(namespace, pod(f"cpu-only-{i}", ["sleep", "60"]))
+    for i in range(4):
+        node = wait_for(
+            lambda i=i: kube.core.read_namespaced_pod(f"cpu-only-{i}", namespace).spec.node_name,
+            30,
+            "binding",
+        )
+        assert node == "cpu-0"
 
 
 def test_one_gpu_pod_lands_on_a_gpu_node(kube: Kube, namespace: str) -> None:

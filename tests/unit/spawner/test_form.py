@@ -46,7 +46,7 @@ def test_form_shows_only_allowed_profiles_with_capacity() -> None:
 
 def test_form_escapes_admin_text() -> None:
     profile = CONFIG.profile("cpu").model_copy(update={"description": "<script>alert(1)</script>"})
-    assert "<script>" not in render_form([profile], {})
+    assert "<script>alert(1)" not in render_form([profile], {})
 
 
 def test_form_round_trip_to_a_plan() -> None:
@@ -55,3 +55,37 @@ def test_form_round_trip_to_a_plan() -> None:
     assert options == {"profile": "gpu", "gpu_type": "h100", "gpu_count": "2"}
     plan = resolve(CONFIG, GPU_USER, options)
     assert plan.gpu is not None and plan.gpu.count == 2
+
+
+def _count_options(html: str) -> dict[str, tuple[bool, bool]]:
+    """gpu_count value -> (disabled, selected) as rendered."""
+    import re
+
+    select = html[html.index('name="gpu--gpu_count"') :]
+    select = select[: select.index("</select>")]
+    found = {}
+    for attrs in re.findall(r"<option ([^>]*)>", select):
+        value = re.search(r'value="(\d+)"', attrs)
+        assert value is not None
+        found[value.group(1)] = (" disabled" in attrs, " selected" in attrs)
+    return found
+
+
+def test_gpu_counts_above_the_free_gpus_are_disabled() -> None:
+    # the form starts on A100 (the default type): 2 free, so 4 cannot be had now
+    capacity = {"gpu": {"a100": Capacity(2, 4), "h100": Capacity(1, 2)}}
+    html = render_form(visible_profiles(CONFIG, GPU_USER), capacity)
+    assert _count_options(html) == {"1": (False, True), "2": (False, False), "4": (True, False)}
+    assert 'value="a100" data-free="2"' in html and 'value="h100" data-free="1"' in html
+    # none free: only the smallest count stays (the spawn then says none is free)
+    none = render_form(visible_profiles(CONFIG, GPU_USER), {"gpu": {"a100": Capacity(0, 4)}})
+    assert _count_options(none) == {"1": (False, True), "2": (True, False), "4": (True, False)}
+    # capacity unknown: every count is offered, the default selected
+    unknown = render_form(visible_profiles(CONFIG, GPU_USER), {})
+    assert _count_options(unknown) == {"1": (False, True), "2": (False, False), "4": (False, False)}
+
+
+def test_the_form_uses_the_hub_page_styles() -> None:
+    html = render_form(visible_profiles(CONFIG, GPU_USER), {})
+    assert html.count('class="form-select form-select-sm"') == html.count("<select")
+    assert 'class="form-check-input" type="radio"' in html
