@@ -58,7 +58,8 @@ def test_the_run_dialog_shows_the_plan_before_start(
     expect(plan.locator('tr[data-step="prep"]')).to_have_attribute("data-action", "cached")
     train = plan.locator('tr[data-step="train"]')
     expect(train).to_have_attribute("data-action", "run")
-    expect(train.locator(".jp-kfjupyter-plan-reasons")).to_have_text(f"cell 4 changed since run {first}")
+    # The server says "cell 4" (from 0); the dialog counts as JupyterLab does, from 1.
+    expect(train.locator(".jp-kfjupyter-plan-reasons")).to_have_text(f"cell 5 changed since run {first}")
     shot(lab_page, output_path, f"plan-in-run-dialog-{theme}.png")
 
     form.locator('input[data-parameter="scale"]').fill("3")

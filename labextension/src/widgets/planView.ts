@@ -1,11 +1,13 @@
 /**
  * The plan of a run, as `kfjupyter run --plan` says it: one row per step with "runs" or "cached"
- * and why (the changed cell, input and its step, parameter or environment). The Run dialog shows
- * it before Start and asks again when a parameter or the cache switch changes.
+ * and why (the changed cell, as JupyterLab counts cells; the input and its step, parameter or
+ * environment). The Run dialog shows it before Start and asks again when a parameter or the cache
+ * switch changes.
  */
 import { Widget } from '@lumino/widgets';
 
 import { IPlanResult } from '../generated/restTypes';
+import { linkCells } from './cellBadges';
 
 export class PlanView extends Widget {
   constructor() {
@@ -46,7 +48,8 @@ export class PlanView extends Widget {
         action.append(badge);
         const reasons = document.createElement('td');
         reasons.className = 'jp-kfjupyter-plan-reasons';
-        reasons.textContent = step.reasons.join('; ');
+        // The server counts cells from 0; "cell N" is written as JupyterLab counts (from 1).
+        reasons.append(...linkCells(step.reasons.join('; '), null, null));
         row.append(name, action, reasons);
         return row;
       })
