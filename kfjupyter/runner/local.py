@@ -106,6 +106,9 @@ class LocalRun:
         self._persister = Persister(scratch_root(), lambda m: self._events.put(m))
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._by_pid: dict[int, str] = {}
+        self._before: dict[str, tuple[str, str, stepinputs.StepInputs]] | None = (
+            None  # earlier runs, read lazily
+        )
         self._unrecorded: set[str] = set()  # steps whose outputs are being persisted, not yet recorded
         self._ended: dict[str, float] = {}  # step -> when it ended, while its outputs are persisted
         self._late_failures: list[str] = []  # steps whose outputs could not be kept in the run folder
@@ -179,9 +182,10 @@ class LocalRun:
                 key = planning.cache_key(
                     self.pipeline, step, self.parameters, self.produced, workdir=self.workdir
                 )
-                if self.scheduler.attempt(name) == 0:
-                    self._record_inputs(step)
+                parts = self._record_inputs(step) if self.scheduler.attempt(name) == 0 else None
                 decision = self._decide(step, key)
+                if parts is not None and decision.reasons == [reuse.NO_ENTRY]:
+                    decision.reasons = self._changes(name, parts) or decision.reasons
                 self.scheduler.start(name)
                 if decision.entry is not None:
                     self.produced[name] = {o.name: o for o in decision.outputs}
@@ -220,7 +224,16 @@ class LocalRun:
             return reuse.Decision(key, reasons=[f"{selection.option}: it runs again"])
         return reuse.decide(self.store, step, key, use_cache=self.options.use_cache)
 
-    def _record_inputs(self, step: Step) -> None:
+    def _changes(self, name: str, parts: stepinputs.KeyParts) -> list[str]:
+        """What changed since step ``name`` last ran in another run of the notebook (as the plan says it)."""
+        if self.run.notebook is None:
+            return []
+        if self._before is None:  # read once, at the first step that is not cached
+            steps = [s.name for s in self.pipeline.steps]
+            self._before = stepinputs.baseline(self.store, self.run.notebook, steps, exclude=self.run.id)
+        return reuse.changed(name, self._before, parts)
+
+    def _record_inputs(self, step: Step) -> stepinputs.KeyParts:
         """Record what the step is given (its parameters, its inputs' files) for ``%kf load`` and the plan."""
         parts = stepinputs.key_parts(
             self.pipeline, step, self.parameters, self.produced, workdir=self.workdir
@@ -235,6 +248,7 @@ class LocalRun:
                 for name, out in self.produced.get(producer, {}).items()
             }
         stepinputs.record(self.store, self.run.id, step, self.parameters, kept, parts)
+        return parts
 
     def _refuse(self, name: str, reasons: list[str]) -> None:
         """Fail a step the selection needed but that can no longer be taken from the cache."""

@@ -133,12 +133,17 @@ def recorded(store: RunStore, run_id: str) -> dict[str, StepInputs]:
     return found
 
 
-def baseline(store: RunStore, notebook: str, steps: Iterable[str]) -> dict[str, tuple[str, str, StepInputs]]:
-    """For each step, its last recorded run of ``notebook``: (run id, its status there, what it was given)."""
+def baseline(
+    store: RunStore, notebook: str, steps: Iterable[str], *, exclude: str | None = None
+) -> dict[str, tuple[str, str, StepInputs]]:
+    """For each step, its last recorded run of ``notebook``: (run id, its status there, what it was given).
+
+    ``exclude``: a run not to look at (the run being made).
+    """
     wanted = set(steps)
     found: dict[str, tuple[str, str, StepInputs]] = {}
-    for run in store.list_runs(kind="pipeline", notebook=notebook, limit=BASELINE_RUNS):
-        if run.backend is not Engine.LOCAL:
+    for run in store.list_runs(kind="pipeline", notebook=notebook, limit=BASELINE_RUNS + 1):
+        if run.backend is not Engine.LOCAL or run.id == exclude:
             continue
         with contextlib.suppress(NotFound):  # deleted meanwhile
             statuses = {s.name: s.status for s in store.get_steps(run.id)}

@@ -189,3 +189,20 @@ def test_the_environment_changing_is_named(
     ]
     with pytest.raises(InvalidInput, match="upstream step 'load' is needed"):
         plan_notebook(nb, store=store, only="report")
+
+
+def test_a_run_says_what_changed_for_each_step_it_runs(tmp_path: Path, store: RunStore) -> None:
+    """The live progress and the cache_miss event name the change, as the plan does."""
+    nb = pipeline_nb(tmp_path / "nb.ipynb", train="model = x.sum()")
+    first = run_notebook(nb, store=store)
+    set_cell(nb, 4, "%%step train\nmodel = x.sum() * 2")
+    seen: list[tuple[str, str, str]] = []
+    second = run_notebook(nb, store=store, on_event=lambda *event: seen.append(event))
+    assert ("train", "running", f"cell 4 changed since run {first.id}") in seen
+    misses = [e for e in store.list_events(second.id) if e.type == "cache_miss"]
+    assert [(e.step, e.payload["reasons"]) for e in misses] == [
+        ("train", [f"cell 4 changed since run {first.id}"]),
+        # the run knows the new value it hands on, so it names the input (the plan could only say
+        # that 'train' runs first)
+        ("report", [f"input 'model' from step 'train' changed since run {first.id}"]),
+    ]
