@@ -2,11 +2,12 @@
  * Commands of the kfjupyter extension: run the current notebook, open a run, compare runs,
  * cancel, re-run or delete a run, open a run's notebook, focus the runs list, refresh.
  */
-import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Dialog,
   ICommandPalette,
   MainAreaWidget,
+  WidgetTracker,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
@@ -38,9 +39,20 @@ export function addCommands(
   app: JupyterFrontEnd,
   shell: ILabShell,
   sidebar: KubeflowSidebar,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null = null
 ): void {
   const opened = new Map<string, MainAreaWidget<RunDetailPanel>>();
+  // Open run panels are tracked, so a reload of JupyterLab opens them again where they were.
+  const tracker = new WidgetTracker<MainAreaWidget<RunDetailPanel>>({ namespace: 'kfjupyter-run' });
+  if (restorer !== null) {
+    void restorer.restore(tracker, {
+      command: CommandIDs.openRun,
+      args: widget => ({ runId: widget.content.runId }),
+      name: widget => widget.content.runId
+    });
+    restorer.add(sidebar, 'kfjupyter-sidebar');
+  }
 
   const openRun = (runId: string): MainAreaWidget<RunDetailPanel> => {
     let widget = opened.get(runId);
@@ -57,6 +69,7 @@ export function addCommands(
       });
       opened.set(runId, created);
       app.shell.add(created, 'main');
+      void tracker.add(created);
       widget = created;
     }
     app.shell.activateById(widget.id);

@@ -1,7 +1,12 @@
 /**
  * kfjupyter JupyterLab plugins. This file only wires plugins; features live in their modules.
  */
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  ILabShell,
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -19,11 +24,16 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Kubeflow sidebar with runs, pipelines and training.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, labShell: ILabShell, palette: ICommandPalette | null): void => {
+  optional: [ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
     const sidebar = new KubeflowSidebar();
     labShell.add(sidebar, 'left', { rank: 900 });
-    addCommands(app, labShell, sidebar, palette);
+    addCommands(app, labShell, sidebar, palette, restorer);
     void sidebar.refresh();
   }
 };

@@ -30,9 +30,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture
 def lab_page(page: Page, lab_server: LabServer) -> Page:
-    """A page with the JupyterLab shell loaded."""
+    """A page with the JupyterLab shell loaded, in a fresh default workspace (panels an earlier
+    test opened there are not restored)."""
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{lab_server.base}/lab?token={lab_server.token}")
+    page.goto(f"{lab_server.base}/lab?reset&token={lab_server.token}")
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     return page

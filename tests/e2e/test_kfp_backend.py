@@ -52,7 +52,7 @@ def kfp_lab(tmp_path_factory: pytest.TempPathFactory, standin: KfpStandIn) -> It
 @pytest.fixture
 def kfp_page(page: Page, kfp_lab: LabServer) -> Page:
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{kfp_lab.base}/lab?token={kfp_lab.token}")
+    page.goto(f"{kfp_lab.base}/lab?reset&token={kfp_lab.token}")
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     return page
 

@@ -13,7 +13,9 @@ from tests.support.runs import wait_until_ended
 
 
 def open_sidebar(page: Page) -> None:
-    page.locator('.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]').click()
+    """Show the Kubeflow sidebar (a workspace may have restored it open already)."""
+    if not page.locator("#jp-kfjupyter-sidebar").is_visible():
+        page.locator('.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]').click()
     expect(page.locator("#jp-kfjupyter-sidebar")).to_be_visible()
 
 
