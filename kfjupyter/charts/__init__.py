@@ -7,7 +7,7 @@ extension receives the same spec from the REST API, so both draw the same chart 
 JupyterLab's own Vega renderer. Pure: records in, JSON-ready dicts out.
 """
 
-from kfjupyter.charts.series import Chart, Series, chart_data, compare_data, metric_names, thin
+from kfjupyter.charts.series import Chart, Series, chart_data, compare_data, metric_names, run_labels, thin
 from kfjupyter.charts.vegalite import VEGALITE_MIME, chart_spec, mime_bundle
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "compare_data",
     "metric_names",
     "mime_bundle",
+    "run_labels",
     "thin",
 ]

@@ -83,16 +83,36 @@ def chart_data(metrics: Iterable[MetricRecord], metric: str) -> Chart:
 
 
 def compare_data(runs: Sequence[tuple[str, Sequence[MetricRecord]]], metric: str) -> Chart:
-    """One series per ``(label, records)`` run: its last value of ``metric`` at each index."""
+    """One series per ``(label, records)`` run: its last value of ``metric`` at each index.
+
+    A run that did not log ``metric`` keeps an empty series, so each run has the same colour in
+    every chart of a comparison.
+    """
     series = []
     for label, records in runs:
         by_index: dict[int, MetricRecord] = {}
         for record in sorted((r for r in records if r.name == metric), key=lambda r: (r.index, r.ts)):
             by_index[record.index] = record
-        if by_index:
-            kept = [by_index[i] for i in sorted(by_index)]
-            series.append(Series(label, tuple(float(r.index) for r in kept), tuple(r.value for r in kept)))
+        kept = [by_index[i] for i in sorted(by_index)]
+        series.append(Series(label, tuple(float(r.index) for r in kept), tuple(r.value for r in kept)))
     return Chart(metric, tuple(series), "step", "run")
+
+
+def run_labels(runs: Sequence[tuple[str, str]], limit: int = 24) -> list[str]:
+    """Short distinct legend labels for ``(name, run id)`` pairs: ``name #abcd`` (the id's end).
+
+    Long names are cut with an ellipsis so the id stays in view; when two labels would still be
+    equal, the full run id is used instead.
+    """
+    labels = [f"{_shorten(name, limit)} #{run_id.rsplit('-', 1)[-1]}" for name, run_id in runs]
+    return [
+        label if labels.count(label) == 1 else f"{_shorten(name, limit)} ({run_id})"
+        for label, (name, run_id) in zip(labels, runs, strict=True)
+    ]
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _series_order(groups: dict[str, list[MetricRecord]]) -> list[str]:

@@ -34,8 +34,8 @@ PALETTE = (
 )
 #: Series longer than this have their points hidden (still there, for tooltips).
 MAX_MARKERS = 40
-#: Y tick labels: SI prefixes from 10 000 up (``334k``), else the shortest plain form (``0.25``).
-Y_LABEL_EXPR = "abs(datum.value) >= 1e4 ? format(datum.value, '.3~s') : format(datum.value, '~g')"
+#: Y tick labels from 10 000 up use SI prefixes (``334k``, ``3.006M``), below it Vega's own labels.
+Y_LABEL_EXPR = "abs(datum.value) >= 1e4 ? format(datum.value, '.{digits}~s') : datum.label"
 #: Options for JupyterLab's Vega renderer (``metadata[mime].embed_options``): SVG, no action menu.
 EMBED_OPTIONS: dict[str, Any] = {"actions": False, "renderer": "svg"}
 
@@ -63,6 +63,17 @@ def _x(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
+def si_digits(values: list[float], ticks: int = 5) -> int:
+    """Significant digits that keep about ``ticks`` SI-prefixed tick labels over ``values`` apart."""
+    if not values:
+        return 3
+    low, high = min(values), max(values)
+    size = max(abs(low), abs(high))
+    step = (high - low) / ticks or size / 10 or 1.0
+    wanted = math.floor(math.log10(size or 1.0)) - math.floor(math.log10(step)) + 1
+    return min(12, max(3, wanted))
+
+
 def chart_rows(chart: Chart) -> list[dict[str, Any]]:
     """The chart's values as Vega-Lite data rows; a non-finite value has ``y`` null (breaks the line)."""
     rows: list[dict[str, Any]] = []
@@ -83,6 +94,7 @@ def chart_rows(chart: Chart) -> list[dict[str, Any]]:
 def chart_spec(chart: Chart, *, width: int = 360, height: int = 170, title: bool = False) -> dict[str, Any]:
     """The Vega-Lite v5 spec drawing ``chart`` (see the module docstring); JSON-ready."""
     labels = [s.label for s in chart.series]
+    finite = [y for s in chart.series for y in s.ys if math.isfinite(y)]
     several = len(labels) > 1
     marked = max((len(s.xs) for s in chart.series), default=0) <= MAX_MARKERS
     integral = all(float(x).is_integer() for s in chart.series for x in s.xs)
@@ -124,7 +136,11 @@ def chart_spec(chart: Chart, *, width: int = 360, height: int = 170, title: bool
                 "field": "y",
                 "type": "quantitative",
                 "scale": {"zero": False},
-                "axis": {"title": None, "labelExpr": Y_LABEL_EXPR, "tickCount": 5},
+                "axis": {
+                    "title": None,
+                    "labelExpr": Y_LABEL_EXPR.format(digits=si_digits(finite)),
+                    "tickCount": 5,
+                },
             },
             "color": colour,
             "tooltip": [

@@ -171,11 +171,24 @@ class MetricPoint(_Model):
     ts: float = Field(description="When it was logged (Unix seconds).")
 
 
+class MetricChart(_Model):
+    """One metric drawn as ``%kf metrics`` draws it in a notebook (built by ``kfjupyter.charts``)."""
+
+    metric: str = Field(description="Metric name.")
+    single: bool = Field(
+        description="Logged at one position only: show the value as a number; there is no spec."
+    )
+    spec: dict[str, JsonValue] | None = Field(
+        description="Vega-Lite v5 spec of the chart (one line per step, rank or run), or null when single."
+    )
+
+
 class MetricHistory(_Model):
     """Response of ``GET /kfjupyter/api/runs/{id}/metrics``: every value, by name then index."""
 
     run_id: str = Field(description="Run id.")
     metrics: list[MetricPoint] = Field(description="Every stored value.")
+    charts: list[MetricChart] = Field(description="One chart per metric name, sorted by name.")
 
 
 class ArtifactSummary(_Model):
@@ -242,6 +255,9 @@ class RunComparison(_Model):
     best: dict[str, str] = Field(
         description="Per metric, the id of the run with the best last value (lowest for names like "
         "loss/error, else highest); left out when fewer than two runs logged it or all tie."
+    )
+    charts: list[MetricChart] = Field(
+        description="Per metric name (sorted), the runs' histories overlaid, one line per run."
     )
 
 

@@ -23,7 +23,7 @@ from kfjupyter.server.models_pipelines import LogQuery
 from kfjupyter.server.paths import confine, confine_file, relative_to_root
 from kfjupyter.server.requests import RUN_ID, STEP, opened_store, parse_query, refresh_liveness
 from kfjupyter.server.run_files import checked_log_path
-from kfjupyter.server.views import artifact_summary, external_link, metric_point, run_summary, step_summary
+from kfjupyter.server.views import artifact_summary, external_link, metric_history, run_summary, step_summary
 from kfjupyter.store import RunRecord
 
 
@@ -144,7 +144,7 @@ class RunMetricsHandler(KfJupyterHandler):
         with opened_store() as store:
             store.get_run(run_id)
             metrics = store.list_metrics(run_id)
-        self.reply(models.MetricHistory(run_id=run_id, metrics=[metric_point(m) for m in metrics]))
+        self.reply(metric_history(run_id, metrics))
 
 
 class RunArtifactsHandler(KfJupyterHandler):

@@ -6,6 +6,7 @@ the response models of :mod:`kfjupyter.server.models`; shared by the handler mod
 
 from __future__ import annotations
 
+from kfjupyter.charts import Chart, chart_data, chart_spec, compare_data, metric_names, run_labels
 from kfjupyter.runs.compare import Comparison
 from kfjupyter.server import models
 from kfjupyter.store import ArtifactRecord, KfpDetails, MetricRecord, RunRecord, StepRecord
@@ -74,8 +75,26 @@ def external_link(run: RunRecord) -> str | None:
     return link if link.startswith(("https://", "http://")) else None
 
 
+def metric_chart(chart: Chart, *, title: bool = False) -> models.MetricChart:
+    """The REST form of one chart: its Vega-Lite spec, or only the flag of a single value."""
+    if chart.single:
+        return models.MetricChart(metric=chart.metric, single=True, spec=None)
+    return models.MetricChart(metric=chart.metric, single=False, spec=chart_spec(chart, title=title))
+
+
+def metric_history(run_id: str, metrics: list[MetricRecord]) -> models.MetricHistory:
+    """Every value of a run and one chart per metric name."""
+    return models.MetricHistory(
+        run_id=run_id,
+        metrics=[metric_point(m) for m in metrics],
+        charts=[metric_chart(chart_data(metrics, name)) for name in metric_names(metrics)],
+    )
+
+
 def comparison(found: Comparison) -> models.RunComparison:
     """The REST form of a comparison."""
+    labels = run_labels([(c.record.name, c.record.id) for c in found.runs])
+    histories = [c.history for c in found.runs]
     return models.RunComparison(
         runs=[
             models.ComparedRun(
@@ -90,4 +109,8 @@ def comparison(found: Comparison) -> models.RunComparison:
         differing=found.differing,
         metrics=found.metrics,
         best=found.best,
+        charts=[
+            metric_chart(compare_data(list(zip(labels, histories, strict=True)), name))
+            for name in found.metrics
+        ],
     )

@@ -10,6 +10,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { nameCacheDefault } from './cacheChoice';
 import { addCommands } from './commands';
@@ -18,19 +19,22 @@ import { NotebookLinters, addStepCommands } from './notebookSteps';
 import { answerSaveRequests } from './saveOnRequest';
 import { addStepRunCommands } from './stepCommands';
 import { KubeflowSidebar } from './widgets/sidebar';
+import { useRenderMime } from './widgets/vegaChart';
 
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: 'kfjupyter:sidebar',
   description: 'Kubeflow sidebar with runs, pipelines and training.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     labShell: ILabShell,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
+    useRenderMime(rendermime); // metric charts are drawn by JupyterLab's Vega renderer
     const sidebar = new KubeflowSidebar();
     labShell.add(sidebar, 'left', { rank: 900 });
     addCommands(app, labShell, sidebar, palette, restorer);

@@ -1,5 +1,5 @@
 /**
- * Small helpers for the native SVG pictures (DAG, metric charts): element creation and scaling.
+ * Small helper for the native SVG picture of the step graph: element creation.
  */
 
 export const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -18,9 +18,4 @@ export function svg<K extends keyof SVGElementTagNameMap>(
     node.textContent = text;
   }
   return node;
-}
-
-/** Map `value` in `[min, max]` onto `[from, to]`; a flat range maps to the middle. */
-export function scale(value: number, min: number, max: number, from: number, to: number): number {
-  return max === min ? (from + to) / 2 : from + ((value - min) / (max - min)) * (to - from);
 }

@@ -15,6 +15,7 @@ from tests.e2e.test_runs_sidebar import open_palette
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import start_notebook_run, wait_until_ended
+from tests.support.vega_charts import texts_inside, tooltip_of_last_point, vega_chart, y_ticks
 
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]'
 #: A compact tick label: `0`, `0.25`, `-1.5k`, `3.34M`.
@@ -81,20 +82,10 @@ def open_run(page: Page, run_id: str) -> Locator:
 
 def assert_ticks_fit(chart: Locator) -> list[str]:
     """The y tick labels are compact and lie wholly inside the chart (nothing cut on the left)."""
-    ticks = chart.locator("text.jp-kfjupyter-chart-tick")
-    expect(ticks.first).to_be_visible()
-    labels = ticks.all_text_contents()
+    labels = y_ticks(chart)
     assert len(labels) >= 3 and all(TICK.match(label) for label in labels), labels
-    inside = chart.evaluate(
-        """svg => {
-            const box = svg.getBoundingClientRect();
-            return Array.from(svg.querySelectorAll('text')).every(t => {
-                const r = t.getBoundingClientRect();
-                return r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
-            });
-        }"""
-    )
-    assert inside, labels
+    assert len(set(labels)) == len(labels), labels  # enough digits to tell the ticks apart
+    assert texts_inside(chart), labels
     return labels
 
 
@@ -110,16 +101,16 @@ def test_artifacts_download_and_metrics_read_the_same_everywhere(
     header = detail.locator(".jp-kfjupyter-facts")
     expect(header).to_contain_text("revenue=3010935.67")
     expect(detail.locator('tr[data-metric="revenue"] .jp-kfjupyter-metric-last')).to_have_text("3010935.67")
-    chart = detail.locator('svg.jp-kfjupyter-chart[data-metric="revenue"]')
-    expect(chart.locator("circle.jp-kfjupyter-chart-point title").last).to_have_text(
-        re.compile(r"= 3010935\.67$")
-    )
+    chart = vega_chart(detail, "revenue")
+    expect(chart).to_be_visible(timeout=15_000)
+    expect(tooltip_of_last_point(page, chart)).to_contain_text("3010935.67")
+    page.mouse.move(0, 0)
     labels = assert_ticks_fit(chart)
     assert all(label.endswith("M") for label in labels[1:]), labels
     # Logged once: a number, not a one-dot chart.
     single = detail.locator('.jp-kfjupyter-metric-single[data-metric="final_score"]')
     expect(single.locator(".jp-kfjupyter-metric-value")).to_have_text("0.912346")
-    expect(detail.locator('svg.jp-kfjupyter-chart[data-metric="final_score"]')).to_have_count(0)
+    expect(detail.locator('figure.jp-kfjupyter-vega[data-metric="final_score"]')).to_have_count(0)
     expect(header).to_contain_text("final_score=0.912346")
     shoot(page, output_path, f"metrics-{theme}.png", chart)
 
@@ -152,9 +143,10 @@ def test_artifacts_download_and_metrics_read_the_same_everywhere(
     compare = page.locator(".jp-kfjupyter-compare")
     expect(compare).to_be_visible(timeout=15_000)
     page.locator(SIDEBAR_TAB).click()
-    overlay = compare.locator('svg.jp-kfjupyter-compare-chart[data-metric="revenue"]')
+    overlay = vega_chart(compare, "revenue")
+    expect(overlay).to_be_visible(timeout=15_000)
     assert_ticks_fit(overlay)
-    expect(compare.locator('svg.jp-kfjupyter-compare-chart[data-metric="final_score"]')).to_have_count(0)
+    expect(compare.locator('figure.jp-kfjupyter-vega[data-metric="final_score"]')).to_have_count(0)
     expect(compare.locator(".jp-kfjupyter-charts .jp-kfjupyter-compare-note")).to_contain_text(
         "1 metric has one value per run"
     )

@@ -12,6 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import wait_until_ended
+from tests.support.vega_charts import lines, texts_inside, tooltip_of_last_point, vega_chart, y_ticks
 
 THEMES = "/lab/api/settings/@jupyterlab/apputils-extension:themes"
 STEPS = ["load", "train", "plot", "report"]
@@ -122,16 +123,17 @@ def test_graph_metrics_and_figure_of_a_finished_run(
     detail.locator('g.jp-kfjupyter-dag-node[data-step="report"]').click()
     expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("report 0.25 True")
 
-    chart = detail.locator('svg.jp-kfjupyter-chart[data-metric="loss"]')
-    expect(chart).to_be_visible()
-    line = chart.locator("path.jp-kfjupyter-chart-line")
-    assert (line.get_attribute("d") or "").count("L") == 4
-    expect(chart.locator("circle.jp-kfjupyter-chart-point")).to_have_count(5)
-    expect(chart.locator("text.jp-kfjupyter-chart-label")).to_have_text(
-        ["0.2", "0.4", "0.6", "0.8", "1.0", "0", "4"]
-    )
+    # the server's Vega-Lite spec (the one %kf metrics shows), drawn by JupyterLab's Vega renderer
+    chart = vega_chart(detail, "loss")
+    expect(chart).to_be_visible(timeout=15_000)
+    expect(lines(chart)).to_have_count(1)
+    expect(chart.locator(".mark-symbol path")).to_have_count(5)
+    assert y_ticks(chart) == ["0.2", "0.4", "0.6", "0.8", "1.0"]
+    assert texts_inside(chart)
+    expect(tooltip_of_last_point(lab_page, chart)).to_contain_text("0.25")
+    lab_page.mouse.move(0, 0)
     expect(detail.locator('tr[data-metric="loss"] .jp-kfjupyter-metric-last')).to_have_text("0.25")
-    expect(detail.locator("svg.jp-kfjupyter-chart")).to_have_count(2)
+    expect(detail.locator("figure.jp-kfjupyter-vega .jp-RenderedVegaLite svg")).to_have_count(2)
     shoot(lab_page, output_path, "run-detail-metrics.png", chart)
 
     figure = detail.locator('tr.jp-kfjupyter-artifact[data-kind="figure"] img.jp-kfjupyter-figure')
@@ -176,7 +178,9 @@ def test_the_views_follow_the_dark_theme(
     )
     assert text != "rgb(0, 0, 0)", text
     shoot(lab_page, output_path, "run-detail-dark.png")
-    chart = detail.locator('svg.jp-kfjupyter-chart[data-metric="loss"]')
+    chart = vega_chart(detail, "loss")
+    fill = chart.locator(".role-axis-label text").first.evaluate("t => getComputedStyle(t).fill")
+    assert fill not in ("rgb(0, 0, 0)", "rgb(136, 136, 136)"), fill  # the theme's colour, not Vega's
     shoot(lab_page, output_path, "run-detail-dark-metrics.png", chart)
 
 

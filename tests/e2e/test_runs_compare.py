@@ -17,6 +17,7 @@ from tests.e2e.test_runs_sidebar import open_sidebar
 from tests.support.jupyter import LabServer
 from tests.support.notebooks import cell, write_notebook
 from tests.support.runs import wait_until_ended
+from tests.support.vega_charts import lines, vega_chart
 
 TRAIN_SOURCE = """
 import os
@@ -148,10 +149,16 @@ def test_compare_two_runs_of_a_notebook_shows_the_parameter_diff_and_two_lines(
     )
     best_acc = compare.locator('table[data-table="metrics"] tr[data-metric="acc"] td.jp-kfjupyter-best')
     expect(best_acc).to_have_text("0.9875")  # lr 0.05 at epoch 3: 1 - 0.05 / 4
-    chart = compare.locator('svg.jp-kfjupyter-compare-chart[data-metric="acc"]')
-    expect(chart.locator("path.jp-kfjupyter-compare-line")).to_have_count(2)
-    expect(chart.locator("..").locator(".jp-kfjupyter-legend-item")).to_have_count(2)
-    expect(compare.locator("svg.jp-kfjupyter-compare-chart")).to_have_count(2)
+    chart = vega_chart(compare, "acc")
+    expect(lines(chart)).to_have_count(2)  # a line per run, a legend entry per run
+    expect(chart.locator(".role-legend-label text")).to_have_count(2)
+    expect(compare.locator("figure.jp-kfjupyter-vega .jp-RenderedVegaLite svg")).to_have_count(2)
+    # each run's colour in the table header is its line's colour
+    swatches = compare.locator('table[data-table="metrics"] th .jp-kfjupyter-legend-swatch').evaluate_all(
+        "s => s.map(e => getComputedStyle(e).backgroundColor)"
+    )
+    strokes = lines(chart).evaluate_all("p => p.map(e => getComputedStyle(e).stroke)")
+    assert swatches == strokes, (swatches, strokes)
     shot(lab_page, output_path, "compare.png")
 
 

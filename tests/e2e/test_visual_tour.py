@@ -251,10 +251,12 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     page.locator("button.jp-kfjupyter-compare-button").click()
     compare = page.locator(".jp-kfjupyter-compare")
     expect(compare).to_be_visible(timeout=15_000)
-    expect(compare.locator("svg.jp-kfjupyter-compare-chart").first).to_be_visible()
+    expect(compare.locator("figure.jp-kfjupyter-vega .jp-RenderedVegaLite svg").first).to_be_visible(
+        timeout=15_000
+    )
     page.locator(SIDEBAR_TAB).click()
     camera.shoot("compare")
-    camera.shoot("compare-charts", compare.locator("svg.jp-kfjupyter-compare-chart").last)
+    camera.shoot("compare-charts", compare.locator("figure.jp-kfjupyter-vega").last)
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").click()
 
     # The run detail of a succeeded run: graph, steps, log, metrics, artifacts.
@@ -265,12 +267,14 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("trained for 5 epochs")
     camera.shoot("detail-succeeded")
     camera.shoot("detail-succeeded-log", detail.locator("pre.jp-kfjupyter-log"))
-    expect(detail.locator("svg.jp-kfjupyter-chart")).to_have_count(2)
+    expect(detail.locator("figure.jp-kfjupyter-vega .jp-RenderedVegaLite svg")).to_have_count(
+        2, timeout=15_000
+    )
     # A metric logged once is its number, not a chart.
     expect(
         detail.locator('.jp-kfjupyter-metric-single[data-metric="auc"] .jp-kfjupyter-metric-value')
     ).to_have_text("0.81")
-    camera.shoot("detail-succeeded-metrics", detail.locator("svg.jp-kfjupyter-chart").last)
+    camera.shoot("detail-succeeded-metrics", detail.locator("figure.jp-kfjupyter-vega").last)
     figure = detail.locator("img.jp-kfjupyter-figure")
     expect(figure).to_have_count(1)
     figure.scroll_into_view_if_needed()
@@ -316,8 +320,12 @@ def test_visual_tour(theme: str, tour: Tour, lab_page: Page, lab_server: LabServ
     detail.locator('tr.jp-kfjupyter-step[data-step="rank-1"]').click()
     expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("rank 1 of 2")
     camera.shoot("detail-training")
-    expect(detail.locator("svg.jp-kfjupyter-chart").first).to_be_visible()
-    expect(detail.locator(".jp-kfjupyter-legend-item")).to_have_count(4)  # a line per rank, 2 charts
+    expect(detail.locator("figure.jp-kfjupyter-vega .jp-RenderedVegaLite svg").first).to_be_visible(
+        timeout=15_000
+    )
+    # a line per rank, 2 charts, each with a legend entry per rank
+    expect(detail.locator("figure.jp-kfjupyter-vega .mark-line path")).to_have_count(4)
+    expect(detail.locator("figure.jp-kfjupyter-vega .role-legend-label text")).to_have_count(4)
     camera.shoot("detail-training-metrics", detail.locator("table.jp-kfjupyter-metrics-table"))
 
     # A training job whose ranks are logging: running, with a duration for the job and each rank.

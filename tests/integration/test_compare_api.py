@@ -76,6 +76,17 @@ def test_compare_diffs_parameters_and_picks_the_best_run_per_metric(seeded: LabS
         ("loss", 1, 0.5),
         ("loss", 2, 0.3),
     ]
+    # the charts are the kfjupyter.charts specs: a line per run, each run in its column's colour
+    charts = {c.metric: c for c in result.charts}
+    assert list(charts) == ["acc", "loss"] and not charts["loss"].single
+    spec = charts["loss"].spec
+    assert spec is not None and spec["$schema"] == "https://vega.github.io/schema/vega-lite/v5.json"
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["train #c", "train #a", "train #b"]
+    rows = spec["data"]["values"]
+    assert [(r["series"], r["x"], r["value"]) for r in rows if r["series"] == "train #c"] == [
+        ("train #c", 0, "1"),
+        ("train #c", 1, "0.2"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -94,10 +94,11 @@ def test_metrics_and_artifacts(lab_server: LabServer, finished_run: RunDetail) -
     run_id = finished_run.run.id
     status, body = call(lab_server, f"/kfjupyter/api/runs/{run_id}/metrics")
     assert status == 200
-    assert [(m.name, m.value) for m in MetricHistory.model_validate(body).metrics] == [
-        ("acc", 0.5),
-        ("acc", 0.9),
-    ]
+    history = MetricHistory.model_validate(body)
+    assert [(m.name, m.value) for m in history.metrics] == [("acc", 0.5), ("acc", 0.9)]
+    (chart,) = history.charts  # the spec %kf metrics shows for the same run
+    assert chart.metric == "acc" and not chart.single and chart.spec is not None
+    assert chart.spec["usermeta"] == {"kfjupyter": {"metric": "acc", "series": ["greet"]}}
     status, body = call(lab_server, f"/kfjupyter/api/runs/{run_id}/artifacts")
     assert status == 200
     assert any(a.kind == "log" and a.step == "greet" for a in ArtifactList.model_validate(body).artifacts)

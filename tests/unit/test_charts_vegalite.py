@@ -23,9 +23,10 @@ from kfjupyter.charts import (
     compare_data,
     metric_names,
     mime_bundle,
+    run_labels,
     thin,
 )
-from kfjupyter.charts.vegalite import PALETTE, number_text
+from kfjupyter.charts.vegalite import PALETTE, number_text, si_digits
 from kfjupyter.store import MetricRecord
 
 RUN = "260101-000000-abcd"
@@ -130,11 +131,13 @@ def test_compare_of_two_runs_draws_a_line_per_run_with_the_last_value_at_each_in
     ]
     second = [metric("loss", 2.0, 0), metric("loss", 1.0, 1), metric("loss", 0.7, 2)]
     chart = compare_data([("baseline (a1)", first), ("wider (b2)", second), ("empty (c3)", [])], "loss")
-    assert chart.series_title == "run" and [s.label for s in chart.series] == ["baseline (a1)", "wider (b2)"]
+    labels = ["baseline (a1)", "wider (b2)", "empty (c3)"]
+    assert chart.series_title == "run" and [s.label for s in chart.series] == labels
     assert chart.series[0].ys == (1.0, 0.45)  # the value written last at index 1
     spec = valid(chart_spec(chart, title=True))
     assert spec["title"]["text"] == "loss"
-    assert spec["encoding"]["color"]["scale"]["domain"] == ["baseline (a1)", "wider (b2)"]
+    # every run keeps its place in the palette, also one that did not log the metric
+    assert spec["encoding"]["color"]["scale"] == {"domain": labels, "range": list(PALETTE[:3])}
     assert spec["encoding"]["tooltip"][0]["title"] == "run"
     assert {r["series"] for r in spec["data"]["values"]} == {"baseline (a1)", "wider (b2)"}
 
@@ -193,3 +196,28 @@ def test_nothing_or_one_value_is_a_single_value_not_a_chart(values: list[float])
 def test_numbers_are_written_as_the_lab_writes_them(value: float, text: str) -> None:
     # the same rule as formatNumber in labextension/src/format.ts: tooltip, header and table agree
     assert number_text(value) == text
+
+
+def test_si_tick_labels_have_enough_digits_to_stay_apart() -> None:
+    assert si_digits([3005998.67, 3010935.67]) == 5  # 3.006M, 3.007M, ...: not all "3.01M"
+    assert si_digits([1_000_000.0, 1_000_050.0]) == 6  # 1.00001M
+    assert si_digits([0.0, 334_000.0]) == 3
+    assert si_digits([]) == 3 and si_digits([5e6]) == 3
+    spec = chart_spec(chart_data([metric("revenue", 3005998.67 + 1000 * i, i) for i in range(6)], "revenue"))
+    assert "'.4~s'" in spec["encoding"]["y"]["axis"]["labelExpr"]
+
+
+def test_run_labels_are_short_and_distinct() -> None:
+    long = "churn-model-training-with-a-rather-long-name"
+    assert run_labels(
+        [(long, "261202-230752-nyne"), (long, "261202-230754-4965"), ("fit", "260101-000000-ab")]
+    ) == [
+        "churn-model-training-wi… #nyne",
+        "churn-model-training-wi… #4965",
+        "fit #ab",
+    ]
+    # the same name and id end: the full ids tell them apart
+    assert run_labels([("a", "261202-000000-abcd"), ("a", "261203-000000-abcd")]) == [
+        "a (261202-000000-abcd)",
+        "a (261203-000000-abcd)",
+    ]

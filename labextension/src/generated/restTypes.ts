@@ -32,6 +32,7 @@ export interface IRestModels {
   LogEvent: ILogEvent;
   LogQuery: ILogQuery;
   LogText: ILogText;
+  MetricChart: IMetricChart;
   MetricHistory: IMetricHistory;
   MetricPoint: IMetricPoint;
   PlanRequest: IPlanRequest;
@@ -618,12 +619,38 @@ export interface ILogText {
   text: string;
 }
 /**
+ * One metric drawn as ``%kf metrics`` draws it in a notebook (built by ``kfjupyter.charts``).
+ *
+ * This interface was referenced by `IRestModels`'s JSON-Schema
+ * via the `definition` "MetricChart".
+ */
+export interface IMetricChart {
+  /**
+   * Metric name.
+   */
+  metric: string;
+  /**
+   * Logged at one position only: show the value as a number; there is no spec.
+   */
+  single: boolean;
+  /**
+   * Vega-Lite v5 spec of the chart (one line per step, rank or run), or null when single.
+   */
+  spec: {
+    [k: string]: JsonValue;
+  } | null;
+}
+/**
  * Response of ``GET /kfjupyter/api/runs/{id}/metrics``: every value, by name then index.
  *
  * This interface was referenced by `IRestModels`'s JSON-Schema
  * via the `definition` "MetricHistory".
  */
 export interface IMetricHistory {
+  /**
+   * One chart per metric name, sorted by name.
+   */
+  charts: IMetricChart[];
   /**
    * Every stored value.
    */
@@ -738,6 +765,10 @@ export interface IRunComparison {
   best: {
     [k: string]: string;
   };
+  /**
+   * Per metric name (sorted), the runs' histories overlaid, one line per run.
+   */
+  charts: IMetricChart[];
   /**
    * Parameter names whose values are not all equal.
    */

@@ -5141,30 +5141,34 @@ function validate58(
   return errors === 0;
 }
 
-export const isMetricHistory: IGuard<IRestModels['MetricHistory']> = validate59;
+export const isMetricChart: IGuard<IRestModels['MetricChart']> = validate59;
 const schema30 = {
   additionalProperties: false,
   properties: {
-    metrics: { items: { $ref: 'MetricPoint' }, type: 'array' },
-    run_id: { type: 'string' }
+    metric: { type: 'string' },
+    single: { type: 'boolean' },
+    spec: {
+      anyOf: [{ additionalProperties: { $ref: 'JsonValue' }, type: 'object' }, { type: 'null' }]
+    }
   },
-  required: ['run_id', 'metrics'],
+  required: ['metric', 'single', 'spec'],
   type: 'object',
-  $id: 'MetricHistory'
+  $id: 'MetricChart'
 };
 
 function validate59(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
-  /*# sourceURL="MetricHistory" */ let vErrors = null;
+  /*# sourceURL="MetricChart" */ let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
-        (data.run_id === undefined && (missing0 = 'run_id')) ||
-        (data.metrics === undefined && (missing0 = 'metrics'))
+        (data.metric === undefined && (missing0 = 'metric')) ||
+        (data.single === undefined && (missing0 = 'single')) ||
+        (data.spec === undefined && (missing0 = 'spec'))
       ) {
         validate59.errors = [
           {
@@ -5179,7 +5183,7 @@ function validate59(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!(key0 === 'metrics' || key0 === 'run_id')) {
+          if (!(key0 === 'metric' || key0 === 'single' || key0 === 'spec')) {
             validate59.errors = [
               {
                 instancePath,
@@ -5194,67 +5198,140 @@ function validate59(
           }
         }
         if (_errs1 === errors) {
-          if (data.metrics !== undefined) {
-            let data0 = data.metrics;
+          if (data.metric !== undefined) {
             const _errs2 = errors;
-            if (errors === _errs2) {
-              if (Array.isArray(data0)) {
-                var valid1 = true;
-                const len0 = data0.length;
-                for (let i0 = 0; i0 < len0; i0++) {
-                  const _errs4 = errors;
-                  if (
-                    !validate30(data0[i0], {
-                      instancePath: instancePath + '/metrics/' + i0,
-                      parentData: data0,
-                      parentDataProperty: i0,
-                      rootData
-                    })
-                  ) {
-                    vErrors =
-                      vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
-                    errors = vErrors.length;
-                  }
-                  var valid1 = _errs4 === errors;
-                  if (!valid1) {
-                    break;
-                  }
+            if (typeof data.metric !== 'string') {
+              validate59.errors = [
+                {
+                  instancePath: instancePath + '/metric',
+                  schemaPath: '#/properties/metric/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string'
                 }
-              } else {
-                validate59.errors = [
-                  {
-                    instancePath: instancePath + '/metrics',
-                    schemaPath: '#/properties/metrics/type',
-                    keyword: 'type',
-                    params: { type: 'array' },
-                    message: 'must be array'
-                  }
-                ];
-                return false;
-              }
+              ];
+              return false;
             }
             var valid0 = _errs2 === errors;
           } else {
             var valid0 = true;
           }
           if (valid0) {
-            if (data.run_id !== undefined) {
-              const _errs5 = errors;
-              if (typeof data.run_id !== 'string') {
+            if (data.single !== undefined) {
+              const _errs4 = errors;
+              if (typeof data.single !== 'boolean') {
                 validate59.errors = [
                   {
-                    instancePath: instancePath + '/run_id',
-                    schemaPath: '#/properties/run_id/type',
+                    instancePath: instancePath + '/single',
+                    schemaPath: '#/properties/single/type',
                     keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string'
+                    params: { type: 'boolean' },
+                    message: 'must be boolean'
                   }
                 ];
                 return false;
               }
-              var valid0 = _errs5 === errors;
+              var valid0 = _errs4 === errors;
             } else {
               var valid0 = true;
+            }
+            if (valid0) {
+              if (data.spec !== undefined) {
+                let data2 = data.spec;
+                const _errs6 = errors;
+                const _errs7 = errors;
+                let valid1 = false;
+                const _errs8 = errors;
+                if (errors === _errs8) {
+                  if (data2 && typeof data2 == 'object' && !Array.isArray(data2)) {
+                    for (const key1 in data2) {
+                      const _errs11 = errors;
+                      if (
+                        !validate23(data2[key1], {
+                          instancePath:
+                            instancePath + '/spec/' + key1.replace(/~/g, '~0').replace(/\//g, '~1'),
+                          parentData: data2,
+                          parentDataProperty: key1,
+                          rootData
+                        })
+                      ) {
+                        vErrors =
+                          vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                        errors = vErrors.length;
+                      }
+                      var valid2 = _errs11 === errors;
+                      if (!valid2) {
+                        break;
+                      }
+                    }
+                  } else {
+                    const err0 = {
+                      instancePath: instancePath + '/spec',
+                      schemaPath: '#/properties/spec/anyOf/0/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object'
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err0];
+                    } else {
+                      vErrors.push(err0);
+                    }
+                    errors++;
+                  }
+                }
+                var _valid0 = _errs8 === errors;
+                valid1 = valid1 || _valid0;
+                if (!valid1) {
+                  const _errs12 = errors;
+                  if (data2 !== null) {
+                    const err1 = {
+                      instancePath: instancePath + '/spec',
+                      schemaPath: '#/properties/spec/anyOf/1/type',
+                      keyword: 'type',
+                      params: { type: 'null' },
+                      message: 'must be null'
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err1];
+                    } else {
+                      vErrors.push(err1);
+                    }
+                    errors++;
+                  }
+                  var _valid0 = _errs12 === errors;
+                  valid1 = valid1 || _valid0;
+                }
+                if (!valid1) {
+                  const err2 = {
+                    instancePath: instancePath + '/spec',
+                    schemaPath: '#/properties/spec/anyOf',
+                    keyword: 'anyOf',
+                    params: {},
+                    message: 'must match a schema in anyOf'
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err2];
+                  } else {
+                    vErrors.push(err2);
+                  }
+                  errors++;
+                  validate59.errors = vErrors;
+                  return false;
+                } else {
+                  errors = _errs7;
+                  if (vErrors !== null) {
+                    if (_errs7) {
+                      vErrors.length = _errs7;
+                    } else {
+                      vErrors = null;
+                    }
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
             }
           }
         }
@@ -5276,10 +5353,192 @@ function validate59(
   return errors === 0;
 }
 
+export const isMetricHistory: IGuard<IRestModels['MetricHistory']> = validate61;
+const schema31 = {
+  additionalProperties: false,
+  properties: {
+    charts: { items: { $ref: 'MetricChart' }, type: 'array' },
+    metrics: { items: { $ref: 'MetricPoint' }, type: 'array' },
+    run_id: { type: 'string' }
+  },
+  required: ['run_id', 'metrics', 'charts'],
+  type: 'object',
+  $id: 'MetricHistory'
+};
+
+function validate61(
+  data,
+  { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
+) {
+  /*# sourceURL="MetricHistory" */ let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.run_id === undefined && (missing0 = 'run_id')) ||
+        (data.metrics === undefined && (missing0 = 'metrics')) ||
+        (data.charts === undefined && (missing0 = 'charts'))
+      ) {
+        validate61.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'"
+          }
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'charts' || key0 === 'metrics' || key0 === 'run_id')) {
+            validate61.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties'
+              }
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.charts !== undefined) {
+            let data0 = data.charts;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (Array.isArray(data0)) {
+                var valid1 = true;
+                const len0 = data0.length;
+                for (let i0 = 0; i0 < len0; i0++) {
+                  const _errs4 = errors;
+                  if (
+                    !validate59(data0[i0], {
+                      instancePath: instancePath + '/charts/' + i0,
+                      parentData: data0,
+                      parentDataProperty: i0,
+                      rootData
+                    })
+                  ) {
+                    vErrors =
+                      vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+                    errors = vErrors.length;
+                  }
+                  var valid1 = _errs4 === errors;
+                  if (!valid1) {
+                    break;
+                  }
+                }
+              } else {
+                validate61.errors = [
+                  {
+                    instancePath: instancePath + '/charts',
+                    schemaPath: '#/properties/charts/type',
+                    keyword: 'type',
+                    params: { type: 'array' },
+                    message: 'must be array'
+                  }
+                ];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.metrics !== undefined) {
+              let data2 = data.metrics;
+              const _errs5 = errors;
+              if (errors === _errs5) {
+                if (Array.isArray(data2)) {
+                  var valid2 = true;
+                  const len1 = data2.length;
+                  for (let i1 = 0; i1 < len1; i1++) {
+                    const _errs7 = errors;
+                    if (
+                      !validate30(data2[i1], {
+                        instancePath: instancePath + '/metrics/' + i1,
+                        parentData: data2,
+                        parentDataProperty: i1,
+                        rootData
+                      })
+                    ) {
+                      vErrors =
+                        vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+                      errors = vErrors.length;
+                    }
+                    var valid2 = _errs7 === errors;
+                    if (!valid2) {
+                      break;
+                    }
+                  }
+                } else {
+                  validate61.errors = [
+                    {
+                      instancePath: instancePath + '/metrics',
+                      schemaPath: '#/properties/metrics/type',
+                      keyword: 'type',
+                      params: { type: 'array' },
+                      message: 'must be array'
+                    }
+                  ];
+                  return false;
+                }
+              }
+              var valid0 = _errs5 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.run_id !== undefined) {
+                const _errs8 = errors;
+                if (typeof data.run_id !== 'string') {
+                  validate61.errors = [
+                    {
+                      instancePath: instancePath + '/run_id',
+                      schemaPath: '#/properties/run_id/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string'
+                    }
+                  ];
+                  return false;
+                }
+                var valid0 = _errs8 === errors;
+              } else {
+                var valid0 = true;
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate61.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object'
+        }
+      ];
+      return false;
+    }
+  }
+  validate61.errors = vErrors;
+  return errors === 0;
+}
+
 export const isMetricPoint: IGuard<IRestModels['MetricPoint']> = validate30;
 
-export const isPlanRequest: IGuard<IRestModels['PlanRequest']> = validate61;
-const schema31 = {
+export const isPlanRequest: IGuard<IRestModels['PlanRequest']> = validate64;
+const schema32 = {
   additionalProperties: false,
   properties: {
     from_step: { anyOf: [{ minLength: 1, type: 'string' }, { type: 'null' }] },
@@ -5294,7 +5553,7 @@ const schema31 = {
   $id: 'PlanRequest'
 };
 
-function validate61(
+function validate64(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -5304,7 +5563,7 @@ function validate61(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.path === undefined && (missing0 = 'path')) {
-        validate61.errors = [
+        validate64.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -5325,7 +5584,7 @@ function validate61(
             key0 === 'path' ||
             key0 === 'reuse'
           )) {
-            validate61.errors = [
+            validate64.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -5414,7 +5673,7 @@ function validate61(
                 vErrors.push(err3);
               }
               errors++;
-              validate61.errors = vErrors;
+              validate64.errors = vErrors;
               return false;
             } else {
               errors = _errs3;
@@ -5434,7 +5693,7 @@ function validate61(
             if (data.no_cache !== undefined) {
               const _errs8 = errors;
               if (typeof data.no_cache !== 'boolean') {
-                validate61.errors = [
+                validate64.errors = [
                   {
                     instancePath: instancePath + '/no_cache',
                     schemaPath: '#/properties/no_cache/type',
@@ -5525,7 +5784,7 @@ function validate61(
                     vErrors.push(err7);
                   }
                   errors++;
-                  validate61.errors = vErrors;
+                  validate64.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs11;
@@ -5550,7 +5809,7 @@ function validate61(
                       for (const key1 in data3) {
                         const _errs19 = errors;
                         if (typeof data3[key1] !== 'string') {
-                          validate61.errors = [
+                          validate64.errors = [
                             {
                               instancePath:
                                 instancePath +
@@ -5570,7 +5829,7 @@ function validate61(
                         }
                       }
                     } else {
-                      validate61.errors = [
+                      validate64.errors = [
                         {
                           instancePath: instancePath + '/parameters',
                           schemaPath: '#/properties/parameters/type',
@@ -5593,7 +5852,7 @@ function validate61(
                     if (errors === _errs21) {
                       if (typeof data5 === 'string') {
                         if (func2(data5) < 1) {
-                          validate61.errors = [
+                          validate64.errors = [
                             {
                               instancePath: instancePath + '/path',
                               schemaPath: '#/properties/path/minLength',
@@ -5605,7 +5864,7 @@ function validate61(
                           return false;
                         }
                       } else {
-                        validate61.errors = [
+                        validate64.errors = [
                           {
                             instancePath: instancePath + '/path',
                             schemaPath: '#/properties/path/type',
@@ -5697,7 +5956,7 @@ function validate61(
                           vErrors.push(err11);
                         }
                         errors++;
-                        validate61.errors = vErrors;
+                        validate64.errors = vErrors;
                         return false;
                       } else {
                         errors = _errs24;
@@ -5721,7 +5980,7 @@ function validate61(
         }
       }
     } else {
-      validate61.errors = [
+      validate64.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -5733,19 +5992,19 @@ function validate61(
       return false;
     }
   }
-  validate61.errors = vErrors;
+  validate64.errors = vErrors;
   return errors === 0;
 }
 
-export const isPlanResult: IGuard<IRestModels['PlanResult']> = validate62;
-const schema32 = {
+export const isPlanResult: IGuard<IRestModels['PlanResult']> = validate65;
+const schema33 = {
   additionalProperties: false,
   properties: { steps: { items: { $ref: 'PlannedStep' }, type: 'array' } },
   required: ['steps'],
   type: 'object',
   $id: 'PlanResult'
 };
-const schema33 = {
+const schema34 = {
   additionalProperties: false,
   properties: {
     action: { enum: ['run', 'cached'], type: 'string' },
@@ -5757,7 +6016,7 @@ const schema33 = {
   $id: 'PlannedStep'
 };
 
-function validate63(
+function validate66(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -5771,7 +6030,7 @@ function validate63(
         (data.action === undefined && (missing0 = 'action')) ||
         (data.reasons === undefined && (missing0 = 'reasons'))
       ) {
-        validate63.errors = [
+        validate66.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -5785,7 +6044,7 @@ function validate63(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'action' || key0 === 'name' || key0 === 'reasons')) {
-            validate63.errors = [
+            validate66.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -5803,7 +6062,7 @@ function validate63(
             let data0 = data.action;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate63.errors = [
+              validate66.errors = [
                 {
                   instancePath: instancePath + '/action',
                   schemaPath: '#/properties/action/type',
@@ -5815,12 +6074,12 @@ function validate63(
               return false;
             }
             if (!(data0 === 'run' || data0 === 'cached')) {
-              validate63.errors = [
+              validate66.errors = [
                 {
                   instancePath: instancePath + '/action',
                   schemaPath: '#/properties/action/enum',
                   keyword: 'enum',
-                  params: { allowedValues: schema33.properties.action.enum },
+                  params: { allowedValues: schema34.properties.action.enum },
                   message: 'must be equal to one of the allowed values'
                 }
               ];
@@ -5834,7 +6093,7 @@ function validate63(
             if (data.name !== undefined) {
               const _errs4 = errors;
               if (typeof data.name !== 'string') {
-                validate63.errors = [
+                validate66.errors = [
                   {
                     instancePath: instancePath + '/name',
                     schemaPath: '#/properties/name/type',
@@ -5860,7 +6119,7 @@ function validate63(
                     for (let i0 = 0; i0 < len0; i0++) {
                       const _errs8 = errors;
                       if (typeof data2[i0] !== 'string') {
-                        validate63.errors = [
+                        validate66.errors = [
                           {
                             instancePath: instancePath + '/reasons/' + i0,
                             schemaPath: '#/properties/reasons/items/type',
@@ -5877,7 +6136,7 @@ function validate63(
                       }
                     }
                   } else {
-                    validate63.errors = [
+                    validate66.errors = [
                       {
                         instancePath: instancePath + '/reasons',
                         schemaPath: '#/properties/reasons/type',
@@ -5898,7 +6157,7 @@ function validate63(
         }
       }
     } else {
-      validate63.errors = [
+      validate66.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -5910,11 +6169,11 @@ function validate63(
       return false;
     }
   }
-  validate63.errors = vErrors;
+  validate66.errors = vErrors;
   return errors === 0;
 }
 
-function validate62(
+function validate65(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -5924,7 +6183,7 @@ function validate62(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.steps === undefined && (missing0 = 'steps')) {
-        validate62.errors = [
+        validate65.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -5938,7 +6197,7 @@ function validate62(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'steps')) {
-            validate62.errors = [
+            validate65.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -5962,7 +6221,7 @@ function validate62(
                 for (let i0 = 0; i0 < len0; i0++) {
                   const _errs4 = errors;
                   if (
-                    !validate63(data0[i0], {
+                    !validate66(data0[i0], {
                       instancePath: instancePath + '/steps/' + i0,
                       parentData: data0,
                       parentDataProperty: i0,
@@ -5970,7 +6229,7 @@ function validate62(
                     })
                   ) {
                     vErrors =
-                      vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+                      vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
                     errors = vErrors.length;
                   }
                   var valid1 = _errs4 === errors;
@@ -5979,7 +6238,7 @@ function validate62(
                   }
                 }
               } else {
-                validate62.errors = [
+                validate65.errors = [
                   {
                     instancePath: instancePath + '/steps',
                     schemaPath: '#/properties/steps/type',
@@ -5995,7 +6254,7 @@ function validate62(
         }
       }
     } else {
-      validate62.errors = [
+      validate65.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -6007,14 +6266,14 @@ function validate62(
       return false;
     }
   }
-  validate62.errors = vErrors;
+  validate65.errors = vErrors;
   return errors === 0;
 }
 
-export const isPlannedStep: IGuard<IRestModels['PlannedStep']> = validate63;
+export const isPlannedStep: IGuard<IRestModels['PlannedStep']> = validate66;
 
-export const isRerunRequest: IGuard<IRestModels['RerunRequest']> = validate65;
-const schema34 = {
+export const isRerunRequest: IGuard<IRestModels['RerunRequest']> = validate68;
+const schema35 = {
   additionalProperties: false,
   properties: {
     from_step: { anyOf: [{ minLength: 1, type: 'string' }, { type: 'null' }] },
@@ -6026,7 +6285,7 @@ const schema34 = {
   $id: 'RerunRequest'
 };
 
-function validate65(
+function validate68(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -6042,7 +6301,7 @@ function validate65(
           key0 === 'only' ||
           key0 === 'parameters'
         )) {
-          validate65.errors = [
+          validate68.errors = [
             {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -6131,7 +6390,7 @@ function validate65(
               vErrors.push(err3);
             }
             errors++;
-            validate65.errors = vErrors;
+            validate68.errors = vErrors;
             return false;
           } else {
             errors = _errs3;
@@ -6151,7 +6410,7 @@ function validate65(
           if (data.no_cache !== undefined) {
             const _errs8 = errors;
             if (typeof data.no_cache !== 'boolean') {
-              validate65.errors = [
+              validate68.errors = [
                 {
                   instancePath: instancePath + '/no_cache',
                   schemaPath: '#/properties/no_cache/type',
@@ -6242,7 +6501,7 @@ function validate65(
                   vErrors.push(err7);
                 }
                 errors++;
-                validate65.errors = vErrors;
+                validate68.errors = vErrors;
                 return false;
               } else {
                 errors = _errs11;
@@ -6267,7 +6526,7 @@ function validate65(
                     for (const key1 in data3) {
                       const _errs19 = errors;
                       if (typeof data3[key1] !== 'string') {
-                        validate65.errors = [
+                        validate68.errors = [
                           {
                             instancePath:
                               instancePath +
@@ -6287,7 +6546,7 @@ function validate65(
                       }
                     }
                   } else {
-                    validate65.errors = [
+                    validate68.errors = [
                       {
                         instancePath: instancePath + '/parameters',
                         schemaPath: '#/properties/parameters/type',
@@ -6308,7 +6567,7 @@ function validate65(
         }
       }
     } else {
-      validate65.errors = [
+      validate68.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -6320,26 +6579,27 @@ function validate65(
       return false;
     }
   }
-  validate65.errors = vErrors;
+  validate68.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunComparison: IGuard<IRestModels['RunComparison']> = validate66;
-const schema35 = {
+export const isRunComparison: IGuard<IRestModels['RunComparison']> = validate69;
+const schema36 = {
   additionalProperties: false,
   properties: {
     best: { additionalProperties: { type: 'string' }, type: 'object' },
+    charts: { items: { $ref: 'MetricChart' }, type: 'array' },
     differing: { items: { type: 'string' }, type: 'array' },
     metrics: { items: { type: 'string' }, type: 'array' },
     parameters: { items: { type: 'string' }, type: 'array' },
     runs: { items: { $ref: 'ComparedRun' }, type: 'array' }
   },
-  required: ['runs', 'parameters', 'differing', 'metrics', 'best'],
+  required: ['runs', 'parameters', 'differing', 'metrics', 'best', 'charts'],
   type: 'object',
   $id: 'RunComparison'
 };
 
-function validate66(
+function validate69(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -6353,9 +6613,10 @@ function validate66(
         (data.parameters === undefined && (missing0 = 'parameters')) ||
         (data.differing === undefined && (missing0 = 'differing')) ||
         (data.metrics === undefined && (missing0 = 'metrics')) ||
-        (data.best === undefined && (missing0 = 'best'))
+        (data.best === undefined && (missing0 = 'best')) ||
+        (data.charts === undefined && (missing0 = 'charts'))
       ) {
-        validate66.errors = [
+        validate69.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -6370,12 +6631,13 @@ function validate66(
         for (const key0 in data) {
           if (!(
             key0 === 'best' ||
+            key0 === 'charts' ||
             key0 === 'differing' ||
             key0 === 'metrics' ||
             key0 === 'parameters' ||
             key0 === 'runs'
           )) {
-            validate66.errors = [
+            validate69.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -6397,7 +6659,7 @@ function validate66(
                 for (const key1 in data0) {
                   const _errs5 = errors;
                   if (typeof data0[key1] !== 'string') {
-                    validate66.errors = [
+                    validate69.errors = [
                       {
                         instancePath:
                           instancePath + '/best/' + key1.replace(/~/g, '~0').replace(/\//g, '~1'),
@@ -6415,7 +6677,7 @@ function validate66(
                   }
                 }
               } else {
-                validate66.errors = [
+                validate69.errors = [
                   {
                     instancePath: instancePath + '/best',
                     schemaPath: '#/properties/best/type',
@@ -6432,8 +6694,8 @@ function validate66(
             var valid0 = true;
           }
           if (valid0) {
-            if (data.differing !== undefined) {
-              let data2 = data.differing;
+            if (data.charts !== undefined) {
+              let data2 = data.charts;
               const _errs7 = errors;
               if (errors === _errs7) {
                 if (Array.isArray(data2)) {
@@ -6441,17 +6703,17 @@ function validate66(
                   const len0 = data2.length;
                   for (let i0 = 0; i0 < len0; i0++) {
                     const _errs9 = errors;
-                    if (typeof data2[i0] !== 'string') {
-                      validate66.errors = [
-                        {
-                          instancePath: instancePath + '/differing/' + i0,
-                          schemaPath: '#/properties/differing/items/type',
-                          keyword: 'type',
-                          params: { type: 'string' },
-                          message: 'must be string'
-                        }
-                      ];
-                      return false;
+                    if (
+                      !validate59(data2[i0], {
+                        instancePath: instancePath + '/charts/' + i0,
+                        parentData: data2,
+                        parentDataProperty: i0,
+                        rootData
+                      })
+                    ) {
+                      vErrors =
+                        vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+                      errors = vErrors.length;
                     }
                     var valid2 = _errs9 === errors;
                     if (!valid2) {
@@ -6459,10 +6721,10 @@ function validate66(
                     }
                   }
                 } else {
-                  validate66.errors = [
+                  validate69.errors = [
                     {
-                      instancePath: instancePath + '/differing',
-                      schemaPath: '#/properties/differing/type',
+                      instancePath: instancePath + '/charts',
+                      schemaPath: '#/properties/charts/type',
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array'
@@ -6476,20 +6738,20 @@ function validate66(
               var valid0 = true;
             }
             if (valid0) {
-              if (data.metrics !== undefined) {
-                let data4 = data.metrics;
-                const _errs11 = errors;
-                if (errors === _errs11) {
+              if (data.differing !== undefined) {
+                let data4 = data.differing;
+                const _errs10 = errors;
+                if (errors === _errs10) {
                   if (Array.isArray(data4)) {
                     var valid3 = true;
                     const len1 = data4.length;
                     for (let i1 = 0; i1 < len1; i1++) {
-                      const _errs13 = errors;
+                      const _errs12 = errors;
                       if (typeof data4[i1] !== 'string') {
-                        validate66.errors = [
+                        validate69.errors = [
                           {
-                            instancePath: instancePath + '/metrics/' + i1,
-                            schemaPath: '#/properties/metrics/items/type',
+                            instancePath: instancePath + '/differing/' + i1,
+                            schemaPath: '#/properties/differing/items/type',
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string'
@@ -6497,16 +6759,16 @@ function validate66(
                         ];
                         return false;
                       }
-                      var valid3 = _errs13 === errors;
+                      var valid3 = _errs12 === errors;
                       if (!valid3) {
                         break;
                       }
                     }
                   } else {
-                    validate66.errors = [
+                    validate69.errors = [
                       {
-                        instancePath: instancePath + '/metrics',
-                        schemaPath: '#/properties/metrics/type',
+                        instancePath: instancePath + '/differing',
+                        schemaPath: '#/properties/differing/type',
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array'
@@ -6515,25 +6777,25 @@ function validate66(
                     return false;
                   }
                 }
-                var valid0 = _errs11 === errors;
+                var valid0 = _errs10 === errors;
               } else {
                 var valid0 = true;
               }
               if (valid0) {
-                if (data.parameters !== undefined) {
-                  let data6 = data.parameters;
-                  const _errs15 = errors;
-                  if (errors === _errs15) {
+                if (data.metrics !== undefined) {
+                  let data6 = data.metrics;
+                  const _errs14 = errors;
+                  if (errors === _errs14) {
                     if (Array.isArray(data6)) {
                       var valid4 = true;
                       const len2 = data6.length;
                       for (let i2 = 0; i2 < len2; i2++) {
-                        const _errs17 = errors;
+                        const _errs16 = errors;
                         if (typeof data6[i2] !== 'string') {
-                          validate66.errors = [
+                          validate69.errors = [
                             {
-                              instancePath: instancePath + '/parameters/' + i2,
-                              schemaPath: '#/properties/parameters/items/type',
+                              instancePath: instancePath + '/metrics/' + i2,
+                              schemaPath: '#/properties/metrics/items/type',
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string'
@@ -6541,16 +6803,16 @@ function validate66(
                           ];
                           return false;
                         }
-                        var valid4 = _errs17 === errors;
+                        var valid4 = _errs16 === errors;
                         if (!valid4) {
                           break;
                         }
                       }
                     } else {
-                      validate66.errors = [
+                      validate69.errors = [
                         {
-                          instancePath: instancePath + '/parameters',
-                          schemaPath: '#/properties/parameters/type',
+                          instancePath: instancePath + '/metrics',
+                          schemaPath: '#/properties/metrics/type',
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array'
@@ -6559,44 +6821,42 @@ function validate66(
                       return false;
                     }
                   }
-                  var valid0 = _errs15 === errors;
+                  var valid0 = _errs14 === errors;
                 } else {
                   var valid0 = true;
                 }
                 if (valid0) {
-                  if (data.runs !== undefined) {
-                    let data8 = data.runs;
-                    const _errs19 = errors;
-                    if (errors === _errs19) {
+                  if (data.parameters !== undefined) {
+                    let data8 = data.parameters;
+                    const _errs18 = errors;
+                    if (errors === _errs18) {
                       if (Array.isArray(data8)) {
                         var valid5 = true;
                         const len3 = data8.length;
                         for (let i3 = 0; i3 < len3; i3++) {
-                          const _errs21 = errors;
-                          if (
-                            !validate29(data8[i3], {
-                              instancePath: instancePath + '/runs/' + i3,
-                              parentData: data8,
-                              parentDataProperty: i3,
-                              rootData
-                            })
-                          ) {
-                            vErrors =
-                              vErrors === null
-                                ? validate29.errors
-                                : vErrors.concat(validate29.errors);
-                            errors = vErrors.length;
+                          const _errs20 = errors;
+                          if (typeof data8[i3] !== 'string') {
+                            validate69.errors = [
+                              {
+                                instancePath: instancePath + '/parameters/' + i3,
+                                schemaPath: '#/properties/parameters/items/type',
+                                keyword: 'type',
+                                params: { type: 'string' },
+                                message: 'must be string'
+                              }
+                            ];
+                            return false;
                           }
-                          var valid5 = _errs21 === errors;
+                          var valid5 = _errs20 === errors;
                           if (!valid5) {
                             break;
                           }
                         }
                       } else {
-                        validate66.errors = [
+                        validate69.errors = [
                           {
-                            instancePath: instancePath + '/runs',
-                            schemaPath: '#/properties/runs/type',
+                            instancePath: instancePath + '/parameters',
+                            schemaPath: '#/properties/parameters/type',
                             keyword: 'type',
                             params: { type: 'array' },
                             message: 'must be array'
@@ -6605,9 +6865,56 @@ function validate66(
                         return false;
                       }
                     }
-                    var valid0 = _errs19 === errors;
+                    var valid0 = _errs18 === errors;
                   } else {
                     var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.runs !== undefined) {
+                      let data10 = data.runs;
+                      const _errs22 = errors;
+                      if (errors === _errs22) {
+                        if (Array.isArray(data10)) {
+                          var valid6 = true;
+                          const len4 = data10.length;
+                          for (let i4 = 0; i4 < len4; i4++) {
+                            const _errs24 = errors;
+                            if (
+                              !validate29(data10[i4], {
+                                instancePath: instancePath + '/runs/' + i4,
+                                parentData: data10,
+                                parentDataProperty: i4,
+                                rootData
+                              })
+                            ) {
+                              vErrors =
+                                vErrors === null
+                                  ? validate29.errors
+                                  : vErrors.concat(validate29.errors);
+                              errors = vErrors.length;
+                            }
+                            var valid6 = _errs24 === errors;
+                            if (!valid6) {
+                              break;
+                            }
+                          }
+                        } else {
+                          validate69.errors = [
+                            {
+                              instancePath: instancePath + '/runs',
+                              schemaPath: '#/properties/runs/type',
+                              keyword: 'type',
+                              params: { type: 'array' },
+                              message: 'must be array'
+                            }
+                          ];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs22 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
                   }
                 }
               }
@@ -6616,7 +6923,7 @@ function validate66(
         }
       }
     } else {
-      validate66.errors = [
+      validate69.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -6628,12 +6935,12 @@ function validate66(
       return false;
     }
   }
-  validate66.errors = vErrors;
+  validate69.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunDetail: IGuard<IRestModels['RunDetail']> = validate68;
-const schema36 = {
+export const isRunDetail: IGuard<IRestModels['RunDetail']> = validate72;
+const schema37 = {
   additionalProperties: false,
   properties: {
     external_id: { anyOf: [{ type: 'string' }, { type: 'null' }] },
@@ -6656,7 +6963,7 @@ const schema36 = {
   type: 'object',
   $id: 'RunDetail'
 };
-const schema37 = {
+const schema38 = {
   additionalProperties: false,
   properties: {
     cached: { type: 'boolean' },
@@ -6682,7 +6989,7 @@ const schema37 = {
   $id: 'StepSummary'
 };
 
-function validate71(
+function validate75(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -6701,7 +7008,7 @@ function validate71(
         (data.error === undefined && (missing0 = 'error')) ||
         (data.upstream === undefined && (missing0 = 'upstream'))
       ) {
-        validate71.errors = [
+        validate75.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -6724,7 +7031,7 @@ function validate71(
             key0 === 'status' ||
             key0 === 'upstream'
           )) {
-            validate71.errors = [
+            validate75.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -6741,7 +7048,7 @@ function validate71(
           if (data.cached !== undefined) {
             const _errs2 = errors;
             if (typeof data.cached !== 'boolean') {
-              validate71.errors = [
+              validate75.errors = [
                 {
                   instancePath: instancePath + '/cached',
                   schemaPath: '#/properties/cached/type',
@@ -6814,7 +7121,7 @@ function validate71(
                   vErrors.push(err2);
                 }
                 errors++;
-                validate71.errors = vErrors;
+                validate75.errors = vErrors;
                 return false;
               } else {
                 errors = _errs5;
@@ -6888,7 +7195,7 @@ function validate71(
                     vErrors.push(err5);
                   }
                   errors++;
-                  validate71.errors = vErrors;
+                  validate75.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs11;
@@ -6962,7 +7269,7 @@ function validate71(
                       vErrors.push(err8);
                     }
                     errors++;
-                    validate71.errors = vErrors;
+                    validate75.errors = vErrors;
                     return false;
                   } else {
                     errors = _errs17;
@@ -6982,7 +7289,7 @@ function validate71(
                   if (data.name !== undefined) {
                     const _errs22 = errors;
                     if (typeof data.name !== 'string') {
-                      validate71.errors = [
+                      validate75.errors = [
                         {
                           instancePath: instancePath + '/name',
                           schemaPath: '#/properties/name/type',
@@ -7055,7 +7362,7 @@ function validate71(
                           vErrors.push(err11);
                         }
                         errors++;
-                        validate71.errors = vErrors;
+                        validate75.errors = vErrors;
                         return false;
                       } else {
                         errors = _errs25;
@@ -7075,7 +7382,7 @@ function validate71(
                       if (data.status !== undefined) {
                         const _errs30 = errors;
                         if (typeof data.status !== 'string') {
-                          validate71.errors = [
+                          validate75.errors = [
                             {
                               instancePath: instancePath + '/status',
                               schemaPath: '#/properties/status/type',
@@ -7101,7 +7408,7 @@ function validate71(
                               for (let i0 = 0; i0 < len0; i0++) {
                                 const _errs34 = errors;
                                 if (typeof data7[i0] !== 'string') {
-                                  validate71.errors = [
+                                  validate75.errors = [
                                     {
                                       instancePath: instancePath + '/upstream/' + i0,
                                       schemaPath: '#/properties/upstream/items/type',
@@ -7118,7 +7425,7 @@ function validate71(
                                 }
                               }
                             } else {
-                              validate71.errors = [
+                              validate75.errors = [
                                 {
                                   instancePath: instancePath + '/upstream',
                                   schemaPath: '#/properties/upstream/type',
@@ -7144,7 +7451,7 @@ function validate71(
         }
       }
     } else {
-      validate71.errors = [
+      validate75.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7156,11 +7463,11 @@ function validate71(
       return false;
     }
   }
-  validate71.errors = vErrors;
+  validate75.errors = vErrors;
   return errors === 0;
 }
 
-function validate68(
+function validate72(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -7178,7 +7485,7 @@ function validate68(
         (data.external_id === undefined && (missing0 = 'external_id')) ||
         (data.external_url === undefined && (missing0 = 'external_url'))
       ) {
-        validate68.errors = [
+        validate72.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7200,7 +7507,7 @@ function validate68(
             key0 === 'run' ||
             key0 === 'steps'
           )) {
-            validate68.errors = [
+            validate72.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7271,7 +7578,7 @@ function validate68(
                 vErrors.push(err2);
               }
               errors++;
-              validate68.errors = vErrors;
+              validate72.errors = vErrors;
               return false;
             } else {
               errors = _errs3;
@@ -7345,7 +7652,7 @@ function validate68(
                   vErrors.push(err5);
                 }
                 errors++;
-                validate68.errors = vErrors;
+                validate72.errors = vErrors;
                 return false;
               } else {
                 errors = _errs9;
@@ -7371,7 +7678,7 @@ function validate68(
                       let data3 = data2[key1];
                       const _errs17 = errors;
                       if (!(typeof data3 == 'number' && isFinite(data3))) {
-                        validate68.errors = [
+                        validate72.errors = [
                           {
                             instancePath:
                               instancePath +
@@ -7391,7 +7698,7 @@ function validate68(
                       }
                     }
                   } else {
-                    validate68.errors = [
+                    validate72.errors = [
                       {
                         instancePath: instancePath + '/metrics',
                         schemaPath: '#/properties/metrics/type',
@@ -7465,7 +7772,7 @@ function validate68(
                       vErrors.push(err8);
                     }
                     errors++;
-                    validate68.errors = vErrors;
+                    validate72.errors = vErrors;
                     return false;
                   } else {
                     errors = _errs20;
@@ -7512,7 +7819,7 @@ function validate68(
                           }
                         }
                       } else {
-                        validate68.errors = [
+                        validate72.errors = [
                           {
                             instancePath: instancePath + '/parameters',
                             schemaPath: '#/properties/parameters/type',
@@ -7558,7 +7865,7 @@ function validate68(
                             for (let i0 = 0; i0 < len0; i0++) {
                               const _errs32 = errors;
                               if (
-                                !validate71(data8[i0], {
+                                !validate75(data8[i0], {
                                   instancePath: instancePath + '/steps/' + i0,
                                   parentData: data8,
                                   parentDataProperty: i0,
@@ -7567,8 +7874,8 @@ function validate68(
                               ) {
                                 vErrors =
                                   vErrors === null
-                                    ? validate71.errors
-                                    : vErrors.concat(validate71.errors);
+                                    ? validate75.errors
+                                    : vErrors.concat(validate75.errors);
                                 errors = vErrors.length;
                               }
                               var valid6 = _errs32 === errors;
@@ -7577,7 +7884,7 @@ function validate68(
                               }
                             }
                           } else {
-                            validate68.errors = [
+                            validate72.errors = [
                               {
                                 instancePath: instancePath + '/steps',
                                 schemaPath: '#/properties/steps/type',
@@ -7602,7 +7909,7 @@ function validate68(
         }
       }
     } else {
-      validate68.errors = [
+      validate72.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7614,12 +7921,12 @@ function validate68(
       return false;
     }
   }
-  validate68.errors = vErrors;
+  validate72.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunList: IGuard<IRestModels['RunList']> = validate73;
-const schema38 = {
+export const isRunList: IGuard<IRestModels['RunList']> = validate77;
+const schema39 = {
   additionalProperties: false,
   properties: {
     has_more: { type: 'boolean' },
@@ -7632,7 +7939,7 @@ const schema38 = {
   $id: 'RunList'
 };
 
-function validate73(
+function validate77(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -7647,7 +7954,7 @@ function validate73(
         (data.offset === undefined && (missing0 = 'offset')) ||
         (data.has_more === undefined && (missing0 = 'has_more'))
       ) {
-        validate73.errors = [
+        validate77.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7661,7 +7968,7 @@ function validate73(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'has_more' || key0 === 'limit' || key0 === 'offset' || key0 === 'runs')) {
-            validate73.errors = [
+            validate77.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7678,7 +7985,7 @@ function validate73(
           if (data.has_more !== undefined) {
             const _errs2 = errors;
             if (typeof data.has_more !== 'boolean') {
-              validate73.errors = [
+              validate77.errors = [
                 {
                   instancePath: instancePath + '/has_more',
                   schemaPath: '#/properties/has_more/type',
@@ -7698,7 +8005,7 @@ function validate73(
               let data1 = data.limit;
               const _errs4 = errors;
               if (!(typeof data1 == 'number' && !(data1 % 1) && !isNaN(data1) && isFinite(data1))) {
-                validate73.errors = [
+                validate77.errors = [
                   {
                     instancePath: instancePath + '/limit',
                     schemaPath: '#/properties/limit/type',
@@ -7723,7 +8030,7 @@ function validate73(
                   !isNaN(data2) &&
                   isFinite(data2)
                 )) {
-                  validate73.errors = [
+                  validate77.errors = [
                     {
                       instancePath: instancePath + '/offset',
                       schemaPath: '#/properties/offset/type',
@@ -7768,7 +8075,7 @@ function validate73(
                         }
                       }
                     } else {
-                      validate73.errors = [
+                      validate77.errors = [
                         {
                           instancePath: instancePath + '/runs',
                           schemaPath: '#/properties/runs/type',
@@ -7790,7 +8097,7 @@ function validate73(
         }
       }
     } else {
-      validate73.errors = [
+      validate77.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7802,12 +8109,12 @@ function validate73(
       return false;
     }
   }
-  validate73.errors = vErrors;
+  validate77.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunListQuery: IGuard<IRestModels['RunListQuery']> = validate75;
-const schema39 = {
+export const isRunListQuery: IGuard<IRestModels['RunListQuery']> = validate79;
+const schema40 = {
   additionalProperties: false,
   properties: {
     backend: { anyOf: [{ pattern: '^[a-z0-9_-]{1,32}$', type: 'string' }, { type: 'null' }] },
@@ -7832,7 +8139,7 @@ const schema39 = {
 };
 const pattern0 = new RegExp('^[a-z0-9_-]{1,32}$', 'u');
 
-function validate75(
+function validate79(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -7852,7 +8159,7 @@ function validate75(
           key0 === 'sort' ||
           key0 === 'status'
         )) {
-          validate75.errors = [
+          validate79.errors = [
             {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -7941,7 +8248,7 @@ function validate75(
               vErrors.push(err3);
             }
             errors++;
-            validate75.errors = vErrors;
+            validate79.errors = vErrors;
             return false;
           } else {
             errors = _errs3;
@@ -7984,7 +8291,7 @@ function validate75(
                 instancePath: instancePath + '/kind',
                 schemaPath: '#/properties/kind/anyOf/0/enum',
                 keyword: 'enum',
-                params: { allowedValues: schema39.properties.kind.anyOf[0].enum },
+                params: { allowedValues: schema40.properties.kind.anyOf[0].enum },
                 message: 'must be equal to one of the allowed values'
               };
               if (vErrors === null) {
@@ -8030,7 +8337,7 @@ function validate75(
                 vErrors.push(err7);
               }
               errors++;
-              validate75.errors = vErrors;
+              validate79.errors = vErrors;
               return false;
             } else {
               errors = _errs9;
@@ -8051,7 +8358,7 @@ function validate75(
               let data2 = data.limit;
               const _errs14 = errors;
               if (!(typeof data2 == 'number' && !(data2 % 1) && !isNaN(data2) && isFinite(data2))) {
-                validate75.errors = [
+                validate79.errors = [
                   {
                     instancePath: instancePath + '/limit',
                     schemaPath: '#/properties/limit/type',
@@ -8065,7 +8372,7 @@ function validate75(
               if (errors === _errs14) {
                 if (typeof data2 == 'number' && isFinite(data2)) {
                   if (data2 > 200 || isNaN(data2)) {
-                    validate75.errors = [
+                    validate79.errors = [
                       {
                         instancePath: instancePath + '/limit',
                         schemaPath: '#/properties/limit/maximum',
@@ -8077,7 +8384,7 @@ function validate75(
                     return false;
                   } else {
                     if (data2 < 1 || isNaN(data2)) {
-                      validate75.errors = [
+                      validate79.errors = [
                         {
                           instancePath: instancePath + '/limit',
                           schemaPath: '#/properties/limit/minimum',
@@ -8187,7 +8494,7 @@ function validate75(
                     vErrors.push(err12);
                   }
                   errors++;
-                  validate75.errors = vErrors;
+                  validate79.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs17;
@@ -8213,7 +8520,7 @@ function validate75(
                     !isNaN(data4) &&
                     isFinite(data4)
                   )) {
-                    validate75.errors = [
+                    validate79.errors = [
                       {
                         instancePath: instancePath + '/offset',
                         schemaPath: '#/properties/offset/type',
@@ -8227,7 +8534,7 @@ function validate75(
                   if (errors === _errs22) {
                     if (typeof data4 == 'number' && isFinite(data4)) {
                       if (data4 > 1000000000 || isNaN(data4)) {
-                        validate75.errors = [
+                        validate79.errors = [
                           {
                             instancePath: instancePath + '/offset',
                             schemaPath: '#/properties/offset/maximum',
@@ -8239,7 +8546,7 @@ function validate75(
                         return false;
                       } else {
                         if (data4 < 0 || isNaN(data4)) {
-                          validate75.errors = [
+                          validate79.errors = [
                             {
                               instancePath: instancePath + '/offset',
                               schemaPath: '#/properties/offset/minimum',
@@ -8333,7 +8640,7 @@ function validate75(
                         vErrors.push(err16);
                       }
                       errors++;
-                      validate75.errors = vErrors;
+                      validate79.errors = vErrors;
                       return false;
                     } else {
                       errors = _errs25;
@@ -8354,7 +8661,7 @@ function validate75(
                       let data6 = data.sort;
                       const _errs30 = errors;
                       if (typeof data6 !== 'string') {
-                        validate75.errors = [
+                        validate79.errors = [
                           {
                             instancePath: instancePath + '/sort',
                             schemaPath: '#/properties/sort/type',
@@ -8372,12 +8679,12 @@ function validate75(
                         data6 === 'status' ||
                         data6 === 'duration'
                       )) {
-                        validate75.errors = [
+                        validate79.errors = [
                           {
                             instancePath: instancePath + '/sort',
                             schemaPath: '#/properties/sort/enum',
                             keyword: 'enum',
-                            params: { allowedValues: schema39.properties.sort.enum },
+                            params: { allowedValues: schema40.properties.sort.enum },
                             message: 'must be equal to one of the allowed values'
                           }
                         ];
@@ -8421,7 +8728,7 @@ function validate75(
                             instancePath: instancePath + '/status',
                             schemaPath: '#/properties/status/anyOf/0/enum',
                             keyword: 'enum',
-                            params: { allowedValues: schema39.properties.status.anyOf[0].enum },
+                            params: { allowedValues: schema40.properties.status.anyOf[0].enum },
                             message: 'must be equal to one of the allowed values'
                           };
                           if (vErrors === null) {
@@ -8467,7 +8774,7 @@ function validate75(
                             vErrors.push(err20);
                           }
                           errors++;
-                          validate75.errors = vErrors;
+                          validate79.errors = vErrors;
                           return false;
                         } else {
                           errors = _errs33;
@@ -8492,7 +8799,7 @@ function validate75(
         }
       }
     } else {
-      validate75.errors = [
+      validate79.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8504,12 +8811,12 @@ function validate75(
       return false;
     }
   }
-  validate75.errors = vErrors;
+  validate79.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunNotebookRequest: IGuard<IRestModels['RunNotebookRequest']> = validate76;
-const schema40 = {
+export const isRunNotebookRequest: IGuard<IRestModels['RunNotebookRequest']> = validate80;
+const schema41 = {
   additionalProperties: false,
   properties: {
     from_step: { anyOf: [{ minLength: 1, type: 'string' }, { type: 'null' }] },
@@ -8524,7 +8831,7 @@ const schema40 = {
   $id: 'RunNotebookRequest'
 };
 
-function validate76(
+function validate80(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -8534,7 +8841,7 @@ function validate76(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.path === undefined && (missing0 = 'path')) {
-        validate76.errors = [
+        validate80.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -8555,7 +8862,7 @@ function validate76(
             key0 === 'path' ||
             key0 === 'reuse'
           )) {
-            validate76.errors = [
+            validate80.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -8644,7 +8951,7 @@ function validate76(
                 vErrors.push(err3);
               }
               errors++;
-              validate76.errors = vErrors;
+              validate80.errors = vErrors;
               return false;
             } else {
               errors = _errs3;
@@ -8664,7 +8971,7 @@ function validate76(
             if (data.no_cache !== undefined) {
               const _errs8 = errors;
               if (typeof data.no_cache !== 'boolean') {
-                validate76.errors = [
+                validate80.errors = [
                   {
                     instancePath: instancePath + '/no_cache',
                     schemaPath: '#/properties/no_cache/type',
@@ -8755,7 +9062,7 @@ function validate76(
                     vErrors.push(err7);
                   }
                   errors++;
-                  validate76.errors = vErrors;
+                  validate80.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs11;
@@ -8780,7 +9087,7 @@ function validate76(
                       for (const key1 in data3) {
                         const _errs19 = errors;
                         if (typeof data3[key1] !== 'string') {
-                          validate76.errors = [
+                          validate80.errors = [
                             {
                               instancePath:
                                 instancePath +
@@ -8800,7 +9107,7 @@ function validate76(
                         }
                       }
                     } else {
-                      validate76.errors = [
+                      validate80.errors = [
                         {
                           instancePath: instancePath + '/parameters',
                           schemaPath: '#/properties/parameters/type',
@@ -8823,7 +9130,7 @@ function validate76(
                     if (errors === _errs21) {
                       if (typeof data5 === 'string') {
                         if (func2(data5) < 1) {
-                          validate76.errors = [
+                          validate80.errors = [
                             {
                               instancePath: instancePath + '/path',
                               schemaPath: '#/properties/path/minLength',
@@ -8835,7 +9142,7 @@ function validate76(
                           return false;
                         }
                       } else {
-                        validate76.errors = [
+                        validate80.errors = [
                           {
                             instancePath: instancePath + '/path',
                             schemaPath: '#/properties/path/type',
@@ -8927,7 +9234,7 @@ function validate76(
                           vErrors.push(err11);
                         }
                         errors++;
-                        validate76.errors = vErrors;
+                        validate80.errors = vErrors;
                         return false;
                       } else {
                         errors = _errs24;
@@ -8951,7 +9258,7 @@ function validate76(
         }
       }
     } else {
-      validate76.errors = [
+      validate80.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8963,12 +9270,12 @@ function validate76(
       return false;
     }
   }
-  validate76.errors = vErrors;
+  validate80.errors = vErrors;
   return errors === 0;
 }
 
-export const isRunStarted: IGuard<IRestModels['RunStarted']> = validate77;
-const schema41 = {
+export const isRunStarted: IGuard<IRestModels['RunStarted']> = validate81;
+const schema42 = {
   additionalProperties: false,
   properties: { notebook: { type: 'string' }, run_id: { type: 'string' } },
   required: ['run_id', 'notebook'],
@@ -8976,7 +9283,7 @@ const schema41 = {
   $id: 'RunStarted'
 };
 
-function validate77(
+function validate81(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -8989,7 +9296,7 @@ function validate77(
         (data.run_id === undefined && (missing0 = 'run_id')) ||
         (data.notebook === undefined && (missing0 = 'notebook'))
       ) {
-        validate77.errors = [
+        validate81.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9003,7 +9310,7 @@ function validate77(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'notebook' || key0 === 'run_id')) {
-            validate77.errors = [
+            validate81.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9020,7 +9327,7 @@ function validate77(
           if (data.notebook !== undefined) {
             const _errs2 = errors;
             if (typeof data.notebook !== 'string') {
-              validate77.errors = [
+              validate81.errors = [
                 {
                   instancePath: instancePath + '/notebook',
                   schemaPath: '#/properties/notebook/type',
@@ -9039,7 +9346,7 @@ function validate77(
             if (data.run_id !== undefined) {
               const _errs4 = errors;
               if (typeof data.run_id !== 'string') {
-                validate77.errors = [
+                validate81.errors = [
                   {
                     instancePath: instancePath + '/run_id',
                     schemaPath: '#/properties/run_id/type',
@@ -9058,7 +9365,7 @@ function validate77(
         }
       }
     } else {
-      validate77.errors = [
+      validate81.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9070,16 +9377,16 @@ function validate77(
       return false;
     }
   }
-  validate77.errors = vErrors;
+  validate81.errors = vErrors;
   return errors === 0;
 }
 
 export const isRunSummary: IGuard<IRestModels['RunSummary']> = validate33;
 
-export const isStepSummary: IGuard<IRestModels['StepSummary']> = validate71;
+export const isStepSummary: IGuard<IRestModels['StepSummary']> = validate75;
 
-export const isStepValue: IGuard<IRestModels['StepValue']> = validate78;
-const schema42 = {
+export const isStepValue: IGuard<IRestModels['StepValue']> = validate82;
+const schema43 = {
   additionalProperties: false,
   properties: {
     kind: { enum: ['parameter', 'input', 'output'], type: 'string' },
@@ -9091,7 +9398,7 @@ const schema42 = {
   $id: 'StepValue'
 };
 
-function validate78(
+function validate82(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -9105,7 +9412,7 @@ function validate78(
         (data.kind === undefined && (missing0 = 'kind')) ||
         (data.source === undefined && (missing0 = 'source'))
       ) {
-        validate78.errors = [
+        validate82.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9119,7 +9426,7 @@ function validate78(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'kind' || key0 === 'name' || key0 === 'source')) {
-            validate78.errors = [
+            validate82.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9137,7 +9444,7 @@ function validate78(
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate78.errors = [
+              validate82.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -9149,12 +9456,12 @@ function validate78(
               return false;
             }
             if (!(data0 === 'parameter' || data0 === 'input' || data0 === 'output')) {
-              validate78.errors = [
+              validate82.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/enum',
                   keyword: 'enum',
-                  params: { allowedValues: schema42.properties.kind.enum },
+                  params: { allowedValues: schema43.properties.kind.enum },
                   message: 'must be equal to one of the allowed values'
                 }
               ];
@@ -9168,7 +9475,7 @@ function validate78(
             if (data.name !== undefined) {
               const _errs4 = errors;
               if (typeof data.name !== 'string') {
-                validate78.errors = [
+                validate82.errors = [
                   {
                     instancePath: instancePath + '/name',
                     schemaPath: '#/properties/name/type',
@@ -9187,7 +9494,7 @@ function validate78(
               if (data.source !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.source !== 'string') {
-                  validate78.errors = [
+                  validate82.errors = [
                     {
                       instancePath: instancePath + '/source',
                       schemaPath: '#/properties/source/type',
@@ -9207,7 +9514,7 @@ function validate78(
         }
       }
     } else {
-      validate78.errors = [
+      validate82.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9219,12 +9526,12 @@ function validate78(
       return false;
     }
   }
-  validate78.errors = vErrors;
+  validate82.errors = vErrors;
   return errors === 0;
 }
 
-export const isStepValues: IGuard<IRestModels['StepValues']> = validate79;
-const schema43 = {
+export const isStepValues: IGuard<IRestModels['StepValues']> = validate83;
+const schema44 = {
   additionalProperties: false,
   properties: {
     code: { type: 'string' },
@@ -9238,7 +9545,7 @@ const schema43 = {
   $id: 'StepValues'
 };
 
-function validate79(
+function validate83(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -9254,7 +9561,7 @@ function validate79(
         (data.values === undefined && (missing0 = 'values')) ||
         (data.code === undefined && (missing0 = 'code'))
       ) {
-        validate79.errors = [
+        validate83.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9274,7 +9581,7 @@ function validate79(
             key0 === 'step' ||
             key0 === 'values'
           )) {
-            validate79.errors = [
+            validate83.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9291,7 +9598,7 @@ function validate79(
           if (data.code !== undefined) {
             const _errs2 = errors;
             if (typeof data.code !== 'string') {
-              validate79.errors = [
+              validate83.errors = [
                 {
                   instancePath: instancePath + '/code',
                   schemaPath: '#/properties/code/type',
@@ -9310,7 +9617,7 @@ function validate79(
             if (data.outputs !== undefined) {
               const _errs4 = errors;
               if (typeof data.outputs !== 'boolean') {
-                validate79.errors = [
+                validate83.errors = [
                   {
                     instancePath: instancePath + '/outputs',
                     schemaPath: '#/properties/outputs/type',
@@ -9329,7 +9636,7 @@ function validate79(
               if (data.run_id !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.run_id !== 'string') {
-                  validate79.errors = [
+                  validate83.errors = [
                     {
                       instancePath: instancePath + '/run_id',
                       schemaPath: '#/properties/run_id/type',
@@ -9348,7 +9655,7 @@ function validate79(
                 if (data.step !== undefined) {
                   const _errs8 = errors;
                   if (typeof data.step !== 'string') {
-                    validate79.errors = [
+                    validate83.errors = [
                       {
                         instancePath: instancePath + '/step',
                         schemaPath: '#/properties/step/type',
@@ -9374,7 +9681,7 @@ function validate79(
                         for (let i0 = 0; i0 < len0; i0++) {
                           const _errs12 = errors;
                           if (
-                            !validate78(data4[i0], {
+                            !validate82(data4[i0], {
                               instancePath: instancePath + '/values/' + i0,
                               parentData: data4,
                               parentDataProperty: i0,
@@ -9383,8 +9690,8 @@ function validate79(
                           ) {
                             vErrors =
                               vErrors === null
-                                ? validate78.errors
-                                : vErrors.concat(validate78.errors);
+                                ? validate82.errors
+                                : vErrors.concat(validate82.errors);
                             errors = vErrors.length;
                           }
                           var valid1 = _errs12 === errors;
@@ -9393,7 +9700,7 @@ function validate79(
                           }
                         }
                       } else {
-                        validate79.errors = [
+                        validate83.errors = [
                           {
                             instancePath: instancePath + '/values',
                             schemaPath: '#/properties/values/type',
@@ -9416,7 +9723,7 @@ function validate79(
         }
       }
     } else {
-      validate79.errors = [
+      validate83.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9428,19 +9735,19 @@ function validate79(
       return false;
     }
   }
-  validate79.errors = vErrors;
+  validate83.errors = vErrors;
   return errors === 0;
 }
 
-export const isStepValuesQuery: IGuard<IRestModels['StepValuesQuery']> = validate81;
-const schema44 = {
+export const isStepValuesQuery: IGuard<IRestModels['StepValuesQuery']> = validate85;
+const schema45 = {
   additionalProperties: false,
   properties: { outputs: { type: 'boolean' } },
   type: 'object',
   $id: 'StepValuesQuery'
 };
 
-function validate81(
+function validate85(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -9451,7 +9758,7 @@ function validate81(
       const _errs1 = errors;
       for (const key0 in data) {
         if (!(key0 === 'outputs')) {
-          validate81.errors = [
+          validate85.errors = [
             {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -9467,7 +9774,7 @@ function validate81(
       if (_errs1 === errors) {
         if (data.outputs !== undefined) {
           if (typeof data.outputs !== 'boolean') {
-            validate81.errors = [
+            validate85.errors = [
               {
                 instancePath: instancePath + '/outputs',
                 schemaPath: '#/properties/outputs/type',
@@ -9481,7 +9788,7 @@ function validate81(
         }
       }
     } else {
-      validate81.errors = [
+      validate85.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9493,12 +9800,12 @@ function validate81(
       return false;
     }
   }
-  validate81.errors = vErrors;
+  validate85.errors = vErrors;
   return errors === 0;
 }
 
-export const isSubmitRequest: IGuard<IRestModels['SubmitRequest']> = validate82;
-const schema45 = {
+export const isSubmitRequest: IGuard<IRestModels['SubmitRequest']> = validate86;
+const schema46 = {
   additionalProperties: false,
   properties: {
     experiment: { anyOf: [{ maxLength: 200, minLength: 1, type: 'string' }, { type: 'null' }] },
@@ -9511,7 +9818,7 @@ const schema45 = {
   $id: 'SubmitRequest'
 };
 
-function validate82(
+function validate86(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -9521,7 +9828,7 @@ function validate82(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.path === undefined && (missing0 = 'path')) {
-        validate82.errors = [
+        validate86.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9540,7 +9847,7 @@ function validate82(
             key0 === 'parameters' ||
             key0 === 'path'
           )) {
-            validate82.errors = [
+            validate86.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9645,7 +9952,7 @@ function validate82(
                 vErrors.push(err4);
               }
               errors++;
-              validate82.errors = vErrors;
+              validate86.errors = vErrors;
               return false;
             } else {
               errors = _errs3;
@@ -9737,7 +10044,7 @@ function validate82(
                   vErrors.push(err8);
                 }
                 errors++;
-                validate82.errors = vErrors;
+                validate86.errors = vErrors;
                 return false;
               } else {
                 errors = _errs9;
@@ -9762,7 +10069,7 @@ function validate82(
                     for (const key1 in data2) {
                       const _errs17 = errors;
                       if (typeof data2[key1] !== 'string') {
-                        validate82.errors = [
+                        validate86.errors = [
                           {
                             instancePath:
                               instancePath +
@@ -9782,7 +10089,7 @@ function validate82(
                       }
                     }
                   } else {
-                    validate82.errors = [
+                    validate86.errors = [
                       {
                         instancePath: instancePath + '/parameters',
                         schemaPath: '#/properties/parameters/type',
@@ -9805,7 +10112,7 @@ function validate82(
                   if (errors === _errs19) {
                     if (typeof data4 === 'string') {
                       if (func2(data4) < 1) {
-                        validate82.errors = [
+                        validate86.errors = [
                           {
                             instancePath: instancePath + '/path',
                             schemaPath: '#/properties/path/minLength',
@@ -9817,7 +10124,7 @@ function validate82(
                         return false;
                       }
                     } else {
-                      validate82.errors = [
+                      validate86.errors = [
                         {
                           instancePath: instancePath + '/path',
                           schemaPath: '#/properties/path/type',
@@ -9839,7 +10146,7 @@ function validate82(
         }
       }
     } else {
-      validate82.errors = [
+      validate86.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9851,12 +10158,12 @@ function validate82(
       return false;
     }
   }
-  validate82.errors = vErrors;
+  validate86.errors = vErrors;
   return errors === 0;
 }
 
-export const isSubmitResult: IGuard<IRestModels['SubmitResult']> = validate83;
-const schema46 = {
+export const isSubmitResult: IGuard<IRestModels['SubmitResult']> = validate87;
+const schema47 = {
   additionalProperties: false,
   properties: {
     kfp_run_id: { type: 'string' },
@@ -9868,7 +10175,7 @@ const schema46 = {
   $id: 'SubmitResult'
 };
 
-function validate83(
+function validate87(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -9882,7 +10189,7 @@ function validate83(
         (data.kfp_run_id === undefined && (missing0 = 'kfp_run_id')) ||
         (data.url === undefined && (missing0 = 'url'))
       ) {
-        validate83.errors = [
+        validate87.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9896,7 +10203,7 @@ function validate83(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'kfp_run_id' || key0 === 'run_id' || key0 === 'url')) {
-            validate83.errors = [
+            validate87.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9913,7 +10220,7 @@ function validate83(
           if (data.kfp_run_id !== undefined) {
             const _errs2 = errors;
             if (typeof data.kfp_run_id !== 'string') {
-              validate83.errors = [
+              validate87.errors = [
                 {
                   instancePath: instancePath + '/kfp_run_id',
                   schemaPath: '#/properties/kfp_run_id/type',
@@ -9932,7 +10239,7 @@ function validate83(
             if (data.run_id !== undefined) {
               const _errs4 = errors;
               if (typeof data.run_id !== 'string') {
-                validate83.errors = [
+                validate87.errors = [
                   {
                     instancePath: instancePath + '/run_id',
                     schemaPath: '#/properties/run_id/type',
@@ -9951,7 +10258,7 @@ function validate83(
               if (data.url !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.url !== 'string') {
-                  validate83.errors = [
+                  validate87.errors = [
                     {
                       instancePath: instancePath + '/url',
                       schemaPath: '#/properties/url/type',
@@ -9971,7 +10278,7 @@ function validate83(
         }
       }
     } else {
-      validate83.errors = [
+      validate87.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9983,12 +10290,12 @@ function validate83(
       return false;
     }
   }
-  validate83.errors = vErrors;
+  validate87.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingCancelled: IGuard<IRestModels['TrainingCancelled']> = validate84;
-const schema47 = {
+export const isTrainingCancelled: IGuard<IRestModels['TrainingCancelled']> = validate88;
+const schema48 = {
   additionalProperties: false,
   properties: {
     run_id: { type: 'string' },
@@ -9999,7 +10306,7 @@ const schema47 = {
   $id: 'TrainingCancelled'
 };
 
-function validate84(
+function validate88(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -10012,7 +10319,7 @@ function validate84(
         (data.run_id === undefined && (missing0 = 'run_id')) ||
         (data.status === undefined && (missing0 = 'status'))
       ) {
-        validate84.errors = [
+        validate88.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10026,7 +10333,7 @@ function validate84(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'run_id' || key0 === 'status')) {
-            validate84.errors = [
+            validate88.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10043,7 +10350,7 @@ function validate84(
           if (data.run_id !== undefined) {
             const _errs2 = errors;
             if (typeof data.run_id !== 'string') {
-              validate84.errors = [
+              validate88.errors = [
                 {
                   instancePath: instancePath + '/run_id',
                   schemaPath: '#/properties/run_id/type',
@@ -10063,7 +10370,7 @@ function validate84(
               let data1 = data.status;
               const _errs4 = errors;
               if (typeof data1 !== 'string') {
-                validate84.errors = [
+                validate88.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/type',
@@ -10080,12 +10387,12 @@ function validate84(
                 data1 === 'Complete' ||
                 data1 === 'Failed'
               )) {
-                validate84.errors = [
+                validate88.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema47.properties.status.enum },
+                    params: { allowedValues: schema48.properties.status.enum },
                     message: 'must be equal to one of the allowed values'
                   }
                 ];
@@ -10099,7 +10406,7 @@ function validate84(
         }
       }
     } else {
-      validate84.errors = [
+      validate88.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -10111,12 +10418,12 @@ function validate84(
       return false;
     }
   }
-  validate84.errors = vErrors;
+  validate88.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingDetail: IGuard<IRestModels['TrainingDetail']> = validate85;
-const schema48 = {
+export const isTrainingDetail: IGuard<IRestModels['TrainingDetail']> = validate89;
+const schema49 = {
   additionalProperties: false,
   properties: {
     args: { items: { type: 'string' }, type: 'array' },
@@ -10129,7 +10436,7 @@ const schema48 = {
   type: 'object',
   $id: 'TrainingDetail'
 };
-const schema49 = {
+const schema50 = {
   additionalProperties: false,
   properties: {
     backend: { type: 'string' },
@@ -10163,7 +10470,7 @@ const schema49 = {
   $id: 'TrainingSummary'
 };
 
-function validate86(
+function validate90(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -10186,7 +10493,7 @@ function validate86(
         (data.procs_per_node === undefined && (missing0 = 'procs_per_node')) ||
         (data.gpus_per_node === undefined && (missing0 = 'gpus_per_node'))
       ) {
-        validate86.errors = [
+        validate90.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10199,8 +10506,8 @@ function validate86(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func3.call(schema49.properties, key0)) {
-            validate86.errors = [
+          if (!func3.call(schema50.properties, key0)) {
+            validate90.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10217,7 +10524,7 @@ function validate86(
           if (data.backend !== undefined) {
             const _errs2 = errors;
             if (typeof data.backend !== 'string') {
-              validate86.errors = [
+              validate90.errors = [
                 {
                   instancePath: instancePath + '/backend',
                   schemaPath: '#/properties/backend/type',
@@ -10237,7 +10544,7 @@ function validate86(
               let data1 = data.created_at;
               const _errs4 = errors;
               if (!(typeof data1 == 'number' && isFinite(data1))) {
-                validate86.errors = [
+                validate90.errors = [
                   {
                     instancePath: instancePath + '/created_at',
                     schemaPath: '#/properties/created_at/type',
@@ -10310,7 +10617,7 @@ function validate86(
                     vErrors.push(err2);
                   }
                   errors++;
-                  validate86.errors = vErrors;
+                  validate90.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs7;
@@ -10384,7 +10691,7 @@ function validate86(
                       vErrors.push(err5);
                     }
                     errors++;
-                    validate86.errors = vErrors;
+                    validate90.errors = vErrors;
                     return false;
                   } else {
                     errors = _errs13;
@@ -10410,7 +10717,7 @@ function validate86(
                       !isNaN(data4) &&
                       isFinite(data4)
                     )) {
-                      validate86.errors = [
+                      validate90.errors = [
                         {
                           instancePath: instancePath + '/gpus_per_node',
                           schemaPath: '#/properties/gpus_per_node/type',
@@ -10429,7 +10736,7 @@ function validate86(
                     if (data.id !== undefined) {
                       const _errs20 = errors;
                       if (typeof data.id !== 'string') {
-                        validate86.errors = [
+                        validate90.errors = [
                           {
                             instancePath: instancePath + '/id',
                             schemaPath: '#/properties/id/type',
@@ -10448,7 +10755,7 @@ function validate86(
                       if (data.name !== undefined) {
                         const _errs22 = errors;
                         if (typeof data.name !== 'string') {
-                          validate86.errors = [
+                          validate90.errors = [
                             {
                               instancePath: instancePath + '/name',
                               schemaPath: '#/properties/name/type',
@@ -10473,7 +10780,7 @@ function validate86(
                             !isNaN(data7) &&
                             isFinite(data7)
                           )) {
-                            validate86.errors = [
+                            validate90.errors = [
                               {
                                 instancePath: instancePath + '/num_nodes',
                                 schemaPath: '#/properties/num_nodes/type',
@@ -10498,7 +10805,7 @@ function validate86(
                               !isNaN(data8) &&
                               isFinite(data8)
                             )) {
-                              validate86.errors = [
+                              validate90.errors = [
                                 {
                                   instancePath: instancePath + '/procs_per_node',
                                   schemaPath: '#/properties/procs_per_node/type',
@@ -10571,7 +10878,7 @@ function validate86(
                                   vErrors.push(err8);
                                 }
                                 errors++;
-                                validate86.errors = vErrors;
+                                validate90.errors = vErrors;
                                 return false;
                               } else {
                                 errors = _errs29;
@@ -10645,7 +10952,7 @@ function validate86(
                                     vErrors.push(err11);
                                   }
                                   errors++;
-                                  validate86.errors = vErrors;
+                                  validate90.errors = vErrors;
                                   return false;
                                 } else {
                                   errors = _errs35;
@@ -10666,7 +10973,7 @@ function validate86(
                                   let data11 = data.status;
                                   const _errs40 = errors;
                                   if (typeof data11 !== 'string') {
-                                    validate86.errors = [
+                                    validate90.errors = [
                                       {
                                         instancePath: instancePath + '/status',
                                         schemaPath: '#/properties/status/type',
@@ -10683,12 +10990,12 @@ function validate86(
                                     data11 === 'Complete' ||
                                     data11 === 'Failed'
                                   )) {
-                                    validate86.errors = [
+                                    validate90.errors = [
                                       {
                                         instancePath: instancePath + '/status',
                                         schemaPath: '#/properties/status/enum',
                                         keyword: 'enum',
-                                        params: { allowedValues: schema49.properties.status.enum },
+                                        params: { allowedValues: schema50.properties.status.enum },
                                         message: 'must be equal to one of the allowed values'
                                       }
                                     ];
@@ -10712,7 +11019,7 @@ function validate86(
         }
       }
     } else {
-      validate86.errors = [
+      validate90.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -10724,11 +11031,11 @@ function validate86(
       return false;
     }
   }
-  validate86.errors = vErrors;
+  validate90.errors = vErrors;
   return errors === 0;
 }
 
-const schema50 = {
+const schema51 = {
   additionalProperties: false,
   properties: {
     error: { anyOf: [{ type: 'string' }, { type: 'null' }] },
@@ -10744,7 +11051,7 @@ const schema50 = {
   $id: 'TrainingRank'
 };
 
-function validate88(
+function validate92(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -10762,7 +11069,7 @@ function validate88(
         (data.finished_at === undefined && (missing0 = 'finished_at')) ||
         (data.error === undefined && (missing0 = 'error'))
       ) {
-        validate88.errors = [
+        validate92.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10784,7 +11091,7 @@ function validate88(
             key0 === 'status' ||
             key0 === 'step'
           )) {
-            validate88.errors = [
+            validate92.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10855,7 +11162,7 @@ function validate88(
                 vErrors.push(err2);
               }
               errors++;
-              validate88.errors = vErrors;
+              validate92.errors = vErrors;
               return false;
             } else {
               errors = _errs3;
@@ -10929,7 +11236,7 @@ function validate88(
                   vErrors.push(err5);
                 }
                 errors++;
-                validate88.errors = vErrors;
+                validate92.errors = vErrors;
                 return false;
               } else {
                 errors = _errs9;
@@ -11003,7 +11310,7 @@ function validate88(
                     vErrors.push(err8);
                   }
                   errors++;
-                  validate88.errors = vErrors;
+                  validate92.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs15;
@@ -11029,7 +11336,7 @@ function validate88(
                     !isNaN(data3) &&
                     isFinite(data3)
                   )) {
-                    validate88.errors = [
+                    validate92.errors = [
                       {
                         instancePath: instancePath + '/rank',
                         schemaPath: '#/properties/rank/type',
@@ -11102,7 +11409,7 @@ function validate88(
                         vErrors.push(err11);
                       }
                       errors++;
-                      validate88.errors = vErrors;
+                      validate92.errors = vErrors;
                       return false;
                     } else {
                       errors = _errs23;
@@ -11123,7 +11430,7 @@ function validate88(
                       let data5 = data.status;
                       const _errs28 = errors;
                       if (typeof data5 !== 'string') {
-                        validate88.errors = [
+                        validate92.errors = [
                           {
                             instancePath: instancePath + '/status',
                             schemaPath: '#/properties/status/type',
@@ -11140,12 +11447,12 @@ function validate88(
                         data5 === 'Complete' ||
                         data5 === 'Failed'
                       )) {
-                        validate88.errors = [
+                        validate92.errors = [
                           {
                             instancePath: instancePath + '/status',
                             schemaPath: '#/properties/status/enum',
                             keyword: 'enum',
-                            params: { allowedValues: schema50.properties.status.enum },
+                            params: { allowedValues: schema51.properties.status.enum },
                             message: 'must be equal to one of the allowed values'
                           }
                         ];
@@ -11159,7 +11466,7 @@ function validate88(
                       if (data.step !== undefined) {
                         const _errs30 = errors;
                         if (typeof data.step !== 'string') {
-                          validate88.errors = [
+                          validate92.errors = [
                             {
                               instancePath: instancePath + '/step',
                               schemaPath: '#/properties/step/type',
@@ -11183,7 +11490,7 @@ function validate88(
         }
       }
     } else {
-      validate88.errors = [
+      validate92.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11195,11 +11502,11 @@ function validate88(
       return false;
     }
   }
-  validate88.errors = vErrors;
+  validate92.errors = vErrors;
   return errors === 0;
 }
 
-function validate85(
+function validate89(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -11215,7 +11522,7 @@ function validate85(
         (data.ranks === undefined && (missing0 = 'ranks')) ||
         (data.metrics === undefined && (missing0 = 'metrics'))
       ) {
-        validate85.errors = [
+        validate89.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11235,7 +11542,7 @@ function validate85(
             key0 === 'ranks' ||
             key0 === 'script'
           )) {
-            validate85.errors = [
+            validate89.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11259,7 +11566,7 @@ function validate85(
                 for (let i0 = 0; i0 < len0; i0++) {
                   const _errs4 = errors;
                   if (typeof data0[i0] !== 'string') {
-                    validate85.errors = [
+                    validate89.errors = [
                       {
                         instancePath: instancePath + '/args/' + i0,
                         schemaPath: '#/properties/args/items/type',
@@ -11276,7 +11583,7 @@ function validate85(
                   }
                 }
               } else {
-                validate85.errors = [
+                validate89.errors = [
                   {
                     instancePath: instancePath + '/args',
                     schemaPath: '#/properties/args/type',
@@ -11296,14 +11603,14 @@ function validate85(
             if (data.job !== undefined) {
               const _errs6 = errors;
               if (
-                !validate86(data.job, {
+                !validate90(data.job, {
                   instancePath: instancePath + '/job',
                   parentData: data,
                   parentDataProperty: 'job',
                   rootData
                 })
               ) {
-                vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+                vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs6 === errors;
@@ -11321,7 +11628,7 @@ function validate85(
                     for (let i1 = 0; i1 < len1; i1++) {
                       const _errs9 = errors;
                       if (typeof data3[i1] !== 'string') {
-                        validate85.errors = [
+                        validate89.errors = [
                           {
                             instancePath: instancePath + '/metrics/' + i1,
                             schemaPath: '#/properties/metrics/items/type',
@@ -11338,7 +11645,7 @@ function validate85(
                       }
                     }
                   } else {
-                    validate85.errors = [
+                    validate89.errors = [
                       {
                         instancePath: instancePath + '/metrics',
                         schemaPath: '#/properties/metrics/type',
@@ -11365,7 +11672,7 @@ function validate85(
                       for (let i2 = 0; i2 < len2; i2++) {
                         const _errs13 = errors;
                         if (
-                          !validate88(data5[i2], {
+                          !validate92(data5[i2], {
                             instancePath: instancePath + '/ranks/' + i2,
                             parentData: data5,
                             parentDataProperty: i2,
@@ -11374,8 +11681,8 @@ function validate85(
                         ) {
                           vErrors =
                             vErrors === null
-                              ? validate88.errors
-                              : vErrors.concat(validate88.errors);
+                              ? validate92.errors
+                              : vErrors.concat(validate92.errors);
                           errors = vErrors.length;
                         }
                         var valid3 = _errs13 === errors;
@@ -11384,7 +11691,7 @@ function validate85(
                         }
                       }
                     } else {
-                      validate85.errors = [
+                      validate89.errors = [
                         {
                           instancePath: instancePath + '/ranks',
                           schemaPath: '#/properties/ranks/type',
@@ -11458,7 +11765,7 @@ function validate85(
                         vErrors.push(err2);
                       }
                       errors++;
-                      validate85.errors = vErrors;
+                      validate89.errors = vErrors;
                       return false;
                     } else {
                       errors = _errs15;
@@ -11481,7 +11788,7 @@ function validate85(
         }
       }
     } else {
-      validate85.errors = [
+      validate89.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11493,12 +11800,12 @@ function validate85(
       return false;
     }
   }
-  validate85.errors = vErrors;
+  validate89.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingList: IGuard<IRestModels['TrainingList']> = validate90;
-const schema51 = {
+export const isTrainingList: IGuard<IRestModels['TrainingList']> = validate94;
+const schema52 = {
   additionalProperties: false,
   properties: { jobs: { items: { $ref: 'TrainingSummary' }, type: 'array' } },
   required: ['jobs'],
@@ -11506,7 +11813,7 @@ const schema51 = {
   $id: 'TrainingList'
 };
 
-function validate90(
+function validate94(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -11516,7 +11823,7 @@ function validate90(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.jobs === undefined && (missing0 = 'jobs')) {
-        validate90.errors = [
+        validate94.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11530,7 +11837,7 @@ function validate90(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'jobs')) {
-            validate90.errors = [
+            validate94.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11554,7 +11861,7 @@ function validate90(
                 for (let i0 = 0; i0 < len0; i0++) {
                   const _errs4 = errors;
                   if (
-                    !validate86(data0[i0], {
+                    !validate90(data0[i0], {
                       instancePath: instancePath + '/jobs/' + i0,
                       parentData: data0,
                       parentDataProperty: i0,
@@ -11562,7 +11869,7 @@ function validate90(
                     })
                   ) {
                     vErrors =
-                      vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+                      vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
                     errors = vErrors.length;
                   }
                   var valid1 = _errs4 === errors;
@@ -11571,7 +11878,7 @@ function validate90(
                   }
                 }
               } else {
-                validate90.errors = [
+                validate94.errors = [
                   {
                     instancePath: instancePath + '/jobs',
                     schemaPath: '#/properties/jobs/type',
@@ -11587,7 +11894,7 @@ function validate90(
         }
       }
     } else {
-      validate90.errors = [
+      validate94.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11599,19 +11906,19 @@ function validate90(
       return false;
     }
   }
-  validate90.errors = vErrors;
+  validate94.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingListQuery: IGuard<IRestModels['TrainingListQuery']> = validate92;
-const schema52 = {
+export const isTrainingListQuery: IGuard<IRestModels['TrainingListQuery']> = validate96;
+const schema53 = {
   additionalProperties: false,
   properties: { limit: { maximum: 200, minimum: 1, type: 'integer' } },
   type: 'object',
   $id: 'TrainingListQuery'
 };
 
-function validate92(
+function validate96(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -11622,7 +11929,7 @@ function validate92(
       const _errs1 = errors;
       for (const key0 in data) {
         if (!(key0 === 'limit')) {
-          validate92.errors = [
+          validate96.errors = [
             {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -11640,7 +11947,7 @@ function validate92(
           let data0 = data.limit;
           const _errs2 = errors;
           if (!(typeof data0 == 'number' && !(data0 % 1) && !isNaN(data0) && isFinite(data0))) {
-            validate92.errors = [
+            validate96.errors = [
               {
                 instancePath: instancePath + '/limit',
                 schemaPath: '#/properties/limit/type',
@@ -11654,7 +11961,7 @@ function validate92(
           if (errors === _errs2) {
             if (typeof data0 == 'number' && isFinite(data0)) {
               if (data0 > 200 || isNaN(data0)) {
-                validate92.errors = [
+                validate96.errors = [
                   {
                     instancePath: instancePath + '/limit',
                     schemaPath: '#/properties/limit/maximum',
@@ -11666,7 +11973,7 @@ function validate92(
                 return false;
               } else {
                 if (data0 < 1 || isNaN(data0)) {
-                  validate92.errors = [
+                  validate96.errors = [
                     {
                       instancePath: instancePath + '/limit',
                       schemaPath: '#/properties/limit/minimum',
@@ -11683,7 +11990,7 @@ function validate92(
         }
       }
     } else {
-      validate92.errors = [
+      validate96.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11695,14 +12002,14 @@ function validate92(
       return false;
     }
   }
-  validate92.errors = vErrors;
+  validate96.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingRank: IGuard<IRestModels['TrainingRank']> = validate88;
+export const isTrainingRank: IGuard<IRestModels['TrainingRank']> = validate92;
 
-export const isTrainingRequest: IGuard<IRestModels['TrainingRequest']> = validate93;
-const schema53 = {
+export const isTrainingRequest: IGuard<IRestModels['TrainingRequest']> = validate97;
+const schema54 = {
   additionalProperties: false,
   properties: {
     args: { items: { type: 'string' }, type: 'array' },
@@ -11722,7 +12029,7 @@ const schema53 = {
   $id: 'TrainingRequest'
 };
 
-function validate93(
+function validate97(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -11732,7 +12039,7 @@ function validate93(
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.script === undefined && (missing0 = 'script')) {
-        validate93.errors = [
+        validate97.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11745,8 +12052,8 @@ function validate93(
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func3.call(schema53.properties, key0)) {
-            validate93.errors = [
+          if (!func3.call(schema54.properties, key0)) {
+            validate97.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11770,7 +12077,7 @@ function validate93(
                 for (let i0 = 0; i0 < len0; i0++) {
                   const _errs4 = errors;
                   if (typeof data0[i0] !== 'string') {
-                    validate93.errors = [
+                    validate97.errors = [
                       {
                         instancePath: instancePath + '/args/' + i0,
                         schemaPath: '#/properties/args/items/type',
@@ -11787,7 +12094,7 @@ function validate93(
                   }
                 }
               } else {
-                validate93.errors = [
+                validate97.errors = [
                   {
                     instancePath: instancePath + '/args',
                     schemaPath: '#/properties/args/type',
@@ -11808,7 +12115,7 @@ function validate93(
               let data2 = data.backend;
               const _errs6 = errors;
               if (typeof data2 !== 'string') {
-                validate93.errors = [
+                validate97.errors = [
                   {
                     instancePath: instancePath + '/backend',
                     schemaPath: '#/properties/backend/type',
@@ -11820,12 +12127,12 @@ function validate93(
                 return false;
               }
               if (!(data2 === 'local' || data2 === 'kubernetes' || data2 === 'auto')) {
-                validate93.errors = [
+                validate97.errors = [
                   {
                     instancePath: instancePath + '/backend',
                     schemaPath: '#/properties/backend/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema53.properties.backend.enum },
+                    params: { allowedValues: schema54.properties.backend.enum },
                     message: 'must be equal to one of the allowed values'
                   }
                 ];
@@ -11893,7 +12200,7 @@ function validate93(
                     vErrors.push(err2);
                   }
                   errors++;
-                  validate93.errors = vErrors;
+                  validate97.errors = vErrors;
                   return false;
                 } else {
                   errors = _errs9;
@@ -11918,7 +12225,7 @@ function validate93(
                       for (const key1 in data4) {
                         const _errs17 = errors;
                         if (typeof data4[key1] !== 'string') {
-                          validate93.errors = [
+                          validate97.errors = [
                             {
                               instancePath:
                                 instancePath +
@@ -11938,7 +12245,7 @@ function validate93(
                         }
                       }
                     } else {
-                      validate93.errors = [
+                      validate97.errors = [
                         {
                           instancePath: instancePath + '/env',
                           schemaPath: '#/properties/env/type',
@@ -11964,7 +12271,7 @@ function validate93(
                       !isNaN(data6) &&
                       isFinite(data6)
                     )) {
-                      validate93.errors = [
+                      validate97.errors = [
                         {
                           instancePath: instancePath + '/gpus_per_node',
                           schemaPath: '#/properties/gpus_per_node/type',
@@ -12037,7 +12344,7 @@ function validate93(
                           vErrors.push(err5);
                         }
                         errors++;
-                        validate93.errors = vErrors;
+                        validate97.errors = vErrors;
                         return false;
                       } else {
                         errors = _errs22;
@@ -12111,7 +12418,7 @@ function validate93(
                             vErrors.push(err8);
                           }
                           errors++;
-                          validate93.errors = vErrors;
+                          validate97.errors = vErrors;
                           return false;
                         } else {
                           errors = _errs28;
@@ -12185,7 +12492,7 @@ function validate93(
                               vErrors.push(err11);
                             }
                             errors++;
-                            validate93.errors = vErrors;
+                            validate97.errors = vErrors;
                             return false;
                           } else {
                             errors = _errs34;
@@ -12211,7 +12518,7 @@ function validate93(
                               !isNaN(data10) &&
                               isFinite(data10)
                             )) {
-                              validate93.errors = [
+                              validate97.errors = [
                                 {
                                   instancePath: instancePath + '/num_nodes',
                                   schemaPath: '#/properties/num_nodes/type',
@@ -12289,7 +12596,7 @@ function validate93(
                                   vErrors.push(err14);
                                 }
                                 errors++;
-                                validate93.errors = vErrors;
+                                validate97.errors = vErrors;
                                 return false;
                               } else {
                                 errors = _errs42;
@@ -12312,7 +12619,7 @@ function validate93(
                                 if (errors === _errs47) {
                                   if (typeof data12 === 'string') {
                                     if (func2(data12) < 1) {
-                                      validate93.errors = [
+                                      validate97.errors = [
                                         {
                                           instancePath: instancePath + '/script',
                                           schemaPath: '#/properties/script/minLength',
@@ -12324,7 +12631,7 @@ function validate93(
                                       return false;
                                     }
                                   } else {
-                                    validate93.errors = [
+                                    validate97.errors = [
                                       {
                                         instancePath: instancePath + '/script',
                                         schemaPath: '#/properties/script/type',
@@ -12353,7 +12660,7 @@ function validate93(
         }
       }
     } else {
-      validate93.errors = [
+      validate97.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -12365,12 +12672,12 @@ function validate93(
       return false;
     }
   }
-  validate93.errors = vErrors;
+  validate97.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingStarted: IGuard<IRestModels['TrainingStarted']> = validate94;
-const schema54 = {
+export const isTrainingStarted: IGuard<IRestModels['TrainingStarted']> = validate98;
+const schema55 = {
   additionalProperties: false,
   properties: {
     backend: { type: 'string' },
@@ -12383,7 +12690,7 @@ const schema54 = {
   $id: 'TrainingStarted'
 };
 
-function validate94(
+function validate98(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data } = {}
 ) {
@@ -12398,7 +12705,7 @@ function validate94(
         (data.backend === undefined && (missing0 = 'backend')) ||
         (data.status === undefined && (missing0 = 'status'))
       ) {
-        validate94.errors = [
+        validate98.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -12412,7 +12719,7 @@ function validate94(
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'backend' || key0 === 'name' || key0 === 'run_id' || key0 === 'status')) {
-            validate94.errors = [
+            validate98.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -12429,7 +12736,7 @@ function validate94(
           if (data.backend !== undefined) {
             const _errs2 = errors;
             if (typeof data.backend !== 'string') {
-              validate94.errors = [
+              validate98.errors = [
                 {
                   instancePath: instancePath + '/backend',
                   schemaPath: '#/properties/backend/type',
@@ -12448,7 +12755,7 @@ function validate94(
             if (data.name !== undefined) {
               const _errs4 = errors;
               if (typeof data.name !== 'string') {
-                validate94.errors = [
+                validate98.errors = [
                   {
                     instancePath: instancePath + '/name',
                     schemaPath: '#/properties/name/type',
@@ -12467,7 +12774,7 @@ function validate94(
               if (data.run_id !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.run_id !== 'string') {
-                  validate94.errors = [
+                  validate98.errors = [
                     {
                       instancePath: instancePath + '/run_id',
                       schemaPath: '#/properties/run_id/type',
@@ -12487,7 +12794,7 @@ function validate94(
                   let data3 = data.status;
                   const _errs8 = errors;
                   if (typeof data3 !== 'string') {
-                    validate94.errors = [
+                    validate98.errors = [
                       {
                         instancePath: instancePath + '/status',
                         schemaPath: '#/properties/status/type',
@@ -12504,12 +12811,12 @@ function validate94(
                     data3 === 'Complete' ||
                     data3 === 'Failed'
                   )) {
-                    validate94.errors = [
+                    validate98.errors = [
                       {
                         instancePath: instancePath + '/status',
                         schemaPath: '#/properties/status/enum',
                         keyword: 'enum',
-                        params: { allowedValues: schema54.properties.status.enum },
+                        params: { allowedValues: schema55.properties.status.enum },
                         message: 'must be equal to one of the allowed values'
                       }
                     ];
@@ -12525,7 +12832,7 @@ function validate94(
         }
       }
     } else {
-      validate94.errors = [
+      validate98.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -12537,8 +12844,8 @@ function validate94(
       return false;
     }
   }
-  validate94.errors = vErrors;
+  validate98.errors = vErrors;
   return errors === 0;
 }
 
-export const isTrainingSummary: IGuard<IRestModels['TrainingSummary']> = validate86;
+export const isTrainingSummary: IGuard<IRestModels['TrainingSummary']> = validate90;

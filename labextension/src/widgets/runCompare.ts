@@ -1,16 +1,17 @@
 /**
  * The compare view (main area): 2 to 50 runs side by side, from one `GET runs/compare` call.
  * A parameter table (rows whose values differ are highlighted), a metric table of last values
- * (the best run per metric highlighted) and one overlaid history chart per metric with a legend.
+ * (the best run per metric highlighted) and one overlaid history chart per metric (the server's
+ * Vega-Lite spec, a line per run, drawn by JupyterLab's Vega renderer).
  * While any compared run is active a Lumino `Poll` refreshes it; it stops once all have ended.
  */
 import { compareRuns } from '../api';
 import { IComparedRun, IRunComparison } from '../generated/restTypes';
 import { element, formatNumber, kindBadge, statusBadge } from '../format';
 import { CommandIDs } from '../tokens';
-import { IRunLine, legend, overlayChart, runColour } from './compareChart';
 import { PollingWidget } from './pollingWidget';
 import { ICommandRunner } from './runDetail';
+import { VegaCharts, seriesColour } from './vegaChart';
 
 const REFRESH_MS = 3000;
 const ACTIVE = new Set(['pending', 'running']);
@@ -117,20 +118,9 @@ export class RunComparePanel extends PollingWidget {
         : element('div', 'jp-kfjupyter-empty', 'None of these runs logged metrics.')
     );
 
-    const lines = (metric: string): IRunLine[] =>
-      runs.map((compared, i) => ({
-        runId: compared.run.id,
-        label: this._label(compared),
-        name: compared.run.name,
-        detail: compared.run.id,
-        colour: runColour(i),
-        points: compared.history.filter(p => p.name === metric)
-      }));
     // A metric every run logged at most once has no history: its values are in the table above.
-    const histories = comparison.metrics.filter(metric =>
-      runs.some(r => new Set(r.history.filter(p => p.name === metric).map(p => p.index)).size > 1)
-    );
-    const single = comparison.metrics.length - histories.length;
+    const histories = comparison.charts.filter(chart => !chart.single && chart.spec);
+    const single = comparison.charts.length - histories.length;
     const note = single
       ? [
           element(
@@ -140,19 +130,16 @@ export class RunComparePanel extends PollingWidget {
           )
         ]
       : [];
+    this._drawn.dispose();
     this._charts.replaceChildren(
       ...note,
-      ...histories.map(metric => {
-        const figure = element('figure', 'jp-kfjupyter-chart-figure');
-        const chartLines = lines(metric);
-        figure.append(
-          element('figcaption', '', metric),
-          overlayChart(metric, chartLines),
-          legend(chartLines)
-        );
-        return figure;
-      })
+      ...histories.map(chart => this._drawn.figure(chart.metric, chart.spec ?? {}))
     );
+  }
+
+  dispose(): void {
+    this._drawn.dispose();
+    super.dispose();
   }
 
   /** A table whose header row has one column per run (colour swatch, name, status). */
@@ -166,7 +153,7 @@ export class RunComparePanel extends PollingWidget {
       const { name: runName, id: runId, notebook } = compared.run;
       cell.title = [runName, runId, notebook ?? ''].filter(Boolean).join('\n');
       const swatch = element('span', 'jp-kfjupyter-legend-swatch');
-      swatch.style.background = runColour(i);
+      swatch.style.background = seriesColour(i);
       const name = element('span', 'jp-kfjupyter-compare-run-name', compared.run.name);
       const id = element('span', 'jp-kfjupyter-compare-run-id', compared.run.id);
       cell.append(swatch, name, id, kindBadge(compared.run.kind), statusBadge(compared.run.status));
@@ -184,12 +171,9 @@ export class RunComparePanel extends PollingWidget {
     return table;
   }
 
-  private _label(compared: IComparedRun): string {
-    return `${compared.run.name} (${compared.run.id})`;
-  }
-
   private readonly _error: HTMLElement;
   private readonly _params: HTMLElement;
   private readonly _metrics: HTMLElement;
   private readonly _charts: HTMLElement;
+  private readonly _drawn = new VegaCharts();
 }

@@ -214,7 +214,7 @@ export class RunDetailPanel extends PollingWidget {
     }
     this._error.textContent = '';
     this._render(detail);
-    this._metrics.render(metrics.metrics);
+    this._metrics.render(metrics);
     this._artifacts.render(artifacts.artifacts);
     const active = ACTIVE.has(detail.run.status);
     await this._logView.catchUp(active);
