@@ -34,7 +34,7 @@ from kfjupyter.cluster.node_images import PAUSE_IMAGE  # noqa: E402
 from kfjupyter.k8s.client import Kube  # noqa: E402
 from tests.support.hub import Hub, running_hub  # noqa: E402
 
-PROFILES = ROOT / "tests" / "integration" / "realnode" / "profiles.yaml"
+PROFILES = ROOT / "spawner" / "kfjupyter_spawner" / "examples" / "profiles-local.yaml"
 RESTRICTED = {"runAsUser": 1000, "runAsNonRoot": True, "allowPrivilegeEscalation": False,
               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}  # fmt: skip
 

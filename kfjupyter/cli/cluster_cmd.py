@@ -96,6 +96,8 @@ def _status(args: argparse.Namespace) -> int:
         return 0 if report["ready"] else 1
     print(f"server      {report['server']} ({'ready' if report['ready'] else 'NOT ready'})")
     print(f"kubeconfig  {report['kubeconfig']}")
+    if "node_address" in report:
+        print(f"real node   address {report['node_address']} (pods reach this host there)")
     for name, info in report["components"].items():
         print(f"  {name:<24} pid {info['pid']!s:<8} {'running' if info['running'] else 'stopped'}")
     for node in report["nodes"]:

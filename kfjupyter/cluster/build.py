@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-from kfjupyter.cluster.source_patches import patch_source
+from kfjupyter.cluster.source_patches import KUBELET_PATCH_LEVEL, patch_source
 from kfjupyter.errors import Unavailable
 
 K8S_VERSION = "1.20.2"
@@ -60,10 +60,24 @@ def wanted(kubelet: bool = False) -> tuple[str, ...]:
     return (*BINARIES, KUBELET) if kubelet else BINARIES
 
 
+def _stamp(bins: Path) -> Path:
+    return bins / f"{KUBELET}.patch-level"
+
+
+def _cached(bins: Path, name: str) -> bool:
+    """Whether ``name`` is cached (the kubelet: built with the current source patches)."""
+    if not (bins / name).is_file():
+        return False
+    if name == KUBELET:
+        stamp = _stamp(bins)
+        return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == str(KUBELET_PATCH_LEVEL)
+    return True
+
+
 def is_built(root: Path | None = None, *, kubelet: bool = False) -> bool:
     """Whether every binary (with ``kubelet``, the kubelet too) is cached and the host tools are installed."""
     bins = bin_dir(root)
-    return all((bins / name).is_file() for name in wanted(kubelet)) and not _missing_tools()
+    return all(_cached(bins, name) for name in wanted(kubelet)) and not _missing_tools()
 
 
 def _missing_tools() -> list[str]:
@@ -221,7 +235,7 @@ def _try_lock(lock: IO[str]) -> bool:
 
 
 def _build_locked(root: Path, say: Progress, names: tuple[str, ...]) -> Path:
-    if all((bin_dir(root) / name).is_file() for name in names) and not _missing_tools():
+    if all(_cached(bin_dir(root), name) for name in names) and not _missing_tools():
         return bin_dir(root)
     started = time.monotonic()
     work = root / "src"
@@ -229,7 +243,7 @@ def _build_locked(root: Path, say: Progress, names: tuple[str, ...]) -> Path:
     log = root / "build.log"
     say(f"building Kubernetes {K8S_VERSION} into {root} (log: {log})")
     install_packages(log, say)
-    missing = [name for name in names if not (bin_dir(root) / name).is_file()]
+    missing = [name for name in names if not _cached(bin_dir(root), name)]
     if missing:
         tree = fetch_source(work, log, say)
         patch_source(tree)
@@ -242,6 +256,8 @@ def _build_locked(root: Path, say: Progress, names: tuple[str, ...]) -> Path:
                 raise BuildFailed(f"the build finished without {name}; see {log}")
             shutil.copy2(built, target / f".{name}.tmp")
             (target / f".{name}.tmp").replace(target / name)
+        if KUBELET in missing:
+            _stamp(target).write_text(f"{KUBELET_PATCH_LEVEL}\n", encoding="utf-8")
     say(f"binaries ready in {time.monotonic() - started:.0f}s")
     return bin_dir(root)
 

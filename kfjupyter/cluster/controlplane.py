@@ -287,6 +287,10 @@ def status(state_dir: Path) -> dict[str, Any]:
         pid = state.pids.get(name)
         report["components"][name] = {"pid": pid, "running": pid is not None and processes.alive(pid)}
     report["ready"] = api_ready(state)
+    report["runtime"] = state.runtime
+    if state.node is not None:
+        # Where the real node's pods reach this host (e.g. for a hub's API): the bridge address.
+        report["node_address"] = state.node.network.gateway
     report["nodes"] = []
     if report["ready"]:
         with Kube(state.kubeconfig) as kube:

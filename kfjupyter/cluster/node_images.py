@@ -16,11 +16,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from kfjupyter.cluster import images
 from kfjupyter.cluster.docker_api import Docker
 from kfjupyter.errors import Unavailable
 
 PAUSE_IMAGE = "localhost/kfjupyter-pause:1"
-NOTEBOOK_IMAGE = "localhost/kfjupyter-notebook:latest"
+NOTEBOOK_IMAGE = f"{images.NOTEBOOK_IMAGE}:latest"  # what ./dev images builds
 BUSYBOX = Path("/bin/busybox")
 PAUSE_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 _PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"  # noqa: S105 (an /etc/passwd file)

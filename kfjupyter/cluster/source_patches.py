@@ -9,6 +9,12 @@ The kubelet of the real container node would rewrite machine-wide kernel setting
 (``vm.overcommit_memory``, ``kernel.panic``, ``kernel.panic_on_oops``...) when they differ from
 its defaults. A local development node has no business changing the host's panic behaviour: the
 patched kubelet only warns about them (Kubernetes' own "warn" behaviour).
+
+When a startup probe succeeds, the 1.20 kubelet marks the container started but leaves it (and the
+pod) not Ready until the next periodic pod sync, up to a minute later (a container without a
+readiness probe is ready as soon as it started; 1.21 fixed this). The patched prober marks such a
+container ready at once. ``KUBELET_PATCH_LEVEL`` names this set of kubelet fixes, so a kubelet
+cached before a new one is rebuilt.
 """
 
 from __future__ import annotations
@@ -59,6 +65,36 @@ _TUNABLES_NEW = """	b := KernelTunableWarn
 	if cm.GetNodeConfig().ProtectKernelDefaults {"""
 
 
+KUBELET_PATCH_LEVEL = 3
+KUBELET_PROBER = Path("pkg/kubelet/prober/prober_manager.go")
+_STARTUP_OLD = """	started := update.Result == results.Success
+	m.statusManager.SetContainerStartup(update.PodUID, update.ContainerID, started)
+}
+"""
+_STARTUP_NEW = """	started := update.Result == results.Success
+	m.statusManager.SetContainerStartup(update.PodUID, update.ContainerID, started)
+	if started && !m.hasReadinessProbe(update) {
+		// No readiness probe: a started container is ready now, not at the next pod sync.
+		m.statusManager.SetContainerReadiness(update.PodUID, update.ContainerID, true)
+	}
+}
+
+// hasReadinessProbe tells whether the container of a startup result has a readiness probe (true
+// when the container is not found: then readiness is left to the pod sync).
+func (m *manager) hasReadinessProbe(update results.Update) bool {
+	m.workerLock.RLock()
+	defer m.workerLock.RUnlock()
+	for key, w := range m.workers {
+		if key.podUID == update.PodUID && key.probeType == startup && w.containerID == update.ContainerID {
+			_, found := m.workers[probeKey{key.podUID, key.containerName, readiness}]
+			return found
+		}
+	}
+	return true
+}
+"""
+
+
 class PatchFailed(RuntimeError):
     """The source does not look as expected; the build would produce a crashing API server."""
 
@@ -80,3 +116,4 @@ def patch_source(tree: Path) -> None:
     _replace(base / "unsafe_link.go", [(_LINK_OLD_DECL, _LINK_NEW_DECL), (_LINK_OLD_HITER, _LINK_NEW_HITER)])
     _replace(base / "unsafe_map.go", [(_MAP_OLD, _MAP_NEW)])
     _replace(tree / KUBELET_CM, [(_TUNABLES_OLD, _TUNABLES_NEW)])
+    _replace(tree / KUBELET_PROBER, [(_STARTUP_OLD, _STARTUP_NEW)])

@@ -56,6 +56,7 @@ def test_up_runs_a_real_node_and_down_leaves_nothing(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stderr
         status = _cli("cluster", "--state-dir", str(state_dir), "status")
         assert "node node-0" in status.stdout and "Ready" in status.stdout and "2 GPU" in status.stdout
+        assert f"real node   address {node.network.gateway}" in status.stdout
         with Kube(state.kubeconfig) as kube:
             pod = {"metadata": {"name": "sleeper"}, "spec": {"automountServiceAccountToken": False,
                    "containers": [{"name": "main", "image": PAUSE_IMAGE, "imagePullPolicy": "Never"}]}}  # fmt: skip

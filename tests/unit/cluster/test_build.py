@@ -33,3 +33,17 @@ def test_a_failing_step_names_the_command_and_the_log(tmp_path: Path) -> None:
         build._run(["sh", "-c", "echo broken; exit 3"], log)
     assert "exit 3" in caught.value.message and str(log) in caught.value.message
     assert "broken" in (caught.value.detail or "")
+
+
+def test_a_kubelet_built_before_the_current_patches_counts_as_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(build, "_missing_tools", lambda: [])
+    (tmp_path / "bin").mkdir()
+    for name in (*build.BINARIES, build.KUBELET):
+        (tmp_path / "bin" / name).write_text("")
+    assert build.is_built(tmp_path) and not build.is_built(tmp_path, kubelet=True)
+    (tmp_path / "bin" / "kubelet.patch-level").write_text(f"{build.KUBELET_PATCH_LEVEL - 1}\n")
+    assert not build.is_built(tmp_path, kubelet=True)
+    (tmp_path / "bin" / "kubelet.patch-level").write_text(f"{build.KUBELET_PATCH_LEVEL}\n")
+    assert build.is_built(tmp_path, kubelet=True)

@@ -47,6 +47,7 @@ def test_kubelet_serves_on_the_node_address_to_our_ca_only(tmp_path: Path) -> No
     assert config["authentication"]["x509"]["clientCAFile"] == str(tmp_path / "ca.crt")
     assert config["makeIPTablesUtilChains"] is False and config["resolvConf"] == ""
     assert config["imageGCHighThresholdPercent"] == 100  # never deletes the locally built images
+    assert config["syncFrequency"] == "5s"
 
 
 def test_kubelet_command_uses_dockershim_cni_and_the_local_pause_image(tmp_path: Path) -> None:

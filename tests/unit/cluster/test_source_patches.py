@@ -18,6 +18,8 @@ def fake_tree(root: Path) -> Path:
     )
     (root / sp.KUBELET_CM).parent.mkdir(parents=True)
     (root / sp.KUBELET_CM).write_text(f"func setupNode() error {{\n{sp._TUNABLES_OLD}\n}}\n")
+    (root / sp.KUBELET_PROBER).parent.mkdir(parents=True)
+    (root / sp.KUBELET_PROBER).write_text(f"func (m *manager) updateStartup() {{\n{sp._STARTUP_OLD}")
     return root
 
 
@@ -29,8 +31,11 @@ def test_patch_rewrites_the_old_linkname_and_is_idempotent(tmp_path: Path) -> No
     assert "it := new(hiter)" in (tree / sp.REFLECT2 / "unsafe_map.go").read_text()
     kubelet = (tree / sp.KUBELET_CM).read_text()
     assert "b := KernelTunableWarn" in kubelet and "KernelTunableModify" not in kubelet
+    prober = (tree / sp.KUBELET_PROBER).read_text()
+    assert prober.count("SetContainerReadiness(update.PodUID, update.ContainerID, true)") == 1
     once = [(tree / sp.REFLECT2 / f).read_text() for f in ("unsafe_link.go", "unsafe_map.go")]
     sp.patch_source(tree)
+    assert (tree / sp.KUBELET_PROBER).read_text() == prober
     assert once == [(tree / sp.REFLECT2 / f).read_text() for f in ("unsafe_link.go", "unsafe_map.go")]
 
 
