@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from kfjupyter.charts import Chart, chart_data, metric_names, mime_bundle
 from kfjupyter.charts.vegalite import number_text
 from kfjupyter.ipython.live import Follower, LiveView
-from kfjupyter.ipython.svg import badge, esc, fmt
+from kfjupyter.ipython.svg import badge, esc
 from kfjupyter.store import MetricRecord, RunStore, default_home
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 
@@ -31,8 +31,8 @@ def summary_html(chart: Chart) -> str:
         last = series.last
         if last is not None:
             parts.append(
-                f"{esc(series.label)} <b class='kfjupyter-chart-last-value'>{fmt(last[1])}</b> "
-                f"<span style='color:var(--jp-ui-font-color2)'>at {esc(chart.x_label)} {fmt(last[0])}</span>"
+                f"{esc(series.label)} <b class='kfjupyter-chart-last-value'>{number_text(last[1])}</b> "
+                f"<span style='color:var(--jp-ui-font-color2)'>at {esc(chart.x_label)} {number_text(last[0])}</span>"
             )
     return "last: " + " · ".join(parts) if parts else ""
 
@@ -125,7 +125,7 @@ class MetricsChart(LiveView):
 
     def __str__(self) -> str:
         chart = chart_data(self._metrics, self.metric or "")
-        lasts = ", ".join(f"{s.label} {fmt(s.last[1])}" for s in chart.series if s.last is not None)
+        lasts = ", ".join(f"{s.label} {number_text(s.last[1])}" for s in chart.series if s.last is not None)
         return f"{self.metric or 'no metrics'} of run {self.run_id}: last {lasts or '-'}"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

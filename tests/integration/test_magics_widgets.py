@@ -135,6 +135,7 @@ def test_metrics_chart_draws_what_the_store_holds(
     (single,) = chart.chart.outputs
     assert VEGALITE_MIME not in single["data"] and single["data"]["text/plain"] == "evaluate 333833.5"
     assert "kfjupyter-metric-value" in single["data"]["text/html"]
+    assert ">333833.5</b>" in single["data"]["text/html"]  # written as the Lab writes it
 
     shell.run_line_magic("kf", f"metrics {run_id} loss")
     assert shown[-1].metric == "loss"
