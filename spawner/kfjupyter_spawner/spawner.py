@@ -274,7 +274,7 @@ class KfJupyterSpawner(Spawner):  # type: ignore[misc]
                 if time.monotonic() - first_problem >= self.fail_fast_grace_s:
                     # Shown on the spawn page at once: the hub reports the failure itself only
                     # after stop(), which waits for the pod to be gone.
-                    self._messages.append(problem)
+                    self._progress.add(0, problem)
                     await off_loop(self._delete)
                     raise SpawnFailed(problem)
             else:
