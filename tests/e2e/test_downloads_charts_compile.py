@@ -160,6 +160,10 @@ def test_compile_without_steps_shows_the_lint_message(
     write_notebook(lab_server.root / "dl" / "scratch.ipynb", [cell("x = 1"), cell("print(x)")])
     panel = open_notebook(lab_page, lab_server, "dl/scratch.ipynb")
     panel.locator('.jp-Toolbar [data-command="kfjupyter:compile-notebook"]').click()
+    # The dialog asks for the image first; an image does not make steps, so lint still refuses.
+    form = lab_page.locator(".jp-Dialog .jp-kfjupyter-compile-form")
+    form.locator('input[name="image"]').fill("registry.example/team/nb:2")
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Compile").click()
     dialog = lab_page.locator(".jp-Dialog")
     expect(dialog).to_contain_text("Cannot compile the notebook", timeout=30_000)
     expect(dialog).to_contain_text(re.compile(r"KF001\b.*no steps"))

@@ -59,7 +59,10 @@ def test_mark_a_cell_as_step_through_the_dialog_saves_its_metadata(
     panel = open_notebook(lab_page, lab_server, "e2e/mark-step.ipynb")
     cells = cells_of(panel)
     expect(cells.nth(1).locator(".jp-kfjupyter-step-badge")).to_have_text("step · load")
-    expect(cells.nth(2).locator(".jp-kfjupyter-step-badge")).to_have_count(0)
+    # An untagged cell below a step continues it, and says so.
+    expect(cells.nth(2).locator('.jp-kfjupyter-step-badge[data-kind="continues"]')).to_have_text(
+        "↳ step · load"
+    )
 
     cells.nth(2).locator(".jp-InputPrompt").click()
     button = cells.nth(2).locator('.jp-cell-toolbar [data-command="kfjupyter:mark-step"]')
@@ -124,7 +127,9 @@ def test_set_kind_command_writes_a_kale_tag(lab_page: Page, lab_server: LabServe
     )
     panel = open_notebook(lab_page, lab_server, "e2e/kinds.ipynb")
     second = cells_of(panel).nth(1)
-    expect(second.locator(".jp-kfjupyter-step-badge")).to_have_count(0)
+    expect(second.locator('.jp-kfjupyter-step-badge[data-kind="continues"]')).to_have_text(
+        "↳ step · first"
+    )
     second.locator(".jp-InputPrompt").click()
     palette = open_palette(lab_page)
     palette.locator("input").fill("Kubeflow: Mark Cell as imports")
