@@ -1,4 +1,8 @@
-"""``kfjupyter runs list | show | logs | sync | artifacts``: look at what ran (changing verbs: :mod:`kfjupyter.cli.run_verbs`)."""
+"""``kfjupyter runs list | show | logs | sync | artifacts``: look at what ran (changing verbs: :mod:`kfjupyter.cli.run_verbs`).
+
+``runs sync`` and the refresh of unfinished Kubeflow Pipelines runs before ``runs list`` and
+``runs show`` are translations over :mod:`kfjupyter.runs.operations`, as every front door syncs.
+"""
 
 from __future__ import annotations
 
@@ -117,39 +121,39 @@ def _show(args: argparse.Namespace) -> int:
 
 def _auto_sync(store: Any, run_id: str | None) -> None:
     """Refresh unfinished KFP runs (each request bounded); a server that is away is only a note."""
-    from kfjupyter.kfp.sync import unfinished_kfp_runs
+    from kfjupyter.kfp.steppods import KubernetesRunPods
+    from kfjupyter.runs.backend import RunContext
+    from kfjupyter.runs.operations import refresh_kfp_runs
 
-    active = [r.id for r in unfinished_kfp_runs(store) if run_id in (None, r.id)]
-    if active:  # imports kfp (slow), so only when there is something to refresh
-        from kfjupyter.kfp.steppods import KubernetesRunPods
-        from kfjupyter.kfp.sync import sync_kfp_runs
-
-        pods = KubernetesRunPods(timeout_s=AUTO_SYNC_TIMEOUT_S)
-        for error in sync_kfp_runs(store, active, timeout_s=AUTO_SYNC_TIMEOUT_S, pod_logs=pods).errors:
-            print(f"kfjupyter: note: {error}", file=sys.stderr)
+    ctx = RunContext(store, kfp_pods=KubernetesRunPods(timeout_s=AUTO_SYNC_TIMEOUT_S))
+    for error in refresh_kfp_runs(ctx, run_id, timeout_s=AUTO_SYNC_TIMEOUT_S).errors:
+        print(f"kfjupyter: note: {error}", file=sys.stderr)
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from kfjupyter.kfp.connection import run_service
+    from kfjupyter.kfp.connection import KfpConnection
     from kfjupyter.kfp.steppods import KubernetesRunPods
-    from kfjupyter.kfp.sync import sync_kfp_runs
-    from kfjupyter.kfp.tracking import kfp_details, watch_run
-    from kfjupyter.store import open_store
+    from kfjupyter.runs.backend import RunContext
+    from kfjupyter.runs.operations import sync_kfp_runs, watch_kfp_run
+    from kfjupyter.store import KfpDetails, open_store
 
-    pod_logs = None if args.no_logs else KubernetesRunPods()
     with open_store() as store:
-        report = sync_kfp_runs(
+
+        def connection() -> KfpConnection:  # --kfp-host, else the server the run was submitted to
+            details = store.get_run(args.run_id).details
+            return connection_from(args, host=details.host if isinstance(details, KfpDetails) else None)
+
+        ctx = RunContext(
             store,
-            [args.run_id] if args.run_id else None,
-            host=args.kfp_host,  # replaces the recorded hosts only when given
-            token=args.token,
-            cookie=args.cookie,
-            pod_logs=pod_logs,
+            kfp=connection,
+            kfp_token=args.token,
+            kfp_cookie=args.cookie,
+            kfp_pods=None if args.no_logs else KubernetesRunPods(),
         )
+        ids = [args.run_id] if args.run_id else None
+        report = sync_kfp_runs(ctx, ids, host=args.kfp_host)  # replaces the recorded hosts only when given
         if args.watch and args.run_id and not report.errors:
-            conn = connection_from(args, host=kfp_details(store.get_run(args.run_id)).host)
-            with run_service(conn) as service:
-                report.synced = [watch_run(store, args.run_id, service, pod_logs=pod_logs)]
+            report.synced = [watch_kfp_run(ctx, args.run_id)]
     for record in report.synced:
         print(f"{record.id:<20} {record.status:<12} {record.external_id}")
     for error in report.errors:

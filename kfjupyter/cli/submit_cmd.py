@@ -1,8 +1,10 @@
 """``kfjupyter submit``: run a notebook on Kubeflow Pipelines and record it with the local runs.
 
-The KFP options (host, token, cookie, namespace) are shared with ``kfjupyter runs sync`` through
-:func:`add_kfp_options` and :func:`connection_from`; what they leave out is resolved as for every
-front door (:func:`kfjupyter.kfp.connection.resolve_connection`).
+A thin translation over :func:`kfjupyter.runs.operations.submit_to_kfp` (and ``watch_kfp_run`` for
+``--watch``), the submit every front door uses. The KFP options (host, token, cookie, namespace)
+are shared with ``kfjupyter runs sync`` through :func:`add_kfp_options` and :func:`connection_from`;
+what they leave out is resolved as for every front door
+(:func:`kfjupyter.kfp.connection.resolve_connection`).
 """
 
 from __future__ import annotations
@@ -77,25 +79,30 @@ def add_parser(sub: Any) -> None:
 
 
 def _submit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from kfjupyter.compiler.shipping import parse_size
-    from kfjupyter.kfp.connection import run_service
     from kfjupyter.kfp.steppods import KubernetesRunPods
-    from kfjupyter.kfp.submit import submit_notebook
-    from kfjupyter.kfp.tracking import watch_run
-    from kfjupyter.store import open_store
+    from kfjupyter.runs.backend import NotebookStart, RunContext
+    from kfjupyter.runs.operations import submit_to_kfp, watch_kfp_run
+    from kfjupyter.runs.stored import parameter_overrides
+    from kfjupyter.store import Engine, open_store
 
     connection = connection_from(args)
+    start = NotebookStart(
+        notebook=Path(args.notebook),
+        parameters=parameter_overrides(args.param, "-p"),
+        engine=Engine.KFP,
+        experiment=args.experiment,
+        image=args.image,
+        ship_limit=parse_size(args.ship_limit) if args.ship_limit is not None else None,
+        packages=args.packages,
+    )
     with open_store() as store:
-        submitted = submit_notebook(
-            args.notebook,
-            connection,
-            store=store,
-            overrides=args.param,
-            experiment=args.experiment,
-            image=args.image,
-            ship_limit=parse_size(args.ship_limit) if args.ship_limit is not None else None,
-            packages=args.packages,
+        ctx = RunContext(
+            store, kfp=lambda: connection, kfp_image_how="pass --image", kfp_pods=KubernetesRunPods()
         )
+        submitted = submit_to_kfp(ctx, start)
         record = submitted.record
         if args.watch:
             print(f"run {record.id} (KFP {submitted.kfp_run_id}): {submitted.link}", file=sys.stderr)
@@ -104,8 +111,7 @@ def _submit(args: argparse.Namespace) -> int:
                 states = " ".join(f"{s.name}={s.status}" for s in steps)
                 print(f"  {run.status:<10} {states}", file=sys.stderr)
 
-            with run_service(connection) as service:
-                record = watch_run(store, record.id, service, pod_logs=KubernetesRunPods(), on_change=report)
+            record = watch_kfp_run(ctx, record.id, on_change=report)
     body = submitted.to_json() | {"status": record.status}
     if args.json:
         print(json.dumps(body, indent=2))

@@ -1,9 +1,9 @@
 """``%kf run --backend kfp``: compile the notebook and start it on Kubeflow Pipelines.
 
-The same core as ``kfjupyter submit`` (:func:`kfjupyter.kfp.submit.submit_notebook`): the run is
-recorded in the run store with its KFP run id, and the KFP run id and UI link are printed. The
-options (``--host``, ``--token``, ``--cookie``, ``--namespace``, ``--ui-host``) come first; what they
-leave out is resolved as for every front door
+The same core as ``kfjupyter submit`` and the Lab (:func:`kfjupyter.runs.operations.submit_to_kfp`):
+the run is recorded in the run store with its KFP run id, and the KFP run id and UI link are
+printed. The options (``--host``, ``--token``, ``--cookie``, ``--namespace``, ``--ui-host``) come
+first; what they leave out is resolved as for every front door
 (:func:`~kfjupyter.kfp.connection.resolve_connection`: ``$KFJUPYTER_KFP_HOST``, else
 ``$KF_PIPELINES_ENDPOINT``; ``$KF_PIPELINES_TOKEN`` or the mounted token; ``$KF_PIPELINES_COOKIE``).
 """
@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kfjupyter.errors import InvalidInput
 from kfjupyter.store.details import Engine
-
-if TYPE_CHECKING:
-    from kfjupyter.kfp.submit import Submitted
 
 #: Options of ``%kf run`` that only mean something for one backend, with the backend.
 KFP_ONLY = ("host", "token", "cookie", "namespace", "ui_host", "experiment", "image")
@@ -62,10 +58,12 @@ def check_backend_options(args: argparse.Namespace) -> None:
         raise InvalidInput(f"%kf run: {', '.join(given)} only applies to {where}")
 
 
-def submit(notebook: Path, args: argparse.Namespace) -> Submitted:
+def submit(notebook: Path, args: argparse.Namespace) -> None:
     """Submit ``notebook`` as ``args`` say and print the KFP run id and link."""
     from kfjupyter.kfp.connection import resolve_connection
-    from kfjupyter.kfp.submit import submit_notebook  # imports the kfp SDK: only when submitting
+    from kfjupyter.runs.backend import NotebookStart, RunContext
+    from kfjupyter.runs.operations import submit_to_kfp
+    from kfjupyter.runs.stored import parameter_overrides
     from kfjupyter.store import open_store
 
     try:
@@ -79,15 +77,15 @@ def submit(notebook: Path, args: argparse.Namespace) -> Submitted:
         )
     except InvalidInput as error:
         raise InvalidInput(f"%kf run --backend kfp: {error.message}", reason=error.reason) from None
+    start = NotebookStart(
+        notebook=notebook,
+        parameters=parameter_overrides(args.param, "%kf run -p"),
+        engine=Engine.KFP,
+        experiment=args.experiment,
+        image=args.image,
+    )
     with open_store() as store:
-        submitted = submit_notebook(
-            notebook,
-            connection,
-            store=store,
-            overrides=args.param,
-            experiment=args.experiment,
-            image=args.image,
-        )
+        ctx = RunContext(store, kfp=lambda: connection, kfp_image_how="pass --image")
+        submitted = submit_to_kfp(ctx, start)
     print(f"run {submitted.record.id} started on Kubeflow Pipelines: KFP run {submitted.kfp_run_id}")
     print(f"  {submitted.link}")
-    return submitted

@@ -1,11 +1,11 @@
 """Submit a notebook to Kubeflow Pipelines and record the run in the run store.
 
-:func:`submit_notebook` compiles the notebook with the same compiler as ``kfjupyter compile``,
-keeps the YAML in the run's directory, uploads it (a new pipeline, or a new version of the
-pipeline with that name), starts a run in the experiment and stores a ``kfp`` run: its
+:func:`package_notebook` compiles the notebook with the same compiler as ``kfjupyter compile``;
+:func:`submit_package` keeps the YAML in the run's directory, uploads it (a new pipeline, or a new
+version of the pipeline with that name), starts a run in the experiment and stores a ``kfp`` run: its
 ``external_id`` is the KFP run id, its steps start ``pending`` and :mod:`kfjupyter.kfp.tracking`
 moves them. Nothing local drives the run, so ``owner_pid`` stays ``None`` (it is never marked
-interrupted).
+interrupted). :func:`submit_notebook` does both.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfjupyter.compiler.ir import JsonValue
+from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
@@ -86,37 +86,59 @@ def _upload(client: Any, package: Path, name: str, version: str) -> tuple[str, s
     return existing, made.pipeline_version_id
 
 
-def submit_notebook(
+@dataclass(frozen=True)
+class Package:
+    """A notebook compiled for Kubeflow Pipelines, not uploaded yet."""
+
+    notebook: Path
+    pipeline: Pipeline
+    values: dict[str, JsonValue]
+    text: str
+
+
+def package_notebook(
     notebook: str | Path,
-    connection: KfpConnection,
     *,
-    store: RunStore,
     parameters: Mapping[str, JsonValue] | None = None,
     overrides: Sequence[str] = (),
-    experiment: str | None = None,
     image: str | None = None,
-    client: Any | None = None,
     ship_limit: int | None = None,
     packages: PackagesMode = "none",
-) -> Submitted:
-    """Compile ``notebook``, upload it to KFP, start a run and record it; see the module docstring.
+) -> Package:
+    """Compile ``notebook`` to KFP YAML with its parameter values; ``InvalidInput`` for the user's mistakes.
 
-    ``client`` replaces the ``kfp.Client`` built from ``connection`` (its host still names the
-    run's server in the store). ``ship_limit`` and ``packages``: what travels with the steps (see
-    :func:`~kfjupyter.kfp.pipeline.compile_to_yaml`). Raises ``InvalidInput`` for a bad notebook, parameter or a request
-    KFP refuses, ``Unavailable`` when KFP cannot be reached.
+    ``ship_limit`` and ``packages``: what travels with the steps (see
+    :func:`~kfjupyter.kfp.pipeline.compile_to_yaml`). Talks to no server.
     """
     path = notebook_path(notebook)
-    conn = connection.resolved()
     pipeline, diagnostics = compile_notebook(path, target="cluster", ship_limit=ship_limit)
     raise_on_errors(diagnostics)
     values = resolve_parameters(pipeline, parameters, overrides)
     text = compile_to_yaml(
         pipeline, values=values, image=image, source_dir=path.parent, limit=ship_limit, packages=packages
     )
+    return Package(path, pipeline, values, text)
+
+
+def submit_package(
+    package: Package,
+    connection: KfpConnection,
+    *,
+    store: RunStore,
+    experiment: str | None = None,
+    client: Any | None = None,
+) -> Submitted:
+    """Upload a compiled notebook to KFP, start a run and record it; see the module docstring.
+
+    ``client`` replaces the ``kfp.Client`` built from ``connection`` (its host still names the
+    run's server in the store). Raises ``InvalidInput`` for a request KFP refuses, ``Unavailable``
+    when KFP cannot be reached.
+    """
+    conn = connection.resolved()
+    pipeline, values = package.pipeline, package.values
     run_id = new_run_id()
-    package = store.run_dir(run_id, create=True) / PACKAGE_FILE
-    package.write_text(text, encoding="utf-8")
+    path = store.run_dir(run_id, create=True) / PACKAGE_FILE
+    path.write_text(package.text, encoding="utf-8")
     name = pipeline_name(pipeline.name)
     action = "connect"
     try:
@@ -125,7 +147,7 @@ def submit_notebook(
                 check_server(conn)
                 client = kfp_client(conn)
             action = "upload the pipeline"
-            pipeline_id, version_id = _upload(client, package, name, f"{name}-{run_id}")
+            pipeline_id, version_id = _upload(client, path, name, f"{name}-{run_id}")
             action = "create the experiment"
             exp = client.create_experiment(experiment or DEFAULT_EXPERIMENT, namespace=conn.namespace)
             action = "start the run"
@@ -146,7 +168,7 @@ def submit_notebook(
             id=run_id,
             kind="pipeline",
             name=pipeline.name,
-            notebook=str(path),
+            notebook=str(package.notebook),
             backend=Engine.KFP,
             parameters=values,
             external_id=remote.run_id,
@@ -161,3 +183,29 @@ def submit_notebook(
         ]
     )
     return Submitted(record, remote.run_id, link, pipeline_id, exp.experiment_id)
+
+
+def submit_notebook(
+    notebook: str | Path,
+    connection: KfpConnection,
+    *,
+    store: RunStore,
+    parameters: Mapping[str, JsonValue] | None = None,
+    overrides: Sequence[str] = (),
+    experiment: str | None = None,
+    image: str | None = None,
+    client: Any | None = None,
+    ship_limit: int | None = None,
+    packages: PackagesMode = "none",
+) -> Submitted:
+    """Compile ``notebook`` (:func:`package_notebook`), then submit it (:func:`submit_package`)."""
+    connection.resolved()  # a host that is no URL is refused before the compile
+    package = package_notebook(
+        notebook,
+        parameters=parameters,
+        overrides=overrides,
+        image=image,
+        ship_limit=ship_limit,
+        packages=packages,
+    )
+    return submit_package(package, connection, store=store, experiment=experiment, client=client)

@@ -19,12 +19,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kfjupyter.errors import Conflict
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.store import Engine, LogChunk, RunRecord, RunStore
 from kfjupyter.training.spec import BackendName as TrainingTarget
+
+if TYPE_CHECKING:
+    from kfjupyter.kfp.requirements import PackagesMode
+    from kfjupyter.kfp.tracking import RunPods
 
 
 class BackendKey(str, Enum):
@@ -55,6 +59,11 @@ class RunContext:
     kfp_cookie: str | None = None
     #: Container image of submitted steps when the request names none (``c.KfJupyterApp.kfp_image``).
     kfp_image: str | None = None
+    #: How this front door takes a step image, said when a step has none (e.g. ``pass --image``);
+    #: None: the Lab's Compile dialog and the server's settings.
+    kfp_image_how: str | None = None
+    #: Where a KFP sync lists its run's pods and reads their logs; None: pods are not read.
+    kfp_pods: RunPods | None = None
     #: Called with a run and its recorded notebook or script before it runs again; raises to refuse it.
     check_source: Callable[[RunRecord, Path, SourceKind], None] | None = None
 
@@ -85,6 +94,10 @@ class NotebookStart:
     engine: Engine = Engine.LOCAL
     experiment: str | None = None
     image: str | None = None
+    #: On Kubeflow Pipelines: the most bytes of files a step takes along (None: the default limit).
+    ship_limit: int | None = None
+    #: On Kubeflow Pipelines: which of the notebook's imported packages the steps pin or check.
+    packages: PackagesMode = "none"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Submitting a notebook to Kubeflow Pipelines: the checks made before anything is uploaded.
 
-Every front door that submits (``POST notebooks/submit``, a re-run of a KFP run) compiles the
-notebook for a cluster and refuses the user's mistakes (lint errors, no steps, a bad parameter, a
-step without an image) as ``InvalidInput`` before KFP is asked; what KFP then refuses or fails is an
-``UpstreamFailed``. The kfp SDK builds pipelines in global state, so one compile runs at a time.
+Every front door that submits (``POST notebooks/submit``, ``kfjupyter submit``, ``%kf run --backend
+kfp``, a re-run of a KFP run) goes through :func:`submit`: it compiles the notebook for a cluster
+and refuses the user's mistakes (lint errors, no steps, a bad parameter, a step without an image,
+files over the shipping limit) as ``InvalidInput`` before KFP is asked; what KFP then refuses or
+fails is an ``UpstreamFailed``. The kfp SDK builds pipelines in global state, so one compile runs
+at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kfjupyter.compiler.ir import JsonValue, Pipeline
 from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
@@ -19,8 +22,14 @@ from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import InvalidInput, KfJupyterError, UpstreamFailed
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.names import check_task_names
+from kfjupyter.kfp.requirements import PackagesMode
 from kfjupyter.notebook.diagnostics import Diagnostic
-from kfjupyter.store import RunRecord, RunStore
+from kfjupyter.notebook.reader import notebook_path
+from kfjupyter.runs.backend import NotebookStart, RunContext
+from kfjupyter.store import RunStore
+
+if TYPE_CHECKING:
+    from kfjupyter.kfp.submit import Submitted
 
 #: The environment variable naming the default step image (as :mod:`kfjupyter.kfp.pipeline` reads it).
 IMAGE_ENV = "KFJUPYTER_IMAGE"
@@ -28,19 +37,29 @@ IMAGE_ENV = "KFJUPYTER_IMAGE"
 COMPILE_LOCK = threading.Lock()
 
 
-def check_images(pipeline: Pipeline, image: str | None) -> None:
-    """``InvalidInput`` naming the first step that would have no container image, and where to set one."""
+def check_images(pipeline: Pipeline, image: str | None, how: str | None = None) -> None:
+    """``InvalidInput`` naming the first step that would have no container image, and where to set one.
+
+    ``how``: how the front door takes an image (``pass --image``); None: the Lab's and the server's ways.
+    """
     if image or os.environ.get(IMAGE_ENV):
         return
     for step in pipeline.steps:
-        if not step.settings.image:
+        if step.settings.image:
+            continue
+        if how is not None:
             raise InvalidInput(
-                f"image: step {step.name!r} has no container image. Enter one in the Image field of the "
-                "Compile dialog (or send 'image'), set c.KfJupyterApp.kfp_image in jupyter_server_config.py "
-                f"or ${IMAGE_ENV} for the server, or give the step an image in its step settings. "
-                "The image needs kfjupyter installed.",
+                f"step {step.name!r} has no container image: {how}, set ${IMAGE_ENV}, or give the step "
+                "an image setting. The image needs kfjupyter installed.",
                 reason="no_image",
             )
+        raise InvalidInput(
+            f"image: step {step.name!r} has no container image. Enter one in the Image field of the "
+            "Compile dialog (or send 'image'), set c.KfJupyterApp.kfp_image in jupyter_server_config.py "
+            f"or ${IMAGE_ENV} for the server, or give the step an image in its step settings. "
+            "The image needs kfjupyter installed.",
+            reason="no_image",
+        )
 
 
 def no_steps_message(diagnostics: list[Diagnostic]) -> str:
@@ -57,16 +76,21 @@ def overrides(parameters: Mapping[str, str]) -> list[str]:
 
 
 def checked_pipeline(
-    notebook: Path, parameters: Mapping[str, str], image: str | None
+    notebook: Path,
+    parameters: Mapping[str, str],
+    image: str | None,
+    *,
+    ship_limit: int | None = None,
+    image_how: str | None = None,
 ) -> tuple[Pipeline, dict[str, JsonValue]]:
     """Compile ``notebook`` for a cluster and resolve its parameters; ``InvalidInput`` for any problem."""
-    pipeline, diagnostics = compile_notebook(notebook, target="cluster")
+    pipeline, diagnostics = compile_notebook(notebook, target="cluster", ship_limit=ship_limit)
     raise_on_errors(diagnostics)
     if not pipeline.steps:
         raise InvalidInput(no_steps_message(diagnostics), reason="no_steps")
     values = resolve_parameters(pipeline, None, overrides(parameters))
     check_task_names(s.name for s in pipeline.steps)
-    check_images(pipeline, image)
+    check_images(pipeline, image, image_how)
     return pipeline, values
 
 
@@ -77,21 +101,45 @@ def submit_checked(
     parameters: Mapping[str, str],
     experiment: str | None,
     image: str | None,
-) -> RunRecord:
-    """Check, then submit ``notebook`` to KFP and record the run (blocking); ``UpstreamFailed`` when KFP fails."""
-    from kfjupyter.kfp.submit import submit_notebook  # imports the kfp SDK: only when submitting
+    *,
+    ship_limit: int | None = None,
+    packages: PackagesMode = "none",
+    image_how: str | None = None,
+) -> Submitted:
+    """Check and compile, then submit ``notebook`` to KFP and record the run (blocking).
 
-    checked_pipeline(notebook, parameters, image)  # the user's mistakes, before any upload
+    The user's mistakes are ``InvalidInput`` before anything is uploaded; ``UpstreamFailed`` when
+    KFP refuses or fails.
+    """
+    from kfjupyter.kfp.submit import package_notebook, submit_package  # the kfp SDK: only when submitting
+
+    connection = connection.resolved()  # a host that is no URL is the caller's mistake
+    path = notebook_path(notebook)
+    checked_pipeline(path, parameters, image, ship_limit=ship_limit, image_how=image_how)
     with COMPILE_LOCK:
-        try:
-            done = submit_notebook(
-                notebook,
-                connection,
-                store=store,
-                overrides=overrides(parameters),
-                experiment=experiment,
-                image=image,
-            )
-        except KfJupyterError as error:
-            raise UpstreamFailed.of(error) from error
-    return done.record
+        package = package_notebook(
+            path, overrides=overrides(parameters), image=image, ship_limit=ship_limit, packages=packages
+        )
+    try:
+        return submit_package(package, connection, store=store, experiment=experiment)
+    except KfJupyterError as error:
+        raise UpstreamFailed.of(error) from error
+
+
+def submit(ctx: RunContext, start: NotebookStart) -> Submitted:
+    """Submit ``start``'s notebook through the front door's KFP connection (see :func:`submit_checked`).
+
+    The image is the request's, else the front door's default; ``Conflict`` when this front door
+    has no KFP connection.
+    """
+    return submit_checked(
+        ctx.store,
+        ctx.connection(),
+        start.notebook,
+        start.parameters,
+        start.experiment,
+        start.image or ctx.kfp_image or None,
+        ship_limit=start.ship_limit,
+        packages=start.packages,
+        image_how=ctx.kfp_image_how,
+    )

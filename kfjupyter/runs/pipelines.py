@@ -23,7 +23,8 @@ from kfjupyter.runs.backend import (
     Started,
     Starting,
 )
-from kfjupyter.runs.kfp_submit import submit_checked
+from kfjupyter.runs.kfp_submit import submit
+from kfjupyter.runs.kfp_sync import SYNC_TIMEOUT_S, sync_kfp
 from kfjupyter.runs.launch import Launch
 from kfjupyter.runs.local_cancel import cancel_local_run
 from kfjupyter.runs.stored import StoredRuns, existing_source, rerun_parameters
@@ -84,23 +85,15 @@ class KfpPipelines(StoredRuns):
 
     def start(self, ctx: RunContext, request: NotebookStart | ScriptStart) -> Starting:
         """Check and submit the notebook (blocking); ``UpstreamFailed`` when KFP fails."""
-        start = _notebook_request(request)
-        connection = ctx.connection()
-        image = start.image or ctx.kfp_image or None
-        record = submit_checked(
-            ctx.store, connection, start.notebook, start.parameters, start.experiment, image
-        )
-        return Started(record)
+        return Started(submit(ctx, _notebook_request(request)).record)
 
     def status(self, ctx: RunContext, run: RunRecord) -> RunRecord:
         """The run after asking its KFP server (an unreachable server leaves it as stored)."""
         return self.sync(ctx, run)
 
     def sync(self, ctx: RunContext, run: RunRecord) -> RunRecord:
-        """Refresh the run from the server it was submitted to (bounded; blocking)."""
-        from kfjupyter.kfp.sync import sync_kfp_runs
-
-        sync_kfp_runs(ctx.store, [run.id], token=ctx.kfp_token, cookie=ctx.kfp_cookie, timeout_s=5.0)
+        """Refresh the run from the server it was submitted to (bounded; an unreachable one leaves it)."""
+        sync_kfp(ctx, [run.id], timeout_s=SYNC_TIMEOUT_S)
         return ctx.store.get_run(run.id)
 
     def cancel(self, ctx: RunContext, run: RunRecord) -> Cancelled:

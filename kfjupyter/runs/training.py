@@ -1,8 +1,9 @@
 """The training backends: script and function jobs on this machine or on a Kubernetes cluster.
 
 Both go through the training facade (:func:`kfjupyter.training.train`, ``get_job``), which keeps
-each job's run in the store; the two differ only in the engine they record. Calls may take seconds
-(submitting, syncing a cluster job, waiting for the ranks to stop). A script job can be started
+each job's run in the front door's store (``RunContext.store``, never the default one unless that
+is it); the two differ only in the engine they record. Calls may take seconds (submitting, syncing
+a cluster job, waiting for the ranks to stop). A script job can be started
 again with its recorded spec; a function job cannot (the function lives in a notebook kernel), nor
 a job that set environment variables (their values are not recorded).
 """
@@ -21,7 +22,7 @@ from kfjupyter.runs.backend import (
     Starting,
 )
 from kfjupyter.runs.stored import StoredRuns, existing_source
-from kfjupyter.store import Engine, RunRecord
+from kfjupyter.store import Engine, RunRecord, RunStore
 from kfjupyter.store.models import ACTIVE_RUN_STATUSES
 from kfjupyter.training.job import TrainJob
 from kfjupyter.training.spec import BackendName as TrainingTarget
@@ -47,18 +48,19 @@ def start_script(ctx: RunContext, request: ScriptStart) -> RunRecord:
         backend=request.target,
         runtime=request.runtime,
         name=request.name,
+        store=ctx.store,
     )
     return ctx.store.get_run(handle.id)
 
 
-def cancel_job(name: str) -> TrainJob:
+def cancel_job(store: RunStore, name: str) -> TrainJob:
     """Stop every rank of the job with this id (else the newest with this name); a finished job is left as is.
 
     Blocking: waits for the ranks to stop. Returns the job's last snapshot.
     """
     from kfjupyter.training.facade import get_job
 
-    return get_job(name).cancel()
+    return get_job(name, store=store).cancel()
 
 
 def script_spec(run: RunRecord) -> tuple[str, list[str]]:
@@ -113,7 +115,7 @@ class TrainingJobs(StoredRuns):
         """Bring the job's run up to date (a cluster job from the cluster) and return it."""
         from kfjupyter.training.facade import get_job
 
-        get_job(run.id).job  # noqa: B018 - reading the snapshot syncs the store
+        get_job(run.id, store=ctx.store).job  # noqa: B018 - reading the snapshot syncs the store
         return ctx.store.get_run(run.id)
 
     def cancel(self, ctx: RunContext, run: RunRecord) -> Cancelled:
@@ -122,7 +124,7 @@ class TrainingJobs(StoredRuns):
 
         if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run.id} is {run.status}; only a pending or running run can be cancelled")
-        get_job(run.id).cancel()
+        get_job(run.id, store=ctx.store).cancel()
         return Cancelled(run=ctx.store.get_run(run.id), pid=run.owner_pid or 0)
 
     def rerun(self, ctx: RunContext, run: RunRecord, request: Rerun) -> Starting:

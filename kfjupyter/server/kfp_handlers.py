@@ -1,7 +1,7 @@
 """``POST notebooks/compile`` and ``POST notebooks/submit``: a notebook as Kubeflow Pipelines YAML or run.
 
 Both compile with the same core as ``kfjupyter compile`` / ``kfjupyter submit``
-(:func:`kfjupyter.kfp.pipeline.compile_to_yaml`, :func:`kfjupyter.kfp.submit.submit_notebook`) in a
+(:func:`kfjupyter.kfp.pipeline.compile_to_yaml`, :func:`kfjupyter.runs.kfp_submit.submit`) in a
 worker thread, one compile at a time (the kfp SDK builds pipelines in global state). Paths are
 confined to the server's root directory. Submitting uses the server's ``c.KfJupyterApp.kfp_*``
 settings: none configured is a 409; Kubeflow Pipelines unreachable or refusing is a 502 with the

@@ -55,18 +55,19 @@ class KfpRefresher:
 
     def _sync(self, run_ids: list[str]) -> None:
         from kfjupyter.kfp.steppods import KubernetesRunPods
-        from kfjupyter.kfp.sync import sync_kfp_runs
+        from kfjupyter.runs.backend import RunContext
+        from kfjupyter.runs.kfp_sync import SYNC_TIMEOUT_S
+        from kfjupyter.runs.operations import sync_kfp_runs
 
         try:
             with open_store() as store:
-                report = sync_kfp_runs(
+                ctx = RunContext(
                     store,
-                    run_ids,
-                    token=self.token or None,
-                    cookie=self.cookie or None,
-                    timeout_s=5.0,
-                    pod_logs=KubernetesRunPods(),
+                    kfp_token=self.token or None,
+                    kfp_cookie=self.cookie or None,
+                    kfp_pods=KubernetesRunPods(),
                 )
+                report = sync_kfp_runs(ctx, run_ids, timeout_s=SYNC_TIMEOUT_S)
         except Exception:  # a background refresh must never take the server down; say why in the log
             log.warning("kfjupyter: refreshing KFP runs %s failed", run_ids, exc_info=True)
             return

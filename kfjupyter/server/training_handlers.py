@@ -180,13 +180,19 @@ class TrainingLogHandler(KfJupyterHandler):
         )
 
 
+def _cancel(job_id: str) -> TrainJob:
+    """Stop every rank of a job of this server's store (blocking: waits for the ranks to stop)."""
+    with opened_store() as store:
+        return cancel_job(store, job_id)
+
+
 class TrainingCancelHandler(KfJupyterHandler):
     """``POST /kfjupyter/api/training/{id}/cancel``: stop every rank; 202 with the new status."""
 
     @api("write")
     async def post(self, job_id: str) -> None:
         """Cancel the job (a finished job is left as it is)."""
-        job = await asyncio.to_thread(cancel_job, job_id)
+        job = await asyncio.to_thread(_cancel, job_id)
         self.reply(models_training.TrainingCancelled(run_id=job.id, status=job.status), status=202)
 
 
