@@ -36,3 +36,18 @@ def test_no_image_names_the_step_and_every_place_to_set_one(monkeypatch: pytest.
         assert where in message
     assert raised.value.reason == "no_image"
     check_images(pipeline, "given/image:3")  # an image for every step: no error
+
+
+def test_the_command_line_and_the_magics_say_it_in_the_compilers_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kfjupyter.kfp.pipeline import resolve_image
+
+    monkeypatch.delenv(IMAGE_ENV, raising=False)
+    pipeline, _ = compile_notebook(notebook(code("x = 1", "step:one")), target="cluster")
+    with pytest.raises(InvalidInput) as checked:
+        check_images(pipeline, None, "pass --image")  # kfjupyter submit, %kf run --backend kfp
+    with pytest.raises(InvalidInput) as compiled:
+        resolve_image(pipeline.steps[0], None)  # kfjupyter compile
+    assert checked.value.message == compiled.value.message
+    assert checked.value.reason == "no_image"
