@@ -127,9 +127,7 @@ def test_set_kind_command_writes_a_kale_tag(lab_page: Page, lab_server: LabServe
     )
     panel = open_notebook(lab_page, lab_server, "e2e/kinds.ipynb")
     second = cells_of(panel).nth(1)
-    expect(second.locator('.jp-kfjupyter-step-badge[data-kind="continues"]')).to_have_text(
-        "↳ step · first"
-    )
+    expect(second.locator('.jp-kfjupyter-step-badge[data-kind="continues"]')).to_have_text("↳ step · first")
     second.locator(".jp-InputPrompt").click()
     palette = open_palette(lab_page)
     palette.locator("input").fill("Kubeflow: Mark Cell as imports")
