@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 #: The environment variable naming the default step image (as :mod:`kfjupyter.kfp.pipeline` reads it).
 IMAGE_ENV = "KFJUPYTER_IMAGE"
-#: One kfp compile at a time: the SDK keeps the pipeline being built in global state.
+#: One kfp compile (and upload) at a time: the SDK keeps the pipeline being built in global state.
 COMPILE_LOCK = threading.Lock()
 
 
@@ -116,14 +116,14 @@ def submit_checked(
     connection = connection.resolved()  # a host that is no URL is the caller's mistake
     path = notebook_path(notebook)
     checked_pipeline(path, parameters, image, ship_limit=ship_limit, image_how=image_how)
-    with COMPILE_LOCK:
+    with COMPILE_LOCK:  # also the upload: the kfp client swaps sys.stdout while it talks (quiet_kfp)
         package = package_notebook(
             path, overrides=overrides(parameters), image=image, ship_limit=ship_limit, packages=packages
         )
-    try:
-        return submit_package(package, connection, store=store, experiment=experiment)
-    except KfJupyterError as error:
-        raise UpstreamFailed.of(error) from error
+        try:
+            return submit_package(package, connection, store=store, experiment=experiment)
+        except KfJupyterError as error:
+            raise UpstreamFailed.of(error) from error
 
 
 def submit(ctx: RunContext, start: NotebookStart) -> Submitted:
