@@ -7,6 +7,8 @@ client), compared with what the Lab's path (:func:`kfjupyter.runs.operations.sta
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +154,34 @@ def test_runs_sync_asks_the_given_host_instead_of_the_recorded_one(
     assert capsys.readouterr().out.split() == [record.id, "succeeded", kfp_id]
     assert [s.status for s in store.get_steps(record.id)] == ["succeeded", "succeeded"]
     assert sync_kfp_runs(RunContext(store)).synced == []  # nothing unfinished left
+
+
+def test_submit_watch_follows_the_run_to_its_end(
+    standin: KfpStandIn, notebook: Path, store: RunStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def kfp_runs_it() -> None:  # what the cluster does once the run is there
+        deadline = time.monotonic() + 30
+        while not standin.runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (kfp_id,) = standin.runs
+        time.sleep(0.5)  # the watch most likely sees it pending first
+        standin.start_run(kfp_id)
+        standin.run_task(kfp_id, "step-make")
+        standin.run_task(kfp_id, "step-train")
+        standin.finish_run(kfp_id)
+
+    cluster = threading.Thread(target=kfp_runs_it)
+    cluster.start()
+    args = ["submit", str(notebook), "--kfp-host", standin.url, "--image", IMAGE, "--watch", "--json"]
+    try:
+        assert main(args) == 0
+    finally:
+        cluster.join()
+    out, err = capsys.readouterr()
+    body = json.loads(out)
+    assert body["status"] == "succeeded" and store.get_run(body["run_id"]).status == "succeeded"
+    lines = err.splitlines()  # the kfp client's own lines come first
+    first = lines.index(f"run {body['run_id']} (KFP {body['kfp_run_id']}): {body['link']}")
+    states = [line.split()[0] for line in lines[first + 1 :]]  # one line per change the watch saw
+    assert states[-1] == "succeeded" and set(states) <= {"pending", "running", "succeeded"}
+    assert lines[-1].split() == ["succeeded", "make=succeeded", "train=succeeded"]
