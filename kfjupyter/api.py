@@ -242,11 +242,18 @@ def step_values(
 ) -> StepValues:
     """What ``%kf load RUN STEP`` defines: the step's recorded inputs and parameters (or its outputs).
 
+    A local run's values are files of the run store; a Kubeflow Pipelines run's are artifacts in its
+    pipeline root, read where this machine can (:mod:`kfjupyter.kfp.stepvalues`).
+
     ``.load()`` on the result reads the values, memory-mapped where the serializer allows.
     """
     own = store is None
     store = store or open_store()
     try:
+        if store.get_run(run_id).backend is Engine.KFP:
+            from kfjupyter.kfp.stepvalues import describe_kfp
+
+            return describe_kfp(store, run_id, step, outputs=outputs)
         return describe(store, run_id, step, outputs=outputs)
     finally:
         if own:

@@ -15,6 +15,8 @@ from kfjupyter.runner.job import Source
 JOB_INPUT = "step_job"
 METRICS_OUTPUT = "metrics"
 MANIFEST = "kfjupyter-value.json"
+#: The compiled pipeline a submitted run keeps in its folder of the run store.
+PACKAGE_FILE = "pipeline.yaml"
 
 
 def param_input(name: str) -> str:

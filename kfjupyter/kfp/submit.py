@@ -21,6 +21,7 @@ from kfjupyter.compiler.lint import compile_notebook, raise_on_errors
 from kfjupyter.compiler.parameters import resolve_parameters
 from kfjupyter.errors import InvalidInput, KfJupyterError, Unavailable
 from kfjupyter.kfp.connection import KfpConnection, check_server, kfp_client, quiet_kfp
+from kfjupyter.kfp.payload import PACKAGE_FILE
 from kfjupyter.kfp.pipeline import compile_to_yaml, pipeline_name
 from kfjupyter.kfp.requirements import PackagesMode
 from kfjupyter.notebook.reader import notebook_path
@@ -28,7 +29,6 @@ from kfjupyter.store import Engine, KfpDetails, RunRecord, RunStore, StepRecord
 from kfjupyter.store.models import new_run_id
 
 DEFAULT_EXPERIMENT = "Default"
-PACKAGE_FILE = "pipeline.yaml"
 
 
 @dataclass(frozen=True)

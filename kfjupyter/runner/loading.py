@@ -17,7 +17,7 @@ from kfjupyter.errors import InvalidInput, NotFound
 from kfjupyter.runner import stepinputs
 from kfjupyter.runner.selection import run_outputs
 from kfjupyter.serializers import load_value
-from kfjupyter.store import Engine, RunStore
+from kfjupyter.store import Engine, RunRecord, RunStore
 
 
 @dataclass
@@ -57,27 +57,26 @@ class StepValues:
         return values
 
 
-KFP_HINT = (
-    "run {run} ran on Kubeflow Pipelines: its values are artifacts in that cluster's pipeline root, "
-    "and kfjupyter loads step values only from runs on this machine (their files are in the run store). "
-    "Run the notebook here (`kfjupyter run NB`) and load the step of that run"
-)
-
-
-def _step_of(store: RunStore, run_id: str, step: str) -> None:
+def check_step(store: RunStore, run_id: str, step: str) -> RunRecord:
+    """The run of a step to load: ``InvalidInput`` for a training run, ``NotFound`` for an unknown step."""
     run = store.get_run(run_id)
     if run.kind != "pipeline":
         raise InvalidInput(f"run {run_id} is a training run; only pipeline steps can be loaded")
     names = [s.name for s in store.get_steps(run_id)]
     if step not in names:
         raise NotFound(f"run {run_id} has no step {step!r}; its steps are: {', '.join(names) or 'none'}")
-    if run.backend is not Engine.LOCAL:
-        raise InvalidInput(KFP_HINT.format(run=run_id))
+    return run
 
 
 def describe(store: RunStore, run_id: str, step: str, *, outputs: bool = False) -> StepValues:
-    """What ``load`` of ``step`` in run ``run_id`` defines: its recorded inputs and parameters, or its outputs."""
-    _step_of(store, run_id, step)
+    """What ``load`` of ``step`` in local run ``run_id`` defines: its recorded inputs and parameters, or its outputs.
+
+    A Kubeflow Pipelines run's values are artifacts in its pipeline root: see
+    :func:`kfjupyter.kfp.stepvalues.describe_kfp`.
+    """
+    run = check_step(store, run_id, step)
+    if run.backend is not Engine.LOCAL:
+        raise InvalidInput(f"run {run_id} ran on {run.backend}, not on this machine: its files are not in the run store")
     found = StepValues(run_id, step, outputs)
     if outputs:
         values = run_outputs(store, run_id, step)

@@ -111,7 +111,7 @@ def test_fix_the_cell_then_run_from_the_step(
     assert capsys.readouterr().out.strip().startswith("kfjupyter: --only: the notebook has no step 'nope'")
 
 
-def test_a_kubeflow_pipelines_run_says_what_load_needs(
+def test_a_kubeflow_pipelines_run_without_its_compiled_pipeline_says_what_load_needs(
     shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kfjupyter.store import RunRecord, StepRecord, open_store
@@ -120,10 +120,10 @@ def test_a_kubeflow_pipelines_run_says_what_load_needs(
     with open_store() as store:
         run = store.create_run(RunRecord(kind="pipeline", name="remote", backend="kfp", external_id="abc"))
         store.upsert_steps([StepRecord(run_id=run.id, name="train", status="failed")])
+        package = store.run_dir(run.id) / "pipeline.yaml"
     shell.run_line_magic("kf", f"load {run.id} train")
     assert capsys.readouterr().out.strip() == (
-        f"kfjupyter: run {run.id} ran on Kubeflow Pipelines: its values are artifacts in that cluster's "
-        "pipeline root, and kfjupyter loads step values only from runs on this machine (their files are "
-        "in the run store). Run the notebook here (`kfjupyter run NB`) and load the step of that run"
+        f"kfjupyter: run {run.id} ran on Kubeflow Pipelines but its compiled pipeline ({package}) is gone, "
+        "so which artifacts its steps read is not known here; submit the notebook again (`kfjupyter submit NB`)"
     )
     assert "train" not in shell.user_ns
