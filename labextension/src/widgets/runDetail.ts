@@ -2,10 +2,10 @@
  * The run detail panel (main area): the run's status with its actions (Open notebook, or Open
  * script for a training job, when the server can serve it; Cancel while it is active, Re-run and
  * Delete once it has ended), parameters, step graph, steps, the log of the step the
- * user picks (in the table or the graph) with that step's actions (Re-run from here, Load inputs
- * into kernel; local pipeline runs), metric charts and artifacts. While the run is active a
- * Lumino `Poll` refreshes it and the log view follows the step live; the poll stops once the run
- * has ended.
+ * user picks (in the table or the graph) with that step's actions (Re-run from here on local
+ * pipeline runs, Load inputs into kernel on every pipeline run), metric charts and artifacts.
+ * While the run is active a Lumino `Poll` refreshes it and the log view follows the step live;
+ * the poll stops once the run has ended.
  */
 import { getArtifacts, getMetrics, getRun, getStepLog } from '../api';
 import { streamStepLog } from '../logStream';
@@ -261,12 +261,14 @@ export class RunDetailPanel extends PollingWidget {
 
   /**
    * The selected step's actions: a local pipeline run that has ended can be re-run from a step,
-   * and any step of a local run that started can have its inputs loaded into a kernel.
+   * and any step of a pipeline run can have its inputs loaded into a kernel (a Kubeflow Pipelines
+   * run's from its pipeline root, where this machine can read it).
    */
   private _updateStepBar(): void {
     const step = this._selected;
-    const local = this._kind === 'pipeline' && this._backend === 'local';
-    this._stepBar.hidden = this._commands === null || step === null || !local;
+    const pipeline = this._kind === 'pipeline';
+    this._stepBar.hidden = this._commands === null || step === null || !pipeline;
+    this._rerunFrom.hidden = this._backend !== 'local';
     if (step === null) {
       return;
     }
