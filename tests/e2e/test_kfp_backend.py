@@ -1,7 +1,8 @@
 """Kubeflow Pipelines from JupyterLab in real Chromium: "Compile to KFP" writes the YAML, the run
 dialog offers Kubeflow Pipelines only on a server configured with ``kfp_host`` (here the KFP API
-stand-in of :mod:`tests.support.kfp_standin`), and a KFP run cancelled from its panel, which a
-KFP 2.x server ends FAILED after CANCELING, shows cancelled in the panel and the runs list."""
+stand-in of :mod:`tests.support.kfp_standin`), a KFP run cancelled from its panel, which a
+KFP 2.x server ends FAILED after CANCELING, shows cancelled in the panel and the runs list, and
+"Load inputs into kernel" on a KFP run's step loads the artifacts its pipeline root holds."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from kfp import components, local
+from kfp.local import executor_input_utils, subprocess_task_handler
 from playwright.sync_api import Page, expect
 
+from kfjupyter.store import open_store
 from tests.e2e.test_notebook_steps import open_notebook, shot
 from tests.e2e.test_run_detail_views import open_run, shoot
 from tests.support.jupyter import LabServer, running_lab
@@ -45,8 +49,11 @@ def kfp_lab(tmp_path_factory: pytest.TempPathFactory, standin: KfpStandIn) -> It
     config.mkdir(parents=True)
     settings = {"KfJupyterApp": {"kfp_host": standin.url, "kfp_image": IMAGE}}
     (config / "jupyter_server_config.json").write_text(json.dumps(settings))
-    with running_lab(home) as server:
-        yield server
+    with pytest.MonkeyPatch.context() as env:  # the server's environment, inherited by its kernels
+        env.setenv("KFJUPYTER_PIPELINE_ROOT", (home / "pipeline-root").as_uri())
+        env.delenv("KFJUPYTER_PIPELINE_ROOT_MOUNTS", raising=False)
+        with running_lab(home) as server:
+            yield server
 
 
 @pytest.fixture
@@ -239,3 +246,58 @@ def test_a_kfp_run_cancelled_from_the_sidebar_shows_cancelled(
     expect(item).to_contain_text("cancelled", timeout=15_000)
     shoot(kfp_page, output_path, "kfp-run-cancelled-sidebar.png")
     assert standin.terminated == [kfp_id] and standin.errors == []
+
+
+@pytest.mark.filterwarnings("ignore:You may be attemping to run a task:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Task .* have no effect in the current local runner:UserWarning")
+def test_load_inputs_of_a_kfp_runs_step_from_its_pipeline_root(
+    kfp_page: Page,
+    kfp_lab: LabServer,
+    standin: KfpStandIn,
+    output_path: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run's artifacts are written by its compiled steps under ``kfp.local``, at the paths a KFP
+    server gives them (``<root>/<pipeline>/<KFP run id>/<task>/<artifact>``), in the pipeline root
+    the server is configured with (``KFJUPYTER_PIPELINE_ROOT``, a ``file://`` root)."""
+    path = pipeline_notebook(kfp_lab.root, "kfp-debug")
+    status, body = kfp_lab.request(
+        "/kfjupyter/api/notebooks/submit", token=kfp_lab.token, method="POST", body={"path": path}
+    )
+    assert status == 202, body
+    run_id, kfp_id = str(body["run_id"]), str(body["kfp_run_id"])
+    with open_store(kfp_lab.root.parent / "kfjupyter") as store:
+        package = store.run_dir(run_id) / "pipeline.yaml"
+    monkeypatch.setattr(
+        subprocess_task_handler.SubprocessTaskHandler, "validate_not_container_component", lambda *_: None
+    )
+    monkeypatch.setattr(executor_input_utils, "get_local_pipeline_resource_name", lambda name: f"{name}/{kfp_id}")
+    root = kfp_lab.root.parent / "pipeline-root"
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+    components.load_component_from_file(str(package))(n=3)
+    standin.start_run(kfp_id)
+    standin.run_task(kfp_id, "step-make")
+    standin.run_task(kfp_id, "step-total")
+    assert standin.finish_run(kfp_id) == "SUCCEEDED"
+
+    detail = open_run(kfp_page, run_id)
+    total = detail.locator('g.jp-kfjupyter-dag-node[data-step="total"]')
+    expect(total).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    total.click()
+    bar = detail.locator(".jp-kfjupyter-step-actions")
+    expect(bar).to_be_visible()
+    expect(bar.get_by_role("button", name="Re-run from here")).to_be_hidden()  # local runs only
+    bar.get_by_role("button", name="Load inputs into kernel").click()
+    toast = kfp_page.locator(".Toastify__toast", has_text=f"Loaded into {path}: data (step total)")
+    expect(toast).to_be_visible(timeout=60_000)
+    notebook = kfp_page.locator(".jp-NotebookPanel:visible")
+    notebook.locator(".jp-Cell").last.click()
+    kfp_page.keyboard.press("Escape")
+    kfp_page.keyboard.press("b")  # a new cell below, in the notebook's own kernel
+    notebook.locator(".jp-Cell").last.locator(".cm-content").click()
+    kfp_page.keyboard.type("print('data is', data)")
+    kfp_page.keyboard.press("Shift+Enter")
+    expect(notebook.locator(".jp-OutputArea-output", has_text="data is [0, 1, 2]")).to_be_visible(
+        timeout=30_000
+    )
+    shot(kfp_page, output_path, "kfp-inputs-loaded-in-kernel.png")
