@@ -26,7 +26,6 @@ from pydantic import ValidationError
 from kfjupyter.compiler.ir import JsonValue
 from kfjupyter.errors import InvalidInput, NotFound
 from kfjupyter.kfp.entry import coerce
-from kfjupyter.kfp.names import component_name
 from kfjupyter.kfp.payload import JOB_INPUT, MANIFEST, PACKAGE_FILE, KfpStep, ValueManifest, value_output
 from kfjupyter.kfp.rootpaths import (
     MOUNTS_ENV,
@@ -71,7 +70,7 @@ class CompiledPipeline:
 
 def _task_names(task: str, spec: Mapping[str, Any]) -> tuple[str, ...]:
     display = str(spec.get("taskInfo", {}).get("name") or "")
-    return tuple(dict.fromkeys(n for n in (task, display) if n))
+    return tuple(dict.fromkeys(n for n in (task, display) if n and "/" not in n and n not in (".", "..")))
 
 
 def read_compiled(text: str) -> CompiledPipeline:
@@ -82,7 +81,9 @@ def read_compiled(text: str) -> CompiledPipeline:
         tasks: dict[str, Any] = spec["root"]["dag"]["tasks"]
         name = str(spec["pipelineInfo"]["name"])
     except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"the compiled pipeline is not a KFP pipeline spec: {exc}", detail=repr(exc)) from exc
+        raise InvalidInput(
+            f"the compiled pipeline is not a KFP pipeline spec: {exc}", detail=repr(exc)
+        ) from exc
     payloads: dict[str, KfpStep] = {}
     for task, body in tasks.items():
         component = components.get(str(body.get("componentRef", {}).get("name")), {})
@@ -145,7 +146,9 @@ class _Locator:
         uri = run_root(root, compiled.name, str(run.external_id))
         self.where = _Where(root, uri, local_path(uri, mounts_from(environ)))
 
-    def find(self, what: str, step: str, tasks: tuple[str, ...], artifact: str, status: str) -> tuple[str, str]:
+    def find(
+        self, what: str, step: str, tasks: tuple[str, ...], artifact: str, status: str
+    ) -> tuple[str, str]:
         """The saved file and serializer in artifact ``artifact`` of ``step``, which ran as task ``tasks``.
 
         ``what`` names the value in errors; ``status`` is the step's, to say why nothing is there.
@@ -166,7 +169,8 @@ class _Locator:
             ) from exc
         except ValidationError as exc:
             raise InvalidInput(
-                f"cannot load {what}: its artifact {uri} has no valid kfjupyter value manifest", detail=str(exc)
+                f"cannot load {what}: its artifact {uri} has no valid kfjupyter value manifest",
+                detail=str(exc),
             ) from exc
         path = folder / manifest.file
         if Path(manifest.file).name != manifest.file or not path.is_file():
@@ -194,7 +198,11 @@ class _Locator:
     def _missing(self, what: str, uri: str, step: str, status: str) -> str:
         here = self.where.folder / uri.removeprefix(self.where.uri + "/") if self.where.folder else uri
         state = "" if status in ("succeeded", "cached") else f" (step {step!r} {status_words(status)})"
-        mounted = "" if local_path(self.where.root, []) else f" is mounted at the directory {MOUNTS_ENV} maps it to and"
+        mounted = (
+            ""
+            if local_path(self.where.root, [])
+            else f" is mounted at the directory {MOUNTS_ENV} maps it to and"
+        )
         return (
             f"cannot load {what}: its artifact {uri} is not at {here}{state}. Check that the pipeline "
             f"root {self.where.root}{mounted} is the cluster's pipeline root ({ROOT_ENV}), and that step "
@@ -245,7 +253,9 @@ def describe_kfp(
     for variable in mine.payload.inputs:
         producer = mine.producers.get(variable)
         if producer is None:
-            raise InvalidInput(f"the compiled pipeline of run {run_id} does not say where {variable!r} comes from")
+            raise InvalidInput(
+                f"the compiled pipeline of run {run_id} does not say where {variable!r} comes from"
+            )
         what = f"input {variable!r} of step {step!r} (run {run_id}, from step {producer.step!r})"
         status = statuses.get(producer.step, "pending")
         path, serializer = locator.find(what, producer.step, producer.tasks, producer.artifact, status)

@@ -76,7 +76,9 @@ def describe(store: RunStore, run_id: str, step: str, *, outputs: bool = False) 
     """
     run = check_step(store, run_id, step)
     if run.backend is not Engine.LOCAL:
-        raise InvalidInput(f"run {run_id} ran on {run.backend}, not on this machine: its files are not in the run store")
+        raise InvalidInput(
+            f"run {run_id} ran on {run.backend}, not on this machine: its files are not in the run store"
+        )
     found = StepValues(run_id, step, outputs)
     if outputs:
         values = run_outputs(store, run_id, step)

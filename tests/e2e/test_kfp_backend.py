@@ -271,7 +271,9 @@ def test_load_inputs_of_a_kfp_runs_step_from_its_pipeline_root(
     monkeypatch.setattr(
         subprocess_task_handler.SubprocessTaskHandler, "validate_not_container_component", lambda *_: None
     )
-    monkeypatch.setattr(executor_input_utils, "get_local_pipeline_resource_name", lambda name: f"{name}/{kfp_id}")
+    monkeypatch.setattr(
+        executor_input_utils, "get_local_pipeline_resource_name", lambda name: f"{name}/{kfp_id}"
+    )
     root = kfp_lab.root.parent / "pipeline-root"
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     components.load_component_from_file(str(package))(n=3)

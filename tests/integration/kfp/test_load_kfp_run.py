@@ -91,7 +91,9 @@ def run_on_kfp(store: RunStore, notebook: Path, bucket: Path, monkeypatch: pytes
             executor_input_utils, "get_local_pipeline_resource_name", lambda name: f"{name}/{done.kfp_run_id}"
         )
         root = bucket / "v2" / "artifacts"  # KFP's default pipeline root, minio://mlpipeline/v2/artifacts
-        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=False)
+        local.init(
+            runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=False
+        )
         components.load_component_from_file(str(store.run_dir(done.record.id) / "pipeline.yaml"))(scale=3)
 
         standin.start_run(done.kfp_run_id)
@@ -150,12 +152,16 @@ def test_load_of_a_kfp_run_gives_what_a_local_run_gives(
     kfp_lines, from_kfp = load(shell, capsys, f"{kfp_run} train")
     local_lines, from_local = load(shell, capsys, f"{local_run.id} train")
     assert kfp_lines[0] == f"loaded the inputs and parameters of step 'train' (run {kfp_run}): names, x"
-    assert kfp_lines[1:] == sorted(local_lines[1:]) == [
-        "  names: list ['a', 'b'] (from step 'load')",
-        "  x: memmap 6 (from step 'prep')",
-    ]
+    assert (
+        kfp_lines[1:]
+        == sorted(local_lines[1:])
+        == [
+            "  names: list ['a', 'b'] (from step 'load')",
+            "  x: memmap 6 (from step 'prep')",
+        ]
+    )
     assert isinstance(from_kfp["x"], np.memmap)  # mapped from the mounted artifact, not read
-    assert Path(from_kfp["x"].filename).is_relative_to(bucket)
+    assert Path(str(from_kfp["x"].filename)).is_relative_to(bucket)
     assert {k: _plain(v) for k, v in from_kfp.items()} == {k: _plain(v) for k, v in from_local.items()}
     assert from_kfp["x"].tolist() == [0.0, 3.0, 6.0, 9.0, 12.0, 15.0]
 

@@ -26,7 +26,9 @@ def test_mounts_parse_from_comma_or_newline_separated_pairs() -> None:
     assert parse_mounts("") == []
 
 
-@pytest.mark.parametrize("bad", ["/mnt/root", "minio://=/mnt", "mlpipeline=/mnt", "gs://b=", "gs://b=rel/dir"])
+@pytest.mark.parametrize(
+    "bad", ["/mnt/root", "minio://=/mnt", "mlpipeline=/mnt", "gs://b=", "gs://b=rel/dir"]
+)
 def test_a_bad_mount_is_named(bad: str) -> None:
     with pytest.raises(InvalidInput, match="KFJUPYTER_PIPELINE_ROOT_MOUNTS") as caught:
         parse_mounts(f"s3://ok=/ok,{bad}")
