@@ -76,11 +76,11 @@ def _task_names(task: str, spec: Mapping[str, Any]) -> tuple[str, ...]:
 def read_compiled(text: str) -> CompiledPipeline:
     """The steps of a pipeline YAML compiled by kfjupyter (``InvalidInput`` when it is not one)."""
     try:
-        spec = yaml.safe_load(text)
+        spec = next(yaml.safe_load_all(text))  # a second document holds the Kubernetes platform spec
         components: dict[str, Any] = spec.get("components", {})
         tasks: dict[str, Any] = spec["root"]["dag"]["tasks"]
         name = str(spec["pipelineInfo"]["name"])
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except (yaml.YAMLError, StopIteration, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(
             f"the compiled pipeline is not a KFP pipeline spec: {exc}", detail=repr(exc)
         ) from exc
