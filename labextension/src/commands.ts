@@ -1,21 +1,28 @@
 /**
  * Commands of the kfjupyter extension: run the current notebook, open a run, compare runs,
  * cancel, re-run or delete a run, open a run's notebook, focus the runs list, refresh.
+ *
+ * `kfjupyter:open-run` with `started: true` is how every launcher shows a run it just started:
+ * the run's panel opens, or (with the "Open the run when it starts" preference off) a
+ * notification with an Open button says it started.
  */
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Dialog,
   ICommandPalette,
   MainAreaWidget,
+  Notification,
   WidgetTracker,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { NotebookPanel } from '@jupyterlab/notebook';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 
 import { cancelRun, deleteRun, getRun, rerunRun, runNotebook } from './api';
 import { kubeflowIcon } from './icons';
+import { KubeflowSettings } from './settings';
 import { CommandIDs } from './tokens';
 import { goToCell } from './widgets/cellBadges';
 import { RunComparePanel } from './widgets/runCompare';
@@ -40,7 +47,9 @@ export function addCommands(
   shell: ILabShell,
   sidebar: KubeflowSidebar,
   palette: ICommandPalette | null,
-  restorer: ILayoutRestorer | null = null
+  restorer: ILayoutRestorer | null = null,
+  settings: KubeflowSettings = new KubeflowSettings(),
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
 ): void {
   const opened = new Map<string, MainAreaWidget<RunDetailPanel>>();
   // Open run panels are tracked, so a reload of JupyterLab opens them again where they were.
@@ -57,10 +66,10 @@ export function addCommands(
   const openRun = (runId: string): MainAreaWidget<RunDetailPanel> => {
     let widget = opened.get(runId);
     if (widget === undefined || widget.isDisposed) {
-      const content = new RunDetailPanel(runId, undefined, app.commands);
+      const content = new RunDetailPanel(runId, undefined, app.commands, trans);
       const created = new MainAreaWidget({ content });
       created.id = `jp-kfjupyter-run-${runId}`;
-      created.title.label = `Run ${runId}`;
+      created.title.label = trans.__('Run %1', runId);
       created.title.icon = kubeflowIcon;
       created.title.closable = true;
       content.title.changed.connect(() => {
@@ -77,18 +86,28 @@ export function addCommands(
   };
 
   app.commands.addCommand(CommandIDs.refresh, {
-    label: args => (args.menu ? 'Refresh Runs' : 'Kubeflow: Refresh'),
+    label: args => (args.menu ? trans.__('Refresh Runs') : trans.__('Kubeflow: Refresh')),
     execute: async () => {
       await Promise.all([sidebar.refresh(), sidebar.runs.refresh()]);
     }
   });
 
   app.commands.addCommand(CommandIDs.openRun, {
-    label: args => (args.runId ? `Kubeflow: Open Run ${String(args.runId)}` : 'Kubeflow: Open Run'),
+    label: args =>
+      args.runId
+        ? trans.__('Kubeflow: Open Run %1', String(args.runId))
+        : trans.__('Kubeflow: Open Run'),
     execute: args => {
       const runId = args.runId;
       if (typeof runId !== 'string' || runId === '') {
         throw new Error('kfjupyter:open-run needs a runId');
+      }
+      if (args.started === true && !settings.values.openRunOnStart) {
+        Notification.info(trans.__('Run %1 started', runId), {
+          autoClose: 8000,
+          actions: [{ label: trans.__('Open run'), callback: () => void openRun(runId) }]
+        });
+        return;
       }
       openRun(runId);
     }
@@ -106,9 +125,13 @@ export function addCommands(
   app.commands.addCommand(CommandIDs.compareRuns, {
     label: args => {
       const count = compareTargets(args).length;
-      return count >= 2 ? `Kubeflow: Compare Runs (${count})` : 'Kubeflow: Compare Runs';
+      return count >= 2
+        ? trans.__('Kubeflow: Compare Runs (%1)', count)
+        : trans.__('Kubeflow: Compare Runs');
     },
-    caption: 'Compare the runs selected in the Kubeflow runs list: parameters, metrics, charts',
+    caption: trans.__(
+      'Compare the runs selected in the Kubeflow runs list: parameters, metrics, charts'
+    ),
     icon: kubeflowIcon,
     isEnabled: args => compareTargets(args).length >= 2,
     execute: args => {
@@ -143,8 +166,8 @@ export function addCommands(
   };
 
   app.commands.addCommand(CommandIDs.cancelRun, {
-    label: 'Kubeflow: Cancel Run',
-    caption: 'Stop the run: kill its running steps and mark it cancelled',
+    label: trans.__('Kubeflow: Cancel Run'),
+    caption: trans.__('Stop the run: kill its running steps and mark it cancelled'),
     isEnabled: args => {
       const status = targetRun(args)?.status;
       return status === 'running' || status === 'pending';
@@ -156,11 +179,11 @@ export function addCommands(
         return;
       }
       const answer = await showDialog({
-        title: 'Cancel the run?',
-        body: `Run ${runId} stops now: its running steps are killed.`,
+        title: trans.__('Cancel the run?'),
+        body: trans.__('Run %1 stops now: its running steps are killed.', runId),
         buttons: [
-          Dialog.cancelButton({ label: 'Keep running' }),
-          Dialog.warnButton({ label: 'Cancel run' })
+          Dialog.cancelButton({ label: trans.__('Keep running') }),
+          Dialog.warnButton({ label: trans.__('Cancel run') })
         ]
       });
       if (!answer.button.accept) {
@@ -170,7 +193,7 @@ export function addCommands(
         await cancelRun(runId);
       } catch (error) {
         await showErrorMessage(
-          'Cannot cancel the run',
+          trans.__('Cannot cancel the run'),
           error instanceof Error ? error.message : String(error)
         );
       }
@@ -196,19 +219,24 @@ export function addCommands(
     error instanceof Error ? error.message : String(error);
 
   app.commands.addCommand(CommandIDs.rerunRun, {
-    label: 'Kubeflow: Re-run Run…',
-    caption: 'Start the run again with the same parameters (optionally ignoring the cache)',
+    label: trans.__('Kubeflow: Re-run Run…'),
+    caption: trans.__(
+      'Start the run again with the same parameters (optionally ignoring the cache)'
+    ),
     isEnabled: hasEnded,
     execute: async args => {
       const runId = targetRunId(args);
       if (runId === null) {
         return;
       }
-      const name = targetRun(args)?.title.label.replace(/^Run /, '') ?? runId;
+      const name = targetRun(args)?.runName ?? runId;
       const answer = await showDialog<boolean>({
-        title: 'Re-run?',
-        body: new RerunForm(name),
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Re-run' })]
+        title: trans.__('Re-run?'),
+        body: new RerunForm(name, settings.values.runEveryStep, trans),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.okButton({ label: trans.__('Re-run') })
+        ]
       });
       if (!answer.button.accept) {
         return;
@@ -216,16 +244,16 @@ export function addCommands(
       try {
         const started = await rerunRun(runId, answer.value ?? false);
         void sidebar.runs.refresh();
-        openRun(started.run_id);
+        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id, started: true });
       } catch (error) {
-        await showErrorMessage('Cannot re-run', problem(error));
+        await showErrorMessage(trans.__('Cannot re-run'), problem(error));
       }
     }
   });
 
   app.commands.addCommand(CommandIDs.deleteRun, {
-    label: 'Kubeflow: Delete Run…',
-    caption: 'Delete the run with its logs, metrics and files',
+    label: trans.__('Kubeflow: Delete Run…'),
+    caption: trans.__('Delete the run with its logs, metrics and files'),
     isEnabled: hasEnded,
     execute: async args => {
       const runId = targetRunId(args);
@@ -233,9 +261,15 @@ export function addCommands(
         return;
       }
       const answer = await showDialog({
-        title: 'Delete the run?',
-        body: `Run ${runId} is deleted with its logs, metrics and artifacts. This cannot be undone.`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        title: trans.__('Delete the run?'),
+        body: trans.__(
+          'Run %1 is deleted with its logs, metrics and artifacts. This cannot be undone.',
+          runId
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
       });
       if (!answer.button.accept) {
         return;
@@ -243,7 +277,7 @@ export function addCommands(
       try {
         await deleteRun(runId);
       } catch (error) {
-        await showErrorMessage('Cannot delete the run', problem(error));
+        await showErrorMessage(trans.__('Cannot delete the run'), problem(error));
         return;
       }
       opened.get(runId)?.dispose();
@@ -255,9 +289,11 @@ export function addCommands(
   app.commands.addCommand(OPEN_RUN_NOTEBOOK, {
     label: args =>
       targetRun(args)?.kind === 'training'
-        ? 'Kubeflow: Open Run Script'
-        : 'Kubeflow: Open Run Notebook',
-    caption: "Open the notebook (or training script) the run ran, when it is in the server's root",
+        ? trans.__('Kubeflow: Open Run Script')
+        : trans.__('Kubeflow: Open Run Notebook'),
+    caption: trans.__(
+      "Open the notebook (or training script) the run ran, when it is in the server's root"
+    ),
     isEnabled: args => {
       const panel = targetRun(args);
       return panel !== null ? panel.notebookPath !== null : targetRunId(args) !== null;
@@ -272,13 +308,16 @@ export function addCommands(
         // A run without an open panel (or not yet loaded): ask the server.
         path ??= (await getRun(runId)).notebook_path;
       } catch (error) {
-        await showErrorMessage('Cannot open the notebook', problem(error));
+        await showErrorMessage(trans.__('Cannot open the notebook'), problem(error));
         return;
       }
       if (path === null) {
         await showErrorMessage(
-          'Cannot open the notebook',
-          `The notebook of run ${runId} is not in the server's root directory, or no longer exists.`
+          trans.__('Cannot open the notebook'),
+          trans.__(
+            "The notebook of run %1 is not in the server's root directory, or no longer exists.",
+            runId
+          )
         );
         return;
       }
@@ -292,8 +331,9 @@ export function addCommands(
   });
 
   app.commands.addCommand(CommandIDs.focusRuns, {
-    label: args => (args.menu ? 'Focus Runs List' : 'Kubeflow: Focus Runs List'),
-    caption: 'Show the Kubeflow sidebar and move the keyboard focus to its runs list',
+    label: args =>
+      args.menu ? trans.__('Focus Runs List') : trans.__('Kubeflow: Focus Runs List'),
+    caption: trans.__('Show the Kubeflow sidebar and move the keyboard focus to its runs list'),
     execute: async () => {
       app.shell.activateById(sidebar.id);
       // Fresh runs first; by then whatever opened the command (the palette) has let go of focus.
@@ -303,9 +343,10 @@ export function addCommands(
   });
 
   app.commands.addCommand(CommandIDs.runNotebook, {
-    label: 'Kubeflow: Run as Pipeline with Defaults',
-    caption:
-      'Run the current notebook as a pipeline on this server, with its default parameters (no dialog)',
+    label: trans.__('Kubeflow: Run as Pipeline with Defaults'),
+    caption: trans.__(
+      'Run the current notebook as a pipeline on this server, with its default parameters (no dialog)'
+    ),
     icon: kubeflowIcon,
     isEnabled: () => currentNotebook(shell) !== null,
     execute: async () => {
@@ -319,10 +360,10 @@ export function addCommands(
         }
         const started = await runNotebook(notebook.context.path);
         void sidebar.runs.refresh();
-        openRun(started.run_id);
+        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id, started: true });
       } catch (error) {
         await showErrorMessage(
-          'Cannot run the notebook',
+          trans.__('Cannot run the notebook'),
           error instanceof Error ? error.message : String(error)
         );
       }
@@ -349,7 +390,7 @@ export function addCommands(
       CommandIDs.focusRuns
     ];
     for (const command of commands) {
-      palette.addItem({ command, category: 'Kubeflow' });
+      palette.addItem({ command, category: trans.__('Kubeflow') });
     }
   }
 }

@@ -4,7 +4,8 @@
  * server or, when the server is configured with one, on Kubeflow Pipelines).
  *
  * The file browser's context menu entry for `.py` files and the Kubeflow main menu are declared
- * in `labextension/schema/launch.json`.
+ * in `labextension/schema/launch.json`. The Compile dialog offers the server's default image,
+ * else the user's "Compile to KFP: default image" preference.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -17,12 +18,14 @@ import {
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 
 import { compileNotebook, getHealth, runNotebook, startTraining, submitNotebook } from './api';
 import { kubeflowIcon } from './icons';
 import { ITrainingRequest } from './generated/restTypes';
+import { KubeflowSettings } from './settings';
 import { CommandIDs } from './tokens';
-import { CompileForm } from './widgets/compileDialog';
+import { CompileForm, IImagePrefill } from './widgets/compileDialog';
 import { IRunChoice, PipelineBackend } from './widgets/runDialog';
 import { ITrainValues, TrainForm, trainingProblems, trainingRequest } from './widgets/trainDialog';
 
@@ -51,23 +54,30 @@ async function defaultImage(): Promise<string | null> {
 }
 
 /**
- * Start the (saved) notebook at `path` as `choice` says and open the run's detail: a local run,
- * or a KFP run that this server tracks, announced with a link to its page in Kubeflow Pipelines.
+ * Start the (saved) notebook at `path` as `choice` says and show the run (`started: true`: its
+ * detail opens unless the user turned that off): a local run, or a KFP run that this server
+ * tracks, announced with a link to its page in Kubeflow Pipelines.
  */
 export async function launchPipeline(
   app: JupyterFrontEnd,
   path: string,
-  choice: IRunChoice
+  choice: IRunChoice,
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
 ): Promise<void> {
   let runId: string;
   if (choice.backend === 'kfp') {
     const submitted = await submitNotebook(path, choice.parameters, choice.experiment);
     runId = submitted.run_id;
-    Notification.success(`Submitted ${path} to Kubeflow Pipelines (run ${submitted.kfp_run_id})`, {
+    const text = trans.__(
+      'Submitted %1 to Kubeflow Pipelines (run %2)',
+      path,
+      submitted.kfp_run_id
+    );
+    Notification.success(text, {
       autoClose: false,
       actions: [
         {
-          label: 'Open in Kubeflow Pipelines',
+          label: trans.__('Open in Kubeflow Pipelines'),
           caption: submitted.url,
           displayType: 'link',
           callback: () => window.open(submitted.url, '_blank', 'noopener')
@@ -78,18 +88,24 @@ export async function launchPipeline(
     runId = (await runNotebook(path, choice.parameters, choice.noCache)).run_id;
   }
   void app.commands.execute(CommandIDs.refresh);
-  await app.commands.execute(CommandIDs.openRun, { runId });
+  await app.commands.execute(CommandIDs.openRun, { runId, started: true });
 }
 
 /** Show the train dialog until its values are valid; null when cancelled. */
-async function askTraining(initial: Partial<ITrainValues>): Promise<ITrainingRequest | null> {
+async function askTraining(
+  initial: Partial<ITrainValues>,
+  trans: TranslationBundle
+): Promise<ITrainingRequest | null> {
   let values = initial;
   let problem = '';
   for (;;) {
     const answer = await showDialog<ITrainValues>({
-      title: 'Train with kfjupyter',
-      body: new TrainForm(values, problem),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Train' })],
+      title: trans.__('Train with kfjupyter'),
+      body: new TrainForm(values, problem, trans),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Train') })
+      ],
       focusNodeSelector: 'input[name="script"]'
     });
     if (!answer.button.accept || answer.value === null) {
@@ -98,12 +114,12 @@ async function askTraining(initial: Partial<ITrainValues>): Promise<ITrainingReq
     values = answer.value;
     try {
       const request = trainingRequest(answer.value);
-      problem = trainingProblems(request);
+      problem = trainingProblems(request, trans);
       if (problem === '') {
         return request;
       }
     } catch (error) {
-      problem = `Arguments: ${message(error)}`;
+      problem = trans.__('Arguments: %1', message(error));
     }
   }
 }
@@ -113,7 +129,9 @@ export function addLaunchCommands(
   app: JupyterFrontEnd,
   tracker: INotebookTracker,
   browser: IDefaultFileBrowser | null,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  settings: KubeflowSettings = new KubeflowSettings(),
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
 ): void {
   /** The `.py` file selected in the file browser, if any. */
   const selectedScript = (): string | null => {
@@ -137,9 +155,9 @@ export function addLaunchCommands(
   app.commands.addCommand(CommandIDs.train, {
     label: args =>
       args.menu || args.source === 'filebrowser'
-        ? 'Train with kfjupyter…'
-        : 'Kubeflow: Train with kfjupyter…',
-    caption: 'Start a training job on a Python script: nodes, processes, GPUs, backend',
+        ? trans.__('Train with kfjupyter…')
+        : trans.__('Kubeflow: Train with kfjupyter…'),
+    caption: trans.__('Start a training job on a Python script: nodes, processes, GPUs, backend'),
     icon: kubeflowIcon,
     execute: async args => {
       const editor = currentScript();
@@ -148,7 +166,7 @@ export function addLaunchCommands(
         script = selectedScript();
       }
       script = script ?? editor?.context.path ?? selectedScript() ?? '';
-      const request = await askTraining({ script });
+      const request = await askTraining({ script }, trans);
       if (request === null) {
         return;
       }
@@ -162,16 +180,17 @@ export function addLaunchCommands(
         }
         const started = await startTraining(request);
         void app.commands.execute(CommandIDs.refresh);
-        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id });
+        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id, started: true });
       } catch (error) {
-        await showErrorMessage('Cannot start the training job', message(error));
+        await showErrorMessage(trans.__('Cannot start the training job'), message(error));
       }
     }
   });
 
   app.commands.addCommand(CommandIDs.compileNotebook, {
-    label: args => (args.toolbar || args.menu ? 'Compile to KFP' : 'Kubeflow: Compile to KFP'),
-    caption: 'Save the notebook and write its Kubeflow Pipelines YAML next to it',
+    label: args =>
+      args.toolbar || args.menu ? trans.__('Compile to KFP') : trans.__('Kubeflow: Compile to KFP'),
+    caption: trans.__('Save the notebook and write its Kubeflow Pipelines YAML next to it'),
     isEnabled: () => currentNotebook() !== null,
     execute: async () => {
       const panel = currentNotebook();
@@ -179,11 +198,18 @@ export function addLaunchCommands(
         return;
       }
       const path = panel.context.path;
-      const image = (await defaultImage()) ?? '';
+      const serverImage = (await defaultImage()) ?? '';
+      const userImage = settings.values.compileImage;
+      const prefill: IImagePrefill = serverImage
+        ? { image: serverImage, from: 'server' }
+        : { image: userImage, from: userImage ? 'settings' : 'none' };
       const answer = await showDialog<string>({
-        title: `Compile ${path} to Kubeflow Pipelines`,
-        body: new CompileForm(path.replace(/\.ipynb$/, '') + '.pipeline.yaml', image),
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Compile' })],
+        title: trans.__('Compile %1 to Kubeflow Pipelines', path),
+        body: new CompileForm(path.replace(/\.ipynb$/, '') + '.pipeline.yaml', prefill, trans),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.okButton({ label: trans.__('Compile') })
+        ],
         focusNodeSelector: 'input[name="image"]'
       });
       if (!answer.button.accept || answer.value === null) {
@@ -195,23 +221,31 @@ export function addLaunchCommands(
         }
         const compiled = await compileNotebook(path, {}, answer.value);
         const steps = Array.isArray(compiled.steps) ? compiled.steps.length : compiled.steps;
-        Notification.success(`Compiled ${path} to ${compiled.path} (${steps} steps)`, {
+        const text = trans._n(
+          'Compiled %2 to %3 (%1 step)',
+          'Compiled %2 to %3 (%1 steps)',
+          steps,
+          path,
+          compiled.path
+        );
+        Notification.success(text, {
           autoClose: 8000,
           actions: [
             {
-              label: 'Open YAML',
+              label: trans.__('Open YAML'),
               callback: () => void app.commands.execute('docmanager:open', { path: compiled.path })
             }
           ]
         });
       } catch (error) {
-        await showErrorMessage('Cannot compile the notebook', message(error));
+        await showErrorMessage(trans.__('Cannot compile the notebook'), message(error));
       }
     }
   });
 
   if (palette) {
-    palette.addItem({ command: CommandIDs.train, category: 'Kubeflow' });
-    palette.addItem({ command: CommandIDs.compileNotebook, category: 'Kubeflow' });
+    const category = trans.__('Kubeflow');
+    palette.addItem({ command: CommandIDs.train, category });
+    palette.addItem({ command: CommandIDs.compileNotebook, category });
   }
 }

@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/apputils';
 import { Cell, ICellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 
 import { ILintResult } from './generated/restTypes';
 import { JsonObject, isObject } from './validate';
@@ -34,6 +35,7 @@ import {
   stepSettingsProblems,
   tagsWithKind
 } from './models/stepMetadata';
+import { KubeflowSettings } from './settings';
 import { CommandIDs } from './tokens';
 import { goToCell, renderCellMarkers } from './widgets/cellBadges';
 import { LintBanner } from './widgets/lintBanner';
@@ -158,15 +160,19 @@ function setTags(cell: Cell, tags: string[]): void {
 /** Show the step dialog until its values are valid; null when cancelled. */
 async function askStepSettings(
   initial: IStepSettings,
-  steps: readonly string[]
+  steps: readonly string[],
+  trans: TranslationBundle
 ): Promise<IStepSettings | null> {
   let values = initial;
   let problem = '';
   for (;;) {
     const result = await showDialog<IStepSettings>({
-      title: 'Mark cell as pipeline step',
-      body: new StepForm(values, steps, problem),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save step' })],
+      title: trans.__('Mark cell as pipeline step'),
+      body: new StepForm(values, steps, problem, trans),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Save step') })
+      ],
       focusNodeSelector: 'input[name="step"]'
     });
     if (!result.button.accept || result.value === null) {
@@ -194,14 +200,16 @@ export function addStepCommands(
   app: JupyterFrontEnd,
   tracker: INotebookTracker,
   linters: NotebookLinters,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  settings: KubeflowSettings = new KubeflowSettings(),
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
 ): void {
   const panelOf = (): NotebookPanel | null => currentPanel(app, tracker);
   const hasCell = (): boolean => (panelOf()?.content.activeCell ?? null) !== null;
 
   app.commands.addCommand(CommandIDs.markStep, {
-    label: args => (args.toolbar ? '' : 'Kubeflow: Mark Cell as Step…'),
-    caption: 'Make this cell start a pipeline step: name, upstream steps, resources',
+    label: args => (args.toolbar ? '' : trans.__('Kubeflow: Mark Cell as Step…')),
+    caption: trans.__('Make this cell start a pipeline step: name, upstream steps, resources'),
     icon: kubeflowIcon,
     isEnabled: hasCell,
     execute: async () => {
@@ -218,7 +226,7 @@ export function addStepCommands(
         .filter(n => n.kind === 'step' && n.cells.length > 0 && n.cells[0] < here)
         .map(n => n.name);
       const current = readStepSettings(cell.model.getMetadata(METADATA_KEY), tagsOf(cell));
-      const chosen = await askStepSettings(current, steps);
+      const chosen = await askStepSettings(current, steps, trans);
       if (chosen === null || cell.isDisposed) {
         return;
       }
@@ -233,9 +241,9 @@ export function addStepCommands(
   app.commands.addCommand(CommandIDs.setCellKind, {
     label: args =>
       typeof args.kind === 'string'
-        ? `Kubeflow: Mark Cell as ${args.kind}`
-        : 'Kubeflow: Set Cell Kind…',
-    caption: 'Set the Kale kind of the selected cells as a tag',
+        ? trans.__('Kubeflow: Mark Cell as %1', args.kind)
+        : trans.__('Kubeflow: Set Cell Kind…'),
+    caption: trans.__('Set the Kale kind of the selected cells as a tag'),
     isEnabled: hasCell,
     execute: async args => {
       const notebook = panelOf()?.content;
@@ -245,7 +253,7 @@ export function addStepCommands(
       let kind = typeof args.kind === 'string' ? args.kind : null;
       if (kind === null) {
         const answer = await InputDialog.getItem({
-          title: 'Kubeflow cell kind',
+          title: trans.__('Kubeflow cell kind'),
           items: [...CELL_KINDS, 'none'],
           current: 0
         });
@@ -263,8 +271,9 @@ export function addStepCommands(
   });
 
   app.commands.addCommand(CommandIDs.runAsPipeline, {
-    label: args => (args.menu ? 'Run as Pipeline…' : 'Kubeflow: Run as Pipeline…'),
-    caption: 'Run this notebook as a pipeline, choosing parameter values',
+    label: args =>
+      args.menu ? trans.__('Run as Pipeline…') : trans.__('Kubeflow: Run as Pipeline…'),
+    caption: trans.__('Run this notebook as a pipeline, choosing parameter values'),
     icon: kubeflowIcon,
     isEnabled: () => panelOf() !== null,
     execute: async () => {
@@ -282,11 +291,28 @@ export function addStepCommands(
       const path = panel.context.path;
       const planner: Planner = choice => planNotebook(path, choice.parameters, choice.noCache);
       const errors = (result?.diagnostics ?? []).filter(d => d.severity === 'error').length;
-      const warning = errors ? `Lint found ${errors} error(s); the run will refuse to start.` : '';
+      const warning = errors
+        ? trans._n(
+            'Lint found %1 error; the run will refuse to start.',
+            'Lint found %1 errors; the run will refuse to start.',
+            errors
+          )
+        : '';
+      const { defaultBackend, runEveryStep } = settings.values;
       const answer = await showDialog<IRunChoice>({
-        title: `Run ${panel.context.path} as a pipeline`,
-        body: new RunForm(result?.graph.parameters ?? [], warning, backends, planner),
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
+        title: trans.__('Run %1 as a pipeline', panel.context.path),
+        body: new RunForm(
+          result?.graph.parameters ?? [],
+          warning,
+          backends,
+          planner,
+          { backend: defaultBackend, runEveryStep },
+          trans
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.okButton({ label: trans.__('Run') })
+        ]
       });
       if (!answer.button.accept || answer.value === null) {
         return;
@@ -295,10 +321,10 @@ export function addStepCommands(
         if (panel.context.model.dirty) {
           await panel.context.save();
         }
-        await launchPipeline(app, panel.context.path, answer.value);
+        await launchPipeline(app, panel.context.path, answer.value, trans);
       } catch (error) {
         await showErrorMessage(
-          'Cannot run the notebook',
+          trans.__('Cannot run the notebook'),
           error instanceof Error ? error.message : String(error)
         );
       }
@@ -306,7 +332,7 @@ export function addStepCommands(
   });
 
   if (palette) {
-    const category = 'Kubeflow';
+    const category = trans.__('Kubeflow');
     palette.addItem({ command: CommandIDs.markStep, category });
     palette.addItem({ command: CommandIDs.setCellKind, category });
     for (const kind of CELL_KINDS) {

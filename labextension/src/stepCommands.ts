@@ -10,6 +10,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification, showErrorMessage } from '@jupyterlab/apputils';
 import { KernelMessage } from '@jupyterlab/services';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 
 import { getStepValues, rerunFromStep } from './api';
 import { CommandIDs } from './tokens';
@@ -63,10 +64,17 @@ async function execute(panel: NotebookPanel, code: string): Promise<string> {
 }
 
 /** Register the step commands. */
-export function addStepRunCommands(app: JupyterFrontEnd, tracker: INotebookTracker): void {
+export function addStepRunCommands(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
+): void {
   app.commands.addCommand(CommandIDs.rerunFromStep, {
-    label: args => (args.step ? `Re-run from ${text(args.step)}` : 'Re-run from here'),
-    caption: 'Run this step and every step below it again; the steps above are taken from this run',
+    label: args =>
+      args.step ? trans.__('Re-run from %1', text(args.step)) : trans.__('Re-run from here'),
+    caption: trans.__(
+      'Run this step and every step below it again; the steps above are taken from this run'
+    ),
     execute: async args => {
       const runId = text(args.runId);
       const step = text(args.step);
@@ -76,17 +84,18 @@ export function addStepRunCommands(app: JupyterFrontEnd, tracker: INotebookTrack
       try {
         const started = await rerunFromStep(runId, step);
         void app.commands.execute(CommandIDs.refresh);
-        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id });
+        await app.commands.execute(CommandIDs.openRun, { runId: started.run_id, started: true });
       } catch (error) {
-        await showErrorMessage(`Cannot re-run from ${step}`, message(error));
+        await showErrorMessage(trans.__('Cannot re-run from %1', step), message(error));
       }
     }
   });
 
   app.commands.addCommand(CommandIDs.loadStepInputs, {
-    label: 'Load inputs into kernel',
-    caption:
-      "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)",
+    label: trans.__('Load inputs into kernel'),
+    caption: trans.__(
+      "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)"
+    ),
     execute: async args => {
       const runId = text(args.runId);
       const step = text(args.step);
@@ -97,7 +106,7 @@ export function addStepRunCommands(app: JupyterFrontEnd, tracker: INotebookTrack
         const values = await getStepValues(runId, step);
         const panel = await notebookFor(app, tracker, text(args.path));
         if (panel === null) {
-          throw new Error('open a notebook to load the values into');
+          throw new Error(trans.__('open a notebook to load the values into'));
         }
         const printed = await execute(panel, values.code);
         const problem = printed
@@ -106,13 +115,12 @@ export function addStepRunCommands(app: JupyterFrontEnd, tracker: INotebookTrack
         if (problem !== undefined) {
           throw new Error(problem.replace(/^kfjupyter: /, ''));
         }
-        const names = values.values.map(v => v.name).join(', ') || 'nothing';
-        Notification.success(`Loaded into ${panel.context.path}: ${names} (step ${step})`, {
-          autoClose: 6000
-        });
+        const names = values.values.map(v => v.name).join(', ') || trans.__('nothing');
+        const loaded = trans.__('Loaded into %1: %2 (step %3)', panel.context.path, names, step);
+        Notification.success(loaded, { autoClose: 6000 });
         app.shell.activateById(panel.id);
       } catch (error) {
-        await showErrorMessage(`Cannot load the inputs of ${step}`, message(error));
+        await showErrorMessage(trans.__('Cannot load the inputs of %1', step), message(error));
       }
     }
   });

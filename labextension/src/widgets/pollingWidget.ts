@@ -5,6 +5,11 @@
 import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
+/** The longest wait when backing off: 30 s, or the normal period when that is longer. */
+function maxBackoff(intervalMs: number): number {
+  return Math.max(30_000, intervalMs);
+}
+
 export abstract class PollingWidget extends Widget {
   /** `name` identifies the poll; `intervalMs` is the normal refresh period. */
   protected constructor(name: string, intervalMs: number) {
@@ -12,10 +17,26 @@ export abstract class PollingWidget extends Widget {
     // The first tick runs asynchronously, after the subclass constructor has finished.
     this.poll = new Poll({
       factory: () => this.tick(),
-      frequency: { interval: intervalMs, backoff: true, max: 30_000 },
+      frequency: { interval: intervalMs, backoff: true, max: maxBackoff(intervalMs) },
       standby: 'when-hidden',
       name
     });
+  }
+
+  /**
+   * Change the normal refresh period (the poll keeps its backoff and standby): it fetches now and
+   * then every `intervalMs`, rather than waiting out the old period first.
+   */
+  setInterval(intervalMs: number): void {
+    if (this.poll.frequency.interval === intervalMs) {
+      return;
+    }
+    this.poll.frequency = {
+      ...this.poll.frequency,
+      interval: intervalMs,
+      max: maxBackoff(intervalMs)
+    };
+    void this.poll.refresh();
   }
 
   /** Fetch now instead of at the next tick. */

@@ -7,6 +7,8 @@
  * While the run is active a Lumino `Poll` refreshes it and the log view follows the step live;
  * the poll stops once the run has ended.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
+
 import { getArtifacts, getMetrics, getRun, getStepLog } from '../api';
 import { streamStepLog } from '../logStream';
 import {
@@ -71,28 +73,34 @@ export class RunDetailPanel extends PollingWidget {
   constructor(
     readonly runId: string,
     private readonly _source: IRunSource = SERVER,
-    private readonly _commands: ICommandRunner | null = null
+    private readonly _commands: ICommandRunner | null = null,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super(`kfjupyter:run:${runId}`, REFRESH_MS);
+    const trans = _trans;
     this.addClass('jp-kfjupyter-run-detail');
     this.node.dataset.runId = runId;
     this._header = element('div', 'jp-kfjupyter-run-detail-header');
     this._cancel = element(
       'button',
       'jp-Button jp-mod-styled jp-mod-warn jp-kfjupyter-cancel',
-      'Cancel'
+      trans.__('Cancel')
     );
-    this._cancel.title = 'Stop this run: kills its running steps and marks it cancelled';
+    this._cancel.title = trans.__('Stop this run: kills its running steps and marks it cancelled');
     this._cancel.hidden = true;
     this._cancel.addEventListener('click', () => {
       void this._commands?.execute(CommandIDs.cancelRun, { runId: this.runId });
     });
-    this._open = this._action('jp-kfjupyter-open-notebook', 'Open notebook', OPEN_RUN_NOTEBOOK);
-    this._rerun = this._action('jp-kfjupyter-rerun', 'Re-run', CommandIDs.rerunRun);
-    this._rerun.title = 'Start this run again with the same parameters';
-    this._delete = this._action('jp-kfjupyter-delete', 'Delete', CommandIDs.deleteRun);
+    this._open = this._action(
+      'jp-kfjupyter-open-notebook',
+      trans.__('Open notebook'),
+      OPEN_RUN_NOTEBOOK
+    );
+    this._rerun = this._action('jp-kfjupyter-rerun', trans.__('Re-run'), CommandIDs.rerunRun);
+    this._rerun.title = trans.__('Start this run again with the same parameters');
+    this._delete = this._action('jp-kfjupyter-delete', trans.__('Delete'), CommandIDs.deleteRun);
     this._delete.classList.add('jp-mod-warn');
-    this._delete.title = 'Delete this run, its logs and its files';
+    this._delete.title = trans.__('Delete this run, its logs and its files');
     this._dag = new DagView();
     this._dag.stepSelected.connect((_, step) => void this.showStep(step));
     this._stepBar = element('div', 'jp-kfjupyter-step-actions');
@@ -100,18 +108,20 @@ export class RunDetailPanel extends PollingWidget {
     this._stepLabel = element('span', 'jp-kfjupyter-step-actions-label');
     this._rerunFrom = this._stepAction(
       'jp-kfjupyter-rerun-from',
-      'Re-run from here',
+      trans.__('Re-run from here'),
       CommandIDs.rerunFromStep
     );
-    this._rerunFrom.title =
-      'Run this step and every step below it again; the steps above are taken from this run';
+    this._rerunFrom.title = trans.__(
+      'Run this step and every step below it again; the steps above are taken from this run'
+    );
     this._loadInputs = this._stepAction(
       'jp-kfjupyter-load-inputs',
-      'Load inputs into kernel',
+      trans.__('Load inputs into kernel'),
       CommandIDs.loadStepInputs
     );
-    this._loadInputs.title =
-      "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)";
+    this._loadInputs.title = trans.__(
+      "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)"
+    );
     this._stepBar.append(this._stepLabel, this._rerunFrom, this._loadInputs);
     this._metrics = new MetricsChart();
     this._artifacts = new ArtifactsView(runId);
@@ -121,7 +131,14 @@ export class RunDetailPanel extends PollingWidget {
     const table = element('table', 'jp-kfjupyter-steps');
     const head = element('thead', '');
     const headRow = element('tr', '');
-    for (const label of ['Step', 'Status', 'Cached', 'Duration', 'Error']) {
+    const columns = [
+      trans.__('Step'),
+      trans.__('Status'),
+      trans.__('Cached'),
+      trans.__('Duration'),
+      trans.__('Error')
+    ];
+    for (const label of columns) {
       headRow.append(element('th', '', label));
     }
     head.append(headRow);
@@ -132,15 +149,15 @@ export class RunDetailPanel extends PollingWidget {
       this._header,
       this._error,
       this._summary,
-      element('h3', 'jp-kfjupyter-section-header', 'Graph'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Graph')),
       this._dag.node,
       this._stepBar,
-      element('h3', 'jp-kfjupyter-section-header', 'Steps'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Steps')),
       table,
       this._logView.node,
-      element('h3', 'jp-kfjupyter-section-header', 'Metrics'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Metrics')),
       this._metrics.node,
-      element('h3', 'jp-kfjupyter-section-header', 'Artifacts'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Artifacts')),
       this._artifacts.node
     );
   }
@@ -148,6 +165,11 @@ export class RunDetailPanel extends PollingWidget {
   /** Status of the run as last fetched; null before the first answer. */
   get status(): string | null {
     return this._status;
+  }
+
+  /** The run's name with its short id (`train #1a2b3c`); null before the first answer. */
+  get runName(): string | null {
+    return this._runName;
   }
 
   /** Kind of the run (`pipeline` or `training`) as last fetched; null before the first answer. */
@@ -272,19 +294,31 @@ export class RunDetailPanel extends PollingWidget {
     if (step === null) {
       return;
     }
-    this._stepLabel.textContent = `Step ${step}:`;
+    const trans = this._trans;
+    this._stepLabel.textContent = trans.__('Step %1:', step);
     const ended = this._status !== null && !ACTIVE.has(this._status);
     this._rerunFrom.disabled = !ended;
     this._rerunFrom.title = ended
-      ? `Run ${step} and every step below it again; the steps above are taken from this run`
-      : 'The run is still going: wait for it to end';
+      ? trans.__(
+          'Run %1 and every step below it again; the steps above are taken from this run',
+          step
+        )
+      : trans.__('The run is still going: wait for it to end');
     this._loadInputs.disabled = false;
   }
 
   private _render(detail: IRunDetail): void {
     const { run } = detail;
-    this.title.label = `Run ${run.name} #${shortRunId(run.id)}`;
-    this.title.caption = `${run.name} (${run.id}, started ${formatClock(run.created_at)}): ${run.status}`;
+    const trans = this._trans;
+    this._runName = `${run.name} #${shortRunId(run.id)}`;
+    this.title.label = trans.__('Run %1', this._runName);
+    this.title.caption = trans.__(
+      '%1 (%2, started %3): %4',
+      run.name,
+      run.id,
+      formatClock(run.created_at),
+      run.status
+    );
     this.node.dataset.status = run.status;
     const changed = this._status !== run.status || this._notebookPath !== detail.notebook_path;
     this._status = run.status;
@@ -296,8 +330,9 @@ export class RunDetailPanel extends PollingWidget {
     name.title = run.name;
     const active = ACTIVE.has(run.status);
     this._open.hidden = this._commands === null || detail.notebook_path === null;
-    this._open.textContent = run.kind === 'training' ? 'Open script' : 'Open notebook';
-    this._open.title = `Open ${detail.notebook_path ?? ''} in JupyterLab`;
+    this._open.textContent =
+      run.kind === 'training' ? trans.__('Open script') : trans.__('Open notebook');
+    this._open.title = trans.__('Open %1 in JupyterLab', detail.notebook_path ?? '');
     this._cancel.hidden = this._commands === null || !active;
     this._rerun.hidden = this._commands === null || active;
     this._delete.hidden = this._commands === null || active;
@@ -317,27 +352,36 @@ export class RunDetailPanel extends PollingWidget {
     }
     const now = Date.now();
     const facts: [string, string | HTMLElement][] = [
-      ['Run id', run.id],
+      [trans.__('Run id'), run.id],
       ...(run.kind === 'training'
         ? trainingFacts(detail.parameters)
-        : [['Notebook', run.notebook ?? '—'] as [string, string]]),
-      ['Backend', run.backend],
-      ['Started', `${formatAgo(run.created_at, now)} (${formatClock(run.created_at, now)})`],
-      ['Duration', formatDuration(elapsed(run.started_at, run.finished_at, run.duration_s, now))]
+        : [[trans.__('Notebook'), run.notebook ?? '—'] as [string, string]]),
+      [trans.__('Backend'), run.backend],
+      [
+        trans.__('Started'),
+        `${formatAgo(run.created_at, now)} (${formatClock(run.created_at, now)})`
+      ],
+      [
+        trans.__('Duration'),
+        formatDuration(elapsed(run.started_at, run.finished_at, run.duration_s, now))
+      ]
     ];
     const params = Object.entries(detail.parameters);
     if (params.length && run.kind !== 'training') {
-      facts.push(['Parameters', params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')]);
+      const text = params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+      facts.push([trans.__('Parameters'), text]);
     }
     const metrics = Object.entries(detail.metrics);
     if (metrics.length) {
-      facts.push(['Metrics', metrics.map(([k, v]) => `${k}=${formatNumber(v)}`).join(', ')]);
+      const text = metrics.map(([k, v]) => `${k}=${formatNumber(v)}`).join(', ');
+      facts.push([trans.__('Metrics'), text]);
     }
     if (detail.external_id) {
-      facts.push([run.backend === 'kfp' ? 'KFP run' : 'External id', externalLink(detail)]);
+      const label = run.backend === 'kfp' ? trans.__('KFP run') : trans.__('External id');
+      facts.push([label, externalLink(detail, trans)]);
     }
     if (run.error) {
-      facts.push(['Error', run.error]);
+      facts.push([trans.__('Error'), run.error]);
     }
     const list = element('dl', 'jp-kfjupyter-facts');
     for (const [label, value] of facts) {
@@ -362,7 +406,7 @@ export class RunDetailPanel extends PollingWidget {
     row.append(
       element('td', 'jp-kfjupyter-step-name', step.name),
       status,
-      element('td', '', step.cached ? 'yes' : 'no'),
+      element('td', '', step.cached ? this._trans.__('yes') : this._trans.__('no')),
       element('td', '', formatDuration(duration)),
       this._errorCell(step.error)
     );
@@ -385,6 +429,7 @@ export class RunDetailPanel extends PollingWidget {
   private readonly _metrics: MetricsChart;
   private readonly _artifacts: ArtifactsView;
   private _status: string | null = null;
+  private _runName: string | null = null;
   private _kind: string | null = null;
   private _backend: string | null = null;
   /** The step picked in the graph or the table (its actions are shown). */
@@ -401,7 +446,7 @@ export class RunDetailPanel extends PollingWidget {
 }
 
 /** The external run id, as a link to the engine's UI when the server gave an http(s) one. */
-function externalLink(detail: IRunDetail): string | HTMLElement {
+function externalLink(detail: IRunDetail, trans: TranslationBundle): string | HTMLElement {
   const id = detail.external_id ?? '';
   const url = detail.external_url ?? '';
   if (!/^https?:\/\//.test(url)) {
@@ -411,6 +456,6 @@ function externalLink(detail: IRunDetail): string | HTMLElement {
   link.href = url;
   link.target = '_blank';
   link.rel = 'noopener noreferrer';
-  link.title = `Open this run in Kubeflow Pipelines: ${url}`;
+  link.title = trans.__('Open this run in Kubeflow Pipelines: %1', url);
   return link;
 }

@@ -3,8 +3,10 @@
  * when the server is configured with one), one input per pipeline parameter, prefilled with its
  * default, and a "run every step" switch (local runs). Only values that differ from the defaults
  * are sent. For a local run it shows the plan (which steps run, which come from the cache, and
- * why), asked again whenever a value or the switch changes.
+ * why), asked again whenever a value or the switch changes. The backend and the switch start as
+ * the user's preferences say (`IRunFormDefaults`).
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { IGraphParameter, IPlanResult } from '../generated/restTypes';
@@ -13,10 +15,17 @@ import { PlanView } from './planView';
 /** Where a notebook pipeline can run. */
 export type PipelineBackend = 'local' | 'kfp';
 
-const BACKEND_LABELS: { [backend in PipelineBackend]: string } = {
-  local: 'This server (local)',
-  kfp: 'Kubeflow Pipelines'
-};
+function backendLabels(trans: TranslationBundle): { [backend in PipelineBackend]: string } {
+  return { local: trans.__('This server (local)'), kfp: trans.__('Kubeflow Pipelines') };
+}
+
+/** How the form starts, from the user's preferences. */
+export interface IRunFormDefaults {
+  /** The backend preselected when it is offered (else the first one offered). */
+  backend?: PipelineBackend;
+  /** Whether "Run every step" starts checked. */
+  runEveryStep?: boolean;
+}
 
 /** What the dialog answers: backend, parameter overrides (text, as the CLI takes them), ... */
 export interface IRunChoice {
@@ -54,14 +63,18 @@ export class RunForm extends Widget {
    * @param warning a line shown above the form, e.g. that lint found errors
    * @param backends where it can run; a choice is shown when there is more than one
    * @param planner asks for the plan of a local run; without it no plan is shown
+   * @param defaults how the backend choice and the "Run every step" switch start
    */
   constructor(
     private readonly _parameters: readonly IGraphParameter[],
     warning = '',
     backends: readonly PipelineBackend[] = ['local'],
-    private readonly _planner: Planner | null = null
+    private readonly _planner: Planner | null = null,
+    defaults: IRunFormDefaults = {},
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super();
+    const trans = _trans;
     this.addClass('jp-kfjupyter-run-form');
     if (warning) {
       const line = document.createElement('div');
@@ -72,27 +85,31 @@ export class RunForm extends Widget {
     this._backend = document.createElement('select');
     this._backend.name = 'backend';
     this._backend.className = 'jp-mod-styled';
+    const labels = backendLabels(trans);
     for (const backend of backends) {
       const option = document.createElement('option');
       option.value = backend;
-      option.textContent = BACKEND_LABELS[backend];
+      option.textContent = labels[backend];
       this._backend.append(option);
+    }
+    if (defaults.backend !== undefined && backends.includes(defaults.backend)) {
+      this._backend.value = defaults.backend;
     }
     this._experiment = document.createElement('input');
     this._experiment.type = 'text';
     this._experiment.name = 'experiment';
     this._experiment.className = 'jp-mod-styled';
-    this._experiment.placeholder = 'Default';
+    this._experiment.placeholder = trans.__('Default');
     if (backends.length > 1) {
-      this.node.append(this._row('Run on', this._backend));
-      this._experimentRow = this._row('Experiment', this._experiment);
+      this.node.append(this._row(trans.__('Run on'), this._backend));
+      this._experimentRow = this._row(trans.__('Experiment'), this._experiment);
       this.node.append(this._experimentRow);
       this._backend.addEventListener('change', () => this._backendChanged());
     }
     if (_parameters.length === 0) {
       const none = document.createElement('div');
       none.className = 'jp-kfjupyter-form-note';
-      none.textContent = 'This notebook has no pipeline parameters.';
+      none.textContent = trans.__('This notebook has no pipeline parameters.');
       this.node.append(none);
     }
     for (const parameter of _parameters) {
@@ -115,15 +132,16 @@ export class RunForm extends Widget {
     this._noCache = document.createElement('input');
     this._noCache.type = 'checkbox';
     this._noCache.name = 'no_cache';
+    this._noCache.checked = defaults.runEveryStep ?? false;
     this._noCacheRow.append(
       this._noCache,
-      document.createTextNode(' Run every step (ignore cached outputs)')
+      document.createTextNode(' ' + trans.__('Run every step (ignore cached outputs)'))
     );
     this.node.append(this._noCacheRow);
     if (_planner !== null) {
       const header = document.createElement('div');
       header.className = 'jp-kfjupyter-form-section';
-      header.textContent = 'Plan';
+      header.textContent = trans.__('Plan');
       this.node.append(header, this._plan.node);
       this.node.addEventListener('input', () => this._planSoon());
       this.node.addEventListener('change', () => this._planSoon());
@@ -154,11 +172,13 @@ export class RunForm extends Widget {
     }
     const choice = this.getValue();
     if (choice.backend !== 'local') {
-      this._plan.showNote("On Kubeflow Pipelines, KFP's own cache decides which steps run.");
+      this._plan.showNote(
+        this._trans.__("On Kubeflow Pipelines, KFP's own cache decides which steps run.")
+      );
       return;
     }
     const asked = ++this._asked;
-    this._plan.showNote('Working out the plan…');
+    this._plan.showNote(this._trans.__('Working out the plan…'));
     try {
       const plan = await this._planner(choice);
       if (asked === this._asked && !this.isDisposed) {

@@ -3,6 +3,7 @@
  * status, kind and backend selects. It owns no data: it emits the query part whenever the user
  * changes it, the search box after a short pause in typing.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IRunQuery, RUN_SORTS, RunSort } from '../api';
@@ -12,13 +13,15 @@ import { element } from '../format';
 export type RunFilters = Pick<IRunQuery, 'q' | 'status' | 'kind' | 'backend' | 'sort'>;
 
 /** How each order is offered; the server's default, `newest`, comes first. */
-const SORT_LABELS: { [sort in RunSort]: string } = {
-  newest: 'Newest first',
-  oldest: 'Oldest first',
-  name: 'Name (A–Z)',
-  status: 'Status',
-  duration: 'Longest first'
-};
+function sortLabels(trans: TranslationBundle): { [sort in RunSort]: string } {
+  return {
+    newest: trans.__('Newest first'),
+    oldest: trans.__('Oldest first'),
+    name: trans.__('Name (A–Z)'),
+    status: trans.__('Status'),
+    duration: trans.__('Longest first')
+  };
+}
 
 function isRunSort(value: string): value is RunSort {
   return (RUN_SORTS as readonly string[]).includes(value);
@@ -31,33 +34,33 @@ const STATUSES = ['running', 'pending', 'succeeded', 'failed', 'cancelled', 'int
 const KINDS = ['pipeline', 'training'];
 const BACKENDS = ['local', 'kfp'];
 
-/** A select whose empty choice (no filter) is labelled with what it filters, e.g. `Status`. */
-function select(name: string, label: string, values: string[]): HTMLSelectElement {
+/** A select whose empty choice (no filter) is labelled with what it filters (`any`, e.g. `Status`). */
+function select(name: string, any: string, label: string, values: string[]): HTMLSelectElement {
   const node = element('select', 'jp-kfjupyter-runs-filter');
   node.name = name;
   node.title = label;
   node.setAttribute('aria-label', label);
-  const any = name.charAt(0).toUpperCase() + name.slice(1);
   node.append(new Option(any, ''), ...values.map(value => new Option(value, value)));
   return node;
 }
 
 export class RunsFilterBar {
-  constructor() {
+  constructor(trans: TranslationBundle = nullTranslator.load('kfjupyter')) {
     this.node = element('div', 'jp-kfjupyter-runs-filters');
     this._search = element('input', 'jp-kfjupyter-runs-search');
     this._search.type = 'search';
-    this._search.placeholder = 'Search runs';
-    this._search.title = 'Search by name, notebook or run id';
-    this._search.setAttribute('aria-label', 'Search runs by name, notebook or run id');
+    this._search.placeholder = trans.__('Search runs');
+    this._search.title = trans.__('Search by name, notebook or run id');
+    this._search.setAttribute('aria-label', trans.__('Search runs by name, notebook or run id'));
     this._sort = element('select', 'jp-kfjupyter-runs-filter jp-kfjupyter-runs-sort');
     this._sort.name = 'sort';
-    this._sort.title = 'Sort runs (longest first: running runs last)';
-    this._sort.setAttribute('aria-label', 'Sort runs');
-    this._sort.append(...RUN_SORTS.map(sort => new Option(SORT_LABELS[sort], sort)));
-    this._status = select('status', 'Filter by status', STATUSES);
-    this._kind = select('kind', 'Filter by kind', KINDS);
-    this._backend = select('backend', 'Filter by backend', BACKENDS);
+    this._sort.title = trans.__('Sort runs (longest first: running runs last)');
+    this._sort.setAttribute('aria-label', trans.__('Sort runs'));
+    const labels = sortLabels(trans);
+    this._sort.append(...RUN_SORTS.map(sort => new Option(labels[sort], sort)));
+    this._status = select('status', trans.__('Status'), trans.__('Filter by status'), STATUSES);
+    this._kind = select('kind', trans.__('Kind'), trans.__('Filter by kind'), KINDS);
+    this._backend = select('backend', trans.__('Backend'), trans.__('Filter by backend'), BACKENDS);
     const selects = element('div', 'jp-kfjupyter-runs-selects');
     selects.append(this._status, this._kind, this._backend);
     const searchRow = element('div', 'jp-kfjupyter-runs-search-row');

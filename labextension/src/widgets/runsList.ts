@@ -5,6 +5,7 @@
  * be compared; a plain click opens one. From the keyboard: arrow keys (and Home/End) move between
  * runs, Enter opens one, Space selects it; the focused run keeps its focus across refreshes.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IRunQuery, MAX_COMPARED, listRuns } from '../api';
@@ -20,34 +21,54 @@ import {
   statusBadge
 } from '../format';
 import { IRunList, IRunSummary } from '../generated/restTypes';
+import { KubeflowSettings } from '../settings';
 import { PollingWidget } from './pollingWidget';
 import { RunFilters, RunsFilterBar } from './runsFilters';
 
-/** How often the list asks the server for runs (ms); the poll backs off on errors. */
-const REFRESH_MS = 3000;
 /** Largest page the server serves. */
 const MAX_PAGE = 200;
 
+/** Milliseconds between two refreshes, as the user's "Runs list refresh" preference says. */
+function intervalOf(settings: KubeflowSettings): number {
+  return settings.values.runsRefreshSeconds * 1000;
+}
+
 export class RunsList extends PollingWidget {
+  /**
+   * `settings` sets how often the list asks the server for runs (the poll backs off on errors);
+   * a change applies at once.
+   */
   constructor(
     private readonly _load: (query: IRunQuery) => Promise<IRunList> = listRuns,
-    private readonly _pageSize = 50
+    private readonly _pageSize = 50,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter'),
+    settings: KubeflowSettings = new KubeflowSettings()
   ) {
-    super('kfjupyter:runs', REFRESH_MS);
+    super('kfjupyter:runs', intervalOf(settings));
+    const trans = _trans;
     this.addClass('jp-kfjupyter-runs');
+    this.node.dataset.refreshMs = String(intervalOf(settings));
+    settings.changed.connect(() => {
+      this.setInterval(intervalOf(settings));
+      this.node.dataset.refreshMs = String(intervalOf(settings));
+    }, this);
     this._wanted = _pageSize;
-    this._filters = new RunsFilterBar();
+    this._filters = new RunsFilterBar(trans);
     this._filters.changed.connect(() => {
       this._wanted = this._pageSize;
       this._generation += 1;
       this._list.replaceChildren();
       this._message.hidden = false;
-      this._message.textContent = 'Searching…';
+      this._message.textContent = trans.__('Searching…');
       void this.refresh();
     });
     this._list = element('ul', 'jp-kfjupyter-runs-list');
-    this._message = element('div', 'jp-kfjupyter-runs-message', 'Loading runs…');
-    this._more = element('button', 'jp-Button jp-mod-styled jp-kfjupyter-runs-more', 'Load more');
+    this._message = element('div', 'jp-kfjupyter-runs-message', trans.__('Loading runs…'));
+    this._more = element(
+      'button',
+      'jp-Button jp-mod-styled jp-kfjupyter-runs-more',
+      trans.__('Load more')
+    );
     this._more.hidden = true;
     this._more.addEventListener('click', () => void this.loadMore());
     this._observer = new IntersectionObserver(entries => {
@@ -58,15 +79,19 @@ export class RunsList extends PollingWidget {
     this._observer.observe(this._more);
     this._selectionBar = element('div', 'jp-kfjupyter-runs-selection');
     this._selectionText = element('span', 'jp-kfjupyter-runs-selection-count');
-    this._compare = element('button', 'jp-Button jp-mod-styled jp-mod-accept', 'Compare');
+    this._compare = element('button', 'jp-Button jp-mod-styled jp-mod-accept', trans.__('Compare'));
     this._compare.classList.add('jp-kfjupyter-compare-button');
     this._compare.addEventListener('click', () => this._compareRequested.emit(this.selection));
-    const clear = element('button', 'jp-Button jp-mod-styled jp-kfjupyter-runs-clear', 'Clear');
+    const clear = element(
+      'button',
+      'jp-Button jp-mod-styled jp-kfjupyter-runs-clear',
+      trans.__('Clear')
+    );
     clear.addEventListener('click', () => this.clearSelection());
     this._selectionBar.append(this._selectionText, this._compare, clear);
     this._selectionBar.hidden = true;
     this.node.append(
-      element('h3', 'jp-kfjupyter-section-header', 'Runs'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Runs')),
       this._filters.node,
       this._selectionBar,
       this._message,
@@ -145,7 +170,7 @@ export class RunsList extends PollingWidget {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this._message.className = 'jp-kfjupyter-runs-message jp-kfjupyter-error';
-      this._message.textContent = `Cannot list runs: ${message}`;
+      this._message.textContent = this._trans.__('Cannot list runs: %1', message);
       this._message.hidden = false;
       throw error; // the poll backs off
     } finally {
@@ -160,8 +185,8 @@ export class RunsList extends PollingWidget {
     this._message.className = 'jp-kfjupyter-runs-message';
     const filtered = Object.keys(filters).some(key => key !== 'sort');
     this._message.textContent = filtered
-      ? 'No runs match these filters.'
-      : 'No runs yet. Open a notebook and use "Run as Pipeline" in its toolbar.';
+      ? this._trans.__('No runs match these filters.')
+      : this._trans.__('No runs yet. Open a notebook and use "Run as Pipeline" in its toolbar.');
     this._message.hidden = runs.length > 0;
     const now = Date.now();
     const active = document.activeElement;
@@ -186,15 +211,15 @@ export class RunsList extends PollingWidget {
     const box = element('input', 'jp-kfjupyter-run-select');
     box.type = 'checkbox';
     box.checked = picked;
-    box.title = 'Select to compare';
-    box.setAttribute('aria-label', `Select ${run.name} to compare`);
+    box.title = this._trans.__('Select to compare');
+    box.setAttribute('aria-label', this._trans.__('Select %1 to compare', run.name));
     box.addEventListener('click', event => {
       event.stopPropagation();
       this._toggle(run.id, item, box);
     });
     const top = element('div', 'jp-kfjupyter-run-top');
     const short = element('span', 'jp-kfjupyter-run-short-id', `#${shortRunId(run.id)}`);
-    short.title = `Run id ${run.id}`;
+    short.title = this._trans.__('Run id %1', run.id);
     top.append(
       box,
       element('span', 'jp-kfjupyter-run-name', run.name),
@@ -265,11 +290,13 @@ export class RunsList extends PollingWidget {
 
   private _selectionUpdated(): void {
     const count = this._selection.size;
+    const trans = this._trans;
     this._selectionBar.hidden = count === 0;
     this._selectionText.textContent =
-      count >= MAX_COMPARED ? `${count} selected (max)` : `${count} selected`;
+      count >= MAX_COMPARED ? trans.__('%1 selected (max)', count) : trans.__('%1 selected', count);
     this._compare.disabled = count < 2;
-    this._compare.title = count < 2 ? 'Select at least two runs' : `Compare ${count} runs`;
+    this._compare.title =
+      count < 2 ? trans.__('Select at least two runs') : trans.__('Compare %1 runs', count);
     for (const item of Array.from(this._list.querySelectorAll<HTMLElement>('li'))) {
       const picked = this._selection.has(item.dataset.runId ?? '');
       item.classList.toggle('jp-mod-selected', picked);

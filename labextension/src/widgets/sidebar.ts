@@ -1,29 +1,33 @@
 /**
  * The left-panel "Kubeflow" sidebar: what the server extension reports, then the runs list.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { getHealth } from '../api';
+import { getHealth, listRuns } from '../api';
 import { kubeflowIcon } from '../icons';
 import { IHealth } from '../generated/restTypes';
+import { KubeflowSettings } from '../settings';
 import { RunsList } from './runsList';
 
 export const SIDEBAR_ID = 'jp-kfjupyter-sidebar';
 
 export class KubeflowSidebar extends Panel {
   constructor(
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter'),
+    settings: KubeflowSettings = new KubeflowSettings(),
     private readonly _load: () => Promise<IHealth> = getHealth,
-    readonly runs: RunsList = new RunsList()
+    readonly runs: RunsList = new RunsList(listRuns, 50, _trans, settings)
   ) {
     super();
     this.id = SIDEBAR_ID;
     this.addClass('jp-kfjupyter-sidebar');
     this.title.icon = kubeflowIcon;
-    this.title.caption = 'Kubeflow';
-    this.title.label = 'Kubeflow';
+    this.title.caption = _trans.__('Kubeflow');
+    this.title.label = _trans.__('Kubeflow');
     const header = document.createElement('h2');
     header.className = 'jp-kfjupyter-sidebar-header';
-    header.textContent = 'Kubeflow';
+    header.textContent = _trans.__('Kubeflow');
     this._body = document.createElement('div');
     this._body.className = 'jp-kfjupyter-sidebar-body';
     const health = new Widget();
@@ -35,7 +39,7 @@ export class KubeflowSidebar extends Panel {
 
   /** Fetch the server's health and render it; errors are shown in the panel, not thrown. */
   async refresh(): Promise<void> {
-    this._body.replaceChildren(this._line('jp-kfjupyter-status', 'Connecting…'));
+    this._body.replaceChildren(this._line('jp-kfjupyter-status', this._trans.__('Connecting…')));
     try {
       this._render(await this._load());
     } catch (error) {
@@ -47,7 +51,8 @@ export class KubeflowSidebar extends Panel {
   private _render(health: IHealth): void {
     const status = this._line('jp-kfjupyter-status', `kfjupyter ${health.version}`);
     status.dataset.version = health.version;
-    const user = this._line('jp-kfjupyter-user', `Signed in as ${health.user}`);
+    const trans = this._trans;
+    const user = this._line('jp-kfjupyter-user', trans.__('Signed in as %1', health.user));
     const list = document.createElement('ul');
     list.className = 'jp-kfjupyter-backends';
     for (const backend of health.backends) {
@@ -55,7 +60,8 @@ export class KubeflowSidebar extends Panel {
       item.className = 'jp-kfjupyter-backend';
       item.dataset.backend = backend.name;
       item.dataset.available = String(backend.available);
-      item.textContent = `${backend.kind}: ${backend.name} — ${backend.available ? 'ready' : 'unavailable'}`;
+      const state = backend.available ? trans.__('ready') : trans.__('unavailable');
+      item.textContent = `${backend.kind}: ${backend.name} — ${state}`;
       item.title = backend.detail;
       list.append(item);
     }

@@ -2,6 +2,7 @@
  * The body of the "Mark cell as step" dialog: step name, upstream steps, resources, image,
  * retries, timeout and cache. The name is checked as it is typed, with the engine's rule.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { IStepSettings, stepNameProblem, stepSettingsProblems } from '../models/stepMetadata';
@@ -18,11 +19,16 @@ export class StepForm extends Widget {
    * @param steps names of the steps above this cell, offered for "after"
    * @param problem a message to show at once (why the last attempt was not saved)
    */
-  constructor(settings: IStepSettings, steps: readonly string[], problem = '') {
+  constructor(
+    settings: IStepSettings,
+    steps: readonly string[],
+    problem = '',
+    trans: TranslationBundle = nullTranslator.load('kfjupyter')
+  ) {
     super();
     this.addClass('jp-kfjupyter-step-form');
-    this._step = this._input('step', 'Step name', settings.step, 'text');
-    this._step.placeholder = 'e.g. train';
+    this._step = this._input('step', trans.__('Step name'), settings.step, 'text');
+    this._step.placeholder = trans.__('e.g. train');
     this._step.required = true;
     this._after = document.createElement('select');
     this._after.multiple = true;
@@ -34,43 +40,45 @@ export class StepForm extends Widget {
     }
     this._after.size = Math.min(Math.max(choices.length, 2), 5);
     this._after.disabled = choices.length === 0;
-    this._row('After (runs when these finish)', this._after);
+    this._row(trans.__('After (runs when these finish)'), this._after);
     const afterNote = document.createElement('div');
     afterNote.className = 'jp-kfjupyter-form-note jp-kfjupyter-after-note';
     afterNote.textContent = choices.length
-      ? 'Steps above this cell. Ctrl-click (⌘-click on a Mac) to pick several or to clear one.'
-      : 'No step starts above this cell, so there is nothing to run after.';
+      ? trans.__(
+          'Steps above this cell. Ctrl-click (⌘-click on a Mac) to pick several or to clear one.'
+        )
+      : trans.__('No step starts above this cell, so there is nothing to run after.');
     this.node.append(afterNote);
     this._gpu = this._input(
       'gpu',
-      'GPUs',
+      trans.__('GPUs'),
       settings.gpu === null ? '' : String(settings.gpu),
       'number'
     );
     this._gpu.min = '0';
-    this._cpu = this._input('cpu', 'CPU', settings.cpu, 'text');
-    this._cpu.placeholder = 'e.g. 2 or 500m';
-    this._memory = this._input('memory', 'Memory', settings.memory, 'text');
-    this._memory.placeholder = 'e.g. 4Gi';
-    this._image = this._input('image', 'Image (cluster runs)', settings.image, 'text');
-    this._image.placeholder = 'e.g. python:3.12';
+    this._cpu = this._input('cpu', trans.__('CPU'), settings.cpu, 'text');
+    this._cpu.placeholder = trans.__('e.g. 2 or 500m');
+    this._memory = this._input('memory', trans.__('Memory'), settings.memory, 'text');
+    this._memory.placeholder = trans.__('e.g. 4Gi');
+    this._image = this._input('image', trans.__('Image (cluster runs)'), settings.image, 'text');
+    this._image.placeholder = trans.__('e.g. python:3.12');
     const retries = settings.retries === null ? '' : String(settings.retries);
-    this._retries = this._input('retries', 'Retries', retries, 'number');
+    this._retries = this._input('retries', trans.__('Retries'), retries, 'number');
     this._retries.min = '0';
     const timeout = settings.timeout === null ? '' : String(settings.timeout);
-    this._timeout = this._input('timeout', 'Timeout (seconds)', timeout, 'number');
+    this._timeout = this._input('timeout', trans.__('Timeout (seconds)'), timeout, 'number');
     this._timeout.min = '1';
     this._cache = document.createElement('select');
     this._cache.name = 'cache';
     for (const [value, label] of [
-      ['default', 'Default'],
-      ['on', 'Reuse cached outputs'],
-      ['off', 'Always run']
+      ['default', trans.__('Default')],
+      ['on', trans.__('Reuse cached outputs')],
+      ['off', trans.__('Always run')]
     ]) {
       this._cache.append(new Option(label, value));
     }
     this._cache.value = settings.cache === null ? 'default' : settings.cache ? 'on' : 'off';
-    this._row('Cache', this._cache);
+    this._row(trans.__('Cache'), this._cache);
     this._problem = document.createElement('div');
     this._problem.className = 'jp-kfjupyter-form-problem';
     this._problem.setAttribute('role', 'alert');

@@ -3,6 +3,7 @@
  * processes and GPUs, the backend and an optional job name. `getValue` answers the request body
  * of `POST training`; `trainingProblems` says what is wrong with one before it is sent.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
@@ -12,11 +13,15 @@ import { TRAINING_BACKENDS, TrainingBackend } from '../launchTypes';
 /** A Kubernetes object name (RFC 1035 label), as the server requires for job names. */
 const NAME_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-const BACKEND_LABELS: { [backend in TrainingBackend]: string } = {
-  local: 'Local processes (this server)',
-  kubernetes: 'Kubernetes (TrainJob / PyTorchJob)',
-  auto: 'Auto (Kubernetes when available)'
-};
+function backendLabels(trans: TranslationBundle): { [backend in TrainingBackend]: string } {
+  return {
+    local: trans.__('Local processes (this server)'),
+    kubernetes: trans.__('Kubernetes (TrainJob / PyTorchJob)'),
+    auto: trans.__('Auto (Kubernetes when available)')
+  };
+}
+
+const NULL_BUNDLE = nullTranslator.load('kfjupyter');
 
 /**
  * Split a command line into arguments like a POSIX shell would for plain words and quotes:
@@ -65,22 +70,25 @@ export function splitArgs(line: string): string[] {
 }
 
 /** What is wrong with `request` ('' when nothing); the server checks again. */
-export function trainingProblems(request: Required<ITrainingRequest>): string {
+export function trainingProblems(
+  request: Required<ITrainingRequest>,
+  trans: TranslationBundle = NULL_BUNDLE
+): string {
   if (!request.script.endsWith('.py')) {
-    return 'The script must be a .py file.';
+    return trans.__('The script must be a .py file.');
   }
   const counts: [string, number | null, number][] = [
-    ['Nodes', request.num_nodes, 1],
-    ['Processes per node', request.procs_per_node, 1],
-    ['GPUs per node', request.gpus_per_node, 0]
+    [trans.__('Nodes'), request.num_nodes, 1],
+    [trans.__('Processes per node'), request.procs_per_node, 1],
+    [trans.__('GPUs per node'), request.gpus_per_node, 0]
   ];
   for (const [label, value, least] of counts) {
     if (value === null || !Number.isInteger(value) || value < least) {
-      return `${label} must be a whole number of at least ${least}.`;
+      return trans.__('%1 must be a whole number of at least %2.', label, least);
     }
   }
   if (request.name !== null && !NAME_PATTERN.test(request.name)) {
-    return 'The name must be lowercase letters, digits and "-", starting with a letter.';
+    return trans.__('The name must be lowercase letters, digits and "-", starting with a letter.');
   }
   return '';
 }
@@ -98,43 +106,49 @@ export interface ITrainValues {
 
 export class TrainForm extends Widget {
   /** `problem` is shown above the fields (the previous attempt's mistake). */
-  constructor(values: Partial<ITrainValues>, problem = '') {
+  constructor(values: Partial<ITrainValues>, problem = '', trans: TranslationBundle = NULL_BUNDLE) {
     super();
     this.addClass('jp-kfjupyter-train-form');
     if (problem) {
       this.node.append(element('div', 'jp-kfjupyter-form-problem', problem));
     }
-    this._script = this._input('script', 'Script', 'text', values.script ?? '');
+    this._script = this._input('script', trans.__('Script'), 'text', values.script ?? '');
     this._script.placeholder = 'path/to/train.py';
-    this._args = this._input('args', 'Arguments', 'text', values.args ?? '');
+    this._args = this._input('args', trans.__('Arguments'), 'text', values.args ?? '');
     this._args.placeholder = '--epochs 3 --lr 0.01';
-    this._nodes = this._input('num_nodes', 'Nodes', 'number', String(values.numNodes ?? 1));
+    this._nodes = this._input(
+      'num_nodes',
+      trans.__('Nodes'),
+      'number',
+      String(values.numNodes ?? 1)
+    );
     this._nodes.min = '1';
     this._procs = this._input(
       'procs_per_node',
-      'Processes per node',
+      trans.__('Processes per node'),
       'number',
       String(values.procsPerNode ?? 1)
     );
     this._procs.min = '1';
     this._gpus = this._input(
       'gpus_per_node',
-      'GPUs per node',
+      trans.__('GPUs per node'),
       'number',
       String(values.gpusPerNode ?? 0)
     );
     this._gpus.min = '0';
     this._backend = element('select', 'jp-mod-styled');
     this._backend.name = 'backend';
+    const labels = backendLabels(trans);
     for (const backend of TRAINING_BACKENDS) {
-      const option = element('option', '', BACKEND_LABELS[backend]);
+      const option = element('option', '', labels[backend]);
       option.value = backend;
       this._backend.append(option);
     }
     this._backend.value = values.backend ?? 'local';
-    this._row('Backend', this._backend);
-    this._name = this._input('name', 'Name (optional)', 'text', values.name ?? '');
-    this._name.placeholder = 'derived from the script';
+    this._row(trans.__('Backend'), this._backend);
+    this._name = this._input('name', trans.__('Name (optional)'), 'text', values.name ?? '');
+    this._name.placeholder = trans.__('derived from the script');
   }
 
   /** The values as typed. */
