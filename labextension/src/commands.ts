@@ -139,7 +139,7 @@ export function addCommands(
       if (runIds.length < 2) {
         return;
       }
-      const content = new RunComparePanel(runIds, undefined, app.commands);
+      const content = new RunComparePanel(runIds, undefined, app.commands, trans);
       const widget = new MainAreaWidget({ content });
       widget.id = `jp-kfjupyter-compare-${Date.now()}`;
       widget.title.label = content.title.label;

@@ -89,7 +89,7 @@ const notebookStepsPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ): void => {
     const trans = bundle(translator);
-    const linters = new NotebookLinters(tracker);
+    const linters = new NotebookLinters(tracker, trans);
     addStepCommands(app, tracker, linters, palette, settings ?? new KubeflowSettings(), trans);
     answerSaveRequests(tracker);
     void nameCacheDefault(app.restored, trans.__('Default'));

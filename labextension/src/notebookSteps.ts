@@ -109,7 +109,10 @@ function dropEmptyDefaults(panel: NotebookPanel): void {
 
 /** The notebook linters, one per open notebook panel. */
 export class NotebookLinters {
-  constructor(tracker: INotebookTracker) {
+  constructor(
+    tracker: INotebookTracker,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
+  ) {
     tracker.widgetAdded.connect((_, panel) => this._track(panel));
     tracker.forEach(panel => this._track(panel));
   }
@@ -126,7 +129,7 @@ export class NotebookLinters {
     panel.addClass('jp-kfjupyter-linted');
     dropEmptyDefaults(panel);
     const linter = new NotebookLinter(panel);
-    const banner = new LintBanner(goToCell(panel.content));
+    const banner = new LintBanner(goToCell(panel.content), this._trans);
     panel.contentHeader.addWidget(banner);
     linter.changed.connect((_, result) => {
       const shown = quietUntilMarked(result);

@@ -37,7 +37,9 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory, standin: KfpStandIn) ->
     home = tmp_path_factory.mktemp("settings-lab")
     config = home / "config"
     config.mkdir(parents=True)
-    (config / "jupyter_server_config.json").write_text(json.dumps({"KfJupyterApp": {"kfp_host": standin.url}}))
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"KfJupyterApp": {"kfp_host": standin.url}})
+    )
     with running_lab(home) as server:
         yield server
 
@@ -123,7 +125,9 @@ def test_the_settings_editor_changes_the_dialogs_and_the_runs_list_without_a_rel
         expect(section).to_contain_text(description)
 
     field = lambda name: section.locator(f'[id="jp-SettingsEditor-{PLUGIN}_{name}"]')  # noqa: E731
-    expect(field("defaultBackend").locator("option")).to_have_text(["This server (local)", "Kubeflow Pipelines"])
+    expect(field("defaultBackend").locator("option")).to_have_text(
+        ["This server (local)", "Kubeflow Pipelines"]
+    )
     field("compileImage").fill(IMAGE)
     field("defaultBackend").select_option(label="Kubeflow Pipelines")
     section.get_by_label("Run as Pipeline: run every step").check()

@@ -4,6 +4,7 @@
  * table. Images are fetched with the server's auth and shown from object URLs, revoked on dispose.
  * Each row's name is a download link to the server's artifact route (sent as an attachment).
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { artifactDownloadUrl, downloadArtifact } from '../api';
@@ -78,7 +79,9 @@ export class ArtifactsView extends Widget {
   constructor(
     readonly runId: string,
     private readonly _load: ArtifactLoader = downloadArtifact,
-    private readonly _link: ArtifactLink = (run, step, name) => artifactDownloadUrl(run, step, name)
+    private readonly _link: ArtifactLink = (run, step, name) =>
+      artifactDownloadUrl(run, step, name),
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super();
     this.addClass('jp-kfjupyter-artifacts');
@@ -96,14 +99,24 @@ export class ArtifactsView extends Widget {
         element(
           'div',
           'jp-kfjupyter-empty',
-          'No artifacts. Values, data frames and figures a step leaves are listed here when it ends.'
+          this._trans.__(
+            'No artifacts. Values, data frames and figures a step leaves are listed here when it ends.'
+          )
         )
       );
       return;
     }
     const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-artifacts-table');
     const head = element('tr', '');
-    for (const label of ['Step', 'Name (download)', 'Kind', 'Size', 'Preview']) {
+    const trans = this._trans;
+    const labels = [
+      trans.__('Step'),
+      trans.__('Name (download)'),
+      trans.__('Kind'),
+      trans.__('Size'),
+      trans.__('Preview')
+    ];
+    for (const label of labels) {
       head.append(element('th', '', label));
     }
     const thead = element('thead', '');

@@ -7,6 +7,7 @@
  * CSS minimum height), so it sets its minimum height to the height of its content.
  */
 import { Message } from '@lumino/messaging';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
@@ -22,7 +23,10 @@ export function notebookFindings(result: ILintResult | null): IDiagnostic[] {
 
 export class LintBanner extends Widget {
   /** `go` moves the notebook to a cell a finding names (its "cell N" links). */
-  constructor(private readonly _go: GoToCell | null = null) {
+  constructor(
+    private readonly _go: GoToCell | null = null,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
+  ) {
     super();
     this.addClass('jp-kfjupyter-lint-banner');
     this.node.setAttribute('role', 'status');
@@ -51,8 +55,8 @@ export class LintBanner extends Widget {
     const list = element('ul', 'jp-kfjupyter-lint-banner-list');
     list.append(...items);
     const close = element('button', 'jp-Button jp-mod-minimal jp-kfjupyter-lint-banner-close', '×');
-    close.title = 'Hide until the findings change';
-    close.setAttribute('aria-label', 'Hide the notebook lint findings');
+    close.title = this._trans.__('Hide until the findings change');
+    close.setAttribute('aria-label', this._trans.__('Hide the notebook lint findings'));
     close.addEventListener('click', () => {
       this._dismissed = true;
       this.hide();

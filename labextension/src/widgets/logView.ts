@@ -6,6 +6,7 @@
  * A "Follow" toggle keeps the newest line in sight (scrolling up pauses it), and a search box
  * highlights matches (Enter / Shift+Enter move between them).
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { element } from '../format';
@@ -31,20 +32,26 @@ export type LogMode = 'stream' | 'poll' | 'idle';
 export class StepLogView extends Widget {
   constructor(
     readonly runId: string,
-    private readonly _source: ILogSource
+    private readonly _source: ILogSource,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super();
+    const trans = _trans;
     this.addClass('jp-kfjupyter-log-view');
-    this._title = element('h3', 'jp-kfjupyter-section-header', 'Log');
-    this._live = element('span', 'jp-kfjupyter-log-live', 'live');
-    this._live.title = 'Following the log as the step writes it';
-    this._follow = element('button', 'jp-Button jp-mod-styled jp-kfjupyter-log-follow', 'Follow');
-    this._follow.title = 'Keep the newest line in sight';
+    this._title = element('h3', 'jp-kfjupyter-section-header', trans.__('Log'));
+    this._live = element('span', 'jp-kfjupyter-log-live', trans.__('live'));
+    this._live.title = trans.__('Following the log as the step writes it');
+    this._follow = element(
+      'button',
+      'jp-Button jp-mod-styled jp-kfjupyter-log-follow',
+      trans.__('Follow')
+    );
+    this._follow.title = trans.__('Keep the newest line in sight');
     this._follow.addEventListener('click', () => this.setFollowing(!this._following));
     this._search = element('input', 'jp-mod-styled jp-kfjupyter-log-search');
     this._search.type = 'search';
-    this._search.placeholder = 'Search log';
-    this._search.setAttribute('aria-label', 'Search the log');
+    this._search.placeholder = trans.__('Search log');
+    this._search.setAttribute('aria-label', trans.__('Search the log'));
     this._search.addEventListener('input', () => {
       this._current = -1;
       this._render();
@@ -105,7 +112,7 @@ export class StepLogView extends Widget {
     this._following = follow;
     this._follow.setAttribute('aria-pressed', String(follow));
     this._follow.classList.toggle('jp-mod-active', follow);
-    this._follow.textContent = follow ? 'Following' : 'Follow';
+    this._follow.textContent = follow ? this._trans.__('Following') : this._trans.__('Follow');
     if (follow) {
       this._scrollToEnd();
     }
@@ -120,7 +127,7 @@ export class StepLogView extends Widget {
     this._text = '';
     this._placeholder = '';
     this._current = -1;
-    this._title.textContent = `Log of ${step}`;
+    this._title.textContent = this._trans.__('Log of %1', step);
     this._tools.hidden = false;
     this._log.dataset.step = step;
     this._render();

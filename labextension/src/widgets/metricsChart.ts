@@ -5,6 +5,7 @@
  * `GET runs/{id}/metrics`. A metric logged once (per step) has no history to draw: it is shown as
  * its number.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { element, formatNumber } from '../format';
@@ -66,7 +67,7 @@ export function singleValue(series: ISeries): HTMLElement {
 }
 
 export class MetricsChart extends Widget {
-  constructor() {
+  constructor(private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')) {
     super();
     this.addClass('jp-kfjupyter-metrics');
   }
@@ -85,7 +86,9 @@ export class MetricsChart extends Widget {
         element(
           'div',
           'jp-kfjupyter-empty',
-          'No metrics. Log one from a step with kfjupyter.log_metric("loss", value, step=i).'
+          this._trans.__(
+            'No metrics. Log one from a step with kfjupyter.log_metric("loss", value, step=i).'
+          )
         )
       );
       return;
@@ -104,7 +107,16 @@ export class MetricsChart extends Widget {
   private _table(series: ISeries[]): HTMLTableElement {
     const table = element('table', 'jp-kfjupyter-table jp-kfjupyter-metrics-table');
     const head = element('tr', '');
-    for (const label of ['Metric', 'Last', 'Min', 'Max', 'Values', 'Step']) {
+    const trans = this._trans;
+    const labels = [
+      trans.__('Metric'),
+      trans.__('Last'),
+      trans.__('Min'),
+      trans.__('Max'),
+      trans.__('Values'),
+      trans.__('Step')
+    ];
+    for (const label of labels) {
       head.append(element('th', '', label));
     }
     const body = element('tbody', '');

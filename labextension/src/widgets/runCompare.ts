@@ -5,6 +5,8 @@
  * Vega-Lite spec, a line per run, drawn by JupyterLab's Vega renderer).
  * While any compared run is active a Lumino `Poll` refreshes it; it stops once all have ended.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
+
 import { compareRuns } from '../api';
 import { IComparedRun, IRunComparison } from '../generated/restTypes';
 import { element, formatNumber, kindBadge, statusBadge } from '../format';
@@ -29,24 +31,26 @@ export class RunComparePanel extends PollingWidget {
   constructor(
     readonly runIds: readonly string[],
     private readonly _load: (ids: readonly string[]) => Promise<IRunComparison> = compareRuns,
-    private readonly _commands: ICommandRunner | null = null
+    private readonly _commands: ICommandRunner | null = null,
+    private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super(`kfjupyter:compare:${runIds.join(',')}`, REFRESH_MS);
+    const trans = _trans;
     this.addClass('jp-kfjupyter-compare');
-    this.title.label = `Compare ${runIds.length} runs`;
-    this.title.caption = `Compare runs ${runIds.join(', ')}`;
+    this.title.label = trans.__('Compare %1 runs', runIds.length);
+    this.title.caption = trans.__('Compare runs %1', runIds.join(', '));
     this._error = element('div', 'jp-kfjupyter-error');
     this._params = element('div', 'jp-kfjupyter-compare-params');
     this._metrics = element('div', 'jp-kfjupyter-compare-metrics');
     this._charts = element('div', 'jp-kfjupyter-charts');
     this.node.append(
-      element('h2', 'jp-kfjupyter-run-detail-name', `Comparing ${runIds.length} runs`),
+      element('h2', 'jp-kfjupyter-run-detail-name', trans.__('Comparing %1 runs', runIds.length)),
       this._error,
-      element('h3', 'jp-kfjupyter-section-header', 'Parameters'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Parameters')),
       this._params,
-      element('h3', 'jp-kfjupyter-section-header', 'Metrics (last value)'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Metrics (last value)')),
       this._metrics,
-      element('h3', 'jp-kfjupyter-section-header', 'Metric history'),
+      element('h3', 'jp-kfjupyter-section-header', trans.__('Metric history')),
       this._charts
     );
   }
@@ -68,8 +72,9 @@ export class RunComparePanel extends PollingWidget {
 
   private _render(comparison: IRunComparison): void {
     const { runs } = comparison;
+    const trans = this._trans;
     const differing = new Set(comparison.differing);
-    const params = this._table('Parameter', runs);
+    const params = this._table(trans.__('Parameter'), runs);
     params.dataset.table = 'parameters';
     const paramBody = element('tbody', '');
     for (const name of comparison.parameters) {
@@ -84,12 +89,12 @@ export class RunComparePanel extends PollingWidget {
     params.append(paramBody);
     const sameCount = comparison.parameters.length - differing.size;
     const paramNote = comparison.parameters.length
-      ? `${differing.size} of ${comparison.parameters.length} parameters differ` +
-        (sameCount ? ` (${sameCount} the same)` : '')
-      : 'None of these runs has parameters.';
+      ? trans.__('%1 of %2 parameters differ', differing.size, comparison.parameters.length) +
+        (sameCount ? ' ' + trans.__('(%1 the same)', sameCount) : '')
+      : trans.__('None of these runs has parameters.');
     this._params.replaceChildren(element('div', 'jp-kfjupyter-compare-note', paramNote), params);
 
-    const metrics = this._table('Metric', runs);
+    const metrics = this._table(trans.__('Metric'), runs);
     metrics.dataset.table = 'metrics';
     const metricBody = element('tbody', '');
     for (const name of comparison.metrics) {
@@ -105,7 +110,7 @@ export class RunComparePanel extends PollingWidget {
           value === undefined ? '—' : formatNumber(value)
         );
         if (best) {
-          cell.title = 'Best value among the compared runs';
+          cell.title = trans.__('Best value among the compared runs');
         }
         row.append(cell);
       }
@@ -115,7 +120,7 @@ export class RunComparePanel extends PollingWidget {
     this._metrics.replaceChildren(
       comparison.metrics.length
         ? metrics
-        : element('div', 'jp-kfjupyter-empty', 'None of these runs logged metrics.')
+        : element('div', 'jp-kfjupyter-empty', trans.__('None of these runs logged metrics.'))
     );
 
     // A metric every run logged at most once has no history: its values are in the table above.
@@ -126,7 +131,11 @@ export class RunComparePanel extends PollingWidget {
           element(
             'div',
             'jp-kfjupyter-compare-note',
-            `${single} metric${single === 1 ? ' has' : 's have'} one value per run: see the table above.`
+            this._trans._n(
+              '%1 metric has one value per run: see the table above.',
+              '%1 metrics have one value per run: see the table above.',
+              single
+            )
           )
         ]
       : [];

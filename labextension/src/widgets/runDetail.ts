@@ -123,8 +123,8 @@ export class RunDetailPanel extends PollingWidget {
       "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)"
     );
     this._stepBar.append(this._stepLabel, this._rerunFrom, this._loadInputs);
-    this._metrics = new MetricsChart();
-    this._artifacts = new ArtifactsView(runId);
+    this._metrics = new MetricsChart(trans);
+    this._artifacts = new ArtifactsView(runId, undefined, undefined, trans);
     this._error = element('div', 'jp-kfjupyter-error');
     this._summary = element('div', 'jp-kfjupyter-run-detail-summary');
     this._steps = element('tbody', '');
@@ -143,7 +143,7 @@ export class RunDetailPanel extends PollingWidget {
     }
     head.append(headRow);
     table.append(head, this._steps);
-    this._logView = new StepLogView(runId, _source);
+    this._logView = new StepLogView(runId, _source, trans);
     this._logView.goToCell = this._goToCell;
     this.node.append(
       this._header,
