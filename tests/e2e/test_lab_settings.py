@@ -149,6 +149,7 @@ def test_the_settings_editor_changes_the_dialogs_and_the_runs_list_without_a_rel
     form = open_run_dialog(lab_page)
     expect(form.locator('select[name="backend"]')).to_have_value("kfp")
     expect(form.locator('input[name="experiment"]')).to_be_visible()
+    expect(form).to_contain_text("KFP's own cache decides which steps run")
     shot(lab_page, output_path, f"run-dialog-kfp-from-settings-{theme}.png")
     form.locator('select[name="backend"]').select_option("local")
     expect(form.locator('input[name="no_cache"]')).to_be_checked()
