@@ -10,12 +10,8 @@ import json
 
 from playwright.sync_api import Page, Route, expect
 
+from tests.e2e.test_runs_sidebar import open_sidebar
 from tests.support.jupyter import LabServer
-
-
-def open_sidebar(page: Page) -> None:
-    page.locator('.jp-SideBar.jp-mod-left li[data-id="jp-kfjupyter-sidebar"]').click()
-    expect(page.locator("#jp-kfjupyter-sidebar")).to_be_visible()
 
 
 def test_health_with_an_unknown_backend_kind_is_refused_naming_the_field(
@@ -27,7 +23,7 @@ def test_health_with_an_unknown_backend_kind_is_refused_naming_the_field(
         route.fulfill(status=200, content_type="application/json", body=json.dumps(health))
 
     page.route("**/kfjupyter/api/health*", unknown_kind)
-    page.goto(f"{lab_server.base}/lab?token={lab_server.token}")
+    page.goto(f"{lab_server.base}/lab?reset&token={lab_server.token}")
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     open_sidebar(page)
     error = page.locator("#jp-kfjupyter-sidebar .jp-kfjupyter-error").first
@@ -47,7 +43,7 @@ def test_a_runs_page_missing_a_field_is_refused_and_the_list_says_which(
         route.fulfill(status=200, content_type="application/json", body=json.dumps(page_body))
 
     page.route("**/kfjupyter/api/runs?*", without_has_more)
-    page.goto(f"{lab_server.base}/lab?token={lab_server.token}")
+    page.goto(f"{lab_server.base}/lab?reset&token={lab_server.token}")
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     open_sidebar(page)
     message = page.locator(".jp-kfjupyter-runs-message.jp-kfjupyter-error")

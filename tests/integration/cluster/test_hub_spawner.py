@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
 from typing import Any
@@ -153,10 +154,23 @@ def progress_events(hub: Hub, user: str, timeout: float = 120) -> list[dict[str,
 
 
 def test_spawn_progress_is_in_plain_words_on_a_bar_that_moves(hub: Hub) -> None:
-    status, _ = hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})
-    assert status in (201, 202)
-    events = progress_events(hub, "bob")
-    stop(hub, "bob")
+    # As the spawn page does: follow the progress while the spawn is pending (a spawn that has
+    # already finished answers only "ready"), with the POST still waiting for the hub.
+    answers: list[int] = []
+    post = threading.Thread(
+        target=lambda: answers.append(hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})[0])
+    )
+    started = time.monotonic()
+    post.start()
+    try:
+        while hub.api("/users/bob")[1]["servers"].get("", {}).get("pending") != "spawn":
+            assert time.monotonic() - started < 15, "the spawn never became pending"
+            time.sleep(0.05)
+        events = progress_events(hub, "bob")
+    finally:
+        post.join()
+        stop(hub, "bob")
+    assert answers and answers[0] in (201, 202), answers
     assert events[-1].get("ready") is True, events
     assert events[0]["message"] == "Server requested"  # the hub's own first line, then ours
     ours = events[1:-1]
