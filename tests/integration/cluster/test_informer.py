@@ -8,6 +8,7 @@ import time
 
 from kfjupyter.k8s.client import Kube
 from kfjupyter.k8s.informer import Informer, matching
+from tests.support.aio import run_fresh
 
 
 def _configmap(name: str, value: str, app: str = "demo") -> dict[str, object]:
@@ -85,7 +86,7 @@ def test_listeners_and_keyed_async_waiters(kube: Kube, namespace: str) -> None:
 
     try:
         assert informer.wait_synced(10)
-        assert asyncio.run(scenario()) == (False, True)
+        assert run_fresh(scenario()) == (False, True)
         core.delete_namespaced_config_map("other", namespace)
         _until(lambda: ("DELETED", "other") in seen, informer)
         # the first list is reported as ADDED, the watch's changes as they come

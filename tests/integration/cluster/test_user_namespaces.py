@@ -33,6 +33,7 @@ from kfjupyter.k8s.client import Kube, is_status
 from kfjupyter.training.k8s_detect import detect_api
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.support.aio import run_fresh
 from tests.support.hub import Hub, running_hub
 
 pytestmark = pytest.mark.integration
@@ -71,24 +72,6 @@ def probe_port() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def run(coro: Any) -> Any:
-    """Run ``coro`` on a fresh loop in its own thread (browser tests may leave a loop running)."""
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as error:
-            result["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 def make_spawner(
@@ -165,11 +148,11 @@ def test_first_spawn_makes_the_namespace_and_restarts_write_only_the_pod(
     profiles.write_text(PROFILES)
     writes.forget_ensured()
     spawner = make_spawner(hub_kubeconfig, namespace, user, probe_port, profiles)
-    view = run(ClusterView.get(str(hub_kubeconfig), ""))
+    view = run_fresh(ClusterView.get(str(hub_kubeconfig), ""))
     try:
         seen = count_writes(view)
         own = f"kfjupyter-{user}"
-        run(asyncio.wait_for(spawner.start(), 120))
+        run_fresh(asyncio.wait_for(spawner.start(), 120))
         rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{own}"
         assert seen == [
             "POST /api/v1/namespaces",
@@ -194,25 +177,25 @@ def test_first_spawn_makes_the_namespace_and_restarts_write_only_the_pod(
             pod.spec.service_account_name == "notebook" and pod.spec.automount_service_account_token is False
         )
         assert not any(v.secret for v in pod.spec.volumes or [])  # no token mounted
-        assert run(spawner.poll()) is None
+        assert run_fresh(spawner.poll()) is None
 
         seen.clear()
-        run(spawner.stop())
+        run_fresh(spawner.stop())
         assert seen == [f"DELETE /api/v1/namespaces/{own}/pods/jupyter-{user}"]
         seen.clear()
-        run(asyncio.wait_for(spawner.start(), 120))
+        run_fresh(asyncio.wait_for(spawner.start(), 120))
         assert seen == [f"POST /api/v1/namespaces/{own}/pods"]  # the same hub process
-        run(spawner.stop())
+        run_fresh(spawner.stop())
 
         state = spawner.get_state()
         writes.forget_ensured()  # a hub restart: only the saved state remains
         again = make_spawner(hub_kubeconfig, namespace, user, probe_port, profiles)
         again.load_state(state)
         seen.clear()
-        run(asyncio.wait_for(again.start(), 120))
+        run_fresh(asyncio.wait_for(again.start(), 120))
         assert seen == [f"POST /api/v1/namespaces/{own}/pods"]
-        run(again.stop())
-        assert run(again.poll()) == 0
+        run_fresh(again.stop())
+        assert run_fresh(again.poll()) == 0
         assert kube.core.read_namespace(own).status.phase == "Active"  # stop() deletes the pod only
     finally:
         ClusterView.close_all()
