@@ -133,7 +133,7 @@ export class NotebookLinters {
     panel.contentHeader.addWidget(banner);
     linter.changed.connect((_, result) => {
       const shown = quietUntilMarked(result);
-      renderCellMarkers(panel.content, shown);
+      renderCellMarkers(panel.content, shown, this._trans);
       banner.setResult(shown);
     });
     this._linters.set(panel, linter);

@@ -10,9 +10,12 @@
  */
 import { Cell } from '@jupyterlab/cells';
 import { Notebook } from '@jupyterlab/notebook';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { IDiagnostic, IGraphNode, ILintResult } from '../generated/restTypes';
+
+const NULL_BUNDLE = nullTranslator.load('kfjupyter');
 
 const SEVERITY_ICON: { [severity: string]: string } = { error: '✖', warning: '⚠', info: 'ℹ' };
 
@@ -69,7 +72,7 @@ export function goToCell(notebook: Notebook): GoToCell {
 
 /** The strip of markers shown above one cell's input. */
 export class CellMarkers extends Widget {
-  constructor() {
+  constructor(private readonly _trans: TranslationBundle = NULL_BUNDLE) {
     super();
     this.addClass('jp-kfjupyter-cell-markers');
   }
@@ -86,7 +89,7 @@ export class CellMarkers extends Widget {
   ): void {
     const items: HTMLElement[] = [];
     if (role !== null) {
-      items.push(roleBadge(role, go));
+      items.push(roleBadge(role, go, this._trans));
     }
     for (const diagnostic of diagnostics) {
       items.push(diagnosticMarker(diagnostic, here, go));
@@ -96,22 +99,30 @@ export class CellMarkers extends Widget {
   }
 }
 
-function stepBadge(node: IGraphNode): HTMLElement {
+function stepBadge(node: IGraphNode, trans: TranslationBundle): HTMLElement {
   const badge = document.createElement('span');
   badge.className = 'jp-kfjupyter-step-badge';
   badge.dataset.step = node.name;
   badge.dataset.kind = node.kind;
   badge.textContent = node.kind === 'metrics' ? `metrics · ${node.name}` : `step · ${node.name}`;
-  const inputs = Object.entries(node.inputs).map(([name, from]) => `${name} from ${from}`);
+  const inputs = Object.entries(node.inputs).map(([name, from]) =>
+    trans.__('%1 from %2', name, from)
+  );
   const cells = node.cells.map(cell => cell + 1).join(', ');
   const lines = [
-    `Pipeline step '${node.name}' (cell${node.cells.length === 1 ? '' : 's'} ${cells})`
+    trans._n(
+      "Pipeline step '%2' (cell %3)",
+      "Pipeline step '%2' (cells %3)",
+      node.cells.length,
+      node.name,
+      cells
+    )
   ];
   if (inputs.length > 0) {
-    lines.push(`Reads: ${inputs.join(', ')}`);
+    lines.push(trans.__('Reads: %1', inputs.join(', ')));
   }
   if (node.outputs.length > 0) {
-    lines.push(`Passes on: ${node.outputs.join(', ')}`);
+    lines.push(trans.__('Passes on: %1', node.outputs.join(', ')));
   }
   badge.title = lines.join('\n');
   return badge;
@@ -123,21 +134,28 @@ export type CellRole =
   | { kind: 'continues'; node: IGraphNode }
   | { kind: 'setup' | 'parameters' | 'skip' };
 
-const PLAIN_BADGES = {
-  setup: ['set-up', 'Shared set-up (imports, functions): runs before every step'],
-  parameters: [
-    'parameters',
-    'Pipeline parameters: each assignment is a parameter the Run dialog lets you change'
-  ],
-  skip: [
-    'skipped',
-    'Left out of the pipeline (marked skip); the cells below continue the step above'
-  ]
-} as const;
+function plainBadges(trans: TranslationBundle): {
+  [kind in 'setup' | 'parameters' | 'skip']: [string, string];
+} {
+  return {
+    setup: [
+      trans.__('set-up'),
+      trans.__('Shared set-up (imports, functions): runs before every step')
+    ],
+    parameters: [
+      trans.__('parameters'),
+      trans.__('Pipeline parameters: each assignment is a parameter the Run dialog lets you change')
+    ],
+    skip: [
+      trans.__('skipped'),
+      trans.__('Left out of the pipeline (marked skip); the cells below continue the step above')
+    ]
+  };
+}
 
-function roleBadge(role: CellRole, go: GoToCell | null): HTMLElement {
+function roleBadge(role: CellRole, go: GoToCell | null, trans: TranslationBundle): HTMLElement {
   if (role.kind === 'start') {
-    return stepBadge(role.node);
+    return stepBadge(role.node, trans);
   }
   const badge = document.createElement('span');
   badge.className = 'jp-kfjupyter-step-badge';
@@ -146,14 +164,18 @@ function roleBadge(role: CellRole, go: GoToCell | null): HTMLElement {
     badge.dataset.kind = 'continues';
     badge.dataset.step = node.name;
     badge.textContent = `↳ ${node.kind === 'metrics' ? 'metrics' : 'step'} · ${node.name}`;
-    badge.title = `Part of step '${node.name}', which starts in cell ${node.cells[0] + 1} (click to go there)`;
+    badge.title = trans.__(
+      "Part of step '%1', which starts in cell %2 (click to go there)",
+      node.name,
+      node.cells[0] + 1
+    );
     if (go !== null) {
       badge.classList.add('jp-mod-link');
       badge.addEventListener('click', () => go(node.cells[0]));
     }
     return badge;
   }
-  const [label, title] = PLAIN_BADGES[role.kind];
+  const [label, title] = plainBadges(trans)[role.kind];
   badge.dataset.kind = role.kind;
   badge.textContent = label;
   badge.title = title;
@@ -210,10 +232,10 @@ function diagnosticMarker(
 const markersOf = new WeakMap<Cell, CellMarkers>();
 
 /** The markers strip of `cell`, created (above the input) on first use. */
-function markersFor(cell: Cell): CellMarkers {
+function markersFor(cell: Cell, trans: TranslationBundle): CellMarkers {
   let markers = markersOf.get(cell);
   if (markers === undefined || markers.isDisposed) {
-    markers = new CellMarkers();
+    markers = new CellMarkers(trans);
     const layout = cell.layout as PanelLayout;
     const input = layout.widgets.findIndex(widget => widget.hasClass('jp-Cell-inputWrapper'));
     layout.insertWidget(input < 0 ? layout.widgets.length : input, markers);
@@ -223,7 +245,11 @@ function markersFor(cell: Cell): CellMarkers {
 }
 
 /** Put `result`'s step badges and diagnostics on the cells of `notebook`; null clears them all. */
-export function renderCellMarkers(notebook: Notebook, result: ILintResult | null): void {
+export function renderCellMarkers(
+  notebook: Notebook,
+  result: ILintResult | null,
+  trans: TranslationBundle = NULL_BUNDLE
+): void {
   const roles = cellRoles(result);
   const byCell = new Map<number, IDiagnostic[]>();
   for (const diagnostic of result?.diagnostics ?? []) {
@@ -237,6 +263,6 @@ export function renderCellMarkers(notebook: Notebook, result: ILintResult | null
     if (role === null && diagnostics.length === 0 && !markersOf.has(cell)) {
       return;
     }
-    markersFor(cell).setMarkers(role, diagnostics, index, goToCell(notebook));
+    markersFor(cell, trans).setMarkers(role, diagnostics, index, goToCell(notebook));
   });
 }

@@ -4,6 +4,7 @@
  * pressing Enter on it) emits `stepSelected`; the layout comes from `../dag`.
  */
 import { ISignal, Signal } from '@lumino/signaling';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { IDagNode, layoutDag } from '../dag';
@@ -24,7 +25,7 @@ function label(name: string): string {
 }
 
 export class DagView extends Widget {
-  constructor() {
+  constructor(private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')) {
     super();
     this.addClass('jp-kfjupyter-dag');
     this._markerId = `jp-kfjupyter-dag-arrow-${++markerCount}`;
@@ -67,7 +68,10 @@ export class DagView extends Widget {
       viewBox: `0 0 ${layout.width} ${layout.height}`,
       role: 'img'
     });
-    root.setAttribute('aria-label', `Step graph with ${steps.length} steps`);
+    root.setAttribute(
+      'aria-label',
+      this._trans._n('Step graph with %1 step', 'Step graph with %1 steps', steps.length)
+    );
     const defs = svg('defs');
     const marker = svg('marker', {
       id: this._markerId,

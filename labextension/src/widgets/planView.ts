@@ -4,13 +4,14 @@
  * environment). The Run dialog shows it before Start and asks again when a parameter or the cache
  * switch changes.
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { IPlanResult } from '../generated/restTypes';
 import { linkCells } from './cellBadges';
 
 export class PlanView extends Widget {
-  constructor() {
+  constructor(private readonly _trans: TranslationBundle = nullTranslator.load('kfjupyter')) {
     super();
     this.addClass('jp-kfjupyter-plan');
     this._status = document.createElement('div');
@@ -20,16 +21,18 @@ export class PlanView extends Widget {
     table.className = 'jp-kfjupyter-plan-steps';
     table.append(this._rows);
     this.node.append(this._status, table);
-    this.showNote('Working out the plan…');
+    this.showNote(_trans.__('Working out the plan…'));
   }
 
   /** Show `plan`: a summary line and one row per step. */
   render(plan: IPlanResult): void {
     const running = plan.steps.filter(s => s.action === 'run').length;
     const cached = plan.steps.length - running;
+    const trans = this._trans;
     this._status.textContent =
-      `${running} step${running === 1 ? '' : 's'} will run, ` +
-      `${cached} come${cached === 1 ? 's' : ''} from the cache`;
+      trans._n('%1 step will run', '%1 steps will run', running) +
+      ', ' +
+      trans._n('%1 comes from the cache', '%1 come from the cache', cached);
     this._status.dataset.kind = 'summary';
     this._rows.replaceChildren(
       ...plan.steps.map(step => {
@@ -44,7 +47,7 @@ export class PlanView extends Widget {
         const badge = document.createElement('span');
         badge.className = 'jp-kfjupyter-plan-action';
         badge.dataset.action = step.action;
-        badge.textContent = step.action === 'run' ? 'runs' : 'cached';
+        badge.textContent = step.action === 'run' ? trans.__('runs') : trans.__('cached');
         action.append(badge);
         const reasons = document.createElement('td');
         reasons.className = 'jp-kfjupyter-plan-reasons';
@@ -65,7 +68,7 @@ export class PlanView extends Widget {
 
   /** Show why there is no plan (the server's message). */
   showProblem(text: string): void {
-    this._status.textContent = `No plan: ${text}`;
+    this._status.textContent = this._trans.__('No plan: %1', text);
     this._status.dataset.kind = 'problem';
     this._rows.replaceChildren();
   }

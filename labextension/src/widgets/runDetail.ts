@@ -101,7 +101,7 @@ export class RunDetailPanel extends PollingWidget {
     this._delete = this._action('jp-kfjupyter-delete', trans.__('Delete'), CommandIDs.deleteRun);
     this._delete.classList.add('jp-mod-warn');
     this._delete.title = trans.__('Delete this run, its logs and its files');
-    this._dag = new DagView();
+    this._dag = new DagView(trans);
     this._dag.stepSelected.connect((_, step) => void this.showStep(step));
     this._stepBar = element('div', 'jp-kfjupyter-step-actions');
     this._stepBar.hidden = true;

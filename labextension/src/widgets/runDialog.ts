@@ -75,6 +75,7 @@ export class RunForm extends Widget {
   ) {
     super();
     const trans = _trans;
+    this._plan = new PlanView(trans);
     this.addClass('jp-kfjupyter-run-form');
     if (warning) {
       const line = document.createElement('div');
@@ -230,7 +231,7 @@ export class RunForm extends Widget {
   private readonly _backend: HTMLSelectElement;
   private readonly _experiment: HTMLInputElement;
   private _experimentRow: HTMLElement | null = null;
-  private readonly _plan = new PlanView();
+  private readonly _plan: PlanView;
   private _timer = 0;
   private _asked = 0;
 }
