@@ -19,7 +19,8 @@ from kfjupyter_spawner.spawner import KfJupyterSpawner, SpawnFailed
 
 from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube
-from tests.integration.cluster.test_user_namespaces import make_spawner, probe_port, run
+from tests.integration.cluster.test_user_namespaces import make_spawner, probe_port
+from tests.support.aio import run_fresh
 
 __all__ = ["probe_port"]  # the fixture, used by name
 pytestmark = pytest.mark.integration
@@ -57,15 +58,15 @@ def test_a_spawn_never_deletes_or_mounts_another_users_objects(
     try:
         # Both spawn: two pods, both keep running.
         first, second = spawner(dotted), spawner(plain)
-        run(asyncio.wait_for(first.start(), 120))
+        run_fresh(asyncio.wait_for(first.start(), 120))
         uid = kube.core.read_namespaced_pod(pod_name(dotted), namespace).metadata.uid
-        run(asyncio.wait_for(second.start(), 120))
+        run_fresh(asyncio.wait_for(second.start(), 120))
         kept = kube.core.read_namespaced_pod(pod_name(dotted), namespace)
         assert kept.metadata.uid == uid and kept.metadata.deletion_timestamp is None
-        assert run(first.poll()) is None and run(second.poll()) is None
-        run(second.stop())
+        assert run_fresh(first.poll()) is None and run_fresh(second.poll()) is None
+        run_fresh(second.stop())
         assert kube.core.read_namespaced_pod(pod_name(dotted), namespace).metadata.uid == uid
-        run(first.stop())
+        run_fresh(first.stop())
 
         # A pod an earlier version made for "a.b" under the old shared name stays when
         # "a-b-bf13c540" spawns; the spawn fails with a message instead.
@@ -75,7 +76,7 @@ def test_a_spawn_never_deletes_or_mounts_another_users_objects(
         with pytest.raises(
             SpawnFailed, match=r"already exists .* and is not this server's; it was left alone"
         ):
-            run(asyncio.wait_for(spawner(plain).start(), 120))
+            run_fresh(asyncio.wait_for(spawner(plain).start(), 120))
         assert kube.core.read_namespaced_pod("jupyter-a-b-bf13c540", namespace).metadata.uid == uid
 
         # ada's "data-home" claim of an earlier version is not user ada-data's "home".
@@ -89,7 +90,7 @@ def test_a_spawn_never_deletes_or_mounts_another_users_objects(
         with pytest.raises(
             SpawnFailed, match="'ada-data-home' for your volume 'home' already exists and is not yours"
         ):
-            run(asyncio.wait_for(spawner("ada-data").start(), 120))
+            run_fresh(asyncio.wait_for(spawner("ada-data").start(), 120))
         assert (
             kube.core.read_namespaced_persistent_volume_claim("ada-data-home", namespace).metadata.uid == uid
         )
