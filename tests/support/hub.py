@@ -91,3 +91,28 @@ def running_hub(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def wait_server(hub: Hub, user: str, timeout: float = 120) -> dict[str, Any]:
+    """Wait until ``user``'s default server is ready; return the hub's model of the user."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = hub.api(f"/users/{user}")
+        if body["servers"].get("", {}).get("ready"):
+            return body
+        if not body["servers"]:
+            break  # the spawn failed
+        time.sleep(0.5)
+    raise AssertionError(f"{user}'s server never became ready: {body}\n{hub.log.read_text()[-3000:]}")
+
+
+def stop(hub: Hub, user: str) -> None:
+    """Stop ``user``'s default server and wait until the hub lists it no more."""
+    hub.api(f"/users/{user}/server", method="DELETE")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, body = hub.api(f"/users/{user}")
+        if not body["servers"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{user}'s server did not stop")

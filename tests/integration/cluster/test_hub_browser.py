@@ -9,21 +9,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support.hub import PASSWORD, Hub
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, log_in
+from tests.support.hub import Hub
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-def log_in(page: Page, hub: Hub, user: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{hub.base}/hub/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
 
 
 def test_gpu_user_sees_capacity_and_gets_jupyterlab_with_the_sidebar(

@@ -9,30 +9,7 @@ import urllib.request
 from typing import Any
 
 from kfjupyter.k8s.client import Kube
-from tests.support.hub import SERVICE_TOKEN, Hub
-
-
-def wait_server(hub: Hub, user: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _, body = hub.api(f"/users/{user}")
-        if body["servers"].get("", {}).get("ready"):
-            return body
-        if not body["servers"]:
-            break  # the spawn failed
-        time.sleep(0.5)
-    raise AssertionError(f"{user}'s server never became ready: {body}\n{hub.log.read_text()[-3000:]}")
-
-
-def stop(hub: Hub, user: str) -> None:
-    hub.api(f"/users/{user}/server", method="DELETE")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        _, body = hub.api(f"/users/{user}")
-        if not body["servers"]:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{user}'s server did not stop")
+from tests.support.hub import SERVICE_TOKEN, Hub, stop, wait_server
 
 
 def spawn_error(hub: Hub, user: str, options: dict[str, Any], timeout: float = 30) -> str:

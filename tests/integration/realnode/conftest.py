@@ -1,4 +1,5 @@
-"""Fixtures on the real container node: one cluster (``runtime="docker"``) per package.
+"""Fixtures on the real container node: one cluster (``runtime="docker"``) per package, and the
+demo hub spawning servers from the notebook image on it (one per module).
 
 Everything is started through the project's own code, never skipped: the kubelet is built when
 missing, the project's docker daemon is started, then ``up`` runs the control plane and the real
@@ -15,12 +16,16 @@ from typing import Any
 
 import pytest
 
-from kfjupyter.cluster import dockerd
+from kfjupyter.cluster import dockerd, images
 from kfjupyter.cluster.build import build
 from kfjupyter.cluster.config import ClusterConfig, ClusterState, default_real_node
 from kfjupyter.cluster.controlplane import down, up
+from kfjupyter.cluster.docker_api import Docker
+from kfjupyter.cluster.node_images import NOTEBOOK_IMAGE
 from kfjupyter.k8s.client import Kube
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.support.hub import Hub
+from tests.support.realhub import real_node_hub
 
 _CURRENT: dict[str, Any] = {}
 
@@ -48,6 +53,15 @@ def real_kube(real_cluster: ClusterState) -> Iterator[Kube]:
     """API clients for the real-node cluster."""
     with Kube(real_cluster.kubeconfig) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def real_hub(real_cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The demo hub with the local-image profiles, spawning servers from the notebook image."""
+    images.build(hub=False)  # cached: a second when the image is up to date
+    assert Docker(dockerd.docker_host()).has_image(NOTEBOOK_IMAGE)
+    with real_node_hub(real_cluster, tmp_path_factory.mktemp("realhub")) as hub:
+        yield hub
 
 
 @pytest.fixture

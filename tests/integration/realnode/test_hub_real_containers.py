@@ -13,25 +13,12 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-from kubernetes.stream import stream
-
-from kfjupyter.cluster import dockerd, images
-from kfjupyter.cluster.config import ClusterState
-from kfjupyter.cluster.docker_api import Docker
-from kfjupyter.cluster.node_images import NOTEBOOK_IMAGE
 from kfjupyter.k8s.client import Kube
-from tests.integration.cluster.test_hub_spawner import stop, wait_server
-from tests.support.hub import SERVICE_TOKEN, Hub, running_hub
+from tests.support.hub import SERVICE_TOKEN, Hub, stop, wait_server
+from tests.support.realhub import MISSING_IMAGE, call, container_id, in_pod, run_ids, user_token, wait_run
 
-EXAMPLE_PROFILES = (
-    Path(__file__).resolve().parents[3] / "spawner" / "kfjupyter_spawner" / "examples" / "profiles-local.yaml"
-)
 NOTEBOOK = {
     "cells": [
         {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
@@ -43,73 +30,6 @@ NOTEBOOK = {
     "nbformat": 4,
     "nbformat_minor": 5,
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def real_hub(real_cluster: ClusterState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """The demo hub with the local-image profiles; its API listens on the node's bridge address."""
-    assert real_cluster.node is not None
-    images.build(hub=False)  # cached: a second when the image is up to date
-    assert Docker(dockerd.docker_host()).has_image(NOTEBOOK_IMAGE)
-    state = tmp_path_factory.mktemp("realhub")
-    profiles = yaml.safe_load(EXAMPLE_PROFILES.read_text())
-    missing = {"default": "localhost/kfjupyter-absent:1", "pull_policy": "Never"}
-    profiles["profiles"].append(
-        {"slug": "missing-image", "display_name": "Not on the node", "image": missing}
-    )
-    (state / "profiles.yaml").write_text(yaml.safe_dump(profiles))
-    env = {"KFJUPYTER_HUB_CONNECT_IP": real_cluster.node.network.gateway}
-    with running_hub(state, str(real_cluster.kubeconfig), state / "profiles.yaml", env) as hub:
-        yield hub
-
-
-def user_token(hub: Hub, user: str) -> str:
-    status, body = hub.api(f"/users/{user}/tokens", method="POST", body={"note": "test", "expires_in": 900})
-    assert status == 201, body
-    return str(body["token"])
-
-
-def call(hub: Hub, token: str, path: str, *, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-    """A request through the hub's proxy to a user's server."""
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
-    request = urllib.request.Request(f"{hub.base}{path}", data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            raw = reply.read()
-            kind = reply.headers.get("Content-Type", "")
-            return reply.status, json.loads(raw) if "json" in kind else raw.decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace")
-
-
-def in_pod(kube: Kube, pod: str, script: str) -> str:
-    """Run ``script`` in the pod's container (through the API server and the real kubelet)."""
-    client = stream(kube.core.connect_get_namespaced_pod_exec, pod, "default", command=["sh", "-c", script],
-                    stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)  # fmt: skip
-    try:
-        client.run_forever(timeout=60)
-        return str(client.read_stdout())
-    finally:
-        client.close()
-        client.sock.shutdown()  # close() leaves the TLS socket open when the server closed first
-
-
-def container_id(kube: Kube, pod: str) -> str:
-    status = kube.core.read_namespaced_pod(pod, "default").status.container_statuses[0]
-    assert status.container_id.startswith("docker://"), status
-    return str(status.container_id)
-
-
-def wait_run(hub: Hub, token: str, user: str, run_id: str, timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, detail = call(hub, token, f"/user/{user}/kfjupyter/api/runs/{run_id}")
-        assert status == 200, detail
-        if detail["run"]["status"] in ("succeeded", "failed", "cancelled", "interrupted"):
-            return dict(detail["run"])
-        time.sleep(1)
-    raise AssertionError(f"run {run_id} did not finish: {detail}")
 
 
 def test_ada_gets_a_restricted_container_with_her_own_home(real_hub: Hub, real_kube: Kube) -> None:
@@ -150,8 +70,7 @@ def test_ada_gets_a_restricted_container_with_her_own_home(real_hub: Hub, real_k
     assert container_id(real_kube, "jupyter-ada") != first
     status, kept = call(real_hub, token, "/user/ada/api/contents/kept.txt")
     assert status == 200 and kept["content"] == "still here"
-    status, runs = call(real_hub, token, "/user/ada/kfjupyter/api/runs")
-    assert status == 200 and started["run_id"] in [r["id"] for r in runs["runs"]]
+    assert started["run_id"] in run_ids(real_hub, token, "ada")
 
 
 def test_bob_gets_another_container_home_and_run_store(real_hub: Hub, real_kube: Kube) -> None:
@@ -172,8 +91,7 @@ def test_bob_gets_another_container_home_and_run_store(real_hub: Hub, real_kube:
         status, _ = call(real_hub, token, "/user/bob/api/contents/kept.txt")
         assert status == 404
         assert "sums.ipynb" not in in_pod(real_kube, "jupyter-bob", "ls -a $HOME")
-        status, runs = call(real_hub, token, "/user/bob/kfjupyter/api/runs")
-        assert status == 200 and runs["runs"] == []
+        assert run_ids(real_hub, token, "bob") == []
     finally:
         stop(real_hub, "bob")
         stop(real_hub, "ada")
@@ -214,5 +132,5 @@ def test_an_image_missing_from_the_node_fails_the_spawn_within_seconds(real_hub:
     finally:
         post.join()
     assert not event.get("ready"), event
-    assert "Image 'localhost/kfjupyter-absent:1' is not on the node" in event["message"], event
+    assert f"Image '{MISSING_IMAGE}' is not on the node" in event["message"], event
     assert took < 15, f"the failure took {took:.1f}s to reach the spawn page"
