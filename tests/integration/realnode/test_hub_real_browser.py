@@ -4,13 +4,14 @@ ada logs in, chooses the GPU profile on the spawn form, follows the spawn page's
 in JupyterLab served from her container through the hub's proxy, with the Kubeflow sidebar signed
 in as her. She opens a pipeline notebook (its kernel talks over a websocket through the proxy),
 runs it with "Run as Pipeline" from the notebook toolbar, and sees it succeed, its step log written
-in her container, and the run in her sidebar. bob logs in from another browser context, gets his
+in her container, her artifact download link, and the run in her sidebar; no "Jupyter news?" toast covers the Lab. bob logs in from another browser context, gets his
 own container, and his sidebar lists none of ada's runs; ada's server refuses him.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,7 @@ def spawn_from_the_form(page: Page, hub: Hub, user: str, profile: str, output_pa
     form = page.locator(".kfjupyter-profiles")
     expect(form).to_be_visible(timeout=30_000)
     form.locator(f'input[name=profile][value="{profile}"]').check()
-    if profile == "gpu":
-        expect(form.locator('[data-option="gpu_type"] option[value="a100"]')).to_have_text(
-            re.compile(r"NVIDIA A100 \(\d+ of \d+ free\)")
-        )
-        page.select_option("select[name='gpu--gpu_type']", "a100")
-        page.select_option("select[name='gpu--gpu_count']", "1")
+    expect(form.locator("input[name=profile]:checked")).to_have_value(profile)
     shoot(page, output_path, f"spawn-form-{user}.png")
     page.click("input[type=submit], button[type=submit]")
 
@@ -79,6 +75,14 @@ def spawn_from_the_form(page: Page, hub: Hub, user: str, profile: str, output_pa
     page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=240_000)
     page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=120_000)
+    expect(page.locator(".jp-Launcher")).to_be_visible(timeout=30_000)
+
+
+def no_news_question(page: Page) -> None:
+    """The image's JupyterLab defaults: no "get Jupyter news?" toast over the UI (it asks at once
+    on a fresh profile when nothing turns it off)."""
+    page.wait_for_timeout(2_000)
+    expect(page.get_by_text("official Jupyter news")).to_have_count(0)
 
 
 def open_sidebar(page: Page, user: str) -> None:
@@ -127,9 +131,19 @@ def test_ada_and_bob_in_chromium_through_the_hub(
         assert run_id
         detail.locator('tr.jp-kfjupyter-step[data-step="total"]').click()
         expect(detail.locator("pre.jp-kfjupyter-log")).to_contain_text("total 45 on jupyter-ada")
+        # A download link of the run page: a plain link, under the server's base URL, that the
+        # browser follows with its hub cookie (no token header).
+        link = detail.locator("a.jp-kfjupyter-artifact-download", has_text="numbers")
+        href = link.get_attribute("href") or ""
+        assert href.startswith(f"{real_hub.base}/user/ada/kfjupyter/api/runs/{run_id}/artifacts/"), href
+        with page.expect_download() as download:
+            link.click()
+        # The step's value as the server keeps it (a pickle the step wrote in ada's container).
+        assert pickle.loads(Path(download.value.path()).read_bytes()) == list(range(10))
         open_sidebar(page, "ada")
         item = page.locator(f'{SIDEBAR} li.jp-kfjupyter-run[data-run-id="{run_id}"]')
         expect(item.locator(".jp-kfjupyter-badge")).to_have_text("succeeded", timeout=30_000)
+        no_news_question(page)
         shoot(page, output_path, "lab-ada.png")
         adas = run_ids(real_hub, token, "ada")
         assert run_id in adas
@@ -151,6 +165,7 @@ def test_ada_and_bob_in_chromium_through_the_hub(
             expect(runs).to_have_count(0)
             for run in adas:
                 expect(other.locator(f'{SIDEBAR} [data-run-id="{run}"]')).to_have_count(0)
+            no_news_question(other)
             shoot(other, output_path, "lab-bob.png")
             # ada's server does not let bob in, from his browser.
             reply = other.request.get(f"{real_hub.base}/user/ada/kfjupyter/api/runs")
