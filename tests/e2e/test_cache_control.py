@@ -35,7 +35,10 @@ def test_cache_reads_the_same_in_the_inspector_and_the_step_dialog(
     lab_page.keyboard.press("Control+s")
     saved = saved_notebook(path, lambda nb: nb["cells"][0]["metadata"]["kfjupyter"].get("cache") is False)
     assert saved["cells"][0]["metadata"]["kfjupyter"] == {"step": "train", "cache": False}
-    select.scroll_into_view_if_needed()
+    # The inspector's form re-renders after the save; scroll in one step in the page (a
+    # scroll_into_view_if_needed can find the select detached between its checks).
+    expect(select.locator("option:checked")).to_have_text("Always run")
+    select.evaluate("element => element.scrollIntoView({block: 'nearest'})")
     lab_page.screenshot(path=str(folder / f"inspector-{theme}.png"))
 
     # the step dialog names the same three choices and shows the one the inspector wrote
