@@ -109,15 +109,7 @@ def run_notebook(
         store.mark_interrupted()
         chosen = select(pipeline, from_step=from_step, only=only, reuse=reuse_run, store=store)
         if chosen.partial:  # refuse before the run exists when a needed step cannot be taken as it is
-            reuse.plan(
-                store,
-                pipeline,
-                values,
-                use_cache=cache,
-                workdir=path.parent,
-                selection=chosen,
-                notebook=str(path),
-            )
+            _plan(store, pipeline, values, cache, path, chosen)
         fields: dict[str, Any] = {"id": run_id} if run_id is not None else {}
         try:
             record = RunRecord(
@@ -168,15 +160,7 @@ def plan_notebook(
     store = store or open_store()
     try:
         chosen = select(pipeline, from_step=from_step, only=only, reuse=reuse_run, store=store)
-        return reuse.plan(
-            store,
-            pipeline,
-            values,
-            use_cache=cache,
-            workdir=path.parent,
-            selection=chosen,
-            notebook=str(path),
-        )
+        return _plan(store, pipeline, values, cache, path, chosen)
     finally:
         if own:
             store.close()
@@ -214,6 +198,20 @@ def resume_run(
     finally:
         if own:
             store.close()
+
+
+def _plan(
+    store: RunStore,
+    pipeline: Pipeline,
+    values: Mapping[str, JsonValue],
+    cache: bool,
+    path: Path,
+    chosen: Selection,
+) -> list[PlannedStep]:
+    """The runner's decision for each chosen step of the notebook at ``path``; raises when one cannot be taken."""
+    return reuse.plan(
+        store, pipeline, values, use_cache=cache, workdir=path.parent, selection=chosen, notebook=str(path)
+    )
 
 
 def _execute(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from kfjupyter.cluster.cache import cache_folder
 from kfjupyter.cluster.source_patches import KUBELET_PATCH_LEVEL, patch_source
 from kfjupyter.errors import Unavailable
 
@@ -43,11 +44,7 @@ class BuildFailed(Unavailable):
 
 def cache_root() -> Path:
     """Where the built binaries live: ``$KFJUPYTER_K8S_CACHE`` or ``~/.cache/kfjupyter/k8s-1.20.2``."""
-    explicit = os.environ.get("KFJUPYTER_K8S_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kfjupyter" / f"k8s-{K8S_VERSION}"
+    return cache_folder("KFJUPYTER_K8S_CACHE", f"k8s-{K8S_VERSION}")
 
 
 def bin_dir(root: Path | None = None) -> Path:

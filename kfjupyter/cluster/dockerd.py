@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from kfjupyter.cluster.cache import cache_folder
 from kfjupyter.cluster.processes import spawn
 from kfjupyter.errors import Unavailable
 
@@ -90,11 +91,7 @@ class DockerUnavailable(Unavailable):
 
 def home() -> Path:
     """Images, logs and the runtime wrapper: ``$KFJUPYTER_DOCKER_HOME`` or ``~/.cache/kfjupyter/docker``."""
-    explicit = os.environ.get("KFJUPYTER_DOCKER_HOME")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kfjupyter" / "docker"
+    return cache_folder("KFJUPYTER_DOCKER_HOME", "docker")
 
 
 def run_dir() -> Path:

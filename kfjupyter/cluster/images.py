@@ -31,6 +31,7 @@ import tomllib
 
 from kfjupyter._version import __version__
 from kfjupyter.cluster import dockerd
+from kfjupyter.cluster.cache import cache_folder
 from kfjupyter.errors import Unavailable
 
 NOTEBOOK_IMAGE = "localhost/kfjupyter-notebook"
@@ -61,11 +62,7 @@ def repo_root() -> Path:
 
 def cache_dir() -> Path:
     """``$KFJUPYTER_IMAGES_CACHE`` or ``~/.cache/kfjupyter/images``: context, logs and stamps."""
-    explicit = os.environ.get("KFJUPYTER_IMAGES_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kfjupyter" / "images"
+    return cache_folder("KFJUPYTER_IMAGES_CACHE", "images")
 
 
 def notebook_tags() -> list[str]:

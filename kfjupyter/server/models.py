@@ -288,6 +288,10 @@ class RunNotebookRequest(_Model):
         return checked_step(value)
 
 
+class PlanRequest(RunNotebookRequest):
+    """Body of ``POST /kfjupyter/api/notebooks/plan``: the run to plan, as ``notebooks/run`` takes it."""
+
+
 class RunStarted(_Model):
     """Response of ``POST /kfjupyter/api/notebooks/run`` (202): the run that was started."""
 
@@ -336,6 +340,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     CompareQuery,
     RunComparison,
     RunNotebookRequest,
+    PlanRequest,
     RunStarted,
     CancelRequested,
     LintRequest,

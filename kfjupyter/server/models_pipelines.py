@@ -166,31 +166,6 @@ class LogEnd(_Model):
     status: str = Field(description="Final status of the step, e.g. 'succeeded', 'failed', 'cached'.")
 
 
-class PlanRequest(_Model):
-    """Body of ``POST /kfjupyter/api/notebooks/plan``: the run to plan, as ``notebooks/run`` takes it."""
-
-    path: str = Field(min_length=1, description="Notebook path relative to the server's root directory.")
-    parameters: dict[str, str] = Field(
-        default_factory=dict, description="NAME=VALUE overrides of the notebook's parameters."
-    )
-    no_cache: bool = Field(False, description="Plan a run that ignores cached outputs.")
-    from_step: str | None = Field(None, min_length=1, description="Plan a run from this step on (--from).")
-    only: str | None = Field(None, min_length=1, description="Plan a run of this step alone (--only).")
-    reuse: str | None = Field(
-        None, min_length=1, description="With from_step/only: take the steps above from this run (--reuse)."
-    )
-
-    @field_validator("parameters")
-    @classmethod
-    def _names_are_identifiers(cls, value: dict[str, str]) -> dict[str, str]:
-        return checked_parameters(value)
-
-    @field_validator("from_step", "only", "reuse")
-    @classmethod
-    def _step_fits_a_command_line(cls, value: str | None) -> str | None:
-        return checked_step(value)
-
-
 class PlannedStep(_Model):
     """One step of a plan: whether it runs or comes from the cache, and why."""
 
@@ -249,7 +224,6 @@ MODELS: tuple[type[BaseModel], ...] = (
     LogQuery,
     LogEvent,
     LogEnd,
-    PlanRequest,
     PlanResult,
     StepValuesQuery,
     StepValues,

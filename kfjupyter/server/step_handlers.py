@@ -14,9 +14,9 @@ from functools import partial
 from kfjupyter.api import plan_notebook, step_values
 from kfjupyter.runner.loading import load_code
 from kfjupyter.server.handlers import KfJupyterHandler, api
+from kfjupyter.server.models import PlanRequest
 from kfjupyter.server.models_pipelines import (
     PlannedStep,
-    PlanRequest,
     PlanResult,
     StepValue,
     StepValues,

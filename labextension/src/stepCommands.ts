@@ -11,6 +11,7 @@ import { Notification, showErrorMessage } from '@jupyterlab/apputils';
 import { KernelMessage } from '@jupyterlab/services';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { getStepValues, rerunFromStep } from './api';
 import { CommandIDs } from './tokens';
@@ -21,6 +22,28 @@ function message(error: unknown): string {
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
+}
+
+/**
+ * A step command's `execute`: does nothing without a run id and a step; what `action` throws is
+ * shown in an error dialog titled `failed(step)`.
+ */
+function onStep(
+  action: (runId: string, step: string, args: ReadonlyPartialJSONObject) => Promise<void>,
+  failed: (step: string) => string
+): (args: ReadonlyPartialJSONObject) => Promise<void> {
+  return async args => {
+    const runId = text(args.runId);
+    const step = text(args.step);
+    if (runId === '' || step === '') {
+      return;
+    }
+    try {
+      await action(runId, step, args);
+    } catch (error) {
+      await showErrorMessage(failed(step), message(error));
+    }
+  };
 }
 
 /** The notebook to load into: the one at `path` (opened if needed), else the current notebook. */
@@ -75,20 +98,14 @@ export function addStepRunCommands(
     caption: trans.__(
       'Run this step and every step below it again; the steps above are taken from this run'
     ),
-    execute: async args => {
-      const runId = text(args.runId);
-      const step = text(args.step);
-      if (runId === '' || step === '') {
-        return;
-      }
-      try {
+    execute: onStep(
+      async (runId, step) => {
         const started = await rerunFromStep(runId, step);
         void app.commands.execute(CommandIDs.refresh);
         await app.commands.execute(CommandIDs.openRun, { runId: started.run_id, started: true });
-      } catch (error) {
-        await showErrorMessage(trans.__('Cannot re-run from %1', step), message(error));
-      }
-    }
+      },
+      step => trans.__('Cannot re-run from %1', step)
+    )
   });
 
   app.commands.addCommand(CommandIDs.loadStepInputs, {
@@ -96,13 +113,8 @@ export function addStepRunCommands(
     caption: trans.__(
       "Define this step's recorded inputs and parameters in the notebook's kernel (%kf load)"
     ),
-    execute: async args => {
-      const runId = text(args.runId);
-      const step = text(args.step);
-      if (runId === '' || step === '') {
-        return;
-      }
-      try {
+    execute: onStep(
+      async (runId, step, args) => {
         const values = await getStepValues(runId, step);
         const panel = await notebookFor(app, tracker, text(args.path));
         if (panel === null) {
@@ -119,9 +131,8 @@ export function addStepRunCommands(
         const loaded = trans.__('Loaded into %1: %2 (step %3)', panel.context.path, names, step);
         Notification.success(loaded, { autoClose: 6000 });
         app.shell.activateById(panel.id);
-      } catch (error) {
-        await showErrorMessage(trans.__('Cannot load the inputs of %1', step), message(error));
-      }
-    }
+      },
+      step => trans.__('Cannot load the inputs of %1', step)
+    )
   });
 }

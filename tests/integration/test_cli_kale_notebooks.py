@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_pipeline import kf
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
 
 

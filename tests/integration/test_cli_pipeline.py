@@ -12,18 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
-
-
-def kf(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "kfjupyter.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture

@@ -18,22 +18,12 @@ import pytest
 
 from kfjupyter.errors import NotFound
 from kfjupyter.store import open_store
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
 
 pytestmark = pytest.mark.integration
 
 STEP = "import time, kfjupyter\ntime.sleep(pause)\nkfjupyter.log_metric('loss', n / 10)\nprint(f'value={n}')"
-
-
-def kf(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "kfjupyter.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 def one_object(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
+from tests.support.ipython import kf_shell
 from tests.support.notebooks import cell, write_notebook
 
 
@@ -91,12 +90,8 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
+    with kf_shell() as sh:
+        yield sh
 
 
 def kf_line(shell: Any, capsys: pytest.CaptureFixture[str], line: str) -> str:

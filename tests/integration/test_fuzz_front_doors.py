@@ -21,11 +21,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from kfjupyter.cli.main import main
 from kfjupyter.store import RunRecord, StepRecord, open_store
+from tests.support.ipython import kf_shell
 from tests.support.jupyter import LabServer, running_lab
 from tests.support.notebooks import cell, write_notebook
 
@@ -349,12 +348,8 @@ def test_cli_every_verb_with_every_sharp_piece(cli_home: Path) -> None:
 # -- %kf and %%step in a real IPython shell -----------------------------------------------------
 @pytest.fixture(scope="module")
 def shell(cli_home: Path) -> Iterator[Any]:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
+    with kf_shell() as sh:
+        yield sh
 
 
 shell_words = positionals.map(lambda t: t.replace("'", ""))

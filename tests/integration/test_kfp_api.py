@@ -21,6 +21,7 @@ from kfp.components import load_component_from_file
 from kfjupyter.server.models import RunDetail
 from kfjupyter.server.models_pipelines import CompileResult, SubmitResult
 from tests.support.jupyter import LabServer, free_port, running_lab
+from tests.support.kfp_context import checked_standin, without_kfp_context
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 
@@ -51,16 +52,7 @@ def configured_lab(
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "config" / "jupyter_server_config.json").write_text(json.dumps({"KfJupyterApp": settings}))
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(home / "user"))
-        env.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(home / "no-sa-token"))
-        for name in (
-            "KF_PIPELINES_TOKEN",
-            "KF_PIPELINES_COOKIE",
-            "KF_PIPELINES_ENDPOINT",
-            "KFJUPYTER_KFP_HOST",
-            "KFJUPYTER_IMAGE",
-        ):
-            env.delenv(name, raising=False)
+        without_kfp_context(env, home)
         for name, value in (environ or {}).items():
             env.setenv(name, value)
         with running_lab(home) as lab:
@@ -69,9 +61,8 @@ def configured_lab(
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn(token=TOKEN) as server:
+    with checked_standin(token=TOKEN) as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture(scope="module")

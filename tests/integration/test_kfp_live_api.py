@@ -16,6 +16,7 @@ import pytest
 from kfjupyter.server.kfp_live import REFRESH_S
 from tests.integration.test_kfp_api import CELLS, IMAGE, TOKEN, configured_lab, post
 from tests.support.jupyter import LabServer
+from tests.support.kfp_context import checked_standin
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import write_notebook
 
@@ -24,9 +25,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn(token=TOKEN) as server:
+    with checked_standin(token=TOKEN) as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture(scope="module")

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
+from tests.support.ipython import shell
 from tests.support.notebooks import cell, write_notebook
 
-
-@pytest.fixture
-def shell() -> Iterator[Any]:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
+__all__ = ["shell"]
 
 
 def test_step_magic_runs_the_cell(shell: Any) -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
+from tests.support.ipython import shell
 from tests.support.notebooks import cell, write_notebook
 
-
-@pytest.fixture
-def shell() -> Iterator[Any]:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
+__all__ = ["shell"]
 
 
 @pytest.fixture

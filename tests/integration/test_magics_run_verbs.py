@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from kfjupyter.store import RunRecord, open_store
+from tests.support.ipython import kf_shell
 from tests.support.notebooks import cell, write_notebook
 
 pytestmark = pytest.mark.integration
@@ -20,12 +19,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("KFJUPYTER_HOME", str(tmp_path / "home"))
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
+    with kf_shell() as sh:
+        yield sh
 
 
 @pytest.fixture

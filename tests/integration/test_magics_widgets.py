@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from kfjupyter.charts import VEGALITE_MIME
 from kfjupyter.charts.vegalite import number_text
@@ -24,24 +22,16 @@ from kfjupyter.ipython.charts import MetricsChart
 from kfjupyter.ipython.runs_table import RunsTable
 from kfjupyter.ipython.widgets import RunWidget
 from kfjupyter.store import RunStore
+from tests.support.ipython import shell
+from tests.support.kfp_context import without_kfp_context
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 from tests.support.stores import home, store
 
 pytestmark = pytest.mark.integration
-__all__ = ["home", "store"]
+__all__ = ["home", "shell", "store"]
 SVG = "{http://www.w3.org/2000/svg}"
 IMAGE = "registry.example/kfjupyter:1"
-
-
-@pytest.fixture
-def shell() -> Iterator[Any]:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh: Any = InteractiveShell(config=config)  # type: ignore[no-untyped-call]
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
 
 
 @pytest.fixture
@@ -272,10 +262,7 @@ def test_runs_table_filters_by_kind_and_status_and_opens_a_run(
 
 @pytest.fixture
 def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT", "KFJUPYTER_KFP_HOST"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
+    without_kfp_context(monkeypatch, tmp_path)
 
 
 def test_kf_run_backend_kfp_submits_to_kubeflow_pipelines(

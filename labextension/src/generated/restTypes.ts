@@ -668,15 +668,15 @@ export interface IMetricHistory {
  */
 export interface IPlanRequest {
   /**
-   * Plan a run from this step on (--from).
+   * Run this step and the steps below it again (--from).
    */
   from_step?: string | null;
   /**
-   * Plan a run that ignores cached outputs.
+   * Run every step even when cached outputs fit.
    */
   no_cache?: boolean;
   /**
-   * Plan a run of this step alone (--only).
+   * Run this step alone (--only).
    */
   only?: string | null;
   /**

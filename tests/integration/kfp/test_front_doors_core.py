@@ -21,6 +21,7 @@ from kfjupyter.runs.backend import NotebookStart, RunContext
 from kfjupyter.runs.kfp_submit import submit_checked
 from kfjupyter.runs.operations import start_run, submit_to_kfp, sync_kfp_runs
 from kfjupyter.store import Engine, KfpDetails, RunStore, RunUpdate
+from tests.support.kfp_context import checked_standin, without_kfp_context
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 
@@ -31,23 +32,13 @@ IMAGE = "registry.example/kfjupyter:1"
 @pytest.fixture(autouse=True)
 def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep ~/.config/kfp, real credentials and a default image out of the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in (
-        "KF_PIPELINES_TOKEN",
-        "KF_PIPELINES_COOKIE",
-        "KF_PIPELINES_ENDPOINT",
-        "KFJUPYTER_KFP_HOST",
-        "KFJUPYTER_IMAGE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
+    without_kfp_context(monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn() as server:
+    with checked_standin() as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture

@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from kfp import components, local
 from kfp.local import executor_input_utils, subprocess_task_handler
-from traitlets.config import Config
 
 from kfjupyter.api import run_notebook
 from kfjupyter.kfp.connection import KfpConnection
 from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.store import RunStore
+from tests.support.ipython import shell
+from tests.support.kfp_context import without_kfp_context
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
+
+__all__ = ["shell"]
 
 pytestmark = [
     pytest.mark.integration,
@@ -44,22 +45,9 @@ MOUNTS = "KFJUPYTER_PIPELINE_ROOT_MOUNTS"
 def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep ~/.config/kfp, real credentials and pipeline-root settings out of the tests."""
     (tmp_path / "user").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT", "KFJUPYTER_KFP_HOST"):
-        monkeypatch.delenv(name, raising=False)
+    without_kfp_context(monkeypatch, tmp_path)
     monkeypatch.delenv(MOUNTS, raising=False)
     monkeypatch.delenv("KFJUPYTER_PIPELINE_ROOT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
-
-
-@pytest.fixture
-def shell() -> Iterator[Any]:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
 
 
 @pytest.fixture

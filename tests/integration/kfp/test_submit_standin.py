@@ -20,6 +20,7 @@ from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.kfp.terminate import terminate_run
 from kfjupyter.store import KfpDetails, RunStore
+from tests.support.kfp_context import checked_standin, without_kfp_context
 from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model
 from tests.support.notebooks import cell, write_notebook
 
@@ -29,18 +30,14 @@ IMAGE = "registry.example/kfjupyter:1"
 
 @pytest.fixture(autouse=True)
 def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep ~/.config/kfp and real credentials out of the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    for name in ("KF_PIPELINES_TOKEN", "KF_PIPELINES_COOKIE", "KF_PIPELINES_ENDPOINT", "KFJUPYTER_KFP_HOST"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-sa-token"))
+    """Keep ~/.config/kfp, real credentials and a default image out of the tests."""
+    without_kfp_context(monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn() as server:
+    with checked_standin() as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from kfjupyter.api import run_notebook
 from kfjupyter.serializers import load_value
 from kfjupyter.store import RunStore
 from kfjupyter.store.files import log_path
+from tests.support.cli import kf
+from tests.support.ipython import shell
 from tests.support.notebooks import cell, write_notebook
 from tests.support.subnotebooks import code, host_notebook, prep_notebook
+
+__all__ = ["shell"]
 
 pytestmark = pytest.mark.integration
 STEP = "%%step prep --notebook prep.ipynb --outputs rows summary\n# runs prep.ipynb"
@@ -54,12 +53,6 @@ def test_its_outputs_flow_on_with_the_pipelines_parameters_and_edits_rerun_it(
     assert values(store, edited.id)[("prep", "rows")] == [1, 3, 5, 7]
 
 
-def kf(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    command = [sys.executable, "-m", "kfjupyter.cli.main", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
-
-
 def test_the_command_line_runs_it_and_refuses_a_parameter_it_lacks(tmp_path: Path, home: Path) -> None:
     prep_notebook(tmp_path)
     nb = host_notebook(tmp_path, code(STEP))
@@ -85,16 +78,6 @@ def test_the_command_line_runs_it_and_refuses_a_parameter_it_lacks(tmp_path: Pat
     )
     refused = kf(home, "run", str(bad))
     assert refused.returncode != 0 and "KF602" in refused.stderr and "Traceback" not in refused.stderr
-
-
-@pytest.fixture
-def shell() -> Any:
-    config = Config()
-    config.HistoryManager.enabled = False
-    sh = InteractiveShell(config=config)
-    sh.run_line_magic("load_ext", "kfjupyter")
-    yield sh
-    sh.cleanup()
 
 
 def test_the_magic_runs_it_in_the_kernel_with_the_kernels_values(

@@ -4,9 +4,6 @@ steps may declare files and environment variables the cache cannot see them read
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +12,8 @@ import pytest
 from kfjupyter.api import plan_notebook, run_notebook
 from kfjupyter.store import RunStore
 from tests.integration.runner.test_cache_reads import project, rewrite
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
-
-
-def kf(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "kfjupyter.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
 
 
 def planned(home: Path, nb: Path, *extra: str) -> dict[str, Any]:

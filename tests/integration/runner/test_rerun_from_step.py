@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +14,8 @@ import pytest
 from kfjupyter.api import plan_notebook, run_notebook
 from kfjupyter.errors import InvalidInput
 from kfjupyter.store import RunStore
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
-
-
-def kf(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "kfjupyter.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
 
 
 def as_json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
