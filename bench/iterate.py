@@ -22,9 +22,7 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from pipelines import cell, notebook  # noqa: E402
+from runs_api import TOKEN, free_port, start_server  # noqa: E402
 
-TOKEN = "bench-token"
 GIB_FLOATS = (1 << 30) // 8
 
 
@@ -89,18 +87,13 @@ def bench_load(work: Path, rounds: int) -> dict[str, float | int | str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def bench_plan(work: Path, calls: int) -> dict[str, float | int]:
     from kfjupyter.api import run_notebook
     from kfjupyter.store import open_store
 
-    root, home = work / "root", work / "plan-home"
-    root.mkdir()
+    home = work / "plan-home"
+    root = home / "root"  # the server's root folder (runs_api.start_server)
+    root.mkdir(parents=True)
     cells = [cell("import math", "imports"), cell("scale = 1", "pipeline-parameters")]
     cells.append(cell("%%step s0\nv0 = scale"))
     cells.append(cell("w0 = v0 + 1"))
@@ -112,27 +105,10 @@ def bench_plan(work: Path, calls: int) -> dict[str, float | int]:
     with open_store(home) as store:
         run = run_notebook(nb, store=store, max_parallel=2)
     assert run.status == "succeeded", run.to_json()["status"]
-    port = _free_port()
-    env = {**os.environ, "KFJUPYTER_HOME": str(home), "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "server",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.allow_root=True",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    server = start_server(home, port)
     try:
-        connection = _connect(port)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         body = json.dumps({"path": "big.ipynb"})
         headers = {"Authorization": f"token {TOKEN}", "Content-Type": "application/json"}
 
@@ -160,20 +136,6 @@ def bench_plan(work: Path, calls: int) -> dict[str, float | int]:
         "warm_p90_s": round(walls[int(0.9 * (len(walls) - 1))], 4),
         "target_s": 0.3,
     }
-
-
-def _connect(port: int) -> http.client.HTTPConnection:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.request("GET", "/api/status", headers={"Authorization": f"token {TOKEN}"})
-            if connection.getresponse().read() is not None:
-                return connection
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
 
 
 WORK = "import time\nstart = time.perf_counter()\nacc = 0\nwhile time.perf_counter() - start < 0.3:\n    acc += 1\n"

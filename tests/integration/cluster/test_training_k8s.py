@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from kfjupyter.cluster.config import ClusterState
 from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.k8s.client import Kube, is_status
-from kfjupyter.store import RunStore, open_store
+from kfjupyter.store import RunStore
 from kfjupyter.training import train
 from kfjupyter.training.backends.kubernetes import KubernetesBackend, detect_api
 from kfjupyter.training.handle import TrainingJob
@@ -28,8 +26,10 @@ from kfjupyter.training.job import BackendNotAvailable
 from kfjupyter.training.k8s_builders import CODE_DIR, LAUNCHER, code_configmap_name
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.integration.cluster.trainer_standin import TRAINJOB, objects, set_condition, trainjob_node_pod
+from tests.support.stores import home, store
 
-TRAINJOB = ("trainer.kubeflow.org", "v1alpha1", "trainjobs")
+__all__ = ["home", "store"]
 TRAIN_SOURCE = textwrap.dedent(
     """
     def train_fn(steps, pause):
@@ -45,14 +45,6 @@ TRAIN_SOURCE = textwrap.dedent(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    """A run store of its own."""
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def on_cluster(cluster: ClusterState, namespace: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point kubeconfig discovery at the test cluster and its fresh namespace."""
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig))
@@ -60,66 +52,16 @@ def on_cluster(cluster: ClusterState, namespace: str, monkeypatch: pytest.Monkey
     return namespace
 
 
-def objects(kube: Kube) -> Any:
-    """The custom objects API on the test cluster."""
-    from kubernetes import client
-
-    return client.CustomObjectsApi(kube.api_client)
-
-
-def set_condition(kube: Kube, namespace: str, name: str, kind: str, plural: tuple[str, str, str]) -> None:
-    """Write a True condition of ``kind`` into the CR's status, as the controller would."""
-    now = "2026-01-01T00:00:00Z"
-    condition = {
-        "type": kind,
-        "status": "True",
-        "reason": kind,
-        "message": f"job {kind}",
-        "lastTransitionTime": now,
-    }
-    body = {"status": {"conditions": [condition]}}
-    objects(kube).patch_namespaced_custom_object_status(*plural[:2], namespace, plural[2], name, body)
-
-
 def node_pod(job: dict[str, Any], node: int) -> dict[str, Any]:
-    """The pod a Trainer controller would create for ``node``: labels, env, the patched volume."""
-    name, trainer = job["metadata"]["name"], job["spec"]["trainer"]
-    patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
-    pod_patch = patch["template"]["spec"]["template"]["spec"]
-    index = str(node)
-    labels = {
-        "jobset.sigs.k8s.io/jobset-name": name,
-        "jobset.sigs.k8s.io/replicatedjob-name": "node",
-        "trainer.kubeflow.org/trainjob-name": name,
-        "trainer.kubeflow.org/trainjob-ancestor-step": "trainer",
-        "batch.kubernetes.io/job-completion-index": index,
-    }
-    owner = {"apiVersion": job["apiVersion"], "kind": "TrainJob", "name": name, "uid": job["metadata"]["uid"]}
+    """The pod a Trainer controller would create for ``node``, running the launcher on the process kubelet."""
+    trainer = job["spec"]["trainer"]
     assert trainer["command"][0] == "torchrun"  # torchrun is replaced by plain Python on the process kubelet
-    env = [*trainer["env"], {"name": "PET_NODE_RANK", "value": index}]
     container = {
-        "name": "node",
         "image": trainer["image"],
         "command": [sys.executable, trainer["command"][-1]],
-        "env": env,
-        "volumeMounts": pod_patch["containers"][0]["volumeMounts"],
+        "env": [*trainer["env"], {"name": "PET_NODE_RANK", "value": str(node)}],
     }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{name}-node-0-{index}",
-            "labels": labels,
-            "annotations": {"batch.kubernetes.io/job-completion-index": index},
-            "ownerReferences": [owner],
-        },
-        "spec": {
-            "containers": [container],
-            "volumes": pod_patch["volumes"],
-            "restartPolicy": "Never",
-            "terminationGracePeriodSeconds": 2,
-        },
-    }
+    return trainjob_node_pod(job, node, container)
 
 
 def test_trainjob_runs_reports_and_keeps_logs(kube: Kube, on_cluster: str, store: RunStore) -> None:

@@ -9,20 +9,20 @@ running the shipped script from the code ConfigMap on the process kubelet, and t
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from kfjupyter.k8s.client import Kube
-from kfjupyter.store import RunStore, open_store
+from kfjupyter.store import RunStore
 from kfjupyter.training.backends.kubernetes import KubernetesBackend
 from kfjupyter.training.handle import TrainingJob
 from kfjupyter.training.spec import ScriptEntrypoint, TrainingSpec
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.integration.cluster.trainer_standin import CONDITION_TIME, objects, set_condition
+from tests.support.stores import home, store
 
+__all__ = ["home", "store"]
 PYTORCHJOB = ("kubeflow.org", "v1", "pytorchjobs")
 SCRIPT = """\
 import os, sys, time
@@ -35,28 +35,9 @@ sys.exit(int(os.environ.get("EXIT", "0")))
 """
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    """A run store of its own."""
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-def _objects(kube: Kube) -> Any:
-    from kubernetes import client
-
-    return client.CustomObjectsApi(kube.api_client)
-
-
 def _condition(kube: Kube, namespace: str, name: str, kind: str, message: str = "") -> None:
-    now = "2026-01-01T00:00:00Z"
-    condition = {"type": kind, "status": "True", "reason": f"PyTorchJob{kind}", "message": message or kind,
-                 "lastUpdateTime": now, "lastTransitionTime": now}  # fmt: skip
-    body = {"status": {"conditions": [condition]}}
-    _objects(kube).patch_namespaced_custom_object_status(
-        *PYTORCHJOB[:2], namespace, PYTORCHJOB[2], name, body
-    )
+    set_condition(kube, namespace, name, kind, PYTORCHJOB, reason=f"PyTorchJob{kind}", message=message or kind,
+                  lastUpdateTime=CONDITION_TIME)  # fmt: skip
 
 
 def _replica_pod(job: dict[str, Any], kind: str, index: int, exit_code: int = 0) -> dict[str, Any]:
@@ -108,7 +89,7 @@ def _submit(
         backend="kubernetes",
     )
     handle = TrainingJob(backend, backend.submit(spec, None))
-    job = _objects(kube).get_namespaced_custom_object(*PYTORCHJOB[:2], namespace, PYTORCHJOB[2], name)
+    job = objects(kube).get_namespaced_custom_object(*PYTORCHJOB[:2], namespace, PYTORCHJOB[2], name)
     return handle, job
 
 

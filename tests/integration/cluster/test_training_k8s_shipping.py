@@ -23,9 +23,11 @@ from kfjupyter.training import train
 from kfjupyter.training.k8s_builders import code_configmap_name
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
-from tests.integration.cluster.test_training_k8s import TRAINJOB, node_pod, objects, on_cluster, store
+from tests.integration.cluster.test_training_k8s import node_pod, on_cluster
+from tests.integration.cluster.trainer_standin import TRAINJOB, objects
+from tests.support.stores import home, store
 
-__all__ = ["on_cluster", "store"]
+__all__ = ["home", "on_cluster", "store"]
 SOURCE = textwrap.dedent(
     """
     import mylib

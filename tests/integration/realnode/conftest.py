@@ -9,25 +9,21 @@ node to go. On a failure the tails of the kubelet and API server logs are attach
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kfjupyter.cluster import dockerd, images
 from kfjupyter.cluster.build import build
 from kfjupyter.cluster.config import ClusterConfig, ClusterState, default_real_node
-from kfjupyter.cluster.controlplane import down, up
 from kfjupyter.cluster.docker_api import Docker
 from kfjupyter.cluster.node_images import NOTEBOOK_IMAGE
 from kfjupyter.k8s.client import Kube
-from tests.integration.cluster.kube_helpers import wait_for
+from tests.integration.cluster.cluster_fixtures import InUse, attach_diagnostics, cluster_up, fresh_namespace
 from tests.support.hub import Hub
 from tests.support.realhub import real_node_hub
 
-_CURRENT: dict[str, Any] = {}
+IN_USE = InUse()
 
 
 @pytest.fixture(scope="package")
@@ -39,13 +35,8 @@ def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterSt
         state_dir=tmp_path_factory.mktemp("realk8s"), runtime="docker", nodes=default_real_node(),
         docker_host=host, node_lock_wait_s=900, ready_timeout_s=120,
     )  # fmt: skip
-    state = up(config)
-    _CURRENT["state"] = state
-    try:
+    with cluster_up(config, IN_USE) as state:
         yield state
-    finally:
-        _CURRENT.pop("state", None)
-        down(state.state_dir)
 
 
 @pytest.fixture(scope="package")
@@ -67,26 +58,8 @@ def real_hub(real_cluster: ClusterState, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture
 def real_namespace(real_kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace with its default service account; deleted afterwards."""
-    name = f"r-{request.node.name.lower().replace('_', '-')[:40].strip('-')}-{uuid.uuid4().hex[:6]}"
-    name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name)
-    real_kube.core.create_namespace({"metadata": {"name": name}})
-    _CURRENT["namespace"] = name
-
-    def sa_ready() -> bool:
-        accounts = real_kube.core.list_namespaced_service_account(name).items
-        return any(a.metadata.name == "default" and a.secrets for a in accounts)
-
-    wait_for(sa_ready, 30, "default service account")
-    try:
+    with fresh_namespace(real_kube, request, "r", IN_USE) as name:
         yield name
-    finally:
-        real_kube.core.delete_namespace(name)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    if not path.is_file():
-        return "(no log)"
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -94,19 +67,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the kubelet / API server logs and the namespace's events to failed tests."""
     outcome = yield
     report = outcome.get_result()
-    state: ClusterState | None = _CURRENT.get("state")
+    state = IN_USE.state
     if not report.failed or state is None:
         return
-    for name in ("node-kubelet", "kube-apiserver", "provisioner"):
-        report.sections.append((f"{name} log (tail)", _tail(state.state_dir / "logs" / f"{name}.log")))
-    namespace = _CURRENT.get("namespace")
-    if namespace:
-        try:
-            with Kube(state.kubeconfig) as client:
-                events = client.core.list_namespaced_event(namespace).items
-                text = "\n".join(
-                    f"{e.involved_object.name}: {e.type} {e.reason}: {e.message}" for e in events
-                )
-        except Exception as error:
-            text = f"(could not list events: {error})"
-        report.sections.append((f"events in {namespace}", text))
+    attach_diagnostics(report, state, IN_USE.namespace, ("node-kubelet", "kube-apiserver", "provisioner"))

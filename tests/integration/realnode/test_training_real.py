@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +19,17 @@ import pytest
 from kfjupyter.cluster import images
 from kfjupyter.cluster.config import ClusterState
 from kfjupyter.k8s.client import Kube
-from kfjupyter.store import RunStore, open_store
+from kfjupyter.store import RunStore
 from kfjupyter.training import train
 from kfjupyter.training.backends.kubernetes import KubernetesBackend
 from kfjupyter.training.handle import TrainingJob
 from kfjupyter.training.job import TrainingFailed
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
+from tests.integration.cluster.trainer_standin import TRAINJOB, objects, set_condition, trainjob_node_pod
+from tests.support.stores import home, store
 
+__all__ = ["home", "store"]
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]  # a cold image build is minutes
 RESTRICTED = {
     "runAsUser": 1000,
@@ -37,7 +38,6 @@ RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-TRAINJOB = ("trainer.kubeflow.org", "v1alpha1", "trainjobs")
 MASTER_PORT = "29500"
 TRAIN_SOURCE = textwrap.dedent(
     """
@@ -79,67 +79,26 @@ def on_real_cluster(
     return real_namespace
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    """A run store of its own."""
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-def objects(kube: Kube) -> Any:
-    """The custom objects API."""
-    from kubernetes import client
-
-    return client.CustomObjectsApi(kube.api_client)
-
-
 def node_pod(job: dict[str, Any], node: int, master: dict[str, Any]) -> dict[str, Any]:
     """The pod a Trainer controller would create for ``node``, as a real, restricted container."""
-    name, trainer = job["metadata"]["name"], job["spec"]["trainer"]
-    patch = job["spec"]["runtimePatches"][0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
-    pod_patch = patch["template"]["spec"]["template"]["spec"]
-    index = str(node)
-    labels = {
-        "jobset.sigs.k8s.io/jobset-name": name,
-        "jobset.sigs.k8s.io/replicatedjob-name": "node",
-        "trainer.kubeflow.org/trainjob-name": name,
-        "trainer.kubeflow.org/trainjob-ancestor-step": "trainer",
-        "batch.kubernetes.io/job-completion-index": index,
-    }
-    owner = {"apiVersion": job["apiVersion"], "kind": "TrainJob", "name": name, "uid": job["metadata"]["uid"]}
+    trainer = job["spec"]["trainer"]
     rendezvous = [
-        {"name": "PET_NODE_RANK", "value": index},
+        {"name": "PET_NODE_RANK", "value": str(node)},
         {"name": "PET_MASTER_PORT", "value": MASTER_PORT},
         {"name": "PET_MASTER_ADDR", **master},
     ]
     container = {
-        "name": "node",
         "image": trainer["image"],
         "imagePullPolicy": "Never",
         "command": trainer["command"],  # torchrun, as the controller runs it
         "env": [*trainer["env"], *rendezvous],
-        "volumeMounts": pod_patch["containers"][0]["volumeMounts"],
         "securityContext": RESTRICTED,
     }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{name}-node-0-{index}",
-            "labels": labels,
-            "annotations": {"batch.kubernetes.io/job-completion-index": index},
-            "ownerReferences": [owner],
-        },
-        "spec": {
-            "containers": [container],
-            "volumes": pod_patch["volumes"],
-            "restartPolicy": "Never",
-            "terminationGracePeriodSeconds": 2,
-            "automountServiceAccountToken": False,
-            "securityContext": {"fsGroup": 100, "seccompProfile": {"type": "RuntimeDefault"}},
-        },
-    }
+    return trainjob_node_pod(
+        job, node, container,
+        automountServiceAccountToken=False,
+        securityContext={"fsGroup": 100, "seccompProfile": {"type": "RuntimeDefault"}},
+    )  # fmt: skip
 
 
 def start_nodes(kube: Kube, namespace: str, name: str) -> tuple[str, str]:
@@ -153,14 +112,6 @@ def start_nodes(kube: Kube, namespace: str, name: str) -> tuple[str, str]:
     second = f"{name}-node-0-1"
     ip1 = wait_for(lambda: kube.core.read_namespaced_pod(second, namespace).status.pod_ip, 120, "rank 1's IP")
     return str(ip0), str(ip1)
-
-
-def set_condition(kube: Kube, namespace: str, name: str, kind: str) -> None:
-    """Write a True condition of ``kind`` into the TrainJob's status, as the controller would."""
-    condition = {"type": kind, "status": "True", "reason": kind, "message": f"job {kind}",
-                 "lastTransitionTime": "2026-01-01T00:00:00Z"}  # fmt: skip
-    body = {"status": {"conditions": [condition]}}
-    objects(kube).patch_namespaced_custom_object_status(*TRAINJOB[:2], namespace, TRAINJOB[2], name, body)
 
 
 def pod_phases(kube: Kube, namespace: str, name: str) -> dict[str, str]:
