@@ -26,6 +26,8 @@ _HOST_HELP = "KFP API base URL (default: the server the run was submitted to, el
 
 def add_verbs(verbs: Any) -> None:
     """Register the verbs under ``kfjupyter runs``."""
+    from kfjupyter.runs.command_line import add_rerun_options
+
     cancel = verbs.add_parser("cancel", help="stop a pending or running run")
     cancel.add_argument("run_id", metavar="RUN")
     cancel.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -33,16 +35,7 @@ def add_verbs(verbs: Any) -> None:
     cancel.set_defaults(handler=_cancel)
 
     rerun = verbs.add_parser("rerun", help="start a finished run again (its parameters, or changed ones)")
-    rerun.add_argument("run_id", metavar="RUN")
-    rerun.add_argument(
-        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter"
-    )
-    rerun.add_argument("--no-cache", action="store_true", help="run every step again (local runs)")
-    part = rerun.add_mutually_exclusive_group()
-    part.add_argument(
-        "--from", dest="from_step", metavar="STEP", help="run this step and those below it again"
-    )
-    part.add_argument("--only", metavar="STEP", help="run this step alone again (the others from this run)")
+    add_rerun_options(rerun)
     rerun.add_argument("--wait", action="store_true", help="wait until the new run ends")
     rerun.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_kfp_options(rerun, host_help=_HOST_HELP)
@@ -104,17 +97,11 @@ def _wait_for_end(store: RunStore, run: RunRecord) -> RunRecord:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    from kfjupyter.runs.backend import Rerun
+    from kfjupyter.runs.command_line import rerun_request
     from kfjupyter.runs.operations import rerun_run
-    from kfjupyter.runs.stored import parameter_overrides
     from kfjupyter.store import open_store
 
-    request = Rerun(
-        parameters=parameter_overrides(args.param),
-        no_cache=args.no_cache,
-        from_step=args.from_step,
-        only=args.only,
-    )
+    request = rerun_request(args)
     with open_store() as store:
         run = rerun_run(_context(store, args, args.run_id), args.run_id, request).wait()
         if args.wait:

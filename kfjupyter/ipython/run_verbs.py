@@ -17,17 +17,12 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     """Add ``cancel`` and ``rerun`` to the ``%kf`` parser."""
+    from kfjupyter.runs.command_line import add_rerun_options
+
     cancel = sub.add_parser("cancel", help="stop a pending or running run")
     cancel.add_argument("run_id", metavar="RUN")
     rerun = sub.add_parser("rerun", help="start a finished run again (its parameters, or changed ones)")
-    rerun.add_argument("run_id", metavar="RUN")
-    rerun.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
-    rerun.add_argument("--no-cache", action="store_true", help="run every step again (local runs)")
-    part = rerun.add_mutually_exclusive_group()
-    part.add_argument(
-        "--from", dest="from_step", metavar="STEP", help="run this step and those below it again"
-    )
-    part.add_argument("--only", metavar="STEP", help="run this step alone again (the others from this run)")
+    add_rerun_options(rerun)
     rerun.add_argument("--widget", action="store_true", help="show the new run live")
 
 
@@ -57,17 +52,11 @@ def cancel(args: argparse.Namespace) -> None:
 
 def rerun(args: argparse.Namespace) -> None:
     """``%kf rerun RUN``: start it again and print the new run (or follow it in a widget)."""
-    from kfjupyter.runs.backend import Rerun
+    from kfjupyter.runs.command_line import rerun_request
     from kfjupyter.runs.operations import rerun_run
-    from kfjupyter.runs.stored import parameter_overrides
     from kfjupyter.store import open_store
 
-    request = Rerun(
-        parameters=parameter_overrides(args.param, "%kf rerun -p"),
-        no_cache=args.no_cache,
-        from_step=args.from_step,
-        only=args.only,
-    )
+    request = rerun_request(args, "%kf rerun -p")
     with open_store() as store:
         run = rerun_run(_context(store, args.run_id), args.run_id, request).wait()
     print(f"run {run.id} started again from run {args.run_id}: {run.status}")
