@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,11 @@ from kfjupyter.runs.backend import NotebookStart, RunContext
 from kfjupyter.runs.kfp_submit import submit_checked
 from kfjupyter.runs.operations import start_run, submit_to_kfp, sync_kfp_runs
 from kfjupyter.store import Engine, KfpDetails, RunStore, RunUpdate
-from tests.support.kfp_context import checked_standin, without_kfp_context
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_kfp_context")]
 IMAGE = "registry.example/kfjupyter:1"
-
-
-@pytest.fixture(autouse=True)
-def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep ~/.config/kfp, real credentials and a default image out of the tests."""
-    without_kfp_context(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def standin() -> Iterator[KfpStandIn]:
-    with checked_standin() as server:
-        yield server
 
 
 @pytest.fixture

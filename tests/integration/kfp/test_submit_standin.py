@@ -7,7 +7,6 @@ HTTP and validates every request and response against the ``kfp_server_api`` mod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,11 @@ from kfjupyter.kfp.submit import submit_notebook
 from kfjupyter.kfp.sync import sync_kfp_runs
 from kfjupyter.kfp.terminate import terminate_run
 from kfjupyter.store import KfpDetails, RunStore
-from tests.support.kfp_context import checked_standin, without_kfp_context
 from tests.support.kfp_standin import ContractError, KfpStandIn, parse_model
 from tests.support.notebooks import cell, write_notebook
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_kfp_context")]
 IMAGE = "registry.example/kfjupyter:1"
-
-
-@pytest.fixture(autouse=True)
-def no_kfp_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep ~/.config/kfp, real credentials and a default image out of the tests."""
-    without_kfp_context(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-def standin() -> Iterator[KfpStandIn]:
-    with checked_standin() as server:
-        yield server
 
 
 @pytest.fixture

@@ -27,17 +27,11 @@ from kfjupyter.training.job import TrainingFailed
 from tests.integration.cluster import crds
 from tests.integration.cluster.kube_helpers import wait_for
 from tests.integration.cluster.trainer_standin import TRAINJOB, objects, set_condition, trainjob_node_pod
+from tests.integration.realnode.test_real_pods import RESTRICTED
 from tests.support.stores import home, store
 
 __all__ = ["home", "store"]
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]  # a cold image build is minutes
-RESTRICTED = {
-    "runAsUser": 1000,
-    "runAsNonRoot": True,
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 MASTER_PORT = "29500"
 TRAIN_SOURCE = textwrap.dedent(
     """

@@ -18,6 +18,7 @@ import pytest
 
 from kfjupyter.api import run_notebook
 from kfjupyter.store import RunRecord, RunStore, open_store
+from tests.support.cli import kf
 from tests.support.notebooks import cell, write_notebook
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
@@ -95,17 +96,6 @@ def test_an_output_kept_from_scratch_on_a_full_disk_fails_its_step(
     assert not list((disk_store.run_dir(run.id) / "steps" / "make").rglob("*.npy"))
 
 
-def kfjupyter(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KFJUPYTER_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "kfjupyter.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_runs_list_and_show_work_on_a_full_disk(
     tmp_path: Path, small_disk: Path, disk_store: RunStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,9 +119,9 @@ def test_runs_list_and_show_work_on_a_full_disk(
                 filler.write(chunk)
                 filler.flush()
     home = small_disk / "home"
-    listed = kfjupyter(home, "runs", "list")
+    listed = kf(home, "runs", "list", timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert run.id in listed.stdout and orphan.id in listed.stdout
-    shown = kfjupyter(home, "runs", "show", run.id)
+    shown = kf(home, "runs", "show", run.id, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert "succeeded" in shown.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import yaml
 
 from kfjupyter.kfp.payload import KfpStep
 from kfjupyter.kfp.requirements import Environment, mismatches, step_requirements
+from tests.support.cli import kfjupyter_cli
 from tests.support.notebooks import cell, write_notebook
 
 IMAGE = "registry.example/kfjupyter:1"
@@ -62,24 +61,7 @@ def test_mismatches_name_every_missing_or_different_distribution() -> None:
 
 
 def compile_json(nb: Path, out: Path, *extra: str) -> tuple[dict[str, Any], dict[str, KfpStep]]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kfjupyter.cli.main",
-            "compile",
-            str(nb),
-            "-o",
-            str(out),
-            "--image",
-            IMAGE,
-            "--json",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = kfjupyter_cli("compile", str(nb), "-o", str(out), "--image", IMAGE, "--json", *extra, timeout=120)
     assert done.returncode == 0, done.stderr
     spec = yaml.safe_load(out.read_text())
     steps = {

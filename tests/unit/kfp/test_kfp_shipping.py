@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from kfjupyter.errors import InvalidInput
 from kfjupyter.kfp.packing import unpack
 from kfjupyter.kfp.payload import KfpStep, PackedFile
 from kfjupyter.kfp.pipeline import compile_to_yaml
+from tests.support.cli import kfjupyter_cli
 from tests.support.notebooks import cell, write_notebook
 
 IMAGE = "registry.example/kfjupyter:1"
@@ -124,24 +123,14 @@ def test_past_the_limit_lint_and_compile_name_the_largest_files_and_the_option(t
     assert "--ship-limit" in kf015.message and "KFJUPYTER_SHIP_LIMIT" in kf015.message
 
     out = tmp_path / "p.yaml"
-    command = [
-        sys.executable,
-        "-m",
-        "kfjupyter.cli.main",
-        "compile",
-        str(nb),
-        "-o",
-        str(out),
-        "--image",
-        IMAGE,
-    ]
-    refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    command = ("compile", str(nb), "-o", str(out), "--image", IMAGE)
+    refused = kfjupyter_cli(*command, timeout=120)
     assert refused.returncode != 0 and not out.exists()
     assert "data/x.csv (6.0 MB, step uses_data)" in refused.stderr
     assert "Traceback" not in refused.stderr
-    allowed = subprocess.run([*command, "--ship-limit", "10MB"], capture_output=True, text=True, timeout=120)
+    allowed = kfjupyter_cli(*command, "--ship-limit", "10MB", timeout=120)
     assert allowed.returncode == 0, allowed.stderr
-    bad = subprocess.run([*command, "--ship-limit", "lots"], capture_output=True, text=True, timeout=120)
+    bad = kfjupyter_cli(*command, "--ship-limit", "lots", timeout=120)
     assert bad.returncode != 0 and "--ship-limit: 'lots' is not a size" in bad.stderr
 
 
