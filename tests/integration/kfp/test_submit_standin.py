@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from kfjupyter.cli import main as cli_main
 from kfjupyter.cli.main import main
 from kfjupyter.errors import Conflict, InvalidInput
 from kfjupyter.kfp.connection import KfpConnection
@@ -117,10 +116,7 @@ def test_the_cli_submits_and_runs_list_and_show_sync(
     notebook: Path,
     home: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if "submit_cmd" not in cli_main.COMMANDS:  # until the command is registered
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
     args = ["submit", str(notebook), "--kfp-host", standin.url, "--image", IMAGE, "-p", "n=7", "--json"]
     assert main(args) == 0
     body = json.loads(capsys.readouterr().out)
@@ -156,8 +152,6 @@ def test_the_cli_finds_the_host_where_the_magics_and_the_server_do(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if "submit_cmd" not in cli_main.COMMANDS:
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", "http://127.0.0.1:9")  # second in line: not used
     monkeypatch.setenv("KFJUPYTER_KFP_HOST", standin.url)
     assert main(["submit", str(notebook), "--image", IMAGE, "--json"]) == 0
@@ -211,7 +205,6 @@ def test_submit_ships_the_notebooks_files_and_pins_its_imports(
     tmp_path: Path,
     home: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import importlib.metadata
 
@@ -227,8 +220,6 @@ def test_submit_ships_the_notebooks_files_and_pins_its_imports(
         folder / "nb.ipynb",
         [cell("import yaml\nfrom helper import f\nx = f()\nrows = open('big.csv').read()", "step:make")],
     )
-    if "submit_cmd" not in cli_main.COMMANDS:
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "submit_cmd"))
     base = ["submit", str(nb), "--kfp-host", standin.url, "--image", IMAGE, "--json"]
     assert main([*base, "--ship-limit", "1MB"]) != 0  # 1.2 MB of files: within the default 5 MB only
     err = capsys.readouterr().err
