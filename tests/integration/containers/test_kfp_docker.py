@@ -20,7 +20,7 @@ from kfjupyter.api import run_notebook
 from kfjupyter.compiler.lint import compile_notebook
 from kfjupyter.kfp.pipeline import compile_to_yaml
 from kfjupyter.store import RunStore
-from tests.support.kfp_local import kfp_results, local_results
+from tests.support.kfp_local import expect_failed_task, kfp_results, local_results
 from tests.support.notebooks import cell, write_notebook
 
 pytestmark = [
@@ -96,5 +96,4 @@ def test_a_failing_cell_fails_its_task_in_the_image(
     pipeline, _ = compile_notebook(nb, target="cluster")
     package = tmp_path / "pipeline.yaml"
     package.write_text(compile_to_yaml(pipeline, image=notebook_image), encoding="utf-8")
-    with pytest.raises(RuntimeError, match="step-bad"):
-        components.load_component_from_file(str(package))()
+    expect_failed_task(components.load_component_from_file(str(package)), "step-bad", notebook_image)

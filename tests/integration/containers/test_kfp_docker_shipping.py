@@ -16,7 +16,7 @@ from kfp import components
 from kfjupyter.compiler.lint import compile_notebook
 from kfjupyter.kfp.pipeline import compile_to_yaml
 from tests.integration.containers.test_kfp_docker import kfp_docker
-from tests.support.kfp_local import kfp_results
+from tests.support.kfp_local import expect_failed_task, kfp_results
 from tests.support.notebooks import cell, write_notebook
 
 __all__ = ["kfp_docker"]
@@ -56,8 +56,7 @@ def test_the_shipped_module_and_file_serve_the_steps_in_the_image(
     other = tmp_path / "other.yaml"
     other.write_text(checked.replace(pin, "pandas==0.0.1"), encoding="utf-8")
     capfd.readouterr()
-    with pytest.raises(RuntimeError, match="step-read"):
-        components.load_component_from_file(str(other))()
+    expect_failed_task(components.load_component_from_file(str(other)), "step-read", notebook_image)
     out, err = capfd.readouterr()
     assert "this image does not have the packages the notebook used: pandas is " in out + err
     assert "(the notebook has 0.0.1)" in out + err
