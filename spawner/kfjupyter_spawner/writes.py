@@ -147,8 +147,8 @@ def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known, user: str) -> None:
     for body in pvcs:
         meta = body["metadata"]
         key = f"{meta['namespace']}/{meta['name']}"
-        if key in known.pvcs:  # created by an earlier spawn: one write (the pod) per restart
-            continue
+        if key in known.pvcs and _claim_exists(kube, meta):
+            continue  # made by an earlier spawn: a read, and the pod is the only write of a restart
         with ignore_conflict() as exists:
             _create_one(kube, body)
         if exists:
@@ -165,6 +165,19 @@ def _ensure_pvcs(kube: Kube, pvcs: list[Obj], known: Known, user: str) -> None:
                     detail=f"PVC {key}: {describe_owner(existing)}",
                 )
         known.pvcs.add(key)
+
+
+def _claim_exists(kube: Kube, meta: dict[str, Any]) -> bool:
+    """Whether a claim that the saved state remembers is still there.
+
+    It may have been deleted behind the hub's back, or the hub may face a new cluster; a pod on a
+    missing claim would wait unschedulable until the spawn times out.
+    """
+    with ignore_not_found() as gone:
+        list_json(
+            kube.core.read_namespaced_persistent_volume_claim, name=meta["name"], namespace=meta["namespace"]
+        )
+    return not gone
 
 
 def _namespace_missing(error: BaseException) -> bool:

@@ -101,6 +101,26 @@ def test_first_spawn_makes_everything_then_restarts_write_only_the_pod() -> None
     assert kube.api_client.writes == [f"POST {ns}/pods"]
 
 
+def test_a_remembered_claim_that_is_gone_is_made_again() -> None:
+    # The saved state remembers ada's claim, but the cluster behind the hub no longer has it (a new
+    # cluster, or the claim deleted by hand): the spawn makes it again instead of a pod that would
+    # wait unschedulable for a claim that does not exist.
+    claim = "/api/v1/namespaces/kfjupyter-ada/persistentvolumeclaims/ada-home"
+
+    def answer(method: str, path: str, body: Any) -> Any:
+        if method == "GET" and path == claim:
+            raise _error(404)
+        return None
+
+    kube = fake_kube(answer)
+    spawn(kube, Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada"))
+    assert kube.api_client.writes == [
+        "POST /api/v1/namespaces/kfjupyter-ada/persistentvolumeclaims",
+        "POST /api/v1/namespaces/kfjupyter-ada/pods",
+    ]
+    assert ("GET", claim) in kube.api_client.calls
+
+
 class Existing:
     """Answers as an API server where ``objects`` already exist: 409 on create, the object on read."""
 
@@ -118,6 +138,8 @@ class Existing:
         if method == "POST" and body is not None and self.path(body) in self.objects:
             raise _error(409)
         if method == "GET":
+            if path not in self.objects:
+                raise _error(404)
             return self.objects[path]
         if method == "DELETE" and path in self.objects:
             self.objects.pop(path)
@@ -228,7 +250,7 @@ def test_a_token_not_made_yet_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_stale_pod_of_this_server_is_replaced_once() -> None:
     pod = {**objects().pod, "metadata": {**objects().pod["metadata"], "uid": "u-1"}}
     known = Known({"kfjupyter-ada/ada-home"}, "kfjupyter-ada")
-    kube = fake_kube(Existing(pod))
+    kube = fake_kube(Existing(pod, *objects().pvcs))
     spawn(kube, known)
     assert kube.api_client.writes == [
         "POST /api/v1/namespaces/kfjupyter-ada/pods",
@@ -253,7 +275,7 @@ def test_someone_elses_pod_is_never_deleted() -> None:
     named = {**ours.pod, "metadata": {**ours.pod["metadata"], "annotations": {
         **ours.pod["metadata"]["annotations"], "kfjupyter.dev/servername": "x"}}}  # fmt: skip
     for taken in (_foreign(ours.pod), _legacy(_foreign(ours.pod)), named):
-        kube = fake_kube(Existing(taken))
+        kube = fake_kube(Existing(taken, *ours.pvcs))
         with pytest.raises(Forbidden, match=r"'jupyter-ada' already exists .* and is not this server's"):
             spawn(kube, known)
         assert kube.api_client.writes == ["POST /api/v1/namespaces/kfjupyter-ada/pods"]
