@@ -50,11 +50,17 @@ if CONNECT_IP:
     # Servers are containers on the node's bridge: the hub's API listens on the bridge address
     # (the proxy on this host reaches it there too), and the image's own jupyterhub-singleuser runs.
     c.JupyterHub.hub_ip = CONNECT_IP
-    command: dict[str, list[str]] = {"cmd": ["jupyterhub-singleuser"], "args": []}
+    command: dict[str, object] = {"cmd": ["jupyterhub-singleuser"], "args": []}
 else:
     # The process kubelet runs the server in this environment: start it from this venv, as root here.
+    # HOME is the user's volume, as the notebook image sets it, so each user's runs stay in their
+    # own home (a process has no image to take HOME from).
     singleuser = Path(sys.executable).with_name("jupyterhub-singleuser")
-    command = {"cmd": [str(singleuser)], "args": ["--allow-root", "--ServerApp.root_dir=/home/jovyan"]}
+    command = {
+        "cmd": [str(singleuser)],
+        "args": ["--allow-root", "--ServerApp.root_dir=/home/jovyan"],
+        "environment": {"HOME": "/home/jovyan"},
+    }
 configure(
     c,
     profiles_file=os.environ.get("KFJUPYTER_PROFILES") or str(HERE / "profiles.yaml"),

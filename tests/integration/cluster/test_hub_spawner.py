@@ -8,8 +8,11 @@ import time
 import urllib.request
 from typing import Any
 
+import nbformat
+
 from kfjupyter.k8s.client import Kube
 from tests.support.hub import SERVICE_TOKEN, Hub, stop, wait_server
+from tests.support.realhub import call, user_token, wait_run
 
 
 def spawn_error(hub: Hub, user: str, options: dict[str, Any], timeout: float = 30) -> str:
@@ -138,6 +141,33 @@ def test_a_home_claim_deleted_behind_the_hub_is_made_again(hub: Hub, kube: Kube)
     claim = kube.core.read_namespaced_persistent_volume_claim("bob-home", namespace)
     assert claim.metadata.labels["kfjupyter.dev/user"] == "bob"
     stop(hub, "bob")
+
+
+def test_each_user_keeps_their_own_runs(hub: Hub) -> None:
+    # The process kubelet has no image to take HOME from; the servers' HOME is their own volume,
+    # so a run of ada's is in her store and bob's server does not list it.
+    tokens = {user: user_token(hub, user) for user in ("ada", "bob")}
+    for user in tokens:
+        status, _ = hub.api(f"/users/{user}/server", method="POST", body={"profile": "cpu"})
+        assert status in (201, 202)
+    try:
+        for user in tokens:
+            wait_server(hub, user)
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%%step make\nx = 1")])
+        status, _ = call(hub, tokens["ada"], "/user/ada/api/contents/mine.ipynb", method="PUT",
+                         body={"type": "notebook", "content": json.loads(nbformat.writes(notebook))})  # fmt: skip
+        assert status in (200, 201)
+        status, started = call(hub, tokens["ada"], "/user/ada/kfjupyter/api/notebooks/run", method="POST",
+                               body={"path": "mine.ipynb"})  # fmt: skip
+        assert status == 202, started
+        assert wait_run(hub, tokens["ada"], "ada", started["run_id"])["status"] == "succeeded"
+        status, runs = call(hub, tokens["bob"], "/user/bob/kfjupyter/api/runs")
+        assert status == 200 and started["run_id"] not in [r["id"] for r in runs["runs"]], runs
+        status, runs = call(hub, tokens["ada"], "/user/ada/kfjupyter/api/runs")
+        assert started["run_id"] in [r["id"] for r in runs["runs"]], runs
+    finally:
+        for user in tokens:
+            stop(hub, user)
 
 
 def progress_events(hub: Hub, user: str, timeout: float = 120) -> list[dict[str, Any]]:
