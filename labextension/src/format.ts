@@ -1,6 +1,10 @@
 /**
  * Small display helpers shared by the runs widgets: durations, relative times, status badges.
+ * Helpers that show words take the `kfjupyter` translation bundle (English without one).
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
+
+const NULL_BUNDLE = nullTranslator.load('kfjupyter');
 
 /** `0.4s`, `12s`, `3m 05s`, `2h 10m`. */
 export function formatDuration(seconds: number | null): string {
@@ -52,12 +56,32 @@ export function elapsed(
   return null;
 }
 
-/** A coloured status badge; colour comes from CSS on `data-status`. */
-export function statusBadge(status: string): HTMLElement {
+/** The shown words of a run or step status (`upstream_failed` -> `upstream failed`). */
+export function statusLabel(status: string, trans: TranslationBundle = NULL_BUNDLE): string {
+  const labels: { [status: string]: string } = {
+    pending: trans._p('status', 'pending'),
+    ready: trans._p('status', 'ready'),
+    running: trans._p('status', 'running'),
+    succeeded: trans._p('status', 'succeeded'),
+    failed: trans._p('status', 'failed'),
+    cached: trans._p('status', 'cached'),
+    upstream_failed: trans._p('status', 'upstream failed'),
+    cancelled: trans._p('status', 'cancelled'),
+    skipped: trans._p('status', 'skipped'),
+    interrupted: trans._p('status', 'interrupted')
+  };
+  return Object.hasOwn(labels, status) ? labels[status] : status.replace('_', ' ');
+}
+
+/**
+ * A coloured status badge; colour comes from CSS on `data-status`, which keeps the status value
+ * while the text is translated.
+ */
+export function statusBadge(status: string, trans: TranslationBundle = NULL_BUNDLE): HTMLElement {
   const badge = document.createElement('span');
   badge.className = 'jp-kfjupyter-badge';
   badge.dataset.status = status;
-  badge.textContent = status.replace('_', ' ');
+  badge.textContent = statusLabel(status, trans);
   return badge;
 }
 
@@ -87,12 +111,19 @@ export function shortPath(path: string, parts = 2): string {
 }
 
 /** A small badge naming a run's kind (`pipeline` or `training`); styled on `data-kind`. */
-export function kindBadge(kind: string): HTMLElement {
+export function kindBadge(kind: string, trans: TranslationBundle = NULL_BUNDLE): HTMLElement {
   const badge = document.createElement('span');
   badge.className = 'jp-kfjupyter-kind-badge';
   badge.dataset.kind = kind;
-  badge.textContent = kind;
-  badge.title = kind === 'training' ? 'Training job (one step per rank)' : 'Notebook pipeline';
+  const labels: { [kind: string]: string } = {
+    pipeline: trans._p('run kind', 'pipeline'),
+    training: trans._p('run kind', 'training')
+  };
+  badge.textContent = Object.hasOwn(labels, kind) ? labels[kind] : kind;
+  badge.title =
+    kind === 'training'
+      ? trans.__('Training job (one step per rank)')
+      : trans.__('Notebook pipeline');
   return badge;
 }
 
@@ -144,29 +175,32 @@ export function formatBytes(bytes: number): string {
 }
 
 /** Label/value lines of a training job's recorded spec: its script (or function) and workers. */
-export function trainingFacts(spec: { [key: string]: unknown }): [string, string][] {
+export function trainingFacts(
+  spec: { [key: string]: unknown },
+  trans: TranslationBundle = NULL_BUNDLE
+): [string, string][] {
   const facts: [string, string][] = [];
   const entry = spec.entrypoint;
   if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
     const { kind, path, args, function: fn } = entry as { [key: string]: unknown };
     if (kind === 'script' && typeof path === 'string') {
       const words = Array.isArray(args) ? args.map(String) : [];
-      facts.push(['Script', [path, ...words].join(' ')]);
+      facts.push([trans.__('Script'), [path, ...words].join(' ')]);
     } else if (typeof fn === 'string') {
-      facts.push(['Function', fn]);
+      facts.push([trans.__('Function'), fn]);
     }
   }
   const count = (value: unknown): number | null => (typeof value === 'number' ? value : null);
   const nodes = count(spec.num_nodes) ?? 1;
   const procs = count(spec.procs_per_node);
   const gpus = count(spec.gpus_per_node) ?? 0;
-  const workers = [`${nodes} node${nodes === 1 ? '' : 's'}`];
+  const workers = [trans._n('%1 node', '%1 nodes', nodes)];
   if (procs !== null) {
-    workers.push(`${procs} process${procs === 1 ? '' : 'es'} per node`);
+    workers.push(trans._n('%1 process per node', '%1 processes per node', procs));
   }
   if (gpus > 0) {
-    workers.push(`${gpus} GPU${gpus === 1 ? '' : 's'} per node`);
+    workers.push(trans._n('%1 GPU per node', '%1 GPUs per node', gpus));
   }
-  facts.push(['Workers', workers.join(', ')]);
+  facts.push([trans.__('Workers'), workers.join(', ')]);
   return facts;
 }

@@ -113,7 +113,7 @@ async function askTraining(
     }
     values = answer.value;
     try {
-      const request = trainingRequest(answer.value);
+      const request = trainingRequest(answer.value, trans);
       problem = trainingProblems(request, trans);
       if (problem === '') {
         return request;

@@ -182,7 +182,7 @@ async function askStepSettings(
       return null;
     }
     values = result.value;
-    problem = stepSettingsProblems(values);
+    problem = stepSettingsProblems(values, trans);
     if (problem === '') {
       return values;
     }

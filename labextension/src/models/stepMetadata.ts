@@ -3,8 +3,13 @@
  *
  * Pure functions: read a cell's current marking into form values, validate them like the engine
  * (`kfjupyter/notebook/cell_metadata.py`, `marks.py`), and write them back as metadata or tags.
+ * The problems they find are told in the `kfjupyter` translation bundle given (English without).
  */
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
+
 import { JsonObject, isObject } from '../validate';
+
+const NULL_BUNDLE = nullTranslator.load('kfjupyter');
 
 /** The metadata key the engine reads (`metadata.kfjupyter`). */
 export const METADATA_KEY = 'kfjupyter';
@@ -99,34 +104,38 @@ export function suggestStepName(name: string): string {
 }
 
 /** Why `name` is not a valid step name, or '' when it is. */
-export function stepNameProblem(name: string): string {
+export function stepNameProblem(name: string, trans: TranslationBundle = NULL_BUNDLE): string {
   if (name.trim() === '') {
-    return 'Give the step a name, e.g. "train".';
+    return trans.__('Give the step a name, e.g. "train".');
   }
   if (!STEP_NAME_RE.test(name)) {
-    return (
-      `"${name}" is not a valid step name: use lower-case letters, digits and "_", ` +
-      `not starting with a digit (try "${suggestStepName(name)}").`
+    return trans.__(
+      '"%1" is not a valid step name: use lower-case letters, digits and "_", not starting with a digit (try "%2").',
+      name,
+      suggestStepName(name)
     );
   }
   return '';
 }
 
 /** Every problem of the form values, one per line; '' when they can be saved. */
-export function stepSettingsProblems(settings: IStepSettings): string {
-  const problems = [stepNameProblem(settings.step)];
+export function stepSettingsProblems(
+  settings: IStepSettings,
+  trans: TranslationBundle = NULL_BUNDLE
+): string {
+  const problems = [stepNameProblem(settings.step, trans)];
   if (settings.after.includes(settings.step)) {
-    problems.push('A step cannot run after itself: remove it from "after".');
+    problems.push(trans.__('A step cannot run after itself: remove it from "after".'));
   }
   const whole = (value: number | null, what: string): void => {
     if (value !== null && (!Number.isInteger(value) || value < 0)) {
-      problems.push(`${what} must be a whole number of 0 or more.`);
+      problems.push(trans.__('%1 must be a whole number of 0 or more.', what));
     }
   };
-  whole(settings.gpu, 'GPU count');
-  whole(settings.retries, 'Retries');
+  whole(settings.gpu, trans.__('GPU count'));
+  whole(settings.retries, trans.__('Retries'));
   if (settings.timeout !== null && !(settings.timeout > 0)) {
-    problems.push('Timeout must be a number of seconds above 0.');
+    problems.push(trans.__('Timeout must be a number of seconds above 0.'));
   }
   return problems.filter(p => p !== '').join('\n');
 }

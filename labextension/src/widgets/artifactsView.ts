@@ -159,7 +159,12 @@ export class ArtifactsView extends Widget {
     const link = element('a', 'jp-kfjupyter-artifact-download', artifact.name);
     link.href = this._link(this.runId, artifact.step, artifact.name);
     link.download = ''; // the server's Content-Disposition names the file
-    link.title = `Download ${artifact.name} of step ${artifact.step} (${artifact.media_type})`;
+    link.title = this._trans.__(
+      'Download %1 of step %2 (%3)',
+      artifact.name,
+      artifact.step,
+      artifact.media_type
+    );
     name.append(link);
     row.append(
       element('td', '', artifact.step),
@@ -185,7 +190,9 @@ export class ArtifactsView extends Widget {
     }
     void url.then(value => {
       if (value === null) {
-        image.replaceWith(element('div', 'jp-kfjupyter-error', 'Cannot load this figure.'));
+        image.replaceWith(
+          element('div', 'jp-kfjupyter-error', this._trans.__('Cannot load this figure.'))
+        );
       } else {
         image.src = value;
       }

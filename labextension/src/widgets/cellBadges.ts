@@ -26,7 +26,12 @@ export type GoToCell = (index: number) => void;
  * `text` as nodes, each "cell N" (0-based, as the server writes it) replaced: "this cell" when N
  * is `here`, else a link "cell N+1" that calls `go(N)`.
  */
-export function linkCells(text: string, here: number | null, go: GoToCell | null): Node[] {
+export function linkCells(
+  text: string,
+  here: number | null,
+  go: GoToCell | null,
+  trans: TranslationBundle = NULL_BUNDLE
+): Node[] {
   const nodes: Node[] = [];
   let last = 0;
   for (const match of text.matchAll(/\b([Cc])ell (\d+)\b/g)) {
@@ -34,10 +39,13 @@ export function linkCells(text: string, here: number | null, go: GoToCell | null
     nodes.push(document.createTextNode(text.slice(last, match.index)));
     last = (match.index ?? 0) + match[0].length;
     if (index === here) {
-      nodes.push(document.createTextNode(`${match[1] === 'C' ? 'This' : 'this'} cell`));
+      nodes.push(
+        document.createTextNode(match[1] === 'C' ? trans.__('This cell') : trans.__('this cell'))
+      );
       continue;
     }
-    const label = `${match[1]}ell ${index + 1}`;
+    const label =
+      match[1] === 'C' ? trans.__('Cell %1', index + 1) : trans.__('cell %1', index + 1);
     if (go === null) {
       nodes.push(document.createTextNode(label));
       continue;
@@ -47,7 +55,7 @@ export function linkCells(text: string, here: number | null, go: GoToCell | null
     link.href = '#';
     link.dataset.cell = String(index);
     link.textContent = label;
-    link.title = `Go to cell ${index + 1}`;
+    link.title = trans.__('Go to cell %1', index + 1);
     link.addEventListener('click', event => {
       event.preventDefault();
       event.stopPropagation();
@@ -92,7 +100,7 @@ export class CellMarkers extends Widget {
       items.push(roleBadge(role, go, this._trans));
     }
     for (const diagnostic of diagnostics) {
-      items.push(diagnosticMarker(diagnostic, here, go));
+      items.push(diagnosticMarker(diagnostic, here, go, this._trans));
     }
     this.node.replaceChildren(...items);
     this.setHidden(items.length === 0);
@@ -209,7 +217,8 @@ export function cellRoles(result: ILintResult | null): Map<number, CellRole> {
 function diagnosticMarker(
   diagnostic: IDiagnostic,
   here: number | null,
-  go: GoToCell | null
+  go: GoToCell | null,
+  trans: TranslationBundle
 ): HTMLElement {
   const marker = document.createElement('span');
   marker.className = 'jp-kfjupyter-diagnostic';
@@ -218,10 +227,10 @@ function diagnosticMarker(
   const where = diagnostic.line === null ? '' : ` line ${diagnostic.line}`;
   marker.append(
     `${SEVERITY_ICON[diagnostic.severity] ?? ''} ${diagnostic.code}${where}: `,
-    ...linkCells(diagnostic.message, here, go)
+    ...linkCells(diagnostic.message, here, go, trans)
   );
   const plain = (text: string): string =>
-    linkCells(text, here, null)
+    linkCells(text, here, null, trans)
       .map(node => node.textContent)
       .join('');
   const message = plain(diagnostic.message);

@@ -97,11 +97,11 @@ export class LintBanner extends Widget {
       'jp-kfjupyter-lint-banner-message',
       `${SEVERITY_ICON[finding.severity] ?? ''} ${finding.code}: `
     );
-    head.append(...linkCells(finding.message, null, this._go));
+    head.append(...linkCells(finding.message, null, this._go, this._trans));
     item.append(head);
     if (finding.hint) {
       const hint = element('span', 'jp-kfjupyter-lint-banner-hint');
-      hint.append(...linkCells(finding.hint, null, this._go));
+      hint.append(...linkCells(finding.hint, null, this._go, this._trans));
       item.append(hint);
     }
     return item;

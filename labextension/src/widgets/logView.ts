@@ -244,7 +244,7 @@ export class StepLogView extends Widget {
     if (first || this._search.value !== '') {
       this._render();
     } else {
-      this._log.append(...logNodes(text, this._state, this._go));
+      this._log.append(...logNodes(text, this._state, this._go, this._trans));
       this._scrollToEnd();
     }
   }
@@ -259,7 +259,7 @@ export class StepLogView extends Widget {
       if (this._text === '') {
         this._log.textContent = text;
       } else {
-        this._log.replaceChildren(...logNodes(text, this._state, this._go));
+        this._log.replaceChildren(...logNodes(text, this._state, this._go, this._trans));
       }
       this._count.textContent = '';
       this._matches = [];

@@ -47,7 +47,10 @@ function byStep(series: ISeries): [string, IMetricPoint[]][] {
 }
 
 /** A metric logged once: its name and number (one per step when several steps logged it). */
-export function singleValue(series: ISeries): HTMLElement {
+export function singleValue(
+  series: ISeries,
+  trans: TranslationBundle = nullTranslator.load('kfjupyter')
+): HTMLElement {
   const figure = element('figure', 'jp-kfjupyter-chart-figure jp-kfjupyter-metric-single');
   figure.dataset.metric = series.name;
   figure.append(element('figcaption', '', series.name));
@@ -56,10 +59,11 @@ export function singleValue(series: ISeries): HTMLElement {
     const value = points[points.length - 1].value;
     const row = element('div', 'jp-kfjupyter-metric-single-row');
     if (lines.length > 1) {
-      row.append(element('span', 'jp-kfjupyter-metric-single-step', step || '(no step)'));
+      row.append(element('span', 'jp-kfjupyter-metric-single-step', step || trans.__('(no step)')));
     }
     const number = element('span', 'jp-kfjupyter-metric-value', formatNumber(value));
-    number.title = `${step ? `${series.name} of ${step}` : series.name} = ${value}`;
+    const what = step ? trans.__('%1 of %2', series.name, step) : series.name;
+    number.title = `${what} = ${value}`;
     row.append(number);
     figure.append(row);
   }
@@ -98,7 +102,9 @@ export class MetricsChart extends Widget {
     for (const one of series) {
       const chart = specs.get(one.name);
       charts.append(
-        chart?.spec && !chart.single ? this._charts.figure(one.name, chart.spec) : singleValue(one)
+        chart?.spec && !chart.single
+          ? this._charts.figure(one.name, chart.spec)
+          : singleValue(one, this._trans)
       );
     }
     this.node.replaceChildren(charts, this._table(series));

@@ -52,7 +52,7 @@ export class PlanView extends Widget {
         const reasons = document.createElement('td');
         reasons.className = 'jp-kfjupyter-plan-reasons';
         // The server counts cells from 0; "cell N" is written as JupyterLab counts (from 1).
-        reasons.append(...linkCells(step.reasons.join('; '), null, null));
+        reasons.append(...linkCells(step.reasons.join('; '), null, null, trans));
         row.append(name, action, reasons);
         return row;
       })

@@ -165,7 +165,13 @@ export class RunComparePanel extends PollingWidget {
       swatch.style.background = seriesColour(i);
       const name = element('span', 'jp-kfjupyter-compare-run-name', compared.run.name);
       const id = element('span', 'jp-kfjupyter-compare-run-id', compared.run.id);
-      cell.append(swatch, name, id, kindBadge(compared.run.kind), statusBadge(compared.run.status));
+      cell.append(
+        swatch,
+        name,
+        id,
+        kindBadge(compared.run.kind, this._trans),
+        statusBadge(compared.run.status, this._trans)
+      );
       if (this._commands !== null) {
         cell.classList.add('jp-mod-clickable');
         cell.addEventListener('click', () => {

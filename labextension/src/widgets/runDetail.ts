@@ -256,7 +256,7 @@ export class RunDetailPanel extends PollingWidget {
   /** A step's error, with the cell it names as a link to it. */
   private _errorCell(error: string | null): HTMLElement {
     const cell = element('td', 'jp-kfjupyter-step-error');
-    cell.append(...errorNodes(error ?? '', this._goToCell));
+    cell.append(...errorNodes(error ?? '', this._goToCell, this._trans));
     return cell;
   }
 
@@ -338,7 +338,12 @@ export class RunDetailPanel extends PollingWidget {
     this._delete.hidden = this._commands === null || active;
     const actions = element('span', 'jp-kfjupyter-run-actions');
     actions.append(this._open, this._cancel, this._rerun, this._delete);
-    this._header.replaceChildren(name, kindBadge(run.kind), statusBadge(run.status), actions);
+    this._header.replaceChildren(
+      name,
+      kindBadge(run.kind, this._trans),
+      statusBadge(run.status, this._trans),
+      actions
+    );
     if (changed && this._commands !== null) {
       const commands = [
         OPEN_RUN_NOTEBOOK,
@@ -354,7 +359,7 @@ export class RunDetailPanel extends PollingWidget {
     const facts: [string, string | HTMLElement][] = [
       [trans.__('Run id'), run.id],
       ...(run.kind === 'training'
-        ? trainingFacts(detail.parameters)
+        ? trainingFacts(detail.parameters, this._trans)
         : [[trans.__('Notebook'), run.notebook ?? '—'] as [string, string]]),
       [trans.__('Backend'), run.backend],
       [
@@ -401,7 +406,7 @@ export class RunDetailPanel extends PollingWidget {
     row.classList.toggle('jp-mod-selected', step.name === this.step);
     row.tabIndex = 0;
     const status = element('td', '');
-    status.append(statusBadge(step.status));
+    status.append(statusBadge(step.status, this._trans));
     const duration = elapsed(step.started_at, step.finished_at, step.duration_s, now);
     row.append(
       element('td', 'jp-kfjupyter-step-name', step.name),

@@ -224,7 +224,7 @@ export class RunsList extends PollingWidget {
       box,
       element('span', 'jp-kfjupyter-run-name', run.name),
       short,
-      statusBadge(run.status)
+      statusBadge(run.status, this._trans)
     );
     const duration = elapsed(run.started_at, run.finished_at, run.duration_s, now);
     const where = run.notebook === null ? run.id : shortPath(run.notebook);
@@ -234,7 +234,7 @@ export class RunsList extends PollingWidget {
       'jp-kfjupyter-run-meta-text',
       `${formatDuration(duration)} · ${formatAgo(run.created_at, now)} (${formatClock(run.created_at, now)}) · ${where} · ${run.backend}`
     );
-    meta.append(kindBadge(run.kind), text);
+    meta.append(kindBadge(run.kind, this._trans), text);
     item.append(top, meta);
     item.addEventListener('click', event => {
       if (event.ctrlKey || event.metaKey) {

@@ -26,6 +26,7 @@ export class StepForm extends Widget {
     trans: TranslationBundle = nullTranslator.load('kfjupyter')
   ) {
     super();
+    this._trans = trans;
     this.addClass('jp-kfjupyter-step-form');
     this._step = this._input('step', trans.__('Step name'), settings.step, 'text');
     this._step.placeholder = trans.__('e.g. train');
@@ -85,7 +86,7 @@ export class StepForm extends Widget {
     this._problem.textContent = problem;
     this.node.append(this._problem);
     this._step.addEventListener('input', () => {
-      this._problem.textContent = stepNameProblem(this._step.value);
+      this._problem.textContent = stepNameProblem(this._step.value, trans);
     });
   }
 
@@ -106,7 +107,7 @@ export class StepForm extends Widget {
 
   /** Problems of the current values, '' when they can be saved. */
   get problems(): string {
-    return stepSettingsProblems(this.getValue());
+    return stepSettingsProblems(this.getValue(), this._trans);
   }
 
   private _input(name: string, label: string, value: string, type: string): HTMLInputElement {
@@ -138,4 +139,5 @@ export class StepForm extends Widget {
   private readonly _timeout: HTMLInputElement;
   private readonly _cache: HTMLSelectElement;
   private readonly _problem: HTMLElement;
+  private readonly _trans: TranslationBundle;
 }

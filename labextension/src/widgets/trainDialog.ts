@@ -26,9 +26,9 @@ const NULL_BUNDLE = nullTranslator.load('kfjupyter');
 /**
  * Split a command line into arguments like a POSIX shell would for plain words and quotes:
  * whitespace separates, '…' and "…" group, a backslash escapes the next character. Throws on an
- * unbalanced quote.
+ * unbalanced quote, with a message in `trans`.
  */
-export function splitArgs(line: string): string[] {
+export function splitArgs(line: string, trans: TranslationBundle = NULL_BUNDLE): string[] {
   const args: string[] = [];
   let current = '';
   let started = false;
@@ -61,7 +61,7 @@ export function splitArgs(line: string): string[] {
     }
   }
   if (quote !== null) {
-    throw new Error(`unbalanced ${quote} quote in the arguments`);
+    throw new Error(trans.__('unbalanced %1 quote in the arguments', quote));
   }
   if (started) {
     args.push(current);
@@ -189,10 +189,13 @@ export class TrainForm extends Widget {
 }
 
 /** The request body for `values`; throws when the arguments do not parse. */
-export function trainingRequest(values: ITrainValues): Required<ITrainingRequest> {
+export function trainingRequest(
+  values: ITrainValues,
+  trans: TranslationBundle = NULL_BUNDLE
+): Required<ITrainingRequest> {
   return {
     script: values.script,
-    args: splitArgs(values.args),
+    args: splitArgs(values.args, trans),
     num_nodes: values.numNodes,
     procs_per_node: values.procsPerNode,
     gpus_per_node: values.gpusPerNode,
