@@ -5,6 +5,7 @@
  *   node tools/i18n_pot.mjs                 write labextension/kfjupyter.pot (`jlpm run i18n:pot`)
  *   node tools/i18n_pot.mjs --check         fail (exit 1) when the committed file differs
  *   --out PATH                              write (or compare) another file
+ *   --src DIR, --schemas DIR                read other sources (default labextension/src, /schema)
  *
  * Two sources, as JupyterLab language packs carry them:
  * - the frontend: every `X.__(msgid, ...)`, `X._n(msgid, plural, n, ...)`, `X._p(context, msgid,
@@ -77,7 +78,12 @@ function literal(node) {
 
 function extractSource(catalogue, file) {
   const where = relative(ROOT, file).split('\\').join('/');
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(file, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true
+  );
   const problems = [];
   const visit = node => {
     if (
@@ -87,7 +93,11 @@ function extractSource(catalogue, file) {
     ) {
       const method = METHODS[node.expression.name.text];
       const pick = index => (index === null ? null : literal(node.arguments[index]));
-      const [context, msgid, plural] = [pick(method.context), pick(method.msgid), pick(method.plural)];
+      const [context, msgid, plural] = [
+        pick(method.context),
+        pick(method.msgid),
+        pick(method.plural)
+      ];
       if (
         msgid === null ||
         (method.context !== null && context === null) ||
@@ -198,16 +208,23 @@ function render(catalogue) {
 
 function main() {
   const { values } = parseArgs({
-    options: { check: { type: 'boolean', default: false }, out: { type: 'string' } }
+    options: {
+      check: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      src: { type: 'string' },
+      schemas: { type: 'string' }
+    }
   });
   const out = resolve(values.out ?? DEFAULT_OUT);
   const catalogue = new Catalogue();
-  const problems = filesUnder(SOURCES, '.ts').flatMap(file => extractSource(catalogue, file));
+  const problems = filesUnder(resolve(values.src ?? SOURCES), '.ts').flatMap(file =>
+    extractSource(catalogue, file)
+  );
   if (problems.length > 0) {
     console.error(problems.join('\n'));
     process.exit(1);
   }
-  for (const file of filesUnder(SCHEMAS, '.json')) {
+  for (const file of filesUnder(resolve(values.schemas ?? SCHEMAS), '.json')) {
     extractSchema(catalogue, file);
   }
   const text = render(catalogue);

@@ -2,8 +2,8 @@
 a language pack that carries kfjupyter's domain (a small French one, made here as language packs
 are made: a ``jupyterlab.languagepack`` entry point, a Jed JSON catalog for the frontend and a
 gettext ``.mo`` for the settings schema) and the Lab's language set to it, the sidebar, the menu,
-the Run dialog and the settings schema the Settings Editor shows speak French; strings the pack
-lacks stay English."""
+the Run dialog, the runs' status badges, the step form's problems and the settings schema the
+Settings Editor shows speak French; strings the pack lacks stay English."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from babel.messages.mofile import write_mo
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_kfp_backend import pipeline_notebook
-from tests.e2e.test_notebook_steps import open_notebook, shot
+from tests.e2e.test_notebook_steps import cells_of, open_notebook, shot
 from tests.e2e.test_runs_sidebar import open_sidebar
 from tests.support.jupyter import LabServer, running_lab
+from tests.support.notebooks import cell, write_notebook
+from tests.support.runs import wait_until_ended
 
 LOCALE = "fr_FR"
 PACK = f"jupyterlab_language_pack_{LOCALE}"
@@ -33,6 +35,11 @@ FRONTEND = {
     "Run every step (ignore cached outputs)": "Exécuter chaque étape (sans le cache)",
     "Run": "Lancer",
     "Cancel": "Annuler",
+    # a status badge's text, looked up with its context (Jed keys join them with \u0004)
+    "status\u0004succeeded": "réussie",
+    '"%1" is not a valid step name: use lower-case letters, digits and "_", not starting with a '
+    'digit (try "%2").': "« %1 » n'est pas un nom d'étape valide : lettres minuscules, chiffres et "
+    "« _ », sans chiffre au début (essayez « %2 »).",
 }
 SCHEMA = {("settings", "Runs list refresh (seconds)"): "Rafraîchissement des exécutions (secondes)"}
 
@@ -106,3 +113,51 @@ def test_the_extension_speaks_the_language_of_the_lab(
     titles = {prop["title"] for prop in body["schema"]["properties"].values()}
     assert "Rafraîchissement des exécutions (secondes)" in titles, titles
     assert "Compile to KFP: default image" in titles, titles
+
+
+def test_status_badges_and_step_problems_speak_the_language_of_the_lab(
+    lab_page: Page, lab_server: LabServer, output_path: str
+) -> None:
+    write_notebook(
+        lab_server.root / "e2e" / "badges-fr.ipynb",
+        [cell("n = 2", "pipeline-parameters"), cell("print(n * 2)", "step:double"), cell("print(n)")],
+    )
+    status, body = lab_server.request(
+        "/kfjupyter/api/notebooks/run",
+        token=lab_server.token,
+        method="POST",
+        body={"path": "e2e/badges-fr.ipynb", "no_cache": True},
+    )
+    assert status == 202, body
+    run_id = body["run_id"]
+    assert wait_until_ended(lab_server, run_id) == "succeeded"
+
+    panel = open_notebook(lab_page, lab_server, "e2e/badges-fr.ipynb")
+    open_sidebar(lab_page)
+    item = lab_page.locator(f'li.jp-kfjupyter-run[data-run-id="{run_id}"]')
+    # the shown text is translated; the status value the styles use is not
+    badge = item.locator(".jp-kfjupyter-badge")
+    expect(badge).to_have_text("réussie", timeout=15_000)
+    expect(badge).to_have_attribute("data-status", "succeeded")
+    # a kind badge the pack lacks stays English
+    expect(item.locator(".jp-kfjupyter-kind-badge")).to_have_text("pipeline")
+
+    cells = cells_of(panel)
+    cells.nth(2).locator(".jp-InputPrompt").click()
+    cells.nth(2).locator('.jp-cell-toolbar [data-command="kfjupyter:mark-step"]').click()
+    form = lab_page.locator(".jp-Dialog .jp-kfjupyter-step-form")
+    form.locator('input[name="step"]').fill("Sum It")
+    problem = form.locator(".jp-kfjupyter-form-problem")
+    expect(problem).to_have_text(
+        "« Sum It » n'est pas un nom d'étape valide : lettres minuscules, chiffres et « _ », "
+        "sans chiffre au début (essayez « sum_it »)."
+    )
+    shot(lab_page, output_path, "step-dialog-fr.png")
+    # saving checks every field again and opens a new form with the problems, in the same language
+    first = form.element_handle()
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Save step").click()
+    first.wait_for_element_state("hidden")
+    expect(problem).to_contain_text("n'est pas un nom d'étape valide", timeout=10_000)
+    expect(form.locator('input[name="step"]')).to_have_value("Sum It")
+    lab_page.locator(".jp-Dialog").get_by_role("button", name="Annuler").click()
+    expect(lab_page.locator(".jp-Dialog")).to_have_count(0)
