@@ -116,33 +116,6 @@ def test_home_volume_keeps_files_across_restarts(hub: Hub, kube: Kube) -> None:
         stop(hub, "bob")
 
 
-def test_a_home_claim_deleted_behind_the_hub_is_made_again(hub: Hub, kube: Kube) -> None:
-    # The hub's saved state remembers bob's claim; deleted by hand (or a new cluster behind the
-    # hub), the next spawn makes it again instead of a pod waiting for a claim that is gone.
-    status, _ = hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})
-    assert status in (201, 202)
-    wait_server(hub, "bob")
-    namespace = (
-        kube.core.list_persistent_volume_claim_for_all_namespaces(label_selector="kfjupyter.dev/user=bob")
-        .items[0]
-        .metadata.namespace
-    )
-    stop(hub, "bob")
-    kube.core.delete_namespaced_persistent_volume_claim("bob-home", namespace)
-    deadline = time.monotonic() + 60
-    while kube.core.list_namespaced_persistent_volume_claim(
-        namespace, field_selector="metadata.name=bob-home"
-    ).items:
-        assert time.monotonic() < deadline, "bob's claim was never deleted"
-        time.sleep(0.5)
-    status, _ = hub.api("/users/bob/server", method="POST", body={"profile": "cpu"})
-    assert status in (201, 202)
-    wait_server(hub, "bob", timeout=60)
-    claim = kube.core.read_namespaced_persistent_volume_claim("bob-home", namespace)
-    assert claim.metadata.labels["kfjupyter.dev/user"] == "bob"
-    stop(hub, "bob")
-
-
 def test_each_user_keeps_their_own_runs(hub: Hub) -> None:
     # The process kubelet has no image to take HOME from; the servers' HOME is their own volume,
     # so a run of ada's is in her store and bob's server does not list it.
