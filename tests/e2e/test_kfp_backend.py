@@ -22,6 +22,7 @@ from kfjupyter.store import open_store
 from tests.e2e.test_notebook_steps import open_notebook, shot
 from tests.e2e.test_run_detail_views import open_run, shoot
 from tests.support.jupyter import LabServer, running_lab
+from tests.support.kfp_context import checked_standin
 from tests.support.kfp_standin import KfpStandIn
 from tests.support.notebooks import cell, write_notebook
 
@@ -36,9 +37,8 @@ def step_with_image(source: str, step: str) -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn() as server:
+    with checked_standin() as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture(scope="module")

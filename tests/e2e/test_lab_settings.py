@@ -16,6 +16,7 @@ from tests.e2e.test_kfp_backend import pipeline_notebook
 from tests.e2e.test_notebook_steps import open_notebook, shot
 from tests.e2e.test_runs_sidebar import open_sidebar
 from tests.support.jupyter import LabServer, running_lab
+from tests.support.kfp_context import checked_standin
 from tests.support.kfp_standin import KfpStandIn
 
 PLUGIN = "kfjupyter:settings"
@@ -25,9 +26,8 @@ IMAGE = "registry.example/team/from-settings:7"
 
 @pytest.fixture(scope="module")
 def standin() -> Iterator[KfpStandIn]:
-    with KfpStandIn() as server:
+    with checked_standin() as server:
         yield server
-    assert server.errors == []
 
 
 @pytest.fixture(scope="module")
