@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,19 @@ class Hub:
         )
 
 
+def _free_port_pair() -> int:
+    """A free port whose next port is free too: the hub's own API listens on port + 1."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two free ports in a row on 127.0.0.1")
+
+
 @contextmanager
 def running_hub(
     state: Path, kubeconfig: str, profiles: Path | None = None, env: dict[str, str] | None = None
@@ -48,7 +62,7 @@ def running_hub(
         "c.JupyterHub.load_roles = [{'name': 'tester', 'services': ['tester'], "
         "'scopes': ['admin:users', 'admin:servers', 'read:groups', 'tokens']}]\n"
     )
-    port = free_port()
+    port = _free_port_pair()
     env = {
         **os.environ,
         "KFJUPYTER_KUBECONFIG": kubeconfig,
